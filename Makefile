@@ -1,0 +1,30 @@
+# Two commands: `make demo` runs escflow on the flows in flows/, `make test` runs every check.
+# Both create the virtual environment and install what is missing, system packages included.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test system clean
+
+demo: $(STAMP) system
+	$(BIN)/escflow validate flows/
+	$(BIN)/escflow matrix flows/
+
+test: $(STAMP) system
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src tests
+	$(BIN)/pytest
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,xlsx]'
+	touch $@
+
+system:
+	@bash scripts/system-packages
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,31 @@
+"""Terminal tables. The only module that imports rich."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from escflow.views import MatrixTable
+
+
+def print_matrix(table: MatrixTable) -> None:
+    """Print the matrix as a table; wide enough to read when piped to a file."""
+    width = shutil.get_terminal_size((200, 40)).columns if sys.stdout.isatty() else 200
+    console = Console(width=max(width, 120), highlight=False, soft_wrap=False)
+    grid = Table(title="Escalation matrix", show_lines=True)
+    grid.add_column("Category", style="bold", min_width=16)
+    for number in table.levels:
+        grid.add_column(f"Level {number}", min_width=12)
+    if any(row.teams for row in table.rows):
+        grid.add_column("Functional teams", min_width=12)
+    for row in table.rows:
+        cells = [
+            f"{c.contact}\n[dim]{c.window}[/dim]" if (c := row.cells.get(n)) else "-"
+            for n in table.levels
+        ]
+        extra = ["\n".join(row.teams) or "-"] if any(r.teams for r in table.rows) else []
+        grid.add_row(f"{row.flow_name}\n[dim]{row.issue_type}[/dim]", *cells, *extra)
+    console.print(grid)

@@ -1,0 +1,563 @@
+"""The rules a definition must follow: one function per rule, each with a stable code.
+
+A rule yields ``(path, message)`` pairs; the registry turns them into located
+problems with the rule's code and severity. Codes never change meaning; new rules get
+new codes. ``E`` codes are errors (the flow cannot run), ``W`` codes are warnings.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from escflow.compile._graph import FlowGraph
+from escflow.compile._index import FlowIndex, StepRef, UnitRef
+from escflow.problems import Problem, Severity, YamlPath
+from escflow.spec._load import Loaded, did_you_mean
+from escflow.spec._models import CUSTOMER, RESOLVED, FlowDoc, MatrixDoc, NotifyAction, Window
+from escflow.timing import calendar_problem, cron_problem
+
+Finding = tuple[YamlPath, str]
+
+
+@dataclass
+class FlowContext:
+    """What a flow rule can look at."""
+
+    loaded: Loaded[FlowDoc]
+    index: FlowIndex
+    matrix: MatrixDoc | None
+    graph: FlowGraph
+
+    @property
+    def flow(self) -> FlowDoc:
+        return self.loaded.model
+
+    def calendar_of(self, unit: UnitRef) -> str | None:
+        """The calendar a level's window counts in: its own, the flow's, the matrix's."""
+        return (
+            unit.level.window.calendar
+            or self.flow.calendar
+            or (self.matrix.calendar if self.matrix else None)
+        )
+
+    def day_minutes(self, calendar: str | None) -> int:
+        """Minutes in one business day of ``calendar`` (8 hours when unknown)."""
+        if self.matrix and calendar in self.matrix.calendars:
+            return self.matrix.calendars[calendar].day_minutes()
+        return 480
+
+    def entries(self) -> dict[str, StepRef | None]:
+        """The entry step of each priority (None when its level does not exist)."""
+        found: dict[str, StepRef | None] = {"": self.index.ladder[0].entry}
+        if self.matrix is None:
+            return found
+        for name, priority in self.matrix.priorities.items():
+            override = self.flow.priorities.get(name)
+            number = override.entry if override and override.entry is not None else priority.entry
+            if number is not None:
+                found[name] = self.index.entry_step(number)
+        return found
+
+
+@dataclass
+class MatrixContext:
+    """What a matrix-wide rule can look at."""
+
+    loaded: Loaded[MatrixDoc]
+    flows: list[FlowContext]
+
+    @property
+    def matrix(self) -> MatrixDoc:
+        return self.loaded.model
+
+
+C = TypeVar("C", FlowContext, MatrixContext)
+
+
+@dataclass(frozen=True)
+class Rule(Generic[C]):
+    """One check: a stable code, a name, a severity and the function that finds breaches."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    find: Callable[[C], Iterator[Finding]]
+
+
+FLOW_RULES: list[Rule[FlowContext]] = []
+MATRIX_RULES: list[Rule[MatrixContext]] = []
+
+
+def flow_rule(
+    code: str, name: str, summary: str
+) -> Callable[
+    [Callable[[FlowContext], Iterator[Finding]]], Callable[[FlowContext], Iterator[Finding]]
+]:
+    """Register a flow rule; the code's first letter gives the severity."""
+
+    def register(
+        find: Callable[[FlowContext], Iterator[Finding]],
+    ) -> Callable[[FlowContext], Iterator[Finding]]:
+        FLOW_RULES.append(Rule(code, name, _severity(code), summary, find))
+        return find
+
+    return register
+
+
+def matrix_rule(
+    code: str, name: str, summary: str
+) -> Callable[
+    [Callable[[MatrixContext], Iterator[Finding]]], Callable[[MatrixContext], Iterator[Finding]]
+]:
+    """Register a matrix-wide rule; the code's first letter gives the severity."""
+
+    def register(
+        find: Callable[[MatrixContext], Iterator[Finding]],
+    ) -> Callable[[MatrixContext], Iterator[Finding]]:
+        MATRIX_RULES.append(Rule(code, name, _severity(code), summary, find))
+        return find
+
+    return register
+
+
+def _severity(code: str) -> Severity:
+    return "warning" if code.startswith("W") else "error"
+
+
+def run_flow_rules(context: FlowContext) -> list[Problem]:
+    """Every flow rule's findings, located in the flow's file."""
+    return [
+        context.loaded.problem(rule.code, message, path, severity=rule.severity)
+        for rule in FLOW_RULES
+        for path, message in rule.find(context)
+    ]
+
+
+def run_matrix_rules(context: MatrixContext) -> list[Problem]:
+    """Every matrix-wide rule's findings, located in the matrix file or the flow's file."""
+    problems: list[Problem] = []
+    for rule in MATRIX_RULES:
+        for path, message in rule.find(context):
+            problems.append(
+                context.loaded.problem(rule.code, message, path, severity=rule.severity)
+            )
+    return problems
+
+
+def _targets(ctx: FlowContext) -> list[str]:
+    return [RESOLVED, *ctx.index.unit_by_id, *ctx.index.step_by_id]
+
+
+# --- references ----------------------------------------------------------------------
+
+
+@flow_rule("E101", "unknown-target", "a trigger or escalation names no level, team or step")
+def unknown_target(ctx: FlowContext) -> Iterator[Finding]:
+    for unit in ctx.index.units:
+        name = unit.level.escalates_to
+        if name is not None and name not in ctx.index.unit_by_id and name != RESOLVED:
+            yield (
+                (*unit.path, "escalates_to"),
+                (f"unknown level or team '{name}'{did_you_mean(name, ctx.index.unit_by_id)}"),
+            )
+    for trigger in ctx.index.triggers:
+        name = trigger.trigger.to
+        if name is not None and trigger.target is None:
+            yield (
+                (*trigger.path, "to"),
+                (
+                    f"unknown target '{name}'{did_you_mean(name, _targets(ctx))}; a target is a"
+                    " level, team or step id, or 'resolved'"
+                ),
+            )
+
+
+@flow_rule("E114", "no-next-level", "a trigger without 'to' where no next level exists")
+def no_next_level(ctx: FlowContext) -> Iterator[Finding]:
+    for trigger in ctx.index.triggers:
+        if trigger.trigger.to is None and trigger.source.unit.next is None:
+            unit = trigger.source.unit
+            what = "a team has no next level" if unit.team else "this is the last level"
+            yield (
+                trigger.path,
+                (
+                    f"trigger '{trigger.id}' goes to the next level, but {what}: add"
+                    " 'to: resolved' or 'to: <level or team id>'"
+                    + ("" if not unit.team else ", or give the team 'escalates_to'")
+                ),
+            )
+
+
+@flow_rule("E108", "unknown-contact", "a level or notification names no contact point")
+def unknown_contact(ctx: FlowContext) -> Iterator[Finding]:
+    if ctx.matrix is None:
+        return
+    contacts = ctx.matrix.contacts
+    for unit in ctx.index.units:
+        if unit.level.contact not in contacts:
+            yield (
+                (*unit.path, "contact"),
+                (
+                    f"unknown contact point '{unit.level.contact}'"
+                    f"{did_you_mean(unit.level.contact, contacts)}; contact points are defined in"
+                    " the matrix file under 'contacts'"
+                ),
+            )
+        for step in unit.steps:
+            for r, response in enumerate(step.step.responses):
+                if (
+                    isinstance(response, NotifyAction)
+                    and response.notify != CUSTOMER
+                    and response.notify not in contacts
+                ):
+                    yield (
+                        (*step.path, "responses", r, "notify"),
+                        (
+                            f"unknown contact point '{response.notify}'"
+                            f"{did_you_mean(response.notify, [*contacts, CUSTOMER])}"
+                            " ('customer' notifies the customer)"
+                        ),
+                    )
+
+
+@flow_rule("E109", "unknown-calendar", "a calendar is named that the matrix does not define")
+def unknown_calendar(ctx: FlowContext) -> Iterator[Finding]:
+    if ctx.matrix is None:
+        return
+    calendars = ctx.matrix.calendars
+    named: list[tuple[YamlPath, str | None]] = [(("calendar",), ctx.flow.calendar)]
+    named += [((*u.path, "window", "calendar"), u.level.window.calendar) for u in ctx.index.units]
+    for path, name in named:
+        if name is not None and name not in calendars:
+            yield path, f"unknown calendar '{name}'{did_you_mean(name, calendars)}"
+
+
+@flow_rule("E117", "business-time-without-calendar", "a business-time window with no calendar")
+def business_without_calendar(ctx: FlowContext) -> Iterator[Finding]:
+    for unit in ctx.index.units:
+        if unit.level.window.business and ctx.calendar_of(unit) is None:
+            yield (
+                (*unit.path, "window"),
+                (
+                    "this window counts business time but no calendar applies: set 'calendar'"
+                    " on the window, the flow, or the matrix"
+                ),
+            )
+
+
+@flow_rule("E111", "unknown-entry-level", "a priority enters at, or overrides, a missing level")
+def unknown_entry_level(ctx: FlowContext) -> Iterator[Finding]:
+    numbers = [u.level.level for u in ctx.index.ladder]
+    where = f"(levels here: {', '.join(map(str, numbers))})"
+    for name, override in ctx.flow.priorities.items():
+        if override.entry is not None and ctx.index.entry_step(override.entry) is None:
+            yield ("priorities", name, "entry"), f"level {override.entry} does not exist {where}"
+        for number in override.windows:
+            if ctx.index.entry_step(number) is None:
+                yield (
+                    ("priorities", name, "windows", number),
+                    (f"level {number} does not exist {where}"),
+                )
+    if ctx.matrix is None:
+        return
+    for name, priority in ctx.matrix.priorities.items():
+        own = ctx.flow.priorities.get(name)
+        if own is not None and own.entry is not None:
+            continue
+        if priority.entry is not None and ctx.index.entry_step(priority.entry) is None:
+            yield (
+                ("levels",),
+                (
+                    f"priority '{name}' enters at level {priority.entry} (from the matrix), which"
+                    f" this flow does not have {where}: add 'priorities: {{{name}: {{entry: N}}}}'"
+                ),
+            )
+
+
+@flow_rule("E112", "unknown-priority", "a flow names a priority the matrix does not define")
+def unknown_priority(ctx: FlowContext) -> Iterator[Finding]:
+    if ctx.matrix is None:
+        return
+    known = ctx.matrix.priorities
+    for group in ("priorities", "sla"):
+        for name in getattr(ctx.flow, group):
+            if name not in known:
+                yield (
+                    (group, name),
+                    (
+                        f"unknown priority '{name}'{did_you_mean(name, known)}"
+                        f" (priorities: {', '.join(known) or 'none defined'})"
+                    ),
+                )
+
+
+@flow_rule("E113", "unknown-issue-type", "a flow names an issue type the matrix does not define")
+def unknown_issue_type(ctx: FlowContext) -> Iterator[Finding]:
+    if ctx.matrix is None:
+        return
+    name = ctx.flow.issue_type
+    if name not in ctx.matrix.issue_types:
+        yield (
+            ("issue_type",),
+            (f"unknown issue type '{name}'{did_you_mean(name, ctx.matrix.issue_types)}"),
+        )
+
+
+# --- ids and order --------------------------------------------------------------------
+
+
+@flow_rule(
+    "E102", "duplicate-id", "two levels, teams or steps (or two triggers of a step) share an id"
+)
+def duplicate_id(ctx: FlowContext) -> Iterator[Finding]:
+    seen: dict[str, YamlPath] = {}
+    for unit in ctx.index.units:
+        if unit.team and unit.level.id is None:
+            yield (*unit.path, "level"), "a team needs an 'id' (triggers name it in 'to')"
+        for key, path in [(unit.id, unit.path)] + [
+            (s.id, s.path) for s in unit.steps if s.path != unit.path
+        ]:
+            if key == RESOLVED:
+                yield path, "'resolved' is reserved for the end of a flow; choose another id"
+            elif key in seen:
+                first = ctx.loaded.source.locate(seen[key])[0]
+                yield path, f"the id '{key}' is used twice (first at line {first})"
+            else:
+                seen[key] = path
+    for unit in ctx.index.units:
+        for step in unit.steps:
+            counts = Counter(t.id for t in step.triggers)
+            for trigger in step.triggers:
+                if counts[trigger.id] > 1 and not trigger.implicit:
+                    yield (
+                        (*trigger.path, "id"),
+                        (f"step '{step.id}' has two triggers named '{trigger.id}'"),
+                    )
+                    counts[trigger.id] = 0
+
+
+@flow_rule("E115", "level-order", "ladder levels must be numbered in increasing order")
+def level_order(ctx: FlowContext) -> Iterator[Finding]:
+    ladder = ctx.index.ladder
+    for before, after in itertools.pairwise(ladder):
+        if after.level.level <= before.level.level:
+            yield (
+                (*after.path, "level"),
+                (
+                    f"level {after.level.level} comes after level {before.level.level}; number the"
+                    " ladder in increasing order (functional teams go under 'teams')"
+                ),
+            )
+
+
+# --- graph ------------------------------------------------------------------------------
+
+
+@flow_rule("E103", "unreachable-step", "no trigger or entry leads to a step")
+def unreachable_step(ctx: FlowContext) -> Iterator[Finding]:
+    entries = [s.id for s in ctx.entries().values() if s is not None]
+    for step_id in sorted(ctx.graph.unreachable(entries), key=_order(ctx)):
+        ref = ctx.index.step_by_id[step_id]
+        yield (
+            ref.path,
+            (
+                f"no ticket can reach step '{step_id}': no trigger leads to it and no priority"
+                " enters there"
+            ),
+        )
+
+
+@flow_rule("E104", "no-path-to-resolution", "a step from which a ticket can never be resolved")
+def no_path_to_resolution(ctx: FlowContext) -> Iterator[Finding]:
+    for step_id in sorted(ctx.graph.stranded(), key=_order(ctx)):
+        ref = ctx.index.step_by_id[step_id]
+        cycle = ctx.graph.cycle_through(step_id)
+        trap = f" (it cycles {' -> '.join([*cycle, cycle[0]])} with no exit)" if cycle else ""
+        yield (
+            ref.path,
+            (
+                f"a ticket in step '{step_id}' can never be resolved{trap}: add a trigger that"
+                " leads on, eventually 'to: resolved'"
+            ),
+        )
+
+
+@flow_rule("E105", "level-without-exit", "a level with neither a trigger nor a timer")
+def level_without_exit(ctx: FlowContext) -> Iterator[Finding]:
+    for unit in ctx.index.units:
+        if not any(step.triggers for step in unit.steps):
+            yield (
+                unit.path,
+                (
+                    f"level '{unit.id}' has no trigger and no timer, so tickets stay there for"
+                    " ever: add a trigger (e.g. 'to: resolved') or a window with a maximum"
+                ),
+            )
+
+
+@flow_rule("E116", "bad-automatic-trigger", "an automatic trigger that can never fire, or two")
+def bad_automatic(ctx: FlowContext) -> Iterator[Finding]:
+    for unit in ctx.index.units:
+        for step in unit.steps:
+            automatic = [t for t in step.triggers if t.trigger.automatic and not t.implicit]
+            for extra in automatic[1:]:
+                yield (
+                    (*extra.path, "automatic"),
+                    (
+                        f"step '{step.id}' already has the automatic trigger '{automatic[0].id}';"
+                        " a window ends once, so keep one"
+                    ),
+                )
+            if automatic and unit.level.window.max is None:
+                yield (
+                    (*automatic[0].path, "automatic"),
+                    ("this automatic trigger never fires: the level's window has no maximum"),
+                )
+
+
+# --- windows ----------------------------------------------------------------------------
+
+
+def _nominal(ctx: FlowContext, unit: UnitRef, window: Window, end: str) -> int | None:
+    duration = getattr(window, end)
+    if duration is None:
+        return None
+    return int(duration.nominal_minutes(ctx.day_minutes(ctx.calendar_of(unit))))
+
+
+@flow_rule("E106", "window-min-over-max", "a window whose minimum is longer than its maximum")
+def window_min_over_max(ctx: FlowContext) -> Iterator[Finding]:
+    windows = [((*u.path, "window"), u, u.level.window) for u in ctx.index.units]
+    for name, override in ctx.flow.priorities.items():
+        for number, window in override.windows.items():
+            entry = ctx.index.entry_step(number)
+            if entry is not None:
+                windows.append((("priorities", name, "windows", number), entry.unit, window))
+    for path, unit, window in windows:
+        low, high = _nominal(ctx, unit, window, "min"), _nominal(ctx, unit, window, "max")
+        if low is not None and high is not None and low > high:
+            yield (
+                (*path, "max"),
+                (
+                    f"the window's minimum ({window.min}) is longer than its maximum"
+                    f" ({window.max}): swap them"
+                ),
+            )
+
+
+@flow_rule("W107", "window-shrinks", "a higher level gets less time than the one below it")
+def window_shrinks(ctx: FlowContext) -> Iterator[Finding]:
+    timed = [(u, _nominal(ctx, u, u.level.window, "max")) for u in ctx.index.ladder]
+    for (low, low_max), (high, high_max) in itertools.pairwise(timed):
+        if low_max is not None and high_max is not None and high_max < low_max:
+            yield (
+                (*high.path, "window", "max"),
+                (
+                    f"level {high.level.level} escalates after {high.level.window.max}, sooner than"
+                    f" level {low.level.level} ({low.level.window.max}); windows usually grow with"
+                    " the hierarchy"
+                ),
+            )
+
+
+@flow_rule(
+    "W125", "sla-response-after-resolution", "an SLA whose first response comes after resolution"
+)
+def sla_order(ctx: FlowContext) -> Iterator[Finding]:
+    for name, target in ctx.flow.sla.items():
+        day = ctx.day_minutes(ctx.flow.calendar or (ctx.matrix.calendar if ctx.matrix else None))
+        if target.first_response.nominal_minutes(day) > target.resolution.nominal_minutes(day):
+            yield (
+                ("sla", name, "first_response"),
+                (
+                    f"the first response target ({target.first_response}) is later than the"
+                    f" resolution target ({target.resolution})"
+                ),
+            )
+
+
+def _order(ctx: FlowContext) -> Callable[[str], int]:
+    order = {step_id: i for i, step_id in enumerate(ctx.index.step_by_id)}
+    return lambda step_id: order.get(step_id, len(order))
+
+
+# --- matrix-wide ------------------------------------------------------------------------
+
+
+@matrix_rule("W110", "unused-contact", "a contact point no flow uses")
+def unused_contact(ctx: MatrixContext) -> Iterator[Finding]:
+    used: set[str] = set()
+    for flow in ctx.flows:
+        for unit in flow.index.units:
+            used.add(unit.level.contact)
+            for step in unit.steps:
+                used.update(r.notify for r in step.step.responses if isinstance(r, NotifyAction))
+    for name in ctx.matrix.contacts:
+        if name not in used:
+            yield ("contacts", name), f"no flow uses the contact point '{name}'"
+
+
+@matrix_rule("E109", "unknown-calendar", "a calendar is named that the matrix does not define")
+def matrix_unknown_calendar(ctx: MatrixContext) -> Iterator[Finding]:
+    calendars = ctx.matrix.calendars
+    named: list[tuple[YamlPath, str | None]] = [(("calendar",), ctx.matrix.calendar)]
+    named += [(("contacts", n, "calendar"), c.calendar) for n, c in ctx.matrix.contacts.items()]
+    for path, name in named:
+        if name is not None and name not in calendars:
+            yield path, f"unknown calendar '{name}'{did_you_mean(name, calendars)}"
+
+
+@matrix_rule("E112", "unknown-priority", "the default priority is not defined")
+def matrix_unknown_priority(ctx: MatrixContext) -> Iterator[Finding]:
+    name = ctx.matrix.default_priority
+    if name is not None and name not in ctx.matrix.priorities:
+        yield (
+            ("default_priority",),
+            (f"unknown priority '{name}'{did_you_mean(name, ctx.matrix.priorities)}"),
+        )
+
+
+@matrix_rule("E118", "bad-shift", "a duty shift with a bad cron, unknown members or no calendar")
+def bad_shift(ctx: MatrixContext) -> Iterator[Finding]:
+    for name, contact in ctx.matrix.contacts.items():
+        members = contact.members if contact.kind == "team" else [name]
+        if contact.shifts and contact.kind == "team" and not contact.members:
+            yield ("contacts", name, "members"), "a team with shifts needs 'members'"
+        if contact.shifts and (contact.calendar or ctx.matrix.calendar) is None:
+            yield (
+                ("contacts", name, "shifts"),
+                ("shifts need a time zone: give the contact point (or the matrix) a 'calendar'"),
+            )
+        for s, shift in enumerate(contact.shifts):
+            path: YamlPath = ("contacts", name, "shifts", s)
+            problem = cron_problem(shift.starts)
+            if problem is not None:
+                yield (*path, "starts"), f"'{shift.starts}' is not a cron expression: {problem}"
+            for m, member in enumerate(shift.members or []):
+                if member not in members:
+                    yield (
+                        (*path, "members", m),
+                        (f"'{member}' is not a member of '{name}'{did_you_mean(member, members)}"),
+                    )
+
+
+@matrix_rule("E119", "bad-holidays", "a calendar's holiday country or subdivision is unknown")
+def bad_holidays(ctx: MatrixContext) -> Iterator[Finding]:
+    for name, calendar in ctx.matrix.calendars.items():
+        if calendar.holidays is not None:
+            problem = calendar_problem(calendar.holidays.country, calendar.holidays.subdivision)
+            if problem is not None:
+                yield ("calendars", name, "holidays"), problem
+
+
+@matrix_rule("W120", "issue-type-without-flows", "an issue type no flow belongs to")
+def issue_type_without_flows(ctx: MatrixContext) -> Iterator[Finding]:
+    used = {flow.flow.issue_type for flow in ctx.flows}
+    for name in ctx.matrix.issue_types:
+        if name not in used:
+            yield ("issue_types", name), f"no flow has issue_type '{name}'"

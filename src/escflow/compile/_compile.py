@@ -1,0 +1,289 @@
+"""Load, check and compile: files in, a :class:`Matrix` (or every problem) out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from escflow.compile._checks import FlowContext, MatrixContext, run_flow_rules, run_matrix_rules
+from escflow.compile._compiled import (
+    CompiledFlow,
+    CompiledLevel,
+    CompiledStep,
+    CompiledTrigger,
+    EffectivePriority,
+    Matrix,
+    TriggerKind,
+)
+from escflow.compile._graph import FlowGraph
+from escflow.compile._index import FlowIndex, StepRef, TriggerRef, build_index
+from escflow.errors import DefinitionError
+from escflow.problems import Problem
+from escflow.spec._load import Loaded, expand, load_files
+from escflow.spec._models import RESOLVED, FlowDoc, MatrixDoc
+from escflow.spec._yaml import MAX_BYTES, Document
+
+StrPath = str | PathLike[str]
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of checking definitions: every problem, and the matrix when usable."""
+
+    problems: tuple[Problem, ...]
+    matrix: Matrix | None
+    files: int
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The problems that stop the definitions from running."""
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """The problems worth a look that do not stop anything."""
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error."""
+        return not self.errors
+
+
+def check_paths(paths: Sequence[StrPath] = ("flows",), *, max_bytes: int = MAX_BYTES) -> Report:
+    """Check the matrix and flows in ``paths`` (files or folders); never raises for bad input.
+
+    When no matrix document is among them, the folders of the given files are searched
+    for one, so a single flow file can be checked on its own.
+    """
+    files, problems = expand([Path(p) for p in paths])
+    matrices, flows, found = load_files(files, max_bytes)
+    problems.extend(found)
+    if not matrices and not found and flows:
+        matrices, problems = _matrix_beside(files, problems, max_bytes)
+    matrix = matrices[0] if matrices else None
+    for extra in matrices[1:]:
+        assert matrix is not None
+        problems.append(
+            extra.problem(
+                "E121", f"a second matrix document (the first is in {matrix.file}); keep one", ()
+            )
+        )
+    if matrix is None and flows:
+        problems.append(
+            flows[0].problem(
+                "E121",
+                "no matrix document found: put a file with 'kind: matrix' (contact points,"
+                " calendars, priorities, issue types) beside the flows",
+                (),
+            )
+        )
+    if not files and not problems:
+        problems.append(Problem("L011", "error", "no flow files given", "-", 1, 1))
+    contexts, duplicates = _flow_contexts(flows, matrix.model if matrix else None)
+    problems.extend(duplicates)
+    for context in contexts:
+        problems.extend(run_flow_rules(context))
+    if matrix is not None:
+        problems.extend(run_matrix_rules(MatrixContext(matrix, contexts)))
+    problems.sort(key=lambda p: (p.file, p.line, p.column, p.code))
+    result: Matrix | None = None
+    if matrix is not None and not any(p.severity == "error" for p in problems):
+        compiled = {c.flow.id: _build(c, matrix.model) for c in contexts}
+        warnings = tuple(p for p in problems if p.severity == "warning")
+        result = Matrix(matrix.model, matrix.file, compiled, warnings)
+    return Report(tuple(problems), result, len(files))
+
+
+def load_matrix(*paths: StrPath) -> Matrix:
+    """Load, check and compile the definitions in ``paths`` (default ``flows/``).
+
+    Raises :class:`~escflow.errors.DefinitionError` listing every error found.
+    """
+    report = check_paths(paths or ("flows",))
+    if report.matrix is None:
+        raise DefinitionError(list(report.errors))
+    return report.matrix
+
+
+def compile_flow(matrix: MatrixDoc, flow: FlowDoc, *, file: str = "<flow>") -> CompiledFlow:
+    """Check one flow against a matrix and compile it.
+
+    Raises :class:`~escflow.errors.DefinitionError` when the flow has errors. Problems
+    are located by YAML path only (models carry no line numbers); load files with
+    :func:`load_matrix` to get lines and columns.
+    """
+    loaded = Loaded(flow, Document(file, flow.model_dump(mode="json", by_alias=True)))
+    contexts, _ = _flow_contexts([loaded], matrix)
+    errors = [p for p in run_flow_rules(contexts[0]) if p.severity == "error"]
+    if errors:
+        raise DefinitionError(errors)
+    return _build(contexts[0], matrix)
+
+
+def _matrix_beside(
+    files: list[Path], problems: list[Problem], max_bytes: int
+) -> tuple[list[Loaded[MatrixDoc]], list[Problem]]:
+    folders = list(dict.fromkeys(f.parent for f in files))
+    candidates = [
+        p for folder in folders for p in sorted(folder.glob("*.y*ml")) if p.resolve() not in files
+    ]
+    matrices, _, found = load_files(candidates, max_bytes)
+    if matrices:
+        problems.extend(p for p in found if p.file == matrices[0].file)
+    return matrices[:1], problems
+
+
+def _flow_contexts(
+    flows: list[Loaded[FlowDoc]], matrix: MatrixDoc | None
+) -> tuple[list[FlowContext], list[Problem]]:
+    contexts: list[FlowContext] = []
+    problems: list[Problem] = []
+    seen: dict[str, Loaded[FlowDoc]] = {}
+    for loaded in flows:
+        first = seen.setdefault(loaded.model.id, loaded)
+        if first is not loaded:
+            problems.append(
+                loaded.problem(
+                    "E102",
+                    f"the flow id '{loaded.model.id}' is used twice (first in {first.file}:"
+                    f"{first.source.locate(('id',))[0]})",
+                    ("id",),
+                )
+            )
+            continue
+        index = build_index(loaded.model)
+        contexts.append(FlowContext(loaded, index, matrix, FlowGraph(index)))
+    return contexts, problems
+
+
+def _kind(index: FlowIndex, trigger: TriggerRef) -> TriggerKind:
+    assert trigger.target is not None
+    if trigger.target == RESOLVED:
+        return "resolution"
+    source = trigger.source
+    target = index.step_by_id[trigger.target]
+    if target.unit is source.unit:
+        return "step" if target.position > source.position else "loop"
+    if target.position == 0 and source.unit.next == target.unit.id:
+        return "hierarchical"
+    if (
+        not target.unit.team
+        and not source.unit.team
+        and (target.unit.level.level <= source.unit.level.level)
+    ):
+        return "loop"
+    return "functional"
+
+
+def _build(context: FlowContext, matrix: MatrixDoc) -> CompiledFlow:
+    flow, index = context.flow, context.index
+    steps: dict[str, CompiledStep] = {}
+    levels: list[CompiledLevel] = []
+    for unit in index.units:
+        for ref in unit.steps:
+            triggers = tuple(
+                CompiledTrigger(
+                    id=t.id,
+                    label=t.trigger.label,
+                    source=ref.id,
+                    target=t.target or RESOLVED,
+                    kind=_kind(index, t),
+                    automatic=t.trigger.automatic,
+                    implicit=t.implicit,
+                    reason=t.trigger.reason,
+                )
+                for t in ref.triggers
+            )
+            steps[ref.id] = CompiledStep(
+                ref.id,
+                ref.step.name or unit.level.name or matrix.contacts[unit.level.contact].name,
+                unit.id,
+                tuple(ref.step.responses),
+                triggers,
+            )
+        contact = matrix.contacts[unit.level.contact]
+        levels.append(
+            CompiledLevel(
+                id=unit.id,
+                number=unit.level.level,
+                name=unit.level.name or contact.name,
+                contact_id=unit.level.contact,
+                contact=contact,
+                window=unit.level.window,
+                calendar=context.calendar_of(unit),
+                repeat=unit.level.repeat,
+                team=unit.team,
+                next=index.unit_by_id[unit.next].id if unit.next in index.unit_by_id else None,
+                steps=tuple(s.id for s in unit.steps),
+            )
+        )
+    priorities: dict[str, EffectivePriority] = {}
+    entries = context.entries()
+    for rank, (name, priority) in enumerate(matrix.priorities.items()):
+        override = flow.priorities.get(name)
+        entry: StepRef = entries.get(name) or index.ladder[0].entry
+        factor = override.factor if override and override.factor is not None else priority.factor
+        windows = {
+            found.unit.id: window
+            for number, window in (override.windows.items() if override else ())
+            if (found := index.entry_step(number)) is not None
+        }
+        priorities[name] = EffectivePriority(
+            name, priority.name or name, rank, entry.unit.id, factor, windows
+        )
+    used_calendars = {lv.calendar for lv in levels} | {flow.calendar}
+    calendars = {k: v for k, v in matrix.calendars.items() if k in used_calendars}
+    return CompiledFlow(
+        id=flow.id,
+        name=flow.name,
+        issue_type=flow.issue_type,
+        language=flow.language,
+        description=flow.description,
+        file=context.loaded.file,
+        digest=_digest(flow, matrix, {lv.contact_id for lv in levels}, set(calendars)),
+        levels=tuple(levels),
+        steps=steps,
+        priorities=priorities,
+        default_priority=matrix.default_priority,
+        sla=dict(flow.sla),
+        calendars=calendars,
+        spec=flow,
+    )
+
+
+def _digest(flow: FlowDoc, matrix: MatrixDoc, contacts: set[str], calendars: set[str]) -> str:
+    """sha256 of a canonical form of everything the flow's behaviour depends on."""
+    notified = {
+        r.notify
+        for level in (*flow.levels, *flow.teams)
+        for step in level.all_steps()
+        for r in step.responses
+        if not isinstance(r, str) and hasattr(r, "notify")
+    }
+    canonical: dict[str, Any] = {
+        "format": 1,
+        "flow": flow.model_dump(mode="json", by_alias=True),
+        "contacts": {
+            k: v.model_dump(mode="json", by_alias=True)
+            for k, v in matrix.contacts.items()
+            if k in contacts | notified
+        },
+        "calendars": {
+            k: v.model_dump(mode="json", by_alias=True)
+            for k, v in matrix.calendars.items()
+            if k in calendars
+        },
+        "priorities": [
+            [k, v.model_dump(mode="json", by_alias=True)] for k, v in matrix.priorities.items()
+        ],
+        "default_priority": matrix.default_priority,
+        "calendar": matrix.calendar,
+    }
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

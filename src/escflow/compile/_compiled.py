@@ -1,0 +1,171 @@
+"""What the runner and the renderer read: a flow with every default and reference resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from escflow.errors import EscflowError
+from escflow.problems import Problem
+from escflow.spec._models import (
+    RESOLVED,
+    Calendar,
+    Contact,
+    FlowDoc,
+    MatrixDoc,
+    Response,
+    SlaTarget,
+    Window,
+)
+
+TriggerKind = Literal["hierarchical", "functional", "loop", "step", "resolution"]
+
+
+@dataclass(frozen=True)
+class CompiledTrigger:
+    """An edge: from a step to a step (or to resolution), manual or automatic."""
+
+    id: str
+    label: str
+    source: str
+    target: str
+    kind: TriggerKind
+    automatic: bool
+    implicit: bool
+    reason: str | None
+
+    @property
+    def resolves(self) -> bool:
+        """True when the trigger ends the ticket."""
+        return self.target == RESOLVED
+
+
+@dataclass(frozen=True)
+class CompiledStep:
+    """A state of the flow."""
+
+    id: str
+    name: str
+    level: str
+    responses: tuple[Response, ...]
+    triggers: tuple[CompiledTrigger, ...]
+
+    @property
+    def timer(self) -> CompiledTrigger | None:
+        """The automatic trigger that fires when the level's window ends, if any."""
+        return next((t for t in self.triggers if t.automatic), None)
+
+
+@dataclass(frozen=True)
+class CompiledLevel:
+    """A ladder level or a functional team, with its contact point and window resolved."""
+
+    id: str
+    number: int
+    name: str
+    contact_id: str
+    contact: Contact
+    window: Window
+    calendar: str | None
+    repeat: int
+    team: bool
+    next: str | None
+    steps: tuple[str, ...]
+
+    @property
+    def entry(self) -> str:
+        """The step a ticket enters this level at."""
+        return self.steps[0]
+
+
+@dataclass(frozen=True)
+class EffectivePriority:
+    """A priority as one flow applies it."""
+
+    id: str
+    name: str
+    rank: int
+    entry_level: str
+    factor: float
+    windows: Mapping[str, Window]
+
+    def window(self, level: CompiledLevel) -> tuple[Window, float]:
+        """The window this priority gives ``level``, and the factor still to apply."""
+        if level.id in self.windows:
+            return self.windows[level.id], 1.0
+        return level.window, self.factor
+
+
+@dataclass(frozen=True)
+class CompiledFlow:
+    """One flow, checked and resolved; ``digest`` pins this exact version."""
+
+    id: str
+    name: str
+    issue_type: str
+    language: str
+    description: str | None
+    file: str
+    digest: str
+    levels: tuple[CompiledLevel, ...]
+    steps: Mapping[str, CompiledStep]
+    priorities: Mapping[str, EffectivePriority]
+    default_priority: str | None
+    sla: Mapping[str, SlaTarget]
+    calendars: Mapping[str, Calendar]
+    spec: FlowDoc = field(repr=False, compare=False)
+
+    @property
+    def ladder(self) -> tuple[CompiledLevel, ...]:
+        """The levels in order, without the functional teams."""
+        return tuple(level for level in self.levels if not level.team)
+
+    @property
+    def teams(self) -> tuple[CompiledLevel, ...]:
+        """The functional teams beside the ladder."""
+        return tuple(level for level in self.levels if level.team)
+
+    @property
+    def triggers(self) -> tuple[CompiledTrigger, ...]:
+        """Every trigger of every step, in definition order."""
+        return tuple(t for step in self.steps.values() for t in step.triggers)
+
+    def level(self, level_id: str) -> CompiledLevel:
+        """The level (or team) with this id."""
+        for level in self.levels:
+            if level.id == level_id:
+                return level
+        raise EscflowError(f"flow '{self.id}' has no level '{level_id}'")
+
+    def level_of(self, step_id: str) -> CompiledLevel:
+        """The level a step belongs to."""
+        return self.level(self.steps[step_id].level)
+
+    def entry(self, priority: str | None = None) -> str:
+        """The step a new ticket of ``priority`` starts at."""
+        if priority is None:
+            return self.ladder[0].entry
+        return self.level(self.priorities[priority].entry_level).entry
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The whole set of definitions: the matrix document and its compiled flows."""
+
+    doc: MatrixDoc
+    file: str
+    flows: Mapping[str, CompiledFlow]
+    warnings: tuple[Problem, ...] = ()
+
+    def flow(self, flow_id: str) -> CompiledFlow:
+        """The flow of this category; the error names the close ones."""
+        try:
+            return self.flows[flow_id]
+        except KeyError:
+            from escflow.spec._load import did_you_mean
+
+            raise EscflowError(
+                f"no flow '{flow_id}'{did_you_mean(flow_id, self.flows)}"
+                f" (flows: {', '.join(sorted(self.flows))})"
+            ) from None

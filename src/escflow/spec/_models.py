@@ -1,0 +1,529 @@
+"""The YAML format as pydantic models: frozen, unknown keys refused.
+
+A folder of definitions holds one **matrix** document (contact points, calendars,
+priorities, issue types) and one **flow** document per issue category. These models
+check each document on its own; references between them are checked when flows are
+compiled (:mod:`escflow.compile`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
+
+from escflow.timing._duration import EXAMPLES, Duration
+
+FORMAT_VERSION = 1
+RESOLVED = "resolved"
+CUSTOMER = "customer"
+
+_ID = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "level-1"
+        raise ValueError(
+            f"'{value}' is not a valid id: use lowercase letters, digits and dashes, e.g. '{slug}'"
+        )
+    return value
+
+
+Id = Annotated[
+    str,
+    Field(strict=True, min_length=1, max_length=80),
+    AfterValidator(_check_id),
+    WithJsonSchema({"type": "string", "pattern": _ID.pattern}),
+]
+Text = Annotated[str, Field(strict=True, min_length=1, max_length=2000)]
+
+
+def _parse_duration(value: Any) -> Duration:
+    if isinstance(value, Duration):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"expected a duration such as {EXAMPLES}")
+    if isinstance(value, int):
+        raise ValueError(f"'{value}' has no unit; write e.g. '{value} minutes'")
+    return Duration.parse(value)
+
+
+DurationField = Annotated[
+    Duration,
+    BeforeValidator(_parse_duration),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\s*\d+\s*(business\s+)?[a-zA-Z]+\s*$",
+            "examples": ["30 minutes", "2 hours", "1 business day"],
+        }
+    ),
+]
+
+
+class Model(BaseModel):
+    """Base of every definition model: immutable, and unknown keys are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+# --- matrix: contact points -------------------------------------------------------
+
+
+class Channels(Model):
+    """How to reach a contact point. Every channel is optional."""
+
+    email: Text | None = None
+    phone: Text | None = None
+    chat: Text | None = None
+    webhook: Text | None = None
+
+
+class Shift(Model):
+    """A recurring duty shift: starts at each cron fire time, members take it in turn."""
+
+    starts: Text = Field(description="cron expression, e.g. '0 9 * * mon-fri'")
+    lasts: DurationField
+    members: list[Text] | None = Field(
+        default=None, description="who takes the shifts in turn; default: all team members"
+    )
+    since: date | datetime | None = Field(
+        default=None, description="the first shift of the turn order is on or after this"
+    )
+
+
+class Contact(Model):
+    """A contact point: one person or a team, with channels and optional duty shifts."""
+
+    name: Text
+    kind: Literal["person", "team"]
+    channels: Channels = Channels()
+    members: list[Text] = []
+    calendar: Id | None = Field(default=None, description="the calendar shifts are read in")
+    shifts: list[Shift] = []
+    off_duty: Literal["skip", "hold"] = Field(
+        default="hold",
+        description="when nobody is on duty: 'hold' waits at this level, 'skip' moves on",
+    )
+
+    @model_validator(mode="after")
+    def _person_has_no_team(self) -> Contact:
+        if self.kind == "person" and self.members:
+            raise ValueError("a person has no members; use kind: team")
+        return self
+
+
+# --- matrix: calendars ------------------------------------------------------------
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def parse_days(spec: str) -> list[int]:
+    """``'mon-fri'``, ``'sat'``, ``'mon,wed'``, ``'daily'`` -> weekday numbers (Monday 0)."""
+    text = spec.strip().lower()
+    if text in ("daily", "every day"):
+        return list(range(7))
+    days: list[int] = []
+    for part in text.split(","):
+        ends = [p.strip()[:3] for p in part.split("-")]
+        if len(ends) not in (1, 2) or any(e not in _DAYS for e in ends):
+            raise ValueError(
+                f"'{spec}' is not a day or range of days; write e.g. 'mon-fri', 'sat' or 'daily'"
+            )
+        first, last = _DAYS.index(ends[0]), _DAYS.index(ends[-1])
+        if last < first:
+            raise ValueError(f"'{spec}' runs backwards; write the days in week order")
+        days.extend(range(first, last + 1))
+    return days
+
+
+def _parse_clock(text: str, whole: str) -> time:
+    match = _HHMM.match(text.strip())
+    if match is None or int(match[1]) > 24 or int(match[2]) > 59:
+        raise ValueError(f"'{text.strip()}' in '{whole}' is not a time; write e.g. '09:00'")
+    hour, minute = int(match[1]), int(match[2])
+    if hour == 24:
+        if minute:
+            raise ValueError(f"'{text.strip()}' is past midnight; the latest end is 24:00")
+        return time(0)
+    return time(hour, minute)
+
+
+def parse_hours(spec: str) -> list[tuple[time, time]]:
+    """``'09:00-12:00, 13:00-17:00'`` -> intervals; ``24:00`` ends at midnight (time 0)."""
+    intervals: list[tuple[time, time]] = []
+    for part in spec.split(","):
+        ends = part.split("-")
+        if len(ends) != 2:
+            raise ValueError(f"'{part.strip()}' is not an interval; write e.g. '09:00-17:00'")
+        start, end = _parse_clock(ends[0], spec), _parse_clock(ends[1], spec)
+        if end != time(0) and end <= start:
+            raise ValueError(f"'{part.strip()}' ends before it starts")
+        if intervals and (intervals[-1][1] == time(0) or start < intervals[-1][1]):
+            raise ValueError(f"'{spec}' has overlapping or unordered intervals")
+        intervals.append((start, end))
+    return intervals
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        import difflib
+
+        close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+        hint = (
+            f"; did you mean '{close[0]}'?" if close else "; use an IANA name like 'Europe/Paris'"
+        )
+        raise ValueError(f"'{value}' is not a time zone{hint}") from None
+    return value
+
+
+class HolidaySource(Model):
+    """Public holidays from the ``holidays`` package, by country and subdivision."""
+
+    country: Annotated[str, Field(strict=True, pattern=r"^[A-Z]{2,3}$")]
+    subdivision: Text | None = None
+
+
+class Calendar(Model):
+    """Working time: a time zone, weekly hours, public holidays and explicit dates."""
+
+    timezone: Annotated[str, Field(strict=True), AfterValidator(_check_timezone)]
+    hours: dict[str, Text] = Field(
+        description="days -> working hours, e.g. {'mon-fri': '09:00-17:00', 'sat': '10:00-14:00'}"
+    )
+    holidays: HolidaySource | None = None
+    closed: list[date] = Field(default=[], description="extra non-working dates")
+    open: list[date] = Field(default=[], description="working dates that would be holidays")
+    business_day: DurationField | None = Field(
+        default=None,
+        description="how much working time '1 business day' is; default: the usual day",
+    )
+
+    @model_validator(mode="after")
+    def _hours_parse(self) -> Calendar:
+        seen: dict[int, str] = {}
+        for days, hours in self.hours.items():
+            parse_hours(hours)
+            for day in parse_days(days):
+                if day in seen:
+                    raise ValueError(f"{_DAYS[day]} is given twice (in '{seen[day]}' and '{days}')")
+                seen[day] = days
+        if not seen:
+            raise ValueError("a calendar needs working hours on at least one day")
+        if self.business_day is not None and self.business_day.business:
+            raise ValueError("business_day is a length of working time: write e.g. '8 hours'")
+        return self
+
+    def weekly_hours(self) -> dict[int, list[tuple[time, time]]]:
+        """Weekday (Monday 0) -> working intervals in local wall time."""
+        week: dict[int, list[tuple[time, time]]] = {}
+        for days, hours in self.hours.items():
+            for day in parse_days(days):
+                week[day] = parse_hours(hours)
+        return week
+
+    def day_minutes(self) -> int:
+        """Working minutes in '1 business day': explicit, or the most common day's length."""
+        if self.business_day is not None:
+            return self.business_day.minutes
+        lengths = [
+            sum(_minutes(end) - _minutes(start) for start, end in spans)
+            for spans in self.weekly_hours().values()
+        ]
+        return max(lengths, key=lambda n: (lengths.count(n), n))
+
+
+def _minutes(moment: time) -> int:
+    return 1440 if moment == time(0) else moment.hour * 60 + moment.minute
+
+
+# --- matrix: priorities and issue types ------------------------------------------
+
+
+class Priority(Model):
+    """A priority: where its tickets enter and how fast its windows run."""
+
+    name: Text | None = None
+    entry: Annotated[StrictInt, Field(ge=0)] | None = Field(
+        default=None, description="the level number tickets of this priority start at"
+    )
+    factor: Annotated[float, Field(gt=0, le=10)] = Field(
+        default=1.0, description="windows are multiplied by this (0.5 = twice as fast)"
+    )
+
+
+class IssueType(Model):
+    """One of the escalation plan's issue types; flows name it as their category's type."""
+
+    name: Text
+    description: Text | None = None
+
+
+class MatrixDoc(Model):
+    """The matrix file: what every flow shares."""
+
+    escflow: Literal[1] = Field(description="the format version")
+    kind: Literal["matrix"]
+    name: Text
+    description: Text | None = None
+    calendar: Id | None = Field(default=None, description="the default calendar of flows")
+    contacts: dict[Id, Contact]
+    calendars: dict[Id, Calendar] = {}
+    priorities: dict[Id, Priority] = Field(
+        default={}, description="lowest first; the order is the rank"
+    )
+    default_priority: Id | None = None
+    issue_types: dict[Id, IssueType]
+
+
+# --- flows --------------------------------------------------------------------------
+
+
+class Window(Model):
+    """A level's time box: act by ``min`` (warning), escalate at ``max``.
+
+    Written as a mapping or as the spreadsheet's text: ``15-30 minutes``,
+    ``30 minutes - 1 hour``, ``1-2 business days``, ``until resolution``.
+    """
+
+    min: DurationField | None = None
+    max: DurationField | None = None
+    calendar: Id | None = Field(default=None, description="the calendar business time uses")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_window_text(value)
+        return value
+
+    @property
+    def until_resolution(self) -> bool:
+        """True when the level never times out."""
+        return self.max is None
+
+    @property
+    def business(self) -> bool:
+        """True when either end counts business time."""
+        return any(d is not None and d.business for d in (self.min, self.max))
+
+    def __str__(self) -> str:
+        if self.min is None and self.max is None:
+            return "until resolution"
+        if self.min is None:
+            return f"up to {self.max}"
+        if self.max is None:
+            return f"from {self.min} until resolution"
+        if (self.min.unit, self.min.business) == (self.max.unit, self.max.business):
+            unit = str(self.max).split(" ", 1)[1]
+            return f"{self.min.value}-{self.max.value} {unit}"
+        return f"{self.min} - {self.max}"
+
+
+_RANGE = re.compile(r"^\s*(?P<a>.+?)\s*(?:-|–|—|\.\.)\s*(?P<b>.+?)\s*$")
+_UNTIL = {"until resolution", "resolution", "until resolved", "none"}
+
+
+def parse_window_text(text: str) -> dict[str, Any]:
+    """The spreadsheet's window text -> ``{'min': ..., 'max': ...}``."""
+    if text.strip().lower() in _UNTIL:
+        return {}
+    match = _RANGE.match(text)
+    if match is None:
+        return {"max": Duration.parse(text)}
+    low, high = match["a"], match["b"]
+    top = Duration.parse(high)
+    if low.strip().isdigit():
+        if int(low) == 0:
+            raise ValueError(f"'{text}' starts at zero; a window's minimum must be positive")
+        return {"min": Duration(int(low), top.unit, top.business), "max": top}
+    return {"min": Duration.parse(low), "max": top}
+
+
+class NotifyAction(Model):
+    """Send a message to a contact point, or to the customer (``notify: customer``)."""
+
+    notify: Id
+    message: Text
+    channel: Literal["email", "phone", "chat", "webhook"] | None = None
+    label: Text | None = None
+
+
+class WebhookAction(Model):
+    """POST the ticket's state to a URL."""
+
+    webhook: Annotated[str, Field(strict=True, pattern=r"^https?://\S+$")]
+    label: Text | None = None
+
+
+class HandlerAction(Model):
+    """Call a handler that the embedding service registers by name."""
+
+    handler: Id
+    label: Text | None = None
+    args: dict[str, str | StrictInt | float | StrictBool] = Field(default={}, alias="with")
+
+
+Action = NotifyAction | WebhookAction | HandlerAction
+_ACTION_KEYS = ("notify", "webhook", "handler")
+
+
+def _response_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "check"
+    if isinstance(value, dict | BaseModel):
+        for key in _ACTION_KEYS:
+            if (key in value) if isinstance(value, dict) else hasattr(value, key):
+                return key
+    return None
+
+
+Response = Annotated[
+    Annotated[Text, Tag("check")]
+    | Annotated[NotifyAction, Tag("notify")]
+    | Annotated[WebhookAction, Tag("webhook")]
+    | Annotated[HandlerAction, Tag("handler")],
+    Discriminator(
+        _response_kind,
+        custom_error_type="response_kind",
+        custom_error_message=(
+            "a response is a checklist line (text) or an action mapping with one of"
+            " 'notify', 'webhook' or 'handler'"
+        ),
+    ),
+]
+
+
+class Trigger(Model):
+    """A named way out of a step: to the next level, a named level/team/step, or resolution."""
+
+    id: Id
+    label: Text
+    to: Id | None = Field(
+        default=None,
+        description="a level, team or step id, or 'resolved'; default: the next level",
+    )
+    automatic: StrictBool = Field(
+        default=False, description="fires by itself when the level's window ends"
+    )
+    reason: Text | None = Field(default=None, description="what the customer is told")
+
+
+class Step(Model):
+    """One state inside a level, with what it does and how it is left."""
+
+    id: Id
+    name: Text | None = None
+    responses: list[Response] = []
+    triggers: list[Trigger] = []
+
+
+class Level(Model):
+    """A rung of the ladder (or a functional team), owned by one contact point.
+
+    A level with a single step may give ``responses`` and ``triggers`` directly;
+    otherwise it lists ``steps``.
+    """
+
+    level: Annotated[StrictInt, Field(ge=0, le=99)] = Field(
+        description="the rung number (0 = self-service); for teams, the rung it sits beside"
+    )
+    id: Id | None = Field(default=None, description="default: 'level-N'; required for teams")
+    name: Text | None = Field(default=None, description="default: the contact point's name")
+    contact: Id
+    window: Window
+    repeat: Annotated[StrictInt, Field(ge=0, le=100)] = Field(
+        default=0, description="how many times the window restarts before escalating"
+    )
+    escalates_to: Id | None = Field(
+        default=None, description="where the timer sends tickets; default: the next level"
+    )
+    responses: list[Response] | None = None
+    triggers: list[Trigger] | None = None
+    steps: list[Step] | None = None
+
+    @model_validator(mode="after")
+    def _steps_or_shorthand(self) -> Level:
+        if self.steps is not None and (self.responses is not None or self.triggers is not None):
+            raise ValueError(
+                "give either 'steps' or 'responses'/'triggers' directly on the level, not both"
+            )
+        if self.steps == []:
+            raise ValueError("'steps' is empty; list at least one step")
+        return self
+
+    @property
+    def key(self) -> str:
+        """The level's id, explicit or ``level-N``."""
+        return self.id or f"level-{self.level}"
+
+    def all_steps(self) -> list[Step]:
+        """The level's steps; a shorthand level is one step named like the level."""
+        if self.steps is not None:
+            return list(self.steps)
+        return [Step(id=self.key, responses=self.responses or [], triggers=self.triggers or [])]
+
+
+class PriorityOverride(Model):
+    """How one priority behaves in this flow, over the matrix's defaults."""
+
+    entry: Annotated[StrictInt, Field(ge=0)] | None = None
+    factor: Annotated[float, Field(gt=0, le=10)] | None = None
+    windows: dict[StrictInt, Window] = Field(
+        default={}, description="level number -> window, replacing the scaled one"
+    )
+
+
+class SlaTarget(Model):
+    """Service level targets for one priority."""
+
+    first_response: DurationField
+    resolution: DurationField
+
+
+class FlowDoc(Model):
+    """One issue category's escalation path."""
+
+    escflow: Literal[1] = Field(description="the format version")
+    kind: Literal["flow"]
+    id: Id
+    name: Text
+    issue_type: Id
+    description: Text | None = None
+    language: Annotated[str, Field(strict=True, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")] = "en"
+    calendar: Id | None = None
+    priorities: dict[Id, PriorityOverride] = {}
+    sla: dict[Id, SlaTarget] = {}
+    levels: Annotated[list[Level], Field(min_length=1)]
+    teams: list[Level] = Field(default=[], description="functional teams beside the ladder")
+
+
+Document = Annotated[
+    Annotated[MatrixDoc, Tag("matrix")] | Annotated[FlowDoc, Tag("flow")],
+    Discriminator(
+        lambda v: v.get("kind") if isinstance(v, dict) else getattr(v, "kind", None),
+        custom_error_type="document_kind",
+        custom_error_message="'kind' must be 'matrix' or 'flow'",
+    ),
+]

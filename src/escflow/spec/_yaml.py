@@ -1,0 +1,271 @@
+"""Read YAML safely and keep where every value came from.
+
+The only module that imports PyYAML. It composes the node tree with PyYAML's safe
+machinery and builds plain Python values itself, so that it can refuse duplicate keys
+(PyYAML keeps the last one silently), keep ``on``/``off``/``yes``/``no`` as text, leave
+dates as text for the models to parse, refuse custom tags, bound alias expansion, and
+record the line and column of every key and value by its YAML path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from escflow.problems import Problem, YamlPath
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+_TAG = "tag:yaml.org,2002:"
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))(?:[eE][-+]?[0-9]+)?$")
+_NULL = {"", "~", "null", "Null", "NULL"}
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+@dataclass
+class Document:
+    """One YAML document: its value and the position of everything in it."""
+
+    file: str
+    data: Any = None
+    values: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: YamlPath, *, key: bool = False) -> tuple[int, int]:
+        """Line and column (1-based) of the value at ``path`` (or of its key).
+
+        Falls back to the nearest enclosing node that exists, so a problem about a
+        missing key points at the mapping that lacks it.
+        """
+        if key and path in self.keys:
+            return self.keys[path]
+        for end in range(len(path), -1, -1):
+            found = self.values.get(path[:end])
+            if found is not None:
+                return found
+        return (1, 1)
+
+    def has(self, path: YamlPath) -> bool:
+        """Whether a node exists at ``path``."""
+        return path in self.values
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str, mark: yaml.Mark | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.mark = mark
+
+
+def _pos(mark: yaml.Mark | None) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+class _Builder:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.count = 0
+
+    def build(self, node: yaml.Node, path: YamlPath, depth: int = 0) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _Refused(
+                "L009",
+                f"the document expands to more than {MAX_NODES} values (aliases?);"
+                " split it or write it out plainly",
+                node.start_mark,
+            )
+        if depth > MAX_DEPTH:
+            raise _Refused("L009", f"nesting deeper than {MAX_DEPTH} levels", node.start_mark)
+        self.doc.values.setdefault(path, _pos(node.start_mark))
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != f"{_TAG}seq":
+                raise self._tag(node)
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != f"{_TAG}map":
+                raise self._tag(node)
+            return self._mapping(node, path, depth)
+        raise _Refused("L009", "unsupported YAML node", node.start_mark)  # pragma: no cover
+
+    @staticmethod
+    def _tag(node: yaml.Node) -> _Refused:
+        return _Refused(
+            "L009",
+            f"the tag '{node.tag}' is not allowed; escflow files hold plain text, numbers,"
+            " lists and mappings",
+            node.start_mark,
+        )
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            raise self._tag(node)
+        text: str = node.value
+        if node.style is not None or node.tag == f"{_TAG}str":
+            return text
+        # YAML 1.2 core schema: yes/no/on/off and dates stay text.
+        if text in _NULL:
+            return None
+        if text in _BOOL:
+            return _BOOL[text]
+        if _INT.match(text):
+            return int(text)
+        if _FLOAT.match(text):
+            return float(text)
+        return text
+
+    def _mapping(self, node: yaml.MappingNode, path: YamlPath, depth: int) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        merged: list[tuple[Any, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == f"{_TAG}merge":
+                merged.extend(self._merge_sources(value_node))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Refused(
+                    "L009", "a key must be plain text, not a list or mapping", key_node.start_mark
+                )
+            key = self._scalar(key_node)
+            if key is None or isinstance(key, float | bool):
+                raise _Refused(
+                    "L009", f"'{key_node.value}' cannot be a key; quote it", key_node.start_mark
+                )
+            if key in result:
+                first = self.doc.keys[(*path, key)]
+                raise _Refused(
+                    "L006",
+                    f"duplicate key '{key}' (first at line {first[0]}); YAML would silently"
+                    " keep only the last one: remove or rename one of them",
+                    key_node.start_mark,
+                )
+            self.doc.keys[(*path, key)] = _pos(key_node.start_mark)
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        for key_node, value_node in merged:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Refused("L009", "a key must be plain text", key_node.start_mark)
+            key = self._scalar(key_node)
+            if key not in result:
+                self.doc.keys[(*path, key)] = _pos(key_node.start_mark)
+                result[key] = self.build(value_node, (*path, key), depth + 1)
+        return result
+
+    def _merge_sources(self, node: yaml.Node) -> Iterator[tuple[Any, yaml.Node]]:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise _Refused("L009", "'<<' merges only mappings", source.start_mark)
+            yield from source.value
+
+
+def _decode(raw: bytes, file: str) -> tuple[str | None, Problem | None]:
+    if b"\x00" in raw:
+        return None, Problem("L002", "error", "this is a binary file, not YAML text", file, 1, 1)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8", errors="replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        return None, Problem(
+            "L003",
+            "error",
+            f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8",
+            file,
+            line,
+            column,
+        )
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = _pos(mark)
+    lines = text.splitlines()
+    row = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" in row[: max(column, 1) + 1] or "\t" in (exc.problem or ""):
+        return Problem(
+            "L005",
+            "error",
+            "a tab character is used for indentation; YAML allows only spaces:"
+            " replace the tab with spaces",
+            file,
+            line,
+            row.find("\t") + 1 if "\t" in row else column,
+        )
+    what = exc.problem or "invalid YAML"
+    context = f" ({exc.context})" if exc.context else ""
+    return Problem("L004", "error", f"YAML syntax error: {what}{context}", file, line, column)
+
+
+def read_documents(
+    path: Path, file: str, max_bytes: int = MAX_BYTES
+) -> tuple[list[Document], list[Problem]]:
+    """Read every YAML document of one file.
+
+    Returns the documents that could be read and the problems met; a file with a
+    problem in its bytes or its syntax yields no documents.
+    """
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return [], [
+                Problem(
+                    "L001",
+                    "error",
+                    f"the file is {size / 1048576:.1f} MiB; flow files are limited to"
+                    f" {max_bytes // 1048576} MiB: split it into one file per flow",
+                    file,
+                    1,
+                    1,
+                )
+            ]
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        return [], [Problem("L010", "error", f"cannot read the file: {exc.strerror}", file, 1, 1)]
+    text, problem = _decode(raw, file)
+    if text is None:
+        return [], [problem] if problem else []
+    documents: list[Document] = []
+    try:
+        for node in yaml.compose_all(text, Loader=yaml.SafeLoader):
+            doc = Document(file)
+            if node is None:
+                continue
+            doc.data = _Builder(doc).build(node, ())
+            documents.append(doc)
+    except yaml.MarkedYAMLError as exc:
+        return [], [_syntax_problem(exc, text, file)]
+    except yaml.YAMLError as exc:
+        return [], [Problem("L004", "error", f"YAML syntax error: {exc}", file, 1, 1)]
+    except _Refused as exc:
+        line, column = _pos(exc.mark)
+        return [], [Problem(exc.code, "error", exc.message, file, line, column)]
+    except RecursionError:
+        return [], [Problem("L009", "error", f"nesting deeper than {MAX_DEPTH} levels", file, 1, 1)]
+    if not documents:
+        return [], [
+            Problem(
+                "L007",
+                "error",
+                "the file is empty: a flow file is a mapping that starts with 'escflow: 1'"
+                " and 'kind: flow' (or 'kind: matrix')",
+                file,
+                1,
+                1,
+            )
+        ]
+    return documents, []

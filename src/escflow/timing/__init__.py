@@ -1,0 +1,22 @@
+"""Time: durations, clocks, business calendars, duty rotations."""
+
+from __future__ import annotations
+
+from escflow.timing._duration import Duration
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why ``expression`` is not a valid cron expression, or None when it is."""
+    from escflow.timing._rotation import validate_cron
+
+    return validate_cron(expression)
+
+
+def calendar_problem(country: str, subdivision: str | None) -> str | None:
+    """Why the holidays of ``country``/``subdivision`` cannot be had, or None."""
+    from escflow.timing._calendar import holidays_problem
+
+    return holidays_problem(country, subdivision)
+
+
+__all__ = ["Duration", "calendar_problem", "cron_problem"]

@@ -1,0 +1,107 @@
+"""Durations as designers write them: ``30 minutes``, ``2 hours``, ``1 business day``.
+
+A duration is a whole number of minutes, hours or days, counted either in wall time
+(elapsed time; days are calendar days) or in business time (only the working time of a
+calendar; a business day is one working day's worth of working time).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Unit = Literal["minutes", "hours", "days"]
+
+_UNITS: dict[str, Unit] = {
+    "m": "minutes",
+    "min": "minutes",
+    "mins": "minutes",
+    "minute": "minutes",
+    "minutes": "minutes",
+    "h": "hours",
+    "hr": "hours",
+    "hrs": "hours",
+    "hour": "hours",
+    "hours": "hours",
+    "d": "days",
+    "day": "days",
+    "days": "days",
+}
+_MINUTES_PER: dict[Unit, int] = {"minutes": 1, "hours": 60, "days": 1440}
+_DURATION = re.compile(
+    r"^\s*(?P<value>\d+(?:\.\d+)?)?\s*(?P<business>business\s+)?(?P<unit>[a-z]+)?\s*$",
+    re.IGNORECASE,
+)
+EXAMPLES = "'30 minutes', '2 hours', '1 business day' or '4 business hours'"
+
+
+@dataclass(frozen=True, order=True)
+class Duration:
+    """A positive whole number of minutes, hours or days, in wall or business time."""
+
+    value: int
+    unit: Unit
+    business: bool = False
+
+    def __post_init__(self) -> None:
+        if self.value <= 0:
+            raise ValueError(f"a duration must be positive, got {self.value} {self.unit}")
+
+    @property
+    def minutes(self) -> int:
+        """The duration in minutes, taking a day as 24 hours (wall) or as given (business).
+
+        For business days this is only nominal; the calendar says how long its
+        business day is (:meth:`nominal_minutes`).
+        """
+        return self.value * _MINUTES_PER[self.unit]
+
+    def nominal_minutes(self, business_day_minutes: int) -> int:
+        """Minutes of (business) time, with a business day of the given length."""
+        if self.business and self.unit == "days":
+            return self.value * business_day_minutes
+        return self.minutes
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        """Parse ``'30 minutes'``, ``'1 hour'``, ``'2 business days'``, ``'15m'``.
+
+        Raises ValueError with a message a designer can act on.
+        """
+        match = _DURATION.match(text)
+        if match is None or match["value"] is None or match["unit"] is None:
+            if match is not None and match["value"] is not None:
+                raise ValueError(
+                    f"'{text.strip()}' has no unit; write e.g. '{match['value']} minutes'"
+                )
+            raise ValueError(f"'{text}' is not a duration; write e.g. {EXAMPLES}")
+        unit = _UNITS.get(match["unit"].lower())
+        if unit is None:
+            raise ValueError(
+                f"'{match['unit']}' in '{text.strip()}' is not a unit; "
+                "use minutes, hours or days (optionally 'business')"
+            )
+        raw = match["value"]
+        if "." in raw:
+            smaller: Unit = "hours" if unit == "days" else "minutes"
+            factor = 24 if unit == "days" else 60
+            hint = "" if unit == "minutes" else f", e.g. '{round(float(raw) * factor)} {smaller}'"
+            raise ValueError(f"'{text.strip()}' is not a whole number; use a smaller unit{hint}")
+        value = int(raw)
+        if value == 0:
+            raise ValueError(f"'{text.strip()}' is zero; a duration must be positive")
+        return cls(value, unit, match["business"] is not None)
+
+    def __str__(self) -> str:
+        unit = self.unit if self.value != 1 else self.unit[:-1]
+        return f"{self.value} {'business ' if self.business else ''}{unit}"
+
+    def short(self) -> str:
+        """A compact form for tables and diagrams: ``30 min``, ``2 h``, ``1 bd``."""
+        suffix = {"minutes": "min", "hours": "h", "days": "d"}[self.unit]
+        if self.business:
+            suffix = {"minutes": "business min", "hours": "business h", "days": "business d"}[
+                self.unit
+            ]
+        return f"{self.value} {suffix}"
