@@ -21,11 +21,17 @@ def print_matrix(table: MatrixTable) -> None:
         grid.add_column(f"Level {number}", min_width=12)
     if any(row.teams for row in table.rows):
         grid.add_column("Functional teams", min_width=12)
+    teams = any(row.teams for row in table.rows)
+    current = None
     for row in table.rows:
+        if row.issue_type != current:
+            current = row.issue_type
+            blank = [""] * (len(table.levels) + teams)
+            grid.add_row(f"[reverse] {row.issue_type} [/reverse]", *blank)
         cells = [
             f"{c.contact}\n[dim]{c.window}[/dim]" if (c := row.cells.get(n)) else "-"
             for n in table.levels
         ]
-        extra = ["\n".join(row.teams) or "-"] if any(r.teams for r in table.rows) else []
-        grid.add_row(f"{row.flow_name}\n[dim]{row.issue_type}[/dim]", *cells, *extra)
+        extra = ["\n".join(row.teams) or "-"] if teams else []
+        grid.add_row(row.flow_name, *cells, *extra)
     console.print(grid)

@@ -8,7 +8,6 @@ new codes. ``E`` codes are errors (the flow cannot run), ``W`` codes are warning
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -69,6 +68,8 @@ class MatrixContext:
 
     loaded: Loaded[MatrixDoc]
     flows: list[FlowContext]
+    complete: bool = True
+    """False when some flow could not be read: rules about what flows use then stay quiet."""
 
     @property
     def matrix(self) -> MatrixDoc:
@@ -331,14 +332,20 @@ def duplicate_id(ctx: FlowContext) -> Iterator[Finding]:
                 seen[key] = path
     for unit in ctx.index.units:
         for step in unit.steps:
-            counts = Counter(t.id for t in step.triggers)
+            names: dict[str, YamlPath] = {}
             for trigger in step.triggers:
-                if counts[trigger.id] > 1 and not trigger.implicit:
+                if trigger.implicit and trigger.id in names:
+                    yield (
+                        (*names[trigger.id], "id"),
+                        f"'{trigger.id}' names the automatic trigger this level's window adds;"
+                        " rename this trigger, or make it 'automatic: true'",
+                    )
+                elif trigger.id in names:
                     yield (
                         (*trigger.path, "id"),
-                        (f"step '{step.id}' has two triggers named '{trigger.id}'"),
+                        f"step '{step.id}' has two triggers named '{trigger.id}'",
                     )
-                    counts[trigger.id] = 0
+                names.setdefault(trigger.id, trigger.path)
 
 
 @flow_rule("E115", "level-order", "ladder levels must be numbered in increasing order")
@@ -491,6 +498,8 @@ def _order(ctx: FlowContext) -> Callable[[str], int]:
 
 @matrix_rule("W110", "unused-contact", "a contact point no flow uses")
 def unused_contact(ctx: MatrixContext) -> Iterator[Finding]:
+    if not ctx.complete:
+        return
     used: set[str] = set()
     for flow in ctx.flows:
         for unit in flow.index.units:
@@ -557,6 +566,8 @@ def bad_holidays(ctx: MatrixContext) -> Iterator[Finding]:
 
 @matrix_rule("W120", "issue-type-without-flows", "an issue type no flow belongs to")
 def issue_type_without_flows(ctx: MatrixContext) -> Iterator[Finding]:
+    if not ctx.complete:
+        return
     used = {flow.flow.issue_type for flow in ctx.flows}
     for name in ctx.matrix.issue_types:
         if name not in used:

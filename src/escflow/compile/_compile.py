@@ -90,7 +90,8 @@ def check_paths(paths: Sequence[StrPath] = ("flows",), *, max_bytes: int = MAX_B
     for context in contexts:
         problems.extend(run_flow_rules(context))
     if matrix is not None:
-        problems.extend(run_matrix_rules(MatrixContext(matrix, contexts)))
+        complete = not any(p.code[0] in "LS" and p.file != matrix.file for p in problems)
+        problems.extend(run_matrix_rules(MatrixContext(matrix, contexts, complete)))
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.code))
     result: Matrix | None = None
     if matrix is not None and not any(p.severity == "error" for p in problems):

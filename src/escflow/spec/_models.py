@@ -248,14 +248,16 @@ class Calendar(Model):
         if self.business_day is not None:
             return self.business_day.minutes
         lengths = [
-            sum(_minutes(end) - _minutes(start) for start, end in spans)
+            sum(_minutes(end, end=True) - _minutes(start) for start, end in spans)
             for spans in self.weekly_hours().values()
         ]
         return max(lengths, key=lambda n: (lengths.count(n), n))
 
 
-def _minutes(moment: time) -> int:
-    return 1440 if moment == time(0) else moment.hour * 60 + moment.minute
+def _minutes(moment: time, *, end: bool = False) -> int:
+    if end and moment == time(0):
+        return 1440  # an interval ending at 24:00
+    return moment.hour * 60 + moment.minute
 
 
 # --- matrix: priorities and issue types ------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from escflow.timing._duration import Duration
 
 
+@lru_cache(maxsize=256)
 def cron_problem(expression: str) -> str | None:
     """Why ``expression`` is not a valid cron expression, or None when it is."""
     from escflow.timing._rotation import validate_cron
@@ -12,6 +15,7 @@ def cron_problem(expression: str) -> str | None:
     return validate_cron(expression)
 
 
+@lru_cache(maxsize=256)
 def calendar_problem(country: str, subdivision: str | None) -> str | None:
     """Why the holidays of ``country``/``subdivision`` cannot be had, or None."""
     from escflow.timing._calendar import holidays_problem

@@ -1,0 +1,5 @@
+"""``python -m escflow`` runs the command line."""
+
+from escflow.cli import run
+
+run()

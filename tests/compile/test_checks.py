@@ -1,0 +1,75 @@
+"""Every rule has a fixture that breaks it; the fixture says where with '# expect: CODE'."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from escflow.compile import FLOW_RULES, MATRIX_RULES, check_paths
+from tests.conftest import FIXTURES, FLOW, MATRIX, Write
+
+RULES = [(r.code, r.name, str(r.severity)) for r in FLOW_RULES] + [
+    (r.code, r.name, str(r.severity)) for r in MATRIX_RULES
+]
+
+CHECKS = FIXTURES / "checks"
+_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>[A-Z]\d{3}(?:\s+[A-Z]\d{3})*)")
+
+
+def _expected(path: Path) -> set[tuple[str, int]]:
+    found: set[tuple[str, int]] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = _EXPECT.search(line)
+        if match:
+            found.update((code, number) for code in match["codes"].split())
+    return found
+
+
+@pytest.mark.parametrize("fixture", sorted(CHECKS.rglob("*.yaml")), ids=lambda p: p.stem)
+def test_fixture_reports_exactly_what_it_expects(fixture: Path) -> None:
+    report = check_paths([fixture])
+    got = {(p.code, p.line) for p in report.problems}
+    assert got == _expected(fixture), "\n".join(p.format() for p in report.problems)
+    assert all(p.file.endswith(fixture.name) and p.column >= 1 for p in report.problems)
+
+
+def test_every_rule_has_a_fixture() -> None:
+    codes = {code for code, _, _ in RULES}
+    covered = {code for path in CHECKS.rglob("*.yaml") for code, _ in _expected(path)}
+    assert codes - covered == set()
+
+
+def test_rule_codes_are_stable_and_severity_follows_the_letter() -> None:
+    for code, _, severity in RULES:
+        assert re.fullmatch(r"[EW]\d{3}", code)
+        assert severity == ("warning" if code[0] == "W" else "error")
+    names = {(code, name) for code, name, _ in RULES}
+    assert len({code for code, _ in names}) == len(names), "one code, one name"
+
+
+def test_clean_definitions_compile(write: Write) -> None:
+    write("m.yaml", MATRIX)
+    path = write("f.yaml", FLOW)
+    report = check_paths([path.parent])
+    assert report.problems == ()
+    assert report.matrix is not None
+    assert list(report.matrix.flows) == ["f"]
+
+
+def test_a_single_flow_file_finds_its_matrix_beside_it(write: Write) -> None:
+    write("m.yaml", MATRIX)
+    flow = write("f.yaml", FLOW.replace("contact: lead", "contact: laed"))
+    report = check_paths([flow])
+    assert [(p.code, p.file, p.line) for p in report.problems] == [
+        ("E108", str(flow), 13),
+        ("W110", str(flow.parent / "m.yaml"), 10),
+    ]
+    assert "did you mean 'lead'?" in report.problems[0].message
+
+
+def test_a_cycle_with_no_exit_names_the_cycle() -> None:
+    report = check_paths([CHECKS / "E104-no-path-to-resolution.yaml"])
+    messages = [p.message for p in report.problems]
+    assert any("ping -> pong -> ping" in m or "pong -> ping -> pong" in m for m in messages)

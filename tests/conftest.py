@@ -1,0 +1,62 @@
+"""Shared fixtures: the repository's folders and a writer of small definition files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOWS = ROOT / "flows"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+MATRIX = """\
+escflow: 1
+kind: matrix
+name: Test matrix
+calendar: office
+issue_types: {support: {name: Support}}
+priorities: {normal: {}, urgent: {entry: 2, factor: 0.5}}
+calendars: {office: {timezone: Europe/Paris, hours: {mon-fri: "09:00-17:00"}}}
+contacts:
+  agent: {name: Agent, kind: team}
+  lead: {name: Lead, kind: person}
+"""
+
+FLOW = """\
+escflow: 1
+kind: flow
+id: f
+name: F
+issue_type: support
+levels:
+  - level: 1
+    contact: agent
+    window: 15-30 minutes
+    triggers:
+      - {id: done, label: Done, to: resolved}
+  - level: 2
+    contact: lead
+    window: until resolution
+    triggers:
+      - {id: done, label: Done, to: resolved}
+"""
+
+Write = Callable[[str, str | bytes], Path]
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Write:
+    """Write a file under a fresh folder and return its path."""
+
+    def _write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return _write

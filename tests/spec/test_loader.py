@@ -1,0 +1,163 @@
+"""Bad input to the loader: each case gives one located problem a designer can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from escflow.compile import check_paths
+from escflow.spec._yaml import read_documents
+from tests.conftest import FLOW, MATRIX, Write
+
+CASES: list[tuple[str, str | bytes, str, int, int, str]] = [
+    ("empty", "", "L007", 1, 1, "the file is empty"),
+    ("only-comments", "# nothing here\n", "L007", 1, 1, "the file is empty"),
+    ("list-at-top", "- escflow: 1\n- kind: flow\n", "L008", 1, 1, "expected a mapping"),
+    ("syntax", "escflow: 1\nkind: [flow\nid: x\n", "L004", 3, 3, "YAML syntax error"),
+    ("tab", "escflow: 1\nkind: flow\nlevels:\n\t- level: 1\n", "L005", 4, 1, "tab character"),
+    (
+        "duplicate-key",
+        "escflow: 1\nkind: flow\nkind: matrix\n",
+        "L006",
+        3,
+        1,
+        "duplicate key 'kind' (first at line 2)",
+    ),
+    ("binary", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "L002", 1, 1, "binary file"),
+    ("latin-1", "escflow: 1\nname: R\xe9clamation\n".encode("latin-1"), "L003", 2, 8, "not UTF-8"),
+    ("custom-tag", "escflow: !!python/object:os.system 1\n", "L009", 1, 10, "is not allowed"),
+    ("bad-kind", "escflow: 1\nkind: flows\n", "S003", 1, 1, "'kind' must be 'matrix' or 'flow'"),
+    (
+        "no-version",
+        "kind: matrix\nname: M\ncontacts: {}\nissue_types: {}\n",
+        "S002",
+        1,
+        1,
+        "missing required key 'escflow' (the format version)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code", "line", "column", "text"), CASES, ids=[c[0] for c in CASES]
+)
+def test_bad_file_gives_one_located_problem(
+    write: Write, name: str, content: str | bytes, code: str, line: int, column: int, text: str
+) -> None:
+    path = write(f"{name}.yaml", content)
+    report = check_paths([path])
+    assert [(p.code, p.line, p.column) for p in report.problems] == [(code, line, column)]
+    assert text in report.problems[0].message
+    assert report.matrix is None
+
+
+def _flow_problems(write: Write, flow: str) -> list[str]:
+    write("matrix.yaml", MATRIX)
+    path = write("flow.yaml", flow)
+    return [p.format().split(": ", 1)[1] for p in check_paths([path.parent]).problems]
+
+
+def test_unknown_key_suggests_the_right_one(write: Write) -> None:
+    flow = FLOW.replace("    window: 15-30 minutes\n", "    windw: 15-30 minutes\n")
+    problems = _flow_problems(write, flow)
+    assert problems[0].startswith("S002 levels[0]: missing required key 'window'")
+    assert problems[1].startswith(
+        "S001 levels[0].windw: unknown key 'windw'; did you mean 'window'?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        ("0-30 minutes", "levels[0].window: '0-30 minutes' starts at zero"),
+        ("-5 minutes", "levels[0].window: '-5 minutes' is not a duration"),
+        ("{min: 0 minutes, max: 1 hour}", "levels[0].window.min: '0 minutes' is zero"),
+        ("{max: 30}", "levels[0].window.max: '30' has no unit; write e.g. '30 minutes'"),
+        ("{max: soon}", "levels[0].window.max: 'soon' is not a duration"),
+        ("{max: 1.5 hours}", "use a smaller unit, e.g. '90 minutes'"),
+        ("{min: 2 hours, max: 30 minutes}", "E106 levels[0].window.max: the window's minimum"),
+    ],
+)
+def test_bad_windows_are_located(write: Write, window: str, message: str) -> None:
+    problems = _flow_problems(write, FLOW.replace("window: 15-30 minutes", f"window: {window}"))
+    assert any(message in p for p in problems), problems
+
+
+def test_wrong_types_say_what_was_expected(write: Write) -> None:
+    flow = FLOW.replace("  - level: 1\n", "  - level: one\n").replace(
+        "{id: done, label: Done, to: resolved}", "{id: done, label: [Done], to: resolved}", 1
+    )
+    problems = _flow_problems(write, flow)
+    assert "S003 levels[0].level: expected a whole number, got 'one'" in problems
+    assert "S003 levels[0].triggers[0].label: expected text, got a list" in problems
+
+
+def test_yes_no_on_off_stay_names(write: Write) -> None:
+    flow = FLOW.replace(
+        "{id: done, label: Done, to: resolved}", "{id: on, label: Done, to: resolved}"
+    )
+    write("matrix.yaml", MATRIX)
+    report = check_paths([write("flow.yaml", flow).parent])
+    assert report.ok
+    assert report.matrix is not None
+    assert report.matrix.flows["f"].steps["level-1"].triggers[0].id == "on"
+
+
+def test_every_problem_of_a_file_is_reported_at_once(write: Write) -> None:
+    flow = FLOW.replace("contact: agent", "contact: agnt").replace("contact: lead", "contact: led")
+    flow = flow.replace("to: resolved}\n  - level: 2", "to: resolvd}\n  - level: 2")
+    problems = _flow_problems(write, flow)
+    codes = sorted(p.split(" ")[0] for p in problems)
+    assert codes == ["E101", "E108", "E108", "W110", "W110"]
+
+
+def test_usage_warnings_wait_until_every_flow_reads(write: Write) -> None:
+    problems = _flow_problems(write, FLOW.replace("name: F", "nam: F"))
+    assert [p.split(" ")[0] for p in problems] == ["S002", "S001"]
+
+
+def test_a_huge_file_is_refused_without_reading_it(write: Write) -> None:
+    path = write("huge.yaml", "")
+    with path.open("wb") as out:
+        out.write(b"# " + b"x" * (50 * 1024 * 1024) + b"\n")
+    report = check_paths([path])
+    assert [(p.code, p.line) for p in report.problems] == [("L001", 1)]
+    assert "50.0 MiB" in report.problems[0].message
+
+
+def test_a_folder_without_flows(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
+    report = check_paths([tmp_path])
+    assert [p.code for p in report.problems] == ["L011"]
+
+
+def test_a_missing_path(tmp_path: Path) -> None:
+    report = check_paths([tmp_path / "nope"])
+    assert [p.code for p in report.problems] == ["L010"]
+
+
+def test_alias_expansion_is_bounded(write: Write) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 12)
+    ]
+    report = check_paths([write("bomb.yaml", "\n".join(lines) + "\n")])
+    assert [p.code for p in report.problems] == ["L009"]
+
+
+def test_merge_keys_keep_their_own_positions(write: Write) -> None:
+    path = write("m.yaml", "base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n")
+    documents, problems = read_documents(path, "m.yaml")
+    assert problems == []
+    assert documents[0].data["other"] == {"x": 1, "y": 3}
+    assert documents[0].locate(("other", "y")) == (4, 6)
+
+
+def test_utf8_bom_and_unicode_labels(write: Write) -> None:
+    flow = FLOW.replace("name: F", "name: Réclamation — 고객 불만 — شكوى")
+    write("matrix.yaml", MATRIX)
+    path = write("flow.yaml", b"\xef\xbb\xbf" + flow.encode("utf-8"))
+    report = check_paths([path.parent])
+    assert report.matrix is not None
+    assert report.matrix.flows["f"].name == "Réclamation — 고객 불만 — شكوى"

@@ -1,0 +1,137 @@
+"""The command line, run in-process and (once per kind of failure) as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from escflow.cli import main
+from escflow.io import schema_text
+from tests.conftest import FLOW, FLOWS, MATRIX, ROOT, Write
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_the_shipped_flows_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["validate", str(FLOWS)], capsys)
+    assert code == 0
+    files = len(list(FLOWS.glob("*.yaml")))
+    assert out.strip().splitlines()[-1].startswith(f"{files} files checked,")
+    assert out.strip().endswith("0 errors, 0 warnings")
+
+
+def test_validate_prints_located_lines_and_exits_1(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write("matrix.yaml", MATRIX)
+    flow = write(
+        "flow.yaml", FLOW.replace("to: resolved}\n  - level: 2", "to: resolvd}\n  - level: 2")
+    )
+    code, out, _ = run(["validate", str(flow.parent)], capsys)
+    assert code == 1
+    first = out.splitlines()[0]
+    assert first.startswith(f"{flow}:11:")
+    assert (
+        " E101 levels[0].triggers[0].to: unknown target 'resolvd'; did you mean 'resolved'?"
+        in first
+    )
+    assert out.splitlines()[-1].endswith("1 error, 0 warnings")
+
+
+def test_validate_json(write: Write, capsys: pytest.CaptureFixture[str]) -> None:
+    write("matrix.yaml", MATRIX)
+    flow = write("flow.yaml", FLOW.replace("contact: lead", "contact: boss"))
+    code, out, _ = run(["validate", "--format", "json", str(flow.parent)], capsys)
+    data = json.loads(out)
+    assert code == 1
+    assert data["ok"] is False and data["errors"] == 1 and data["warnings"] == 1
+    assert data["problems"][0] == {
+        "file": str(flow),
+        "line": 13,
+        "column": 14,
+        "path": "levels[1].contact",
+        "code": "E108",
+        "severity": "error",
+        "message": "unknown contact point 'boss'; contact points are defined in the matrix file"
+        " under 'contacts'",
+    }
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["validate", "--format", "xml"])
+    assert stop.value.code == 2
+    with pytest.raises(SystemExit) as stop:
+        main(["frobnicate"])
+    assert stop.value.code == 2
+
+
+def test_schema_prints_the_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["schema"], capsys)
+    assert code == 0
+    assert json.loads(out)["title"].startswith("escflow definitions")
+    committed = (ROOT / "schema" / "escflow.schema.json").read_text(encoding="utf-8")
+    assert out == committed, (
+        "schema/escflow.schema.json is stale: run 'escflow schema -o schema/escflow.schema.json'"
+    )
+    assert schema_text() == committed
+
+
+def test_every_flow_file_points_at_the_schema() -> None:
+    for path in sorted(FLOWS.glob("*.yaml")):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../schema/escflow.schema.json", path.name
+
+
+def test_matrix_table_lists_every_flow(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["matrix", "--format", "json", str(FLOWS)], capsys)
+    assert code == 0
+    data = json.loads(out)
+    complaint = next(r for r in data["rows"] if r["flow"] == "complaint")
+    assert complaint["levels"]["1"] == {
+        "contact": "Call centre representative",
+        "kind": "team",
+        "window": "15-30 minutes",
+    }
+    assert complaint["levels"]["5"]["window"] == "1-2 business days"
+    code, out, _ = run(["matrix", str(FLOWS)], capsys)
+    assert code == 0
+    assert "Complaint about" in out and "Level 7" in out
+    assert "Customer service" in out and "Logistics and" in out
+
+
+def test_matrix_refuses_broken_definitions(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write("matrix.yaml", MATRIX)
+    flow = write("flow.yaml", FLOW.replace("contact: lead", "contact: boss"))
+    code, out, err = run(["matrix", str(flow.parent)], capsys)
+    assert code == 1 and out == ""
+    assert "E108" in err and "run 'escflow validate'" in err
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"\x00\x01binary", b"kind: [\n", "name: caf\xe9\n".encode("latin-1")]
+)
+def test_a_real_process_never_shows_a_traceback(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(content)
+    done = subprocess.run(
+        [sys.executable, "-m", "escflow", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.stdout.startswith("bad.yaml:1:") or done.stdout.startswith("bad.yaml:")
+    assert list(tmp_path.iterdir()) == [path], "validate writes nothing"
