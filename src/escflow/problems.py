@@ -35,7 +35,12 @@ class Problem:
 
     @property
     def location(self) -> str:
-        """``file:line:column``, the form editors and terminals turn into links."""
+        """``file:line:column``, the form editors and terminals turn into links.
+
+        Definitions built in code have no lines: then only the name is given.
+        """
+        if self.line == 0:
+            return self.file
         return f"{self.file}:{self.line}:{self.column}"
 
     def format(self) -> str:

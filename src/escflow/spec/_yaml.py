@@ -46,15 +46,18 @@ class Document:
         """Line and column (1-based) of the value at ``path`` (or of its key).
 
         Falls back to the nearest enclosing node that exists, so a problem about a
-        missing key points at the mapping that lacks it.
+        missing key points at the mapping that lacks it. A document built in code, not
+        read from a file, has no positions: (0, 0).
         """
+        if not self.values:
+            return (0, 0)
         if key and path in self.keys:
             return self.keys[path]
         for end in range(len(path), -1, -1):
             found = self.values.get(path[:end])
             if found is not None:
                 return found
-        return (1, 1)
+        return (1, 1)  # unreachable: the root always has a position
 
     def has(self, path: YamlPath) -> bool:
         """Whether a node exists at ``path``."""
@@ -100,7 +103,7 @@ class _Builder:
             if node.tag != f"{_TAG}map":
                 raise self._tag(node)
             return self._mapping(node, path, depth)
-        raise _Refused("L009", "unsupported YAML node", node.start_mark)  # pragma: no cover
+        raise _Refused("L009", "unsupported YAML node", node.start_mark)
 
     @staticmethod
     def _tag(node: yaml.Node) -> _Refused:
