@@ -1,0 +1,47 @@
+"""The ``escflow`` command: parse arguments, call the library, print. No logic of its own.
+
+Each module of this package registers a group of subcommands; they share the exit
+codes: 0 done, 1 problems found (or the operation was refused), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from escflow.cli import _definitions
+from escflow.cli._common import EXIT_PROBLEMS
+from escflow.errors import EscflowError
+
+GROUPS = [_definitions]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The whole command line, every group registered."""
+    top = argparse.ArgumentParser(
+        prog="escflow",
+        description="Escalation matrices as code: check, run and draw escalation flows.",
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in GROUPS:
+        group.register(commands)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 problems, 2 usage)."""
+    args = parser().parse_args(argv)
+    try:
+        status: int = args.run(args)
+    except EscflowError as exc:
+        print(f"escflow: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""What every command shares: exit codes and the definitions-loading preamble."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from escflow.compile import Matrix, Report, check_paths
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+Commands = Any  # argparse's _SubParsersAction is private; its type is not worth the import
+
+
+def add_paths(parser: argparse.ArgumentParser) -> None:
+    """The definitions to read: files or folders, ``flows/`` by default."""
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path("flows")],
+        metavar="PATH",
+        help="flow files or folders (default: flows/)",
+    )
+
+
+def plural(count: int, word: str) -> str:
+    """``1 error``, ``2 errors``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary(report: Report) -> str:
+    """The one-line outcome of a check."""
+    flows = len(report.matrix.flows) if report.matrix else 0
+    return (
+        f"{plural(report.files, 'file')} checked, {plural(flows, 'flow')} compiled:"
+        f" {plural(len(report.errors), 'error')}, {plural(len(report.warnings), 'warning')}"
+    )
+
+
+def load_or_explain(paths: list[Path]) -> Matrix | None:
+    """The compiled matrix, or None after printing why not (to stderr)."""
+    report = check_paths(paths)
+    if report.matrix is None:
+        for problem in report.errors:
+            print(problem.format(), file=sys.stderr)
+        print(
+            f"escflow: the definitions have errors; run 'escflow validate' ({summary(report)})",
+            file=sys.stderr,
+        )
+    return report.matrix
