@@ -1,7 +1,13 @@
 """Definitions in, runnable flows out: checks, the flow graph, the compiled form."""
 
 from escflow.compile._checks import FLOW_RULES, MATRIX_RULES, Rule
-from escflow.compile._compile import Report, check_paths, compile_flow, load_matrix
+from escflow.compile._compile import (
+    Report,
+    check_paths,
+    compile_flow,
+    compile_source,
+    load_matrix,
+)
 from escflow.compile._compiled import (
     CompiledFlow,
     CompiledLevel,
@@ -26,5 +32,6 @@ __all__ = [
     "TriggerKind",
     "check_paths",
     "compile_flow",
+    "compile_source",
     "load_matrix",
 ]

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Any
 
 from escflow.compile._checks import FlowContext, MatrixContext, run_flow_rules, run_matrix_rules
 from escflow.compile._compiled import (
@@ -25,7 +24,7 @@ from escflow.compile._index import FlowIndex, StepRef, TriggerRef, build_index
 from escflow.errors import DefinitionError
 from escflow.problems import Problem
 from escflow.spec._load import Loaded, expand, load_files
-from escflow.spec._models import RESOLVED, FlowDoc, MatrixDoc
+from escflow.spec._models import FORMAT_VERSION, RESOLVED, FlowDoc, MatrixDoc, NotifyAction
 from escflow.spec._yaml import MAX_BYTES, Document
 
 StrPath = str | PathLike[str]
@@ -238,8 +237,8 @@ def _build(context: FlowContext, matrix: MatrixDoc) -> CompiledFlow:
         priorities[name] = EffectivePriority(
             name, priority.name or name, rank, entry.unit.id, factor, windows
         )
-    used_calendars = {lv.calendar for lv in levels} | {flow.calendar}
-    calendars = {k: v for k, v in matrix.calendars.items() if k in used_calendars}
+    source = _version_source(flow, matrix, {lv.contact_id for lv in levels})
+    calendars = dict(matrix.calendars)
     return CompiledFlow(
         id=flow.id,
         name=flow.name,
@@ -247,7 +246,9 @@ def _build(context: FlowContext, matrix: MatrixDoc) -> CompiledFlow:
         language=flow.language,
         description=flow.description,
         file=context.loaded.file,
-        digest=_digest(flow, matrix, {lv.contact_id for lv in levels}, set(calendars)),
+        digest=hashlib.sha256(source.encode("utf-8")).hexdigest(),
+        source=source,
+        default_calendar=matrix.calendar,
         levels=tuple(levels),
         steps=steps,
         priorities=priorities,
@@ -258,33 +259,56 @@ def _build(context: FlowContext, matrix: MatrixDoc) -> CompiledFlow:
     )
 
 
-def _digest(flow: FlowDoc, matrix: MatrixDoc, contacts: set[str], calendars: set[str]) -> str:
-    """sha256 of a canonical form of everything the flow's behaviour depends on."""
+def _version_source(flow: FlowDoc, matrix: MatrixDoc, contacts: set[str]) -> str:
+    """The canonical text of one flow version: the flow and the part of the matrix it uses.
+
+    It is a complete definition (see :func:`compile_source`), so a store can keep it and
+    rebuild the exact flow a running ticket started on. Key order, layout and comments of
+    the YAML files do not reach it; its sha256 is the flow's digest.
+    """
     notified = {
         r.notify
         for level in (*flow.levels, *flow.teams)
         for step in level.all_steps()
         for r in step.responses
-        if not isinstance(r, str) and hasattr(r, "notify")
+        if isinstance(r, NotifyAction)
     }
-    canonical: dict[str, Any] = {
-        "format": 1,
+    used = {k: v for k, v in matrix.contacts.items() if k in contacts | notified}
+    calendars = {flow.calendar, matrix.calendar}
+    calendars |= {level.window.calendar for level in (*flow.levels, *flow.teams)}
+    calendars |= {c.calendar for c in used.values()}
+    subset = MatrixDoc(
+        escflow=1,
+        kind="matrix",
+        name="flow version",
+        calendar=matrix.calendar,
+        contacts=used,
+        calendars={k: v for k, v in matrix.calendars.items() if k in calendars},
+        priorities=matrix.priorities,
+        default_priority=matrix.default_priority,
+        issue_types={k: v for k, v in matrix.issue_types.items() if k == flow.issue_type},
+    )
+    canonical = {
+        "format": FORMAT_VERSION,
+        "matrix": subset.model_dump(mode="json", by_alias=True),
         "flow": flow.model_dump(mode="json", by_alias=True),
-        "contacts": {
-            k: v.model_dump(mode="json", by_alias=True)
-            for k, v in matrix.contacts.items()
-            if k in contacts | notified
-        },
-        "calendars": {
-            k: v.model_dump(mode="json", by_alias=True)
-            for k, v in matrix.calendars.items()
-            if k in calendars
-        },
-        "priorities": [
-            [k, v.model_dump(mode="json", by_alias=True)] for k, v in matrix.priorities.items()
-        ],
-        "default_priority": matrix.default_priority,
-        "calendar": matrix.calendar,
     }
-    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def compile_source(source: str) -> CompiledFlow:
+    """Rebuild a flow version from the canonical text a :class:`CompiledFlow` carries.
+
+    Raises :class:`~escflow.errors.DefinitionError` when the text is not a flow version.
+    """
+    try:
+        data = json.loads(source)
+        if data.get("format") != FORMAT_VERSION:
+            raise ValueError(f"format {data.get('format')!r} is not {FORMAT_VERSION}")
+        matrix = MatrixDoc.model_validate(data["matrix"])
+        flow = FlowDoc.model_validate(data["flow"])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DefinitionError(
+            [Problem("E122", "error", f"not a stored flow version: {exc}", "<flow version>")]
+        ) from None
+    return compile_flow(matrix, flow, file=f"<flow version {flow.id}>")

@@ -114,6 +114,9 @@ class CompiledFlow:
     default_priority: str | None
     sla: Mapping[str, SlaTarget]
     calendars: Mapping[str, Calendar]
+    default_calendar: str | None
+    source: str = field(repr=False, compare=False)
+    """The canonical text of this version; ``compile_source`` rebuilds the flow from it."""
     spec: FlowDoc = field(repr=False, compare=False)
 
     @property

@@ -492,7 +492,7 @@ class PriorityOverride(Model):
 
     entry: Annotated[StrictInt, Field(ge=0)] | None = None
     factor: Annotated[float, Field(gt=0, le=10)] | None = None
-    windows: dict[StrictInt, Window] = Field(
+    windows: dict[Annotated[int, Field(ge=0)], Window] = Field(
         default={}, description="level number -> window, replacing the scaled one"
     )
 
