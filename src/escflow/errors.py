@@ -14,6 +14,8 @@ and re-raised as one of these, so a caller needs a single ``except`` clause::
         +-- TicketClosed
         +-- DuplicateTicket
         +-- UnknownHandler
+    +-- StoreError           the database cannot be used (wrong URL, locked, full, too new)
+        +-- ConflictError    another writer changed the ticket first: read it again and retry
 
 The docstring of each class says when it is raised; its message says what to fix.
 """
@@ -71,3 +73,11 @@ class DuplicateTicket(RuntimeFlowError):
 
 class UnknownHandler(RuntimeFlowError):
     """A response names a handler that the embedding service did not register."""
+
+
+class StoreError(EscflowError):
+    """The store cannot be used: a wrong URL, a locked or full database, a newer schema."""
+
+
+class ConflictError(StoreError):
+    """Another writer changed the ticket between our read and our write; retry the call."""

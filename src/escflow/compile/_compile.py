@@ -238,6 +238,7 @@ def _build(context: FlowContext, matrix: MatrixDoc) -> CompiledFlow:
             name, priority.name or name, rank, entry.unit.id, factor, windows
         )
     source = _version_source(flow, matrix, {lv.contact_id for lv in levels})
+    contacts = {k: matrix.contacts[k] for k in json.loads(source)["matrix"]["contacts"]}
     calendars = dict(matrix.calendars)
     return CompiledFlow(
         id=flow.id,
@@ -255,6 +256,7 @@ def _build(context: FlowContext, matrix: MatrixDoc) -> CompiledFlow:
         default_priority=matrix.default_priority,
         sla=dict(flow.sla),
         calendars=calendars,
+        contacts=contacts,
         spec=flow,
     )
 

@@ -114,6 +114,7 @@ class CompiledFlow:
     default_priority: str | None
     sla: Mapping[str, SlaTarget]
     calendars: Mapping[str, Calendar]
+    contacts: Mapping[str, Contact]
     default_calendar: str | None
     source: str = field(repr=False, compare=False)
     """The canonical text of this version; ``compile_source`` rebuilds the flow from it."""

@@ -364,7 +364,7 @@ class BusinessCalendar:
                         return max(start, at)
         raise AssertionError("unreachable: _days_from is endless")  # pragma: no cover
 
-    def add_business_minutes(self, start: datetime, minutes: int) -> datetime:
+    def add_business_minutes(self, start: datetime, minutes: float) -> datetime:
         """The instant ``minutes`` of working time after ``start``, in UTC.
 
         A non-working ``start`` first moves to the next working instant; adding 0 returns
@@ -372,9 +372,9 @@ class BusinessCalendar:
         end is returned (16:30 + 30 min on a 09:00-17:00 day is 17:00 the same day).
         """
         at = ensure_aware(start, "start")
-        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not minutes >= 0:
             raise TimeError(
-                f"calendar {self.name!r}: minutes must be a whole number >= 0, got {minutes!r}"
+                f"calendar {self.name!r}: minutes must be a number >= 0, got {minutes!r}"
             )
         if minutes == 0:
             return at

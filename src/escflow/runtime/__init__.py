@@ -1,0 +1,20 @@
+"""Running tickets: the engine, its records, and how actions are delivered."""
+
+from escflow.runtime._actions import Actions, post_json
+from escflow.runtime._engine import EVIDENCE, Engine, EvidenceKind
+from escflow.runtime._model import Action, Change, Event, EventKind, Ticket, apply, replay
+
+__all__ = [
+    "EVIDENCE",
+    "Action",
+    "Actions",
+    "Change",
+    "Engine",
+    "Event",
+    "EventKind",
+    "EvidenceKind",
+    "Ticket",
+    "apply",
+    "post_json",
+    "replay",
+]

@@ -1,0 +1,291 @@
+"""Automated responses: what goes into the outbox, and how it is delivered.
+
+Actions are queued in the same transaction as the change that caused them and
+delivered afterwards, at least once: a failed delivery is retried with exponential
+backoff and recorded; after the last attempt the action is marked failed. Each action's
+key is stable, so a receiver can drop duplicates. Messages are ``string.Template``
+texts: ``$ticket``, ``$reason``, ``$level``, ``$contact``, ``$window``; nothing in
+them is evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import IO, Any
+
+from escflow.compile import CompiledFlow, CompiledLevel
+from escflow.errors import UnknownHandler
+from escflow.runtime._model import Action, Ticket
+from escflow.spec._models import CUSTOMER, HandlerAction, NotifyAction, Response, WebhookAction
+
+Deliver = Callable[[Action], None]
+
+
+def post_json(action: Action, timeout: float = 10.0) -> None:
+    """Deliver a webhook: POST the payload as JSON, with the key as ``Idempotency-Key``."""
+    body = json.dumps(action.payload, ensure_ascii=False, default=str).encode("utf-8")
+    request = urllib.request.Request(
+        action.target,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Idempotency-Key": action.key},
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        response.read()
+
+
+@dataclass(frozen=True)
+class Actions:
+    """How the embedding service delivers actions.
+
+    ``notify`` delivers notifications to contact points and customer notices (the
+    action's ``kind`` is ``notify`` or ``customer``); ``webhook`` posts JSON (default:
+    :func:`post_json`); ``handlers`` are the named handlers flows call.
+    """
+
+    notify: Deliver | None = None
+    webhook: Deliver = post_json
+    handlers: Mapping[str, Deliver] = field(default_factory=dict)
+    max_attempts: int = 8
+    backoff: timedelta = timedelta(seconds=30)
+    max_backoff: timedelta = timedelta(hours=1)
+
+    @classmethod
+    def log(cls, stream: IO[str], **handlers: Deliver) -> Actions:
+        """Deliver every action as one JSON line on ``stream``; handy for dry runs and demos.
+
+        Handlers not given by name are logged too.
+        """
+
+        def write(action: Action) -> None:
+            line = {
+                "key": action.key,
+                "kind": action.kind,
+                "target": action.target,
+                **action.payload,
+            }
+            stream.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+
+        return cls(notify=write, webhook=write, handlers=_LoggingHandlers(write, handlers))
+
+    def deliverer(self, action: Action) -> Deliver:
+        """The callable for an action; raises :class:`UnknownHandler` when none is registered."""
+        if action.kind in ("notify", CUSTOMER):
+            if self.notify is None:
+                raise UnknownHandler(
+                    "no 'notify' deliverer is registered: pass Actions(notify=...)"
+                )
+            return self.notify
+        if action.kind == "webhook":
+            return self.webhook
+        try:
+            return self.handlers[action.target]
+        except KeyError:
+            raise UnknownHandler(f"no handler '{action.target}' is registered") from None
+
+    def check(self, flows: Iterable[CompiledFlow]) -> None:
+        """Refuse, before anything runs, flows that call handlers nobody registered."""
+        missing: dict[str, list[str]] = {}
+        needs_notify = False
+        for flow in flows:
+            needs_notify |= len(flow.levels) > 1
+            for step in flow.steps.values():
+                for response in step.responses:
+                    if (
+                        isinstance(response, HandlerAction)
+                        and response.handler not in self.handlers
+                    ):
+                        missing.setdefault(response.handler, []).append(f"{flow.id}/{step.id}")
+                    needs_notify |= isinstance(response, NotifyAction)
+        if missing:
+            where = "; ".join(f"'{name}' (used in {', '.join(at)})" for name, at in missing.items())
+            raise UnknownHandler(
+                f"flows call handlers nobody registered: {where}; pass"
+                " Actions(handlers={name: callable, ...})"
+            )
+        if needs_notify and self.notify is None:
+            raise UnknownHandler(
+                "flows notify contact points and customers, but no 'notify' deliverer is"
+                " registered: pass Actions(notify=callable) (or Actions.log(stream))"
+            )
+
+    def retry_after(self, attempts: int) -> timedelta:
+        """The wait before attempt ``attempts + 1``: doubling from ``backoff`` up to the cap."""
+        wait: timedelta = self.backoff * (2 ** max(attempts - 1, 0))
+        return min(wait, self.max_backoff)
+
+
+class _LoggingHandlers(dict[str, Deliver]):
+    """Named handlers, with any other name logged instead of refused."""
+
+    def __init__(self, fallback: Deliver, named: Mapping[str, Deliver]) -> None:
+        super().__init__(named)
+        self._fallback = fallback
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> Deliver:
+        return self._fallback
+
+
+@dataclass(frozen=True)
+class Context:
+    """What message templates may name."""
+
+    ticket: Ticket
+    level: CompiledLevel
+    reason: str
+
+    def substitute(self, text: str) -> str:
+        """Fill the template's placeholders; unknown ones stay as written."""
+        return string.Template(text).safe_substitute(
+            ticket=self.ticket.id,
+            reason=self.reason,
+            level=f"{self.level.number} ({self.level.name})",
+            contact=self.ticket.assignee or self.level.name,
+            window=str(self.level.window),
+        )
+
+
+def snapshot(ticket: Ticket) -> dict[str, Any]:
+    """The ticket as webhooks and handlers receive it."""
+    return {
+        "ticket": ticket.id,
+        "flow": ticket.flow,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "step": ticket.step,
+        "level": ticket.level,
+        "assignee": ticket.assignee,
+        "deadline": ticket.deadline.isoformat() if ticket.deadline else None,
+        "attrs": dict(ticket.attrs),
+    }
+
+
+def response_action(
+    flow: CompiledFlow, response: Response, context: Context, key: str, at: datetime
+) -> Action | None:
+    """The outbox entry of one response; checklist lines are for people, not the outbox."""
+    if isinstance(response, NotifyAction):
+        message = context.substitute(response.message)
+        if response.notify == CUSTOMER:
+            return Action(
+                key,
+                context.ticket.id,
+                CUSTOMER,
+                CUSTOMER,
+                {"message": message, "ticket": context.ticket.id},
+                at,
+            )
+        contact = flow.contacts[response.notify]
+        assignee = context.ticket.assignee if response.notify == context.level.contact_id else None
+        return Action(
+            key,
+            context.ticket.id,
+            "notify",
+            response.notify,
+            {
+                "ticket": context.ticket.id,
+                "contact": contact.name,
+                "assignee": assignee,
+                "channel": response.channel,
+                "channels": contact.channels.model_dump(exclude_none=True),
+                "message": message,
+            },
+            at,
+        )
+    if isinstance(response, WebhookAction):
+        payload = {**snapshot(context.ticket), "label": response.label}
+        return Action(key, context.ticket.id, "webhook", response.webhook, payload, at)
+    if isinstance(response, HandlerAction):
+        payload = {**snapshot(context.ticket), "label": response.label, "args": dict(response.args)}
+        return Action(key, context.ticket.id, "handler", response.handler, payload, at)
+    return None
+
+
+_NOTICES = {
+    "en": (
+        "Your request {ticket} is moving to {who} because {why}. {who} should answer"
+        " within {window}."
+    ),
+    "fr": (
+        "Votre demande {ticket} est transmise à {who}, car : {why}. Délai de réponse"
+        " prévu : {window}."
+    ),
+    "id": (
+        "Permintaan Anda {ticket} diteruskan ke {who} karena {why}. {who} akan menanggapi"
+        " dalam {window}."
+    ),
+}
+_FINAL = {"en": "until it is resolved", "fr": "jusqu'à la résolution", "id": "hingga selesai"}
+
+
+def customer_notice(
+    flow: CompiledFlow, ticket: Ticket, level: CompiledLevel, why: str, key: str, at: datetime
+) -> Action:
+    """Why the ticket moves, to whom, and how long the next level may take."""
+    language = flow.language.split("-")[0]
+    template = _NOTICES.get(language, _NOTICES["en"])
+    window = level.window
+    wait = str(window) if window.max is not None else _FINAL.get(language, _FINAL["en"])
+    named = ticket.assignee not in (None, level.name)
+    who = f"{ticket.assignee} ({level.name})" if named else level.name
+    message = template.format(ticket=ticket.id, who=who, why=why.rstrip("."), window=wait)
+    return Action(
+        key,
+        ticket.id,
+        CUSTOMER,
+        CUSTOMER,
+        {
+            "ticket": ticket.id,
+            "message": message,
+            "reason": why,
+            "to": who,
+            "window": wait,
+        },
+        at,
+    )
+
+
+def warning_action(
+    flow: CompiledFlow, ticket: Ticket, level: CompiledLevel, key: str, at: datetime
+) -> Action:
+    """Tell the level that its window's minimum passed without anyone taking the ticket."""
+    escalates = ticket.deadline.isoformat() if ticket.deadline else "never"
+    return Action(
+        key,
+        ticket.id,
+        "notify",
+        level.contact_id,
+        {
+            "ticket": ticket.id,
+            "contact": level.name,
+            "assignee": ticket.assignee,
+            "channel": None,
+            "channels": level.contact.channels.model_dump(exclude_none=True),
+            "message": f"Ticket {ticket.id} has waited {level.window.min} at level {level.number}"
+            f" ({level.name}) without acknowledgement; it escalates at {escalates}.",
+        },
+        at,
+    )
+
+
+def attempted(action: Action, actions: Actions, now: datetime, error: str | None) -> Action:
+    """The action after one delivery attempt."""
+    attempts = action.attempts + 1
+    if error is None:
+        return replace(action, attempts=attempts, delivered_at=now, last_error=None)
+    if attempts >= actions.max_attempts:
+        return replace(action, attempts=attempts, failed_at=now, last_error=error)
+    return replace(
+        action,
+        attempts=attempts,
+        last_error=error,
+        next_attempt_at=now + actions.retry_after(attempts),
+    )

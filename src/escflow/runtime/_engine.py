@@ -1,0 +1,746 @@
+"""The engine: tickets move through compiled flows by trigger and by timer.
+
+Every call works the same way: read the ticket, catch up any deadline that passed
+before ``now`` (so a late call sees the ticket where the flow has already taken it),
+decide what happens, append the events, the new row and the queued actions in one
+store transaction, and return the :class:`Change`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from escflow.compile import CompiledFlow, CompiledTrigger, Matrix, compile_source
+from escflow.errors import (
+    ConflictError,
+    DuplicateTicket,
+    RuntimeFlowError,
+    TicketClosed,
+    TimeError,
+    UnknownTicket,
+)
+from escflow.runtime._actions import (
+    Actions,
+    Context,
+    attempted,
+    customer_notice,
+    response_action,
+    warning_action,
+)
+from escflow.runtime._machine import FlowMachine
+from escflow.runtime._model import Action, Attrs, Change, Event, EventKind, Ticket, apply, replay
+from escflow.runtime._timing import Remaining, Timing
+from escflow.spec._load import did_you_mean
+from escflow.spec._models import RESOLVED
+from escflow.store import MemoryStore, Store, Write
+from escflow.timing._clock import Clock, SystemClock, ensure_aware
+
+EvidenceKind = Literal["email", "call", "document", "note"]
+EVIDENCE: tuple[EvidenceKind, ...] = ("email", "call", "document", "note")
+
+
+class _Draft:
+    """The events and actions of one call, applied to the ticket as they are added."""
+
+    def __init__(self, ticket: Ticket | None, ticket_id: str, actor: str, key: str | None) -> None:
+        self.ticket = ticket
+        self.ticket_id = ticket_id
+        self.expected = ticket.version if ticket else 0
+        self.actor = actor
+        self.key = key
+        self.events: list[Event] = []
+        self.actions: list[Action] = []
+        self._keyed = False
+
+    @property
+    def current(self) -> Ticket:
+        assert self.ticket is not None
+        return self.ticket
+
+    def add(
+        self,
+        kind: EventKind,
+        at: datetime,
+        *,
+        from_step: str | None = None,
+        to_step: str | None = None,
+        trigger: str | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> Event:
+        seq = (self.ticket.version if self.ticket else 0) + 1
+        key = None
+        if self.key is not None and not self._keyed:
+            key, self._keyed = self.key, True  # the call's key marks its first own event
+        event = Event(
+            self.ticket_id,
+            seq,
+            at,
+            kind,
+            actor or self.actor,
+            from_step,
+            to_step,
+            trigger,
+            reason,
+            note,
+            key,
+            data or {},
+        )
+        self.ticket = apply(self.ticket, event)
+        self.events.append(event)
+        return event
+
+
+class Engine:
+    """Runs tickets through the flows of a matrix.
+
+    ``store`` keeps tickets (default: in memory), ``clock`` tells the time (default: the
+    system clock), ``actions`` delivers automated responses. Each method returns a
+    :class:`Change`; each refused call raises a subclass of
+    :class:`~escflow.errors.EscflowError` and changes nothing.
+    """
+
+    def __init__(
+        self,
+        matrix: Matrix,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        actions: Actions | None = None,
+    ) -> None:
+        self.matrix = matrix
+        self.store: Store = store if store is not None else MemoryStore()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.actions = actions if actions is not None else Actions()
+        self.actions.check(matrix.flows.values())
+        self._timing = Timing()
+        self._flows: dict[str, CompiledFlow] = {f.digest: f for f in matrix.flows.values()}
+        self._machines: dict[str, FlowMachine] = {}
+        self._saved: set[str] = set()
+        self._last: datetime | None = None
+
+    # --- reading -------------------------------------------------------------------
+
+    def get(self, ticket_id: str) -> Ticket:
+        """The ticket as it is now."""
+        ticket = self.store.get(ticket_id)
+        if ticket is None:
+            raise UnknownTicket(f"no ticket '{ticket_id}'")
+        return ticket
+
+    def history(self, ticket_id: str) -> list[Event]:
+        """Every event of the ticket, oldest first."""
+        self.get(ticket_id)
+        return self.store.history(ticket_id)
+
+    def outbox(self, ticket_id: str) -> list[Action]:
+        """Every action the ticket queued, with its delivery status."""
+        self.get(ticket_id)
+        return self.store.actions(ticket_id)
+
+    def flow_of(self, ticket: Ticket) -> CompiledFlow:
+        """The flow version the ticket is pinned to (rebuilt from the store if it changed)."""
+        flow = self._flows.get(ticket.digest)
+        if flow is None:
+            source = self.store.load_version(ticket.digest)
+            if source is None:
+                raise RuntimeFlowError(
+                    f"ticket '{ticket.id}' runs flow version {ticket.digest[:12]}, which the"
+                    " store does not hold"
+                )
+            flow = compile_source(source)
+            self.actions.check([flow])
+            self._flows[flow.digest] = flow
+        return flow
+
+    def valid_triggers(self, ticket_id: str) -> list[str]:
+        """The triggers that can fire from the ticket's step now."""
+        ticket = self.get(ticket_id)
+        if ticket.status == "resolved":
+            return []
+        return self._machine(self.flow_of(ticket)).triggers_from(ticket.step)
+
+    # --- commands ------------------------------------------------------------------
+
+    def open(
+        self,
+        category: str,
+        priority: str | None = None,
+        ticket_id: str | None = None,
+        attrs: Attrs | None = None,
+        *,
+        actor: str = "system",
+        key: str | None = None,
+        at: datetime | None = None,
+    ) -> Change:
+        """Open a ticket of ``category`` (a flow id) at the entry step of its priority."""
+        flow = self.matrix.flow(category)
+        chosen = priority or flow.default_priority or next(iter(flow.priorities), None) or ""
+        if flow.priorities and chosen not in flow.priorities:
+            raise RuntimeFlowError(
+                f"unknown priority '{chosen}'{did_you_mean(chosen, flow.priorities)}"
+                f" (priorities: {', '.join(flow.priorities)})"
+            )
+        ticket_id = ticket_id or f"T-{uuid.uuid4().hex[:12]}"
+        replayed = self._replayed(key, ticket_id)
+        if replayed is not None:
+            return replayed
+        now = self._now(at)
+        if self.store.get(ticket_id) is not None:
+            raise DuplicateTicket(f"a ticket with the id '{ticket_id}' exists already")
+        if flow.digest not in self._saved:
+            self.store.save_version(flow.digest, flow.id, flow.source)
+            self._saved.add(flow.digest)
+        sla = self._timing.sla(flow, chosen, now)
+        draft = _Draft(None, ticket_id, actor, key)
+        self._enter(
+            draft,
+            flow,
+            "opened",
+            now,
+            flow.entry(chosen or None),
+            opening={
+                "flow": flow.id,
+                "digest": flow.digest,
+                "priority": chosen,
+                "attrs": dict(attrs or {}),
+                "first_response_due": sla.warn_at,
+                "resolution_due": sla.deadline,
+            },
+        )
+        return self._commit(draft)
+
+    def fire(
+        self,
+        ticket_id: str,
+        trigger: str,
+        actor: str = "system",
+        note: str | None = None,
+        key: str | None = None,
+        *,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> Change:
+        """Fire a trigger of the ticket's step: hierarchical, functional, loop or resolution."""
+        replayed = self._replayed(key, ticket_id)
+        if replayed is not None:
+            return replayed
+        draft, flow, now = self._begin(ticket_id, actor, key, at)
+        ticket = self._must_be_open(draft.current)
+        target = self._machine(flow).target(ticket.id, ticket.step, trigger)
+        edge = next(t for t in flow.steps[ticket.step].triggers if t.id == trigger)
+        self._follow(draft, flow, "moved", now, edge, target, reason=reason, note=note)
+        return self._commit(draft)
+
+    def acknowledge(
+        self,
+        ticket_id: str,
+        actor: str = "system",
+        note: str | None = None,
+        key: str | None = None,
+        *,
+        at: datetime | None = None,
+    ) -> Change:
+        """Someone at the ticket's level took it: no warning follows; the first one is the
+        first response of the SLA."""
+        replayed = self._replayed(key, ticket_id)
+        if replayed is not None:
+            return replayed
+        draft, _, now = self._begin(ticket_id, actor, key, at)
+        ticket = draft.current
+        if ticket.status == "resolved":
+            raise TicketClosed(f"ticket '{ticket_id}' is resolved; reopen it first")
+        first = ticket.first_response_at is None
+        due = ticket.first_response_due
+        within = None if not first or due is None else now <= due
+        draft.add("acknowledged", now, note=note, data={"first": first, "within_sla": within})
+        return self._commit(draft)
+
+    def pause(
+        self,
+        ticket_id: str,
+        actor: str = "system",
+        reason: str | None = None,
+        key: str | None = None,
+        *,
+        at: datetime | None = None,
+    ) -> Change:
+        """Wait on the customer: the level's window and the resolution target stop."""
+        replayed = self._replayed(key, ticket_id)
+        if replayed is not None:
+            return replayed
+        draft, flow, now = self._begin(ticket_id, actor, key, at)
+        ticket = self._must_be_open(draft.current)
+        level = flow.level(ticket.level)
+        left = self._timing.remaining(
+            flow,
+            level,
+            ticket.priority,
+            now,
+            (ticket.deadline, ticket.warn_at, ticket.resolution_due),
+        )
+        draft.add(
+            "paused",
+            now,
+            reason=reason,
+            data={
+                "remaining_deadline": left.deadline,
+                "remaining_warn": left.warn,
+                "remaining_resolution": left.resolution,
+                "business": left.business,
+                "calendar": left.calendar,
+            },
+        )
+        return self._commit(draft)
+
+    def resume(
+        self,
+        ticket_id: str,
+        actor: str = "system",
+        note: str | None = None,
+        key: str | None = None,
+        *,
+        at: datetime | None = None,
+    ) -> Change:
+        """The customer answered: the clocks run again with the time they had left."""
+        replayed = self._replayed(key, ticket_id)
+        if replayed is not None:
+            return replayed
+        draft, flow, now = self._begin(ticket_id, actor, key, at)
+        ticket = draft.current
+        if ticket.status != "paused":
+            raise RuntimeFlowError(f"ticket '{ticket_id}' is {ticket.status}, not paused")
+        paused = next(e for e in reversed(self.store.history(ticket_id)) if e.kind == "paused")
+        data = paused.data
+        left = Remaining(
+            data["remaining_deadline"],
+            data["remaining_warn"],
+            data["remaining_resolution"],
+            data["business"],
+            data["calendar"],
+        )
+        deadline, warn, resolution = self._timing.resume(flow, left, now)
+        draft.add(
+            "resumed",
+            now,
+            note=note,
+            data={
+                "deadline": deadline,
+                "warn_at": warn,
+                "resolution_due": resolution,
+                "paused_for": (now - paused.at).total_seconds(),
+            },
+        )
+        self._catch_up(draft, flow, now)
+        return self._commit(draft)
+
+    def resolve(
+        self,
+        ticket_id: str,
+        actor: str = "system",
+        note: str | None = None,
+        key: str | None = None,
+        *,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> Change:
+        """Resolve the ticket, through its step's resolution trigger when it has one."""
+        replayed = self._replayed(key, ticket_id)
+        if replayed is not None:
+            return replayed
+        draft, flow, now = self._begin(ticket_id, actor, key, at)
+        ticket = draft.current
+        if ticket.status == "resolved":
+            raise TicketClosed(f"ticket '{ticket_id}' is resolved already")
+        edge = next((t for t in flow.steps[ticket.step].triggers if t.resolves), None)
+        draft.add(
+            "resolved",
+            now,
+            from_step=ticket.step,
+            trigger=edge.id if edge else None,
+            reason=reason or (edge.label if edge else None),
+            note=note,
+            data=self._sla_outcome(draft.current, now),
+        )
+        return self._commit(draft)
+
+    def reopen(
+        self,
+        ticket_id: str,
+        actor: str = "system",
+        reason: str | None = None,
+        key: str | None = None,
+        *,
+        at: datetime | None = None,
+    ) -> Change:
+        """Reopen a resolved ticket at the step where it was resolved, with a fresh window."""
+        replayed = self._replayed(key, ticket_id)
+        if replayed is not None:
+            return replayed
+        draft, flow, now = self._begin(ticket_id, actor, key, at)
+        ticket = draft.current
+        if ticket.status != "resolved":
+            raise RuntimeFlowError(
+                f"ticket '{ticket_id}' is {ticket.status}; only a resolved ticket can be reopened"
+            )
+        self._enter(draft, flow, "reopened", now, ticket.step, reason=reason, notice=False)
+        return self._commit(draft)
+
+    def attach(
+        self,
+        ticket_id: str,
+        kind: EvidenceKind,
+        summary: str,
+        actor: str = "system",
+        *,
+        ref: str | None = None,
+        occurred_at: datetime | None = None,
+        key: str | None = None,
+        at: datetime | None = None,
+    ) -> Change:
+        """Record evidence: an email, a call (with when it happened), a document, a note."""
+        if kind not in EVIDENCE:
+            raise RuntimeFlowError(
+                f"'{kind}' is not a kind of evidence; use one of: {', '.join(EVIDENCE)}"
+            )
+        if not summary.strip():
+            raise RuntimeFlowError("evidence needs a summary: what the email, call or note says")
+        occurred = ensure_aware(occurred_at, "occurred_at") if occurred_at else None
+        replayed = self._replayed(key, ticket_id)
+        if replayed is not None:
+            return replayed
+        draft, _, now = self._begin(ticket_id, actor, key, at)
+        draft.add(
+            "attached",
+            now,
+            note=summary,
+            data={
+                "kind": kind,
+                "ref": ref,
+                "occurred_at": occurred,
+            },
+        )
+        return self._commit(draft)
+
+    def tick(self, now: datetime | None = None, *, limit: int = 1000) -> list[Change]:
+        """Apply every warning and deadline due at ``now``; one transaction per ticket."""
+        instant = self._now(now)
+        changes: list[Change] = []
+        for ticket in self.store.due(instant, limit):
+            flow = self.flow_of(ticket)
+            draft = _Draft(ticket, ticket.id, "timer", None)
+            self._catch_up(draft, flow, instant)
+            if not draft.events:
+                continue
+            try:
+                changes.append(self._commit(draft))
+            except ConflictError:
+                continue  # a concurrent call moved it; the next tick sees its new deadline
+        return changes
+
+    def deliver(self, now: datetime | None = None, *, limit: int = 100) -> list[Action]:
+        """Deliver queued actions that are due; failures are retried with backoff."""
+        instant = self._now(now)
+        done: list[Action] = []
+        for action in self.store.pending_actions(instant, limit):
+            error: str | None = None
+            try:
+                self.actions.deliverer(action)(action)
+            except Exception as exc:  # a deliverer's failure is recorded, never raised
+                error = f"{type(exc).__name__}: {exc}"
+            outcome = attempted(action, self.actions, instant, error)
+            self.store.record_attempt(outcome)
+            done.append(outcome)
+        return done
+
+    # --- the mechanics ----------------------------------------------------------------
+
+    def _now(self, at: datetime | None) -> datetime:
+        now = ensure_aware(at, "at") if at is not None else ensure_aware(self.clock.now(), "now")
+        if self._last is not None and now < self._last:
+            raise TimeError(
+                f"the clock went backwards: {now.isoformat()} is before {self._last.isoformat()},"
+                " the time of the previous call"
+            )
+        self._last = now
+        return now
+
+    def _machine(self, flow: CompiledFlow) -> FlowMachine:
+        machine = self._machines.get(flow.digest)
+        if machine is None:
+            machine = FlowMachine.build(flow)
+            self._machines[flow.digest] = machine
+        return machine
+
+    def _begin(
+        self, ticket_id: str, actor: str, key: str | None, at: datetime | None
+    ) -> tuple[_Draft, CompiledFlow, datetime]:
+        ticket = self.get(ticket_id)
+        now = self._now(at)
+        if now < ticket.updated_at:
+            raise TimeError(
+                f"ticket '{ticket_id}' last changed at {ticket.updated_at.isoformat()}; an event"
+                f" at {now.isoformat()} would go back in time"
+            )
+        flow = self.flow_of(ticket)
+        draft = _Draft(ticket, ticket_id, actor, key)
+        self._catch_up(draft, flow, now)
+        return draft, flow, now
+
+    def _replayed(self, key: str | None, ticket_id: str) -> Change | None:
+        if key is None:
+            return None
+        record = self.store.find_key(key)
+        if record is None:
+            return None
+        if record.ticket_id != ticket_id:
+            raise ConflictError(
+                f"the idempotency key '{key}' was used for ticket '{record.ticket_id}'"
+            )
+        events = self.store.history(record.ticket_id, upto=record.last_seq)
+        mine = tuple(e for e in events if e.seq >= record.first_seq)
+        return Change(replay(events), mine, replayed=True)
+
+    @staticmethod
+    def _must_be_open(ticket: Ticket) -> Ticket:
+        if ticket.status == "resolved":
+            raise TicketClosed(f"ticket '{ticket.id}' is resolved; reopen it first")
+        if ticket.status == "paused":
+            raise RuntimeFlowError(
+                f"ticket '{ticket.id}' is paused (waiting on the customer); resume it first"
+            )
+        return ticket
+
+    def _commit(self, draft: _Draft) -> Change:
+        self.store.append([Write(draft.current, draft.events, draft.actions, draft.expected)])
+        return Change(draft.current, tuple(draft.events), tuple(draft.actions))
+
+    def _catch_up(self, draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+        """Apply, at their own instants, the warnings and deadlines due by ``now``."""
+        key, draft.key = draft.key, None
+        for _ in range(10_000):  # a bound, not a limit anyone meets: windows are positive
+            ticket = draft.current
+            due = ticket.next_due
+            if due is None or due > now:
+                break
+            if ticket.warn_at is not None and (
+                ticket.deadline is None or ticket.warn_at <= ticket.deadline
+            ):
+                level = flow.level(ticket.level)
+                event = draft.add(
+                    "warned",
+                    ticket.warn_at,
+                    actor="timer",
+                    reason=f"window minimum {level.window.min} passed",
+                )
+                draft.actions.append(
+                    warning_action(
+                        flow, ticket, level, f"{ticket.id}:{event.seq}:warning", event.at
+                    )
+                )
+                continue
+            self._expire(draft, flow, ticket)
+        draft.key = key
+
+    def _expire(self, draft: _Draft, flow: CompiledFlow, ticket: Ticket) -> None:
+        assert ticket.deadline is not None
+        at = ticket.deadline
+        level = flow.level(ticket.level)
+        if ticket.repeats < level.repeat:
+            self._enter(
+                draft,
+                flow,
+                "repeated",
+                at,
+                level.entry,
+                actor="timer",
+                reason=f"window ended; level repeats ({ticket.repeats + 1} of {level.repeat})",
+                repeats=ticket.repeats + 1,
+                notice=False,
+            )
+            return
+        timer = flow.steps[ticket.step].timer
+        if timer is None:
+            draft.add(
+                "expired",
+                at,
+                actor="timer",
+                reason=f"window of {level.window} ended; no automatic trigger leads on",
+            )
+            return
+        target = self._machine(flow).target(ticket.id, ticket.step, timer.id)
+        self._follow(draft, flow, "escalated", at, timer, target, actor="timer")
+
+    def _follow(
+        self,
+        draft: _Draft,
+        flow: CompiledFlow,
+        kind: EventKind,
+        at: datetime,
+        edge: CompiledTrigger,
+        target: str,
+        *,
+        reason: str | None = None,
+        note: str | None = None,
+        actor: str | None = None,
+    ) -> None:
+        ticket = draft.current
+        why = reason or edge.reason or edge.label
+        if target == RESOLVED:
+            draft.add(
+                "resolved",
+                at,
+                from_step=ticket.step,
+                trigger=edge.id,
+                reason=why,
+                note=note,
+                actor=actor,
+                data=self._sla_outcome(ticket, at),
+            )
+            return
+        if flow.steps[target].level == ticket.level and edge.kind in ("step", "loop"):
+            event = draft.add(
+                kind,
+                at,
+                from_step=ticket.step,
+                to_step=target,
+                trigger=edge.id,
+                reason=why,
+                note=note,
+                actor=actor,
+            )
+            self._queue_responses(draft, flow, target, event, why)
+            return
+        self._enter(
+            draft, flow, kind, at, target, trigger=edge.id, reason=why, note=note, actor=actor
+        )
+
+    def _enter(
+        self,
+        draft: _Draft,
+        flow: CompiledFlow,
+        kind: EventKind,
+        at: datetime,
+        step: str,
+        *,
+        trigger: str | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+        actor: str | None = None,
+        repeats: int = 0,
+        notice: bool = True,
+        opening: Mapping[str, Any] | None = None,
+        skips: int = 0,
+    ) -> None:
+        """Enter ``step`` at a new level: its window starts, duty is looked up, actions queue."""
+        level = flow.level_of(step)
+        from_step = draft.ticket.step if draft.ticket else None
+        on_duty, person = self._timing.on_duty(flow, level, at)
+        start: datetime | None = at
+        if (
+            not on_duty
+            and level.contact.off_duty == "skip"
+            and level.next
+            and skips < len(flow.levels)
+        ):
+            draft.add(
+                kind,
+                at,
+                from_step=from_step,
+                to_step=step,
+                trigger=trigger,
+                reason=reason,
+                note=note,
+                actor=actor,
+                data={
+                    **(opening or {}),
+                    "level": level.id,
+                    "deadline": None,
+                    "warn_at": None,
+                    "assignee": None,
+                },
+            )
+            following = flow.level(level.next)
+            self._enter(
+                draft,
+                flow,
+                "skipped",
+                at,
+                following.entry,
+                actor="timer",
+                reason=f"nobody on duty at {level.name}",
+                skips=skips + 1,
+            )
+            return
+        if not on_duty:
+            start = self._timing.next_on_duty(flow, level, at)
+            person = self._timing.on_duty(flow, level, start)[1] if start else None
+        priority = (opening or {}).get("priority") or (
+            draft.ticket.priority if draft.ticket else ""
+        )
+        span = self._timing.span(flow, level, priority, start) if start else None
+        data = {
+            **(opening or {}),
+            "level": level.id,
+            "deadline": span.deadline if span else None,
+            "warn_at": span.warn_at if span else None,
+            "assignee": person,
+            "repeats": repeats,
+        }
+        event = draft.add(
+            kind,
+            at,
+            from_step=from_step,
+            to_step=step,
+            trigger=trigger,
+            reason=reason,
+            note=note,
+            actor=actor,
+            data=data,
+        )
+        if not on_duty:
+            draft.add(
+                "held",
+                at,
+                actor="timer",
+                reason=f"nobody on duty at {level.name}",
+                data={
+                    "until": start,
+                    "deadline": data["deadline"],
+                    "warn_at": data["warn_at"],
+                },
+            )
+        self._queue_responses(draft, flow, step, event, reason or "")
+        if notice and kind not in ("opened", "repeated", "reopened"):
+            draft.actions.append(
+                customer_notice(
+                    flow,
+                    draft.current,
+                    level,
+                    reason or "",
+                    f"{draft.ticket_id}:{event.seq}:notice",
+                    at,
+                )
+            )
+
+    @staticmethod
+    def _queue_responses(
+        draft: _Draft, flow: CompiledFlow, step: str, event: Event, reason: str
+    ) -> None:
+        level = flow.level_of(step)
+        context = Context(draft.current, level, reason)
+        for i, response in enumerate(flow.steps[step].responses):
+            action = response_action(
+                flow, response, context, f"{draft.ticket_id}:{event.seq}:{i}", event.at
+            )
+            if action is not None:
+                draft.actions.append(action)
+
+    @staticmethod
+    def _sla_outcome(ticket: Ticket, at: datetime) -> dict[str, Any]:
+        due = ticket.resolution_due
+        return {"within_sla": None if due is None else at <= due}

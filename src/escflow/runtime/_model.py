@@ -1,0 +1,234 @@
+"""Running tickets as data: the ticket row, its append-only events, queued actions.
+
+A ticket's state is a fold of its events (:func:`apply`). Events carry every value the
+engine computed (deadlines, who was on duty), so replaying them rebuilds the state
+exactly, whatever calendars or holiday tables say later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+Status = Literal["open", "paused", "resolved"]
+EventKind = Literal[
+    "opened",  # the ticket starts at its entry step
+    "moved",  # a manual trigger fired
+    "escalated",  # an automatic trigger fired at the end of a window
+    "warned",  # the window's minimum passed without acknowledgement
+    "repeated",  # the window ended and the level starts again
+    "skipped",  # nobody on duty at a level whose policy is 'skip'
+    "held",  # nobody on duty at a level whose policy is 'hold': the window waits
+    "acknowledged",  # someone at the level took the ticket (first response)
+    "paused",  # waiting on the customer: the clock stops
+    "resumed",  # the clock runs again
+    "resolved",
+    "reopened",
+    "attached",  # evidence: an email, a call, a document, a note
+    "expired",  # the window ended where no automatic trigger leads on
+]
+AttrValue = str | int | float | bool
+Attrs = Mapping[str, AttrValue]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing that happened to a ticket. Never changed once written.
+
+    ``data`` holds what the event set: on entering a level, ``level``, ``deadline``,
+    ``warn_at`` (ISO instants) and ``assignee``; on pausing, the time that remained; on
+    attaching, the evidence.
+    """
+
+    ticket_id: str
+    seq: int
+    at: datetime
+    kind: EventKind
+    actor: str
+    from_step: str | None = None
+    to_step: str | None = None
+    trigger: str | None = None
+    reason: str | None = None
+    note: str | None = None
+    key: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A ticket's current state, as the store keeps it on the ticket row.
+
+    ``version`` is the number of events applied (the last event's ``seq``): stores use
+    it for optimistic concurrency. ``deadline`` is when the level's window ends (the
+    automatic escalation), ``warn_at`` when its minimum passes; both None while paused
+    or resolved.
+    """
+
+    id: str
+    flow: str
+    digest: str
+    priority: str
+    status: Status
+    step: str
+    level: str
+    opened_at: datetime
+    updated_at: datetime
+    level_entered_at: datetime
+    deadline: datetime | None
+    warn_at: datetime | None
+    assignee: str | None
+    repeats: int = 0
+    acknowledged: bool = False
+    first_response_at: datetime | None = None
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    resolved_at: datetime | None = None
+    paused_at: datetime | None = None
+    attrs: Attrs = field(default_factory=dict)
+    version: int = 0
+
+    @property
+    def next_due(self) -> datetime | None:
+        """The earliest instant at which ``tick`` has something to do for this ticket."""
+        if self.status != "open":
+            return None
+        times = [t for t in (self.warn_at, self.deadline) if t is not None]
+        return min(times, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """An automated response waiting in the outbox, delivered after its commit.
+
+    ``key`` is stable (ticket, event, position): a receiver can drop a second delivery
+    of the same key. ``kind`` is ``notify``, ``customer``, ``webhook`` or ``handler``.
+    """
+
+    key: str
+    ticket_id: str
+    kind: str
+    target: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    failed_at: datetime | None = None
+    last_error: str | None = None
+
+    @property
+    def status(self) -> Literal["pending", "delivered", "failed"]:
+        """Pending until delivered; failed when retries are exhausted."""
+        if self.delivered_at is not None:
+            return "delivered"
+        return "failed" if self.failed_at is not None else "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one call changed: the ticket after it, the events it appended, the actions queued.
+
+    ``replayed`` is True when the call carried an idempotency key already applied: then
+    nothing was applied again and the events are the ones the first call appended.
+    """
+
+    ticket: Ticket
+    events: tuple[Event, ...]
+    actions: tuple[Action, ...] = ()
+    replayed: bool = False
+
+
+def _instant(value: Any) -> datetime | None:
+    """Event data holds instants as datetimes, or as ISO text once stored and read back."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def _enter(ticket: Ticket, event: Event) -> Ticket:
+    data = event.data
+    return replace(
+        ticket,
+        level=data["level"],
+        level_entered_at=event.at,
+        deadline=_instant(data.get("deadline")),
+        warn_at=_instant(data.get("warn_at")),
+        assignee=data.get("assignee"),
+        repeats=data.get("repeats", 0),
+        acknowledged=False,
+    )
+
+
+def apply(ticket: Ticket | None, event: Event) -> Ticket:
+    """The ticket after ``event``: the one rule by which state follows from events."""
+    if event.kind == "opened":
+        data = event.data
+        assert event.to_step is not None
+        return Ticket(
+            id=event.ticket_id,
+            flow=data["flow"],
+            digest=data["digest"],
+            priority=data["priority"],
+            status="open",
+            step=event.to_step,
+            level=data["level"],
+            opened_at=event.at,
+            updated_at=event.at,
+            level_entered_at=event.at,
+            deadline=_instant(data.get("deadline")),
+            warn_at=_instant(data.get("warn_at")),
+            assignee=data.get("assignee"),
+            first_response_due=_instant(data.get("first_response_due")),
+            resolution_due=_instant(data.get("resolution_due")),
+            attrs=dict(data.get("attrs", {})),
+            version=event.seq,
+        )
+    if ticket is None:
+        raise ValueError(f"event {event.seq} ({event.kind}) of {event.ticket_id} before 'opened'")
+    state = replace(ticket, updated_at=event.at, version=event.seq)
+    kind = event.kind
+    if event.to_step is not None:
+        state = replace(state, step=event.to_step)
+    if "level" in event.data:
+        state = _enter(state, event)
+    elif kind == "held":
+        state = replace(
+            state,
+            deadline=_instant(event.data.get("deadline")),
+            warn_at=_instant(event.data.get("warn_at")),
+        )
+    if kind == "warned":
+        state = replace(state, warn_at=None)
+    elif kind == "expired":
+        state = replace(state, deadline=None, warn_at=None)
+    elif kind == "acknowledged":
+        first = state.first_response_at or event.at
+        state = replace(state, acknowledged=True, warn_at=None, first_response_at=first)
+    elif kind == "paused":
+        state = replace(state, status="paused", paused_at=event.at, deadline=None, warn_at=None)
+    elif kind == "resumed":
+        state = replace(
+            state,
+            status="open",
+            paused_at=None,
+            deadline=_instant(event.data.get("deadline")),
+            warn_at=_instant(event.data.get("warn_at")),
+            resolution_due=_instant(event.data.get("resolution_due")),
+        )
+    elif kind == "resolved":
+        state = replace(state, status="resolved", resolved_at=event.at, deadline=None, warn_at=None)
+    elif kind == "reopened":
+        state = replace(state, status="open", resolved_at=None)
+    return state
+
+
+def replay(events: Iterable[Event]) -> Ticket:
+    """Rebuild a ticket from its whole history."""
+    ticket: Ticket | None = None
+    for event in events:
+        ticket = apply(ticket, event)
+    if ticket is None:
+        raise ValueError("no events to replay")
+    return ticket

@@ -1,0 +1,125 @@
+"""An in-memory store: the reference implementation of the protocol, used by unit tests
+and by dry runs (``escflow simulate``). Nothing survives the process."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from escflow.errors import ConflictError, DuplicateTicket
+from escflow.runtime._model import Action, Event, Ticket
+from escflow.store._protocol import KeyRecord, Write
+
+
+class MemoryStore:
+    """Dictionaries and a heap of due instants; each ``append`` is all-or-nothing."""
+
+    def __init__(self) -> None:
+        self._versions: dict[str, tuple[str, str]] = {}
+        self._tickets: dict[str, Ticket] = {}
+        self._events: dict[str, list[Event]] = {}
+        self._keys: dict[str, KeyRecord] = {}
+        self._actions: dict[str, Action] = {}
+        self._by_ticket: dict[str, list[str]] = {}
+        self._due: list[tuple[datetime, str, int]] = []
+
+    def save_version(self, digest: str, flow_id: str, source: str) -> None:
+        """Keep a flow version's canonical text."""
+        self._versions.setdefault(digest, (flow_id, source))
+
+    def load_version(self, digest: str) -> str | None:
+        """The canonical text of a flow version, or None."""
+        found = self._versions.get(digest)
+        return found[1] if found else None
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        """The ticket row, or None."""
+        return self._tickets.get(ticket_id)
+
+    def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
+        """The ticket's events in order."""
+        events = self._events.get(ticket_id, [])
+        return list(events if upto is None else events[:upto])
+
+    def append(self, writes: Sequence[Write]) -> None:
+        """Check every write first, then apply them all."""
+        seen_keys: set[str] = set()
+        for write in writes:
+            current = self._tickets.get(write.ticket.id)
+            if write.expected_version == 0 and current is not None:
+                raise DuplicateTicket(f"a ticket with the id '{write.ticket.id}' exists already")
+            if write.expected_version and (
+                current is None or current.version != write.expected_version
+            ):
+                raise ConflictError(
+                    f"ticket '{write.ticket.id}' changed since it was read (version"
+                    f" {write.expected_version}, now {current.version if current else 'gone'});"
+                    " read it again and retry"
+                )
+            for event in write.events:
+                if event.key is not None and (event.key in self._keys or event.key in seen_keys):
+                    raise ConflictError(f"the idempotency key '{event.key}' was used already")
+                if event.key is not None:
+                    seen_keys.add(event.key)
+        for write in writes:
+            ticket = write.ticket
+            self._tickets[ticket.id] = ticket
+            events = self._events.setdefault(ticket.id, [])
+            events.extend(write.events)
+            for event in write.events:
+                if event.key is not None:
+                    last = write.events[-1].seq
+                    self._keys[event.key] = KeyRecord(ticket.id, event.seq, last)
+            for action in write.actions:
+                self._actions[action.key] = action
+                self._by_ticket.setdefault(ticket.id, []).append(action.key)
+            if ticket.next_due is not None:
+                heapq.heappush(self._due, (ticket.next_due, ticket.id, ticket.version))
+
+    def find_key(self, key: str) -> KeyRecord | None:
+        """Where an idempotency key was applied, or None."""
+        return self._keys.get(key)
+
+    def _current(self, entry: tuple[datetime, str, int]) -> Ticket | None:
+        ticket = self._tickets.get(entry[1])
+        if ticket is None or ticket.version != entry[2] or ticket.next_due != entry[0]:
+            return None  # a stale heap entry: the ticket moved on since
+        return ticket
+
+    def due(self, now: datetime, limit: int) -> list[Ticket]:
+        """Open tickets due at or before ``now``, soonest first."""
+        found: list[Ticket] = []
+        while self._due and self._due[0][0] <= now and len(found) < limit:
+            entry = heapq.heappop(self._due)
+            ticket = self._current(entry)
+            if ticket is not None:
+                found.append(ticket)
+        for ticket in found:  # the caller may not act on them: keep them due until it does
+            assert ticket.next_due is not None
+            heapq.heappush(self._due, (ticket.next_due, ticket.id, ticket.version))
+        return found
+
+    def next_due(self) -> datetime | None:
+        """The soonest deadline or warning of any open ticket."""
+        while self._due and self._current(self._due[0]) is None:
+            heapq.heappop(self._due)
+        return self._due[0][0] if self._due else None
+
+    def pending_actions(self, now: datetime, limit: int) -> list[Action]:
+        """Undelivered actions whose next attempt is due, oldest first."""
+        pending = [
+            a
+            for a in self._actions.values()
+            if a.status == "pending" and (a.next_attempt_at is None or a.next_attempt_at <= now)
+        ]
+        return pending[:limit]
+
+    def record_attempt(self, action: Action) -> None:
+        """Store the outcome of a delivery attempt."""
+        self._actions[action.key] = replace(action)
+
+    def actions(self, ticket_id: str) -> list[Action]:
+        """Every action of a ticket, oldest first."""
+        return [self._actions[k] for k in self._by_ticket.get(ticket_id, [])]

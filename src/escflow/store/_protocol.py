@@ -1,0 +1,91 @@
+"""What the engine needs from a store. Memory, SQLite and PostgreSQL stores all provide it.
+
+A store keeps flow versions, ticket rows, their append-only events and the outbox. Each
+:meth:`Store.append` is one transaction: the events, the new ticket row (checked
+against the version the caller read) and the queued actions land together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from escflow.runtime._model import Action, Event, Ticket
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One ticket's share of a transaction: the row after, its new events and actions.
+
+    ``expected_version`` is the version the writer read (0 for a new ticket); the store
+    refuses the whole transaction when the row has moved on since.
+    """
+
+    ticket: Ticket
+    events: Sequence[Event]
+    actions: Sequence[Action]
+    expected_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """Where an idempotency key was applied: a ticket and the events of that call."""
+
+    ticket_id: str
+    first_seq: int
+    last_seq: int
+
+
+class Store(Protocol):
+    """Durable (or in-memory) home of flow versions, tickets, events and the outbox."""
+
+    def save_version(self, digest: str, flow_id: str, source: str) -> None:
+        """Keep a flow version's canonical text; saving a known digest again is a no-op."""
+        ...
+
+    def load_version(self, digest: str) -> str | None:
+        """The canonical text of a flow version, or None."""
+        ...
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        """The ticket row, or None."""
+        ...
+
+    def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
+        """The ticket's events in order (up to ``seq == upto`` when given)."""
+        ...
+
+    def append(self, writes: Sequence[Write]) -> None:
+        """Apply every write in one transaction.
+
+        Raises :class:`~escflow.errors.DuplicateTicket` when a new ticket's id exists,
+        :class:`~escflow.errors.ConflictError` when a row is not at its expected version
+        or an idempotency key was used already; nothing is written then.
+        """
+        ...
+
+    def find_key(self, key: str) -> KeyRecord | None:
+        """Where an idempotency key was applied, or None."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[Ticket]:
+        """Open tickets whose next deadline or warning is at or before ``now``, soonest first."""
+        ...
+
+    def next_due(self) -> datetime | None:
+        """The soonest deadline or warning of any open ticket."""
+        ...
+
+    def pending_actions(self, now: datetime, limit: int) -> list[Action]:
+        """Undelivered actions whose next attempt is due, oldest first."""
+        ...
+
+    def record_attempt(self, action: Action) -> None:
+        """Store the outcome of a delivery attempt (the action with its new counters)."""
+        ...
+
+    def actions(self, ticket_id: str) -> list[Action]:
+        """Every action of a ticket, oldest first, with its delivery status."""
+        ...
