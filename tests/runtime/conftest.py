@@ -1,0 +1,72 @@
+"""Engines over the shipped flows, a manual clock, and a deliverer that keeps what it gets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from escflow import Matrix, load_matrix
+from escflow.runtime import Action, Actions, Engine
+from escflow.spec import HandlerAction
+from escflow.timing._clock import ManualClock
+from tests.conftest import FLOWS
+
+MONDAY_9_UTC = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+
+
+class Inbox:
+    """A deliverer that keeps every action it is given, as a service's would."""
+
+    def __init__(self) -> None:
+        self.received: list[Action] = []
+
+    def __call__(self, action: Action) -> None:
+        self.received.append(action)
+
+    def kinds(self) -> list[str]:
+        return [a.kind for a in self.received]
+
+
+@pytest.fixture(scope="session")
+def matrix() -> Matrix:
+    return load_matrix(FLOWS)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(MONDAY_9_UTC)
+
+
+@pytest.fixture
+def inbox() -> Inbox:
+    return Inbox()
+
+
+MakeEngine = Callable[..., Engine]
+
+
+@pytest.fixture
+def make_engine(matrix: Matrix, clock: ManualClock, inbox: Inbox) -> MakeEngine:
+    def make(definitions: Matrix | None = None, **handlers: Callable[[Action], None]) -> Engine:
+        found = definitions or matrix
+        used = {
+            r.handler
+            for f in found.flows.values()
+            for s in f.steps.values()
+            for r in s.responses
+            if isinstance(r, HandlerAction)
+        }
+        named: dict[str, Callable[[Action], None]] = dict.fromkeys(used, inbox)
+        named.update(handlers)
+        return Engine(
+            found, clock=clock, actions=Actions(notify=inbox, webhook=inbox, handlers=named)
+        )
+
+    return make
+
+
+@pytest.fixture
+def engine(make_engine: MakeEngine) -> Engine:
+    return make_engine()

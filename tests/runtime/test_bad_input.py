@@ -1,0 +1,135 @@
+"""Refused calls: each a clear error, and nothing changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pytest
+
+from escflow import EscflowError, Matrix
+from escflow.errors import (
+    DuplicateTicket,
+    InvalidTrigger,
+    RuntimeFlowError,
+    TicketClosed,
+    TimeError,
+    UnknownHandler,
+    UnknownTicket,
+    UnknownTrigger,
+)
+from escflow.runtime import Actions, Engine
+from escflow.spec import HandlerAction
+from escflow.timing._clock import ManualClock
+from tests.runtime.conftest import Inbox
+
+
+@pytest.fixture
+def opened(engine: Engine) -> Engine:
+    engine.open("complaint", "medium", "T-1")
+    return engine
+
+
+CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
+    ("unknown ticket", UnknownTicket, "no ticket 'T-404'", lambda e: e.fire("T-404", "solved")),
+    (
+        "unknown trigger",
+        UnknownTrigger,
+        "has no trigger 'asks-for-manger'; did you mean 'asks-for-manager'?",
+        lambda e: e.fire("T-1", "asks-for-manger"),
+    ),
+    (
+        "trigger not valid here",
+        InvalidTrigger,
+        "ticket 'T-1' is at step 'level-1', where 'bad-review' does not apply; valid from"
+        " 'level-1': unable-to-solve, asks-for-manager, solved, timeout",
+        lambda e: e.fire("T-1", "bad-review"),
+    ),
+    (
+        "naive datetime",
+        TimeError,
+        "at must be timezone-aware",
+        lambda e: e.fire("T-1", "solved", at=datetime(2026, 11, 23, 10, 0)),
+    ),
+    (
+        "duplicate ticket",
+        DuplicateTicket,
+        "a ticket with the id 'T-1' exists already",
+        lambda e: e.open("complaint", "medium", "T-1"),
+    ),
+    (
+        "unknown flow",
+        EscflowError,
+        "no flow 'complain'; did you mean 'complaint'?",
+        lambda e: e.open("complain"),
+    ),
+    (
+        "unknown priority",
+        RuntimeFlowError,
+        "unknown priority 'urgent'",
+        lambda e: e.open("complaint", "urgent"),
+    ),
+    (
+        "evidence kind",
+        RuntimeFlowError,
+        "'fax' is not a kind of evidence",
+        lambda e: e.attach("T-1", "fax", "hello"),  # type: ignore[arg-type]
+    ),
+    ("resume an open ticket", RuntimeFlowError, "is open, not paused", lambda e: e.resume("T-1")),
+]
+
+
+@pytest.mark.parametrize(("name", "error", "text", "call"), CASES, ids=[c[0] for c in CASES])
+def test_refused_calls_change_nothing(
+    opened: Engine,
+    name: str,
+    error: type[EscflowError],
+    text: str,
+    call: Callable[[Engine], object],
+) -> None:
+    before = (opened.get("T-1"), opened.history("T-1"), opened.outbox("T-1"))
+    with pytest.raises(error) as raised:
+        call(opened)
+    assert text in str(raised.value)
+    assert (opened.get("T-1"), opened.history("T-1"), opened.outbox("T-1")) == before
+
+
+def test_events_on_a_resolved_ticket_are_refused(opened: Engine) -> None:
+    opened.fire("T-1", "solved")
+    before = opened.history("T-1")
+    calls: list[Callable[[], object]] = [
+        lambda: opened.fire("T-1", "asks-for-manager"),
+        lambda: opened.pause("T-1"),
+        lambda: opened.resolve("T-1"),
+        lambda: opened.acknowledge("T-1"),
+    ]
+    for call in calls:
+        with pytest.raises(TicketClosed, match="resolved"):
+            call()
+    assert opened.history("T-1") == before
+
+
+def test_a_clock_that_goes_backwards(opened: Engine, clock: ManualClock) -> None:
+    later = clock.now() + timedelta(minutes=5)
+    opened.fire("T-1", "asks-for-manager", at=later)
+    before = opened.history("T-1")
+    with pytest.raises(TimeError, match="the clock went backwards"):
+        opened.fire("T-1", "solved", at=later - timedelta(minutes=1))
+    assert opened.history("T-1") == before
+
+
+def test_a_handler_nobody_registered_is_refused_before_anything_runs(matrix: Matrix) -> None:
+    inbox = Inbox()
+    with pytest.raises(
+        UnknownHandler, match=r"'create-incident-report' \(used in .*complaint/level-3"
+    ):
+        Engine(matrix, actions=Actions(notify=inbox))
+    with pytest.raises(UnknownHandler, match="no 'notify' deliverer"):
+        names = {
+            r.handler
+            for f in matrix.flows.values()
+            for s in f.steps.values()
+            for r in s.responses
+            if isinstance(r, HandlerAction)
+        }
+        Engine(matrix, actions=Actions(handlers=dict.fromkeys(names, inbox)))
