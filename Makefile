@@ -10,6 +10,11 @@ STAMP := $(VENV)/.installed
 demo: $(STAMP) system
 	$(BIN)/escflow validate flows/
 	$(BIN)/escflow matrix flows/
+	$(BIN)/escflow simulate complaint --start 2026-11-23T10:00+01:00 \
+	    --event "+10m asks-for-manager" --event "+20m ack" --until "+5 business days"
+	$(BIN)/escflow simulate helpdesk --priority critical --start 2026-11-27T16:30+01:00 \
+	    --event "+20m ack" --until "+2 business days"
+	$(BIN)/escflow simulate it-project --start 2026-11-23T09:00+01:00 --until "+3 business days"
 
 test: $(STAMP) system
 	$(BIN)/ruff check src tests

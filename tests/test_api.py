@@ -21,7 +21,20 @@ def test_public_names_are_curated() -> None:
         assert hasattr(escflow, name), name
         assert not name.startswith("_") or name == "__version__"
     public = {n for n in vars(escflow) if not n.startswith("_")}
-    modules = {"cli", "compile", "errors", "io", "problems", "spec", "timing", "views", "fileio"}
+    modules = {
+        "cli",
+        "compile",
+        "errors",
+        "io",
+        "problems",
+        "spec",
+        "timing",
+        "views",
+        "runtime",
+        "store",
+        "render",
+        "fileio",
+    }
     assert public - set(escflow.__all__) <= modules
 
 

@@ -18,11 +18,13 @@ from escflow.compile import (
     load_matrix,
 )
 from escflow.errors import (
+    ConflictError,
     DefinitionError,
     DuplicateTicket,
     EscflowError,
     InvalidTrigger,
     RuntimeFlowError,
+    StoreError,
     TicketClosed,
     TimeError,
     UnknownHandler,
@@ -31,6 +33,7 @@ from escflow.errors import (
 )
 from escflow.io import json_schema
 from escflow.problems import Problem
+from escflow.runtime import Actions, Change, Engine, Event, Ticket, simulate
 from escflow.spec import (
     Calendar,
     Contact,
@@ -48,28 +51,37 @@ from escflow.spec import (
     WebhookAction,
     Window,
 )
-from escflow.timing import Duration
+from escflow.store import MemoryStore, Store
+from escflow.timing import Clock, Duration, ManualClock, SystemClock
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Actions",
     "Calendar",
+    "Change",
+    "Clock",
     "CompiledFlow",
     "CompiledLevel",
     "CompiledStep",
     "CompiledTrigger",
+    "ConflictError",
     "Contact",
     "DefinitionError",
     "DuplicateTicket",
     "Duration",
     "EffectivePriority",
+    "Engine",
     "EscflowError",
+    "Event",
     "FlowDoc",
     "HandlerAction",
     "InvalidTrigger",
     "Level",
+    "ManualClock",
     "Matrix",
     "MatrixDoc",
+    "MemoryStore",
     "NotifyAction",
     "Priority",
     "PriorityOverride",
@@ -79,6 +91,10 @@ __all__ = [
     "Shift",
     "SlaTarget",
     "Step",
+    "Store",
+    "StoreError",
+    "SystemClock",
+    "Ticket",
     "TicketClosed",
     "TimeError",
     "Trigger",
@@ -92,4 +108,5 @@ __all__ = [
     "compile_flow",
     "json_schema",
     "load_matrix",
+    "simulate",
 ]

@@ -8,6 +8,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
+from escflow.runtime._simulate import Simulation
 from escflow.views import MatrixTable
 
 
@@ -35,3 +36,38 @@ def print_matrix(table: MatrixTable) -> None:
         extra = ["\n".join(row.teams) or "-"] if teams else []
         grid.add_row(row.flow_name, *cells, *extra)
     console.print(grid)
+
+
+def print_timeline(result: Simulation) -> None:
+    """Print a dry run's timeline: when, level, step, on duty, what happened and why."""
+    console = Console(width=max(shutil.get_terminal_size((160, 40)).columns, 120), highlight=False)
+    flow = result.flow
+    grid = Table(
+        title=f"{flow.name} ({flow.id}), priority {result.priority or '-'}, times in"
+        f" {result.timezone}",
+        show_lines=False,
+    )
+    for column in (
+        "When",
+        "Level",
+        "Step",
+        "On duty",
+        "What happened",
+        "Why",
+        "Next deadline",
+        "Actions",
+    ):
+        grid.add_column(column, overflow="fold")
+    for row in result.rows:
+        grid.add_row(
+            row.local,
+            row.level,
+            row.step,
+            row.on_duty or "-",
+            row.what,
+            row.why or "",
+            row.next_local or "-",
+            "\n".join(row.actions),
+        )
+    console.print(grid)
+    console.print(f"Ticket is {result.status}.")

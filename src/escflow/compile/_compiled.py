@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from escflow.errors import EscflowError
@@ -135,12 +136,27 @@ class CompiledFlow:
         """Every trigger of every step, in definition order."""
         return tuple(t for step in self.steps.values() for t in step.triggers)
 
+    @property
+    def calendar(self) -> str | None:
+        """The calendar the flow counts in when a level does not name its own."""
+        return self.spec.calendar or self.default_calendar
+
+    @property
+    def timezone(self) -> str:
+        """The flow calendar's time zone (UTC without a calendar)."""
+        spec = self.calendars.get(self.calendar) if self.calendar is not None else None
+        return spec.timezone if spec is not None else "UTC"
+
+    @cached_property
+    def _by_id(self) -> dict[str, CompiledLevel]:
+        return {level.id: level for level in self.levels}
+
     def level(self, level_id: str) -> CompiledLevel:
         """The level (or team) with this id."""
-        for level in self.levels:
-            if level.id == level_id:
-                return level
-        raise EscflowError(f"flow '{self.id}' has no level '{level_id}'")
+        try:
+            return self._by_id[level_id]
+        except KeyError:
+            raise EscflowError(f"flow '{self.id}' has no level '{level_id}'") from None
 
     def level_of(self, step_id: str) -> CompiledLevel:
         """The level a step belongs to."""

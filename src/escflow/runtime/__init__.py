@@ -3,6 +3,7 @@
 from escflow.runtime._actions import Actions, post_json
 from escflow.runtime._engine import EVIDENCE, Engine, EvidenceKind
 from escflow.runtime._model import Action, Change, Event, EventKind, Ticket, apply, replay
+from escflow.runtime._simulate import Row, Simulation, simulate
 
 __all__ = [
     "EVIDENCE",
@@ -13,8 +14,11 @@ __all__ = [
     "Event",
     "EventKind",
     "EvidenceKind",
+    "Row",
+    "Simulation",
     "Ticket",
     "apply",
     "post_json",
     "replay",
+    "simulate",
 ]

@@ -21,7 +21,7 @@ from typing import IO, Any
 from escflow.compile import CompiledFlow, CompiledLevel
 from escflow.errors import UnknownHandler
 from escflow.runtime._model import Action, Ticket
-from escflow.spec._models import CUSTOMER, HandlerAction, NotifyAction, Response, WebhookAction
+from escflow.spec._models import CUSTOMER, HandlerAction, NotifyAction, WebhookAction
 
 Deliver = Callable[[Action], None]
 
@@ -134,25 +134,6 @@ class _LoggingHandlers(dict[str, Deliver]):
         return self._fallback
 
 
-@dataclass(frozen=True)
-class Context:
-    """What message templates may name."""
-
-    ticket: Ticket
-    level: CompiledLevel
-    reason: str
-
-    def substitute(self, text: str) -> str:
-        """Fill the template's placeholders; unknown ones stay as written."""
-        return string.Template(text).safe_substitute(
-            ticket=self.ticket.id,
-            reason=self.reason,
-            level=f"{self.level.number} ({self.level.name})",
-            contact=self.ticket.assignee or self.level.name,
-            window=str(self.level.window),
-        )
-
-
 def snapshot(ticket: Ticket) -> dict[str, Any]:
     """The ticket as webhooks and handlers receive it."""
     return {
@@ -168,45 +149,68 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def response_action(
-    flow: CompiledFlow, response: Response, context: Context, key: str, at: datetime
-) -> Action | None:
-    """The outbox entry of one response; checklist lines are for people, not the outbox."""
-    if isinstance(response, NotifyAction):
-        message = context.substitute(response.message)
-        if response.notify == CUSTOMER:
-            return Action(
-                key,
-                context.ticket.id,
-                CUSTOMER,
-                CUSTOMER,
-                {"message": message, "ticket": context.ticket.id},
-                at,
+@dataclass(frozen=True, slots=True)
+class Blueprint:
+    """One response of a step, prepared once per flow version; ``action`` fills it in."""
+
+    kind: str
+    target: str
+    template: string.Template | None
+    static: Mapping[str, Any]
+    level_text: str
+    level_name: str
+    window_text: str
+    own_contact: bool
+
+    def action(self, ticket: Ticket, reason: str, key: str, at: datetime) -> Action:
+        """The outbox entry for ``ticket`` entering the step."""
+        payload: dict[str, Any] = dict(self.static)
+        if self.template is not None:
+            payload["message"] = self.template.safe_substitute(
+                ticket=ticket.id,
+                reason=reason,
+                level=self.level_text,
+                contact=ticket.assignee or self.level_name,
+                window=self.window_text,
             )
-        contact = flow.contacts[response.notify]
-        assignee = context.ticket.assignee if response.notify == context.level.contact_id else None
-        return Action(
-            key,
-            context.ticket.id,
-            "notify",
-            response.notify,
-            {
-                "ticket": context.ticket.id,
+        if self.kind in ("webhook", "handler"):
+            payload.update(snapshot(ticket))
+        else:
+            payload["ticket"] = ticket.id
+        if self.kind == "notify":
+            payload["assignee"] = ticket.assignee if self.own_contact else None
+        return Action(key, ticket.id, self.kind, self.target, payload, at)
+
+
+def blueprints(flow: CompiledFlow, step: str) -> tuple[Blueprint, ...]:
+    """The automated responses of ``step`` (checklist lines are for people, not the outbox)."""
+    level = flow.level_of(step)
+    common = (f"{level.number} ({level.name})", level.name, str(level.window))
+    prepared: list[Blueprint] = []
+    for response in flow.steps[step].responses:
+        if isinstance(response, NotifyAction):
+            template = string.Template(response.message)
+            if response.notify == CUSTOMER:
+                prepared.append(Blueprint(CUSTOMER, CUSTOMER, template, {}, *common, False))
+                continue
+            contact = flow.contacts[response.notify]
+            static = {
                 "contact": contact.name,
-                "assignee": assignee,
                 "channel": response.channel,
                 "channels": contact.channels.model_dump(exclude_none=True),
-                "message": message,
-            },
-            at,
-        )
-    if isinstance(response, WebhookAction):
-        payload = {**snapshot(context.ticket), "label": response.label}
-        return Action(key, context.ticket.id, "webhook", response.webhook, payload, at)
-    if isinstance(response, HandlerAction):
-        payload = {**snapshot(context.ticket), "label": response.label, "args": dict(response.args)}
-        return Action(key, context.ticket.id, "handler", response.handler, payload, at)
-    return None
+            }
+            own = response.notify == level.contact_id
+            prepared.append(Blueprint("notify", response.notify, template, static, *common, own))
+        elif isinstance(response, WebhookAction):
+            prepared.append(
+                Blueprint(
+                    "webhook", response.webhook, None, {"label": response.label}, *common, False
+                )
+            )
+        elif isinstance(response, HandlerAction):
+            static = {"label": response.label, "args": dict(response.args)}
+            prepared.append(Blueprint("handler", response.handler, None, static, *common, False))
+    return tuple(prepared)
 
 
 _NOTICES = {
@@ -226,31 +230,44 @@ _NOTICES = {
 _FINAL = {"en": "until it is resolved", "fr": "jusqu'à la résolution", "id": "hingga selesai"}
 
 
-def customer_notice(
-    flow: CompiledFlow, ticket: Ticket, level: CompiledLevel, why: str, key: str, at: datetime
-) -> Action:
-    """Why the ticket moves, to whom, and how long the next level may take."""
-    language = flow.language.split("-")[0]
-    template = _NOTICES.get(language, _NOTICES["en"])
-    window = level.window
-    wait = str(window) if window.max is not None else _FINAL.get(language, _FINAL["en"])
-    named = ticket.assignee not in (None, level.name)
-    who = f"{ticket.assignee} ({level.name})" if named else level.name
-    message = template.format(ticket=ticket.id, who=who, why=why.rstrip("."), window=wait)
-    return Action(
-        key,
-        ticket.id,
-        CUSTOMER,
-        CUSTOMER,
-        {
-            "ticket": ticket.id,
-            "message": message,
-            "reason": why,
-            "to": who,
-            "window": wait,
-        },
-        at,
-    )
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """The customer notice of one level, prepared once per flow version."""
+
+    template: str
+    level_name: str
+    wait: str
+
+    @classmethod
+    def of(cls, flow: CompiledFlow, level: CompiledLevel) -> Notice:
+        """Prepare the notice for tickets escalating to ``level``."""
+        language = flow.language.split("-")[0]
+        template = _NOTICES.get(language, _NOTICES["en"])
+        final = _FINAL.get(language, _FINAL["en"])
+        wait = str(level.window) if level.window.max is not None else final
+        return cls(template, level.name, wait)
+
+    def action(self, ticket: Ticket, why: str, key: str, at: datetime) -> Action:
+        """Why the ticket moves, to whom, and how long the next level may take."""
+        named = ticket.assignee not in (None, self.level_name)
+        who = f"{ticket.assignee} ({self.level_name})" if named else self.level_name
+        message = self.template.format(
+            ticket=ticket.id, who=who, why=why.rstrip("."), window=self.wait
+        )
+        return Action(
+            key,
+            ticket.id,
+            CUSTOMER,
+            CUSTOMER,
+            {
+                "ticket": ticket.id,
+                "message": message,
+                "reason": why,
+                "to": who,
+                "window": self.wait,
+            },
+            at,
+        )
 
 
 def warning_action(

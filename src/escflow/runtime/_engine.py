@@ -24,10 +24,10 @@ from escflow.errors import (
 )
 from escflow.runtime._actions import (
     Actions,
-    Context,
+    Blueprint,
+    Notice,
     attempted,
-    customer_notice,
-    response_action,
+    blueprints,
     warning_action,
 )
 from escflow.runtime._machine import FlowMachine
@@ -120,6 +120,8 @@ class Engine:
         self._timing = Timing()
         self._flows: dict[str, CompiledFlow] = {f.digest: f for f in matrix.flows.values()}
         self._machines: dict[str, FlowMachine] = {}
+        self._responses: dict[tuple[str, str], tuple[Blueprint, ...]] = {}
+        self._notices: dict[tuple[str, str], Notice] = {}
         self._saved: set[str] = set()
         self._last: datetime | None = None
 
@@ -716,29 +718,28 @@ class Engine:
             )
         self._queue_responses(draft, flow, step, event, reason or "")
         if notice and kind not in ("opened", "repeated", "reopened"):
+            key = (flow.digest, level.id)
+            prepared = self._notices.get(key)
+            if prepared is None:
+                prepared = self._notices[key] = Notice.of(flow, level)
             draft.actions.append(
-                customer_notice(
-                    flow,
-                    draft.current,
-                    level,
-                    reason or "",
-                    f"{draft.ticket_id}:{event.seq}:notice",
-                    at,
+                prepared.action(
+                    draft.current, reason or "", f"{draft.ticket_id}:{event.seq}:notice", at
                 )
             )
 
-    @staticmethod
     def _queue_responses(
-        draft: _Draft, flow: CompiledFlow, step: str, event: Event, reason: str
+        self, draft: _Draft, flow: CompiledFlow, step: str, event: Event, reason: str
     ) -> None:
-        level = flow.level_of(step)
-        context = Context(draft.current, level, reason)
-        for i, response in enumerate(flow.steps[step].responses):
-            action = response_action(
-                flow, response, context, f"{draft.ticket_id}:{event.seq}:{i}", event.at
+        key = (flow.digest, step)
+        prepared = self._responses.get(key)
+        if prepared is None:
+            prepared = self._responses[key] = blueprints(flow, step)
+        ticket = draft.current
+        for i, blueprint in enumerate(prepared):
+            draft.actions.append(
+                blueprint.action(ticket, reason, f"{draft.ticket_id}:{event.seq}:{i}", event.at)
             )
-            if action is not None:
-                draft.actions.append(action)
 
     @staticmethod
     def _sla_outcome(ticket: Ticket, at: datetime) -> dict[str, Any]:

@@ -1,5 +1,10 @@
 """Running tickets as data: the ticket row, its append-only events, queued actions.
 
+These records are never changed once made: :func:`apply` builds a new ticket for each
+event, a delivery attempt a new action. (They are plain slotted classes rather than
+frozen ones because one is built per event: a frozen dataclass costs seven times as
+much to construct.)
+
 A ticket's state is a fold of its events (:func:`apply`). Events carry every value the
 engine computed (deadlines, who was on duty), so replaying them rebuilds the state
 exactly, whatever calendars or holiday tables say later.
@@ -8,7 +13,7 @@ exactly, whatever calendars or holiday tables say later.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -33,7 +38,7 @@ AttrValue = str | int | float | bool
 Attrs = Mapping[str, AttrValue]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     """One thing that happened to a ticket. Never changed once written.
 
@@ -56,7 +61,7 @@ class Event:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Ticket:
     """A ticket's current state, as the store keeps it on the ticket row.
 
@@ -98,7 +103,7 @@ class Ticket:
         return min(times, default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Action:
     """An automated response waiting in the outbox, delivered after its commit.
 
@@ -147,81 +152,95 @@ def _instant(value: Any) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
-def _enter(ticket: Ticket, event: Event) -> Ticket:
-    data = event.data
-    return replace(
-        ticket,
-        level=data["level"],
-        level_entered_at=event.at,
-        deadline=_instant(data.get("deadline")),
-        warn_at=_instant(data.get("warn_at")),
-        assignee=data.get("assignee"),
-        repeats=data.get("repeats", 0),
-        acknowledged=False,
-    )
-
-
 def apply(ticket: Ticket | None, event: Event) -> Ticket:
-    """The ticket after ``event``: the one rule by which state follows from events."""
-    if event.kind == "opened":
-        data = event.data
+    """The ticket after ``event``: the one rule by which state follows from events.
+
+    Builds the new ticket in one constructor call (this runs once per event).
+    """
+    data = event.data
+    kind = event.kind
+    if kind == "opened":
         assert event.to_step is not None
         return Ticket(
-            id=event.ticket_id,
-            flow=data["flow"],
-            digest=data["digest"],
-            priority=data["priority"],
-            status="open",
-            step=event.to_step,
-            level=data["level"],
-            opened_at=event.at,
-            updated_at=event.at,
-            level_entered_at=event.at,
-            deadline=_instant(data.get("deadline")),
-            warn_at=_instant(data.get("warn_at")),
-            assignee=data.get("assignee"),
-            first_response_due=_instant(data.get("first_response_due")),
-            resolution_due=_instant(data.get("resolution_due")),
-            attrs=dict(data.get("attrs", {})),
-            version=event.seq,
+            event.ticket_id,
+            data["flow"],
+            data["digest"],
+            data["priority"],
+            "open",
+            event.to_step,
+            data["level"],
+            event.at,
+            event.at,
+            event.at,
+            _instant(data.get("deadline")),
+            _instant(data.get("warn_at")),
+            data.get("assignee"),
+            0,
+            False,
+            None,
+            _instant(data.get("first_response_due")),
+            _instant(data.get("resolution_due")),
+            None,
+            None,
+            dict(data.get("attrs", {})),
+            event.seq,
         )
     if ticket is None:
-        raise ValueError(f"event {event.seq} ({event.kind}) of {event.ticket_id} before 'opened'")
-    state = replace(ticket, updated_at=event.at, version=event.seq)
-    kind = event.kind
-    if event.to_step is not None:
-        state = replace(state, step=event.to_step)
-    if "level" in event.data:
-        state = _enter(state, event)
+        raise ValueError(f"event {event.seq} ({kind}) of {event.ticket_id} before 'opened'")
+    status = ticket.status
+    step = event.to_step if event.to_step is not None else ticket.step
+    level, entered = ticket.level, ticket.level_entered_at
+    deadline, warn_at, assignee = ticket.deadline, ticket.warn_at, ticket.assignee
+    repeats, acknowledged = ticket.repeats, ticket.acknowledged
+    first_response_at, resolution_due = ticket.first_response_at, ticket.resolution_due
+    resolved_at, paused_at = ticket.resolved_at, ticket.paused_at
+    if "level" in data:  # entering a level: its window starts
+        level, entered = data["level"], event.at
+        deadline, warn_at = _instant(data.get("deadline")), _instant(data.get("warn_at"))
+        assignee, repeats, acknowledged = data.get("assignee"), data.get("repeats", 0), False
     elif kind == "held":
-        state = replace(
-            state,
-            deadline=_instant(event.data.get("deadline")),
-            warn_at=_instant(event.data.get("warn_at")),
-        )
+        deadline, warn_at = _instant(data.get("deadline")), _instant(data.get("warn_at"))
     if kind == "warned":
-        state = replace(state, warn_at=None)
+        warn_at = None
     elif kind == "expired":
-        state = replace(state, deadline=None, warn_at=None)
+        deadline = warn_at = None
     elif kind == "acknowledged":
-        first = state.first_response_at or event.at
-        state = replace(state, acknowledged=True, warn_at=None, first_response_at=first)
+        acknowledged, warn_at = True, None
+        first_response_at = first_response_at or event.at
     elif kind == "paused":
-        state = replace(state, status="paused", paused_at=event.at, deadline=None, warn_at=None)
+        status, paused_at, deadline, warn_at = "paused", event.at, None, None
     elif kind == "resumed":
-        state = replace(
-            state,
-            status="open",
-            paused_at=None,
-            deadline=_instant(event.data.get("deadline")),
-            warn_at=_instant(event.data.get("warn_at")),
-            resolution_due=_instant(event.data.get("resolution_due")),
-        )
+        status, paused_at = "open", None
+        deadline, warn_at = _instant(data.get("deadline")), _instant(data.get("warn_at"))
+        resolution_due = _instant(data.get("resolution_due"))
     elif kind == "resolved":
-        state = replace(state, status="resolved", resolved_at=event.at, deadline=None, warn_at=None)
+        status, resolved_at, deadline, warn_at = "resolved", event.at, None, None
     elif kind == "reopened":
-        state = replace(state, status="open", resolved_at=None)
-    return state
+        status, resolved_at = "open", None
+    return Ticket(
+        ticket.id,
+        ticket.flow,
+        ticket.digest,
+        ticket.priority,
+        status,
+        step,
+        level,
+        ticket.opened_at,
+        event.at,
+        entered,
+        deadline,
+        warn_at,
+        assignee,
+        repeats,
+        acknowledged,
+        first_response_at,
+        ticket.first_response_due,
+        resolution_due,
+        resolved_at,
+        paused_at,
+        ticket.attrs,
+        event.seq,
+    )
 
 
 def replay(events: Iterable[Event]) -> Ticket:

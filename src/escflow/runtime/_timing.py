@@ -44,22 +44,53 @@ class Remaining:
     calendar: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class _End:
+    """One end of a window, ready to add: elapsed time, calendar days, or business minutes."""
+
+    delta: timedelta | None
+    days: int
+    minutes: float
+    calendar: BusinessCalendar | None
+    zone: str
+
+    def after(self, start: datetime) -> datetime:
+        if self.delta is not None:
+            return start + self.delta
+        if self.calendar is not None:
+            return self.calendar.add_business_minutes(start, self.minutes)
+        return add_wall(start, self.days, "days", self.zone)
+
+
 class Timing:
-    """Computes instants for one engine; caches calendars and rotations by content."""
+    """Computes instants for one engine; caches calendars, window ends and rotations."""
 
     def __init__(self) -> None:
-        self._calendars: dict[str, BusinessCalendar] = {}
+        self._calendars: dict[tuple[str, str], BusinessCalendar] = {}
         self._rotations: dict[tuple[str, str], Rotation | None] = {}
+        self._ends: dict[tuple[str, str, str], tuple[_End | None, _End | None]] = {}
 
     def calendar(self, flow: CompiledFlow, name: str) -> BusinessCalendar:
         """The business calendar ``name`` of a flow version."""
-        spec = flow.calendars[name]
-        key = f"{name}:{spec.model_dump_json()}"
+        key = (flow.digest, name)
         found = self._calendars.get(key)
         if found is None:
-            found = _business_calendar(name, spec)
+            found = _business_calendar(name, flow.calendars[name])
             self._calendars[key] = found
         return found
+
+    def _end(
+        self, flow: CompiledFlow, calendar: str | None, duration: Duration, factor: float
+    ) -> _End:
+        zone = self._zone(flow, calendar)
+        if duration.business:
+            assert calendar is not None, "checked by E117"
+            business = self.calendar(flow, calendar)
+            minutes = duration.nominal_minutes(business.day_minutes) * factor
+            return _End(None, 0, minutes, business, zone)
+        if duration.unit == "days" and factor == 1:
+            return _End(None, duration.value, 0.0, None, zone)
+        return _End(timedelta(minutes=duration.minutes * factor), 0, 0.0, None, zone)
 
     def _zone(self, flow: CompiledFlow, calendar: str | None) -> str:
         spec = flow.calendars.get(calendar) if calendar is not None else None
@@ -97,7 +128,7 @@ class Timing:
         target = flow.sla.get(priority)
         if target is None:
             return Span(None, None)
-        calendar = flow.spec.calendar or flow.default_calendar
+        calendar = flow.calendar
         return Span(
             self.add(flow, calendar, target.first_response, 1.0, start),
             self.add(flow, calendar, target.resolution, 1.0, start),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from escflow.timing._calendar import BusinessCalendar, add_wall
+from escflow.timing._clock import Clock, ManualClock, SystemClock, ensure_aware
 from escflow.timing._duration import Duration
+from escflow.timing._rotation import Rotation, Shift
 
 
 @lru_cache(maxsize=256)
@@ -23,4 +26,16 @@ def calendar_problem(country: str, subdivision: str | None) -> str | None:
     return holidays_problem(country, subdivision)
 
 
-__all__ = ["Duration", "calendar_problem", "cron_problem"]
+__all__ = [
+    "BusinessCalendar",
+    "Clock",
+    "Duration",
+    "ManualClock",
+    "Rotation",
+    "Shift",
+    "SystemClock",
+    "add_wall",
+    "calendar_problem",
+    "cron_problem",
+    "ensure_aware",
+]

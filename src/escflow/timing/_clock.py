@@ -21,6 +21,8 @@ def ensure_aware(value: datetime, what: str) -> datetime:
     ``what`` names the value in the message (for example ``"start"``), so the caller can tell
     which argument was wrong.
     """
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # the common case, on every call of the engine: nothing to convert
     if not isinstance(value, datetime):
         raise TimeError(f"{what} must be a timezone-aware datetime, got {value!r}")
     # A tzinfo whose utcoffset() is None makes the datetime naive as far as arithmetic goes.

@@ -1,0 +1,227 @@
+"""Dry runs: one ticket through one flow, with scripted events, on a manual clock.
+
+Nothing is stored and nothing is sent: the store is in memory and actions are
+collected, so a process designer can see who is contacted when, and why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from escflow.compile import CompiledFlow, Matrix
+from escflow.errors import EscflowError
+from escflow.runtime._actions import Actions
+from escflow.runtime._engine import Engine
+from escflow.runtime._model import Action, Event
+from escflow.runtime._timing import Timing
+from escflow.spec import HandlerAction
+from escflow.timing._clock import ManualClock, ensure_aware
+from escflow.timing._duration import Duration
+
+COMMANDS = ("ack", "pause", "resume", "resolve", "reopen")
+_OFFSET = re.compile(r"^\+\s*(?P<duration>.+)$")
+_SIMULATION_ID = "SIM-1"
+_LOCAL = "%a %Y-%m-%d %H:%M"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the timeline."""
+
+    at: datetime
+    local: str
+    level: str
+    step: str
+    on_duty: str | None
+    what: str
+    why: str | None
+    next_deadline: datetime | None
+    next_local: str | None
+    actions: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {
+            "at": self.at.isoformat(),
+            "local": self.local,
+            "level": self.level,
+            "step": self.step,
+            "on_duty": self.on_duty,
+            "what": self.what,
+            "why": self.why,
+            "next_deadline": self.next_deadline.isoformat() if self.next_deadline else None,
+            "next_local": self.next_local,
+            "actions": list(self.actions),
+        }
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The timeline of a dry run and where the ticket ended."""
+
+    flow: CompiledFlow
+    priority: str
+    timezone: str
+    rows: tuple[Row, ...]
+    status: str
+
+
+def when(text: str, start: datetime, flow: CompiledFlow, timing: Timing) -> datetime:
+    """``+45m``, ``+2 business days`` (from ``start``) or an ISO instant with its offset."""
+    match = _OFFSET.match(text.strip())
+    if match is None:
+        try:
+            return ensure_aware(datetime.fromisoformat(text.strip()), "time")
+        except ValueError:
+            raise EscflowError(
+                f"'{text}' is not a time: write an offset such as '+45m' or '+2 business days',"
+                " or an instant such as 2026-11-23T10:45:00+01:00"
+            ) from None
+    try:
+        duration = Duration.parse(match["duration"])
+    except ValueError as exc:
+        raise EscflowError(f"'{text}': {exc}") from None
+    calendar = flow.calendar
+    if duration.business and calendar is None:
+        raise EscflowError(f"'{text}' counts business time but flow '{flow.id}' has no calendar")
+    return timing.add(flow, calendar, duration, 1.0, start)
+
+
+def _parse_event(
+    text: str, start: datetime, flow: CompiledFlow, timing: Timing
+) -> tuple[datetime, str]:
+    parts = text.strip().rsplit(" ", 1)
+    if len(parts) != 2:
+        raise EscflowError(
+            f"'{text}' is not an event: write '<when> <trigger>', e.g. '+45m asks-for-manager'"
+            f" (or a command: {', '.join(COMMANDS)})"
+        )
+    return when(parts[0], start, flow, timing), parts[1]
+
+
+def simulate(
+    matrix: Matrix,
+    flow_id: str,
+    start: datetime,
+    *,
+    priority: str | None = None,
+    events: Sequence[str] = (),
+    until: str | None = None,
+) -> Simulation:
+    """Run one ticket of ``flow_id`` from ``start`` through ``events`` until ``until``."""
+    flow = matrix.flow(flow_id)
+    start = ensure_aware(start, "start")
+    timing = Timing()
+    script = sorted(
+        ((*_parse_event(text, start, flow, timing), n) for n, text in enumerate(events)),
+        key=lambda item: (item[0], item[2]),
+    )
+    end = when(until, start, flow, timing) if until else max([start, *(t for t, _, _ in script)])
+    if script and script[0][0] < start:
+        raise EscflowError(f"event '{events[script[0][2]]}' comes before the start")
+    sent: list[Action] = []
+    handlers = {
+        r.handler: sent.append
+        for every in matrix.flows.values()
+        for step in every.steps.values()
+        for r in step.responses
+        if isinstance(r, HandlerAction)
+    }
+    clock = ManualClock(start)
+    engine = Engine(
+        matrix,
+        clock=clock,
+        actions=Actions(notify=sent.append, webhook=sent.append, handlers=handlers),
+    )
+    engine.open(flow.id, priority, _SIMULATION_ID)
+    for at, name, n in script:
+        clock.set(at)
+        engine.tick()
+        try:
+            _apply(engine, name)
+        except EscflowError as exc:
+            step = engine.get(_SIMULATION_ID).step
+            raise type(exc)(
+                f"event '{events[n]}' (at {at.isoformat()}, ticket at step '{step}'): {exc}"
+            ) from None
+    if end > clock.now():
+        clock.set(end)
+    engine.tick()
+    ticket = engine.get(_SIMULATION_ID)
+    zone = flow.timezone
+    rows = _rows(flow, engine.history(_SIMULATION_ID), engine.outbox(_SIMULATION_ID), zone)
+    return Simulation(flow, ticket.priority, zone, rows, ticket.status)
+
+
+def _apply(engine: Engine, name: str) -> None:
+    if name == "ack":
+        engine.acknowledge(_SIMULATION_ID, actor="simulation")
+    elif name in ("pause", "resume", "resolve", "reopen"):
+        getattr(engine, name)(_SIMULATION_ID, actor="simulation")
+    else:
+        engine.fire(_SIMULATION_ID, name, actor="simulation")
+
+
+_WHAT = {
+    "opened": "opened",
+    "moved": "moved by trigger",
+    "escalated": "escalated by timer",
+    "warned": "window minimum passed",
+    "repeated": "window restarted (repeat)",
+    "skipped": "skipped: nobody on duty",
+    "held": "held until someone is on duty",
+    "acknowledged": "acknowledged",
+    "paused": "paused (waiting on the customer)",
+    "resumed": "resumed",
+    "resolved": "resolved",
+    "reopened": "reopened",
+    "attached": "evidence attached",
+    "expired": "window ended",
+}
+
+
+def _rows(
+    flow: CompiledFlow, history: list[Event], outbox: list[Action], zone: str
+) -> tuple[Row, ...]:
+    from escflow.runtime._model import apply
+
+    tz = ZoneInfo(zone)
+    by_seq: dict[int, list[str]] = {}
+    for action in outbox:
+        seq = int(action.key.split(":")[1])
+        label = action.target if action.kind != "customer" else "customer"
+        by_seq.setdefault(seq, []).append(f"{action.kind} -> {label}")
+    rows: list[Row] = []
+    ticket = None
+    for event in history:
+        ticket = apply(ticket, event)
+        level = flow.level(ticket.level)
+        what = _WHAT[event.kind]
+        trigger = None
+        if event.trigger and event.from_step is not None and event.from_step in flow.steps:
+            edges = flow.steps[event.from_step].triggers
+            trigger = next((t for t in edges if t.id == event.trigger), None)
+        if trigger is not None and event.kind in ("moved", "escalated", "resolved"):
+            what = f"{what}: {trigger.label}"
+        rows.append(
+            Row(
+                at=event.at,
+                local=event.at.astimezone(tz).strftime(_LOCAL),
+                level=f"{level.number} {level.name}",
+                step=ticket.step,
+                on_duty=ticket.assignee,
+                what=what,
+                why=event.reason if event.reason != (trigger.label if trigger else None) else None,
+                next_deadline=ticket.deadline,
+                next_local=ticket.deadline.astimezone(tz).strftime(_LOCAL)
+                if ticket.deadline
+                else None,
+                actions=tuple(by_seq.get(event.seq, [])),
+            )
+        )
+    return tuple(rows)

@@ -1,0 +1,99 @@
+"""``escflow simulate``: a dry run prints who is contacted when, and why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from escflow.cli import main
+from tests.conftest import FLOWS
+
+START = "2026-11-23T10:00+01:00"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["simulate", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_timeline_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "complaint",
+        str(FLOWS),
+        "--start",
+        START,
+        "--event",
+        "+10m asks-for-manager",
+        "--event",
+        "+20m ack",
+        "--until",
+        "+5 business days",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["timezone"] == "Europe/Paris" and data["status"] == "open"
+    rows = data["timeline"]
+    assert [r["local"] for r in rows[:3]] == [
+        "Mon 2026-11-23 10:00",
+        "Mon 2026-11-23 10:10",
+        "Mon 2026-11-23 10:20",
+    ]
+    assert rows[0]["on_duty"] == "chloe"
+    assert rows[1]["what"] == "moved by trigger: Customer asks to speak to a manager"
+    assert rows[1]["why"] == "you asked to speak to a manager"
+    assert rows[1]["next_local"] == "Mon 2026-11-23 11:10"
+    assert "customer -> customer" in rows[1]["actions"]
+    escalated = [r for r in rows if r["what"].startswith("escalated by timer")]
+    assert [r["level"] for r in escalated] == [
+        "3 Account manager",
+        "4 Sales manager",
+        "5 Director of sales and operations",
+        "6 Stakeholder",
+    ]
+
+
+def test_timeline_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "helpdesk",
+        str(FLOWS),
+        "--start",
+        START,
+        "--priority",
+        "critical",
+        "--event",
+        "+5m ack",
+        "--event",
+        "+9m solved",
+    )
+    assert code == 0
+    assert "Tiered helpdesk" in out and "priority critical" in out and "Ticket is resolved." in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--event", "soon asks-for-manager"], 1, "'soon' is not a time"),
+        (["--event", "+10m"], 1, "'+10m' is not an event: write '<when> <trigger>'"),
+        (
+            ["--event", "+45m asks-for-manager"],
+            1,
+            "event '+45m asks-for-manager' (at 2026-11-23T09:45:00+00:00, ticket at step"
+            " 'level-2')",
+        ),
+        (["--event", "+1 fortnight resolve"], 1, "'fortnight' in '1 fortnight' is not a unit"),
+        (["--start", "2026-11-23T10:00"], 2, "has no offset"),
+        (["--start", "tomorrow"], 2, "is not an instant"),
+    ],
+)
+def test_bad_scripts_are_explained(
+    capsys: pytest.CaptureFixture[str], args: list[str], code: int, message: str
+) -> None:
+    got, out, err = run(capsys, "complaint", str(FLOWS), "--start", START, *args)
+    assert got == code and out == ""
+    assert message in err and "Traceback" not in err
