@@ -96,11 +96,14 @@ class Ticket:
 
     @property
     def next_due(self) -> datetime | None:
-        """The earliest instant at which ``tick`` has something to do for this ticket."""
-        if self.status != "open":
-            return None
-        times = [t for t in (self.warn_at, self.deadline) if t is not None]
-        return min(times, default=None)
+        """The earliest instant at which ``tick`` has something to do for this ticket.
+
+        Paused and resolved tickets have neither a deadline nor a warning (see :func:`apply`).
+        """
+        warn, deadline = self.warn_at, self.deadline
+        if warn is None:
+            return deadline
+        return warn if deadline is None or warn < deadline else deadline
 
 
 @dataclass(slots=True)
