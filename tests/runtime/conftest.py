@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from escflow import Matrix, load_matrix
 from escflow.runtime import Action, Actions, Engine
 from escflow.spec import HandlerAction
+from escflow.store import MemoryStore, Store
+from escflow.store._sqlite import SQLiteStore
 from escflow.timing._clock import ManualClock
 from tests.conftest import FLOWS
 
@@ -47,8 +50,18 @@ def inbox() -> Inbox:
 MakeEngine = Callable[..., Engine]
 
 
+@pytest.fixture(params=["memory", "sqlite"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Each engine test runs on the in-memory store and on a real SQLite file."""
+    return str(request.param)
+
+
 @pytest.fixture
-def make_engine(matrix: Matrix, clock: ManualClock, inbox: Inbox) -> MakeEngine:
+def make_engine(
+    matrix: Matrix, clock: ManualClock, inbox: Inbox, store_kind: str, tmp_path: Path
+) -> MakeEngine:
+    made: list[int] = []
+
     def make(definitions: Matrix | None = None, **handlers: Callable[[Action], None]) -> Engine:
         found = definitions or matrix
         used = {
@@ -60,8 +73,17 @@ def make_engine(matrix: Matrix, clock: ManualClock, inbox: Inbox) -> MakeEngine:
         }
         named: dict[str, Callable[[Action], None]] = dict.fromkeys(used, inbox)
         named.update(handlers)
+        made.append(1)
+        store: Store = (
+            MemoryStore()
+            if store_kind == "memory"
+            else SQLiteStore(tmp_path / f"escflow-{len(made)}.db")
+        )
         return Engine(
-            found, clock=clock, actions=Actions(notify=inbox, webhook=inbox, handlers=named)
+            found,
+            store,
+            clock=clock,
+            actions=Actions(notify=inbox, webhook=inbox, handlers=named),
         )
 
     return make

@@ -1,6 +1,16 @@
 """Where tickets live: the store protocol and its implementations."""
 
 from escflow.store._memory import MemoryStore
+from escflow.store._open import DEFAULT_URL, open_store, store_url, upgrade_store
 from escflow.store._protocol import KeyRecord, Store, Write
 
-__all__ = ["KeyRecord", "MemoryStore", "Store", "Write"]
+__all__ = [
+    "DEFAULT_URL",
+    "KeyRecord",
+    "MemoryStore",
+    "Store",
+    "Write",
+    "open_store",
+    "store_url",
+    "upgrade_store",
+]

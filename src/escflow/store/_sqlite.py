@@ -1,0 +1,355 @@
+"""The SQLite store: the embedded default. The only module that imports sqlite3.
+
+One file in WAL mode with ``synchronous=FULL``: a committed call survives a crash or
+power loss. Each :meth:`SQLiteStore.append` is one ``BEGIN IMMEDIATE`` transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from escflow.errors import ConflictError, DuplicateTicket, StoreError
+from escflow.runtime._model import Action, Event, Ticket
+from escflow.store._codec import (
+    action_from_row,
+    dumps,
+    event_body,
+    event_from_row,
+    iso,
+    micros,
+    ticket_from_state,
+    ticket_state,
+)
+from escflow.store._migrate import latest, migrations
+from escflow.store._protocol import KeyRecord, Write
+
+_ACTION_COLUMNS = (
+    "key, ticket_id, kind, target, payload, created_at, attempts, next_attempt_at,"
+    " delivered_at, failed_at, last_error"
+)
+
+
+class SQLiteStore:
+    """Tickets, events, flow versions and the outbox in one SQLite file."""
+
+    dialect = "sqlite"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        upgrade: bool = True,
+        timeout: float = 5.0,
+        check: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:" and not self.path.parent.is_dir():
+            raise StoreError(
+                f"cannot open {self.path}: the folder {self.path.parent} does not exist"
+            )
+        try:
+            self._db = sqlite3.connect(
+                str(path), isolation_level=None, timeout=timeout, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise self._error(exc, "open") from None
+        if check:
+            self._check_schema(upgrade)
+
+    # --- schema ---------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The schema version of the file (0 when empty)."""
+        try:
+            row = self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name='escflow_schema'"
+            ).fetchone()
+            if row is None:
+                return 0
+            found = self._db.execute("SELECT version FROM escflow_schema").fetchone()
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read the schema of") from None
+        return int(found[0]) if found else 0
+
+    def upgrade(self) -> list[str]:
+        """Apply the migrations the file lacks; returns their names."""
+        current = self.schema_version()
+        applied: list[str] = []
+        for number, name, sql in migrations(self.dialect):
+            if number <= current:
+                continue
+            with self._transaction("upgrade"):
+                for statement in _statements(sql):
+                    self._db.execute(statement)
+                self._db.execute("CREATE TABLE IF NOT EXISTS escflow_schema (version INTEGER)")
+                self._db.execute("DELETE FROM escflow_schema")
+                self._db.execute("INSERT INTO escflow_schema VALUES (?)", (number,))
+            applied.append(name)
+        return applied
+
+    def check_not_newer(self) -> None:
+        """Refuse a database whose schema a newer escflow made."""
+        current, known = self.schema_version(), latest(self.dialect)
+        if current > known:
+            raise StoreError(
+                f"{self.path} has schema version {current}, made by a newer escflow; this one"
+                f" knows versions up to {known}: upgrade escflow (nothing was changed)"
+            )
+
+    def _check_schema(self, upgrade: bool) -> None:
+        self.check_not_newer()
+        current, known = self.schema_version(), latest(self.dialect)
+        if current < known:
+            if not upgrade:
+                raise StoreError(
+                    f"{self.path} has schema version {current}; run"
+                    f" 'escflow db upgrade --db sqlite:///{self.path}'"
+                )
+            self.upgrade()
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def _error(self, exc: sqlite3.Error, doing: str) -> StoreError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return StoreError(
+                f"cannot {doing} {self.path}: the database is locked by another"
+                " program; close it, or try again"
+            )
+        if "disk is full" in text or "database or disk is full" in text:
+            return StoreError(
+                f"cannot {doing} {self.path}: the disk is full; nothing was"
+                " written (free some space and retry)"
+            )
+        if "readonly" in text or "unable to open" in text:
+            return StoreError(
+                f"cannot {doing} {self.path}: {text} (check the path and its permissions)"
+            )
+        if "not a database" in text or "malformed" in text:
+            return StoreError(f"cannot {doing} {self.path}: it is not an escflow database ({text})")
+        return StoreError(f"cannot {doing} {self.path}: {text}")
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._error(exc, doing) from None
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._db.execute("ROLLBACK")
+            raise self._error(exc, doing) from None
+
+    def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read") from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    # --- the protocol -------------------------------------------------------------------
+
+    def save_version(self, digest: str, flow_id: str, source: str) -> None:
+        """Keep a flow version's canonical text (once)."""
+        with self._transaction("save a flow version in") as db:
+            db.execute(
+                "INSERT INTO flow_versions VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING",
+                (digest, flow_id, source, datetime.now(UTC).isoformat()),
+            )
+
+    def load_version(self, digest: str) -> str | None:
+        """The canonical text of a flow version, or None."""
+        rows = self._read("SELECT source FROM flow_versions WHERE digest = ?", (digest,))
+        return str(rows[0][0]) if rows else None
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        """The ticket row, or None."""
+        rows = self._read("SELECT state FROM tickets WHERE id = ?", (ticket_id,))
+        return ticket_from_state(str(rows[0][0])) if rows else None
+
+    def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
+        """The ticket's events in order."""
+        rows = self._read(
+            "SELECT seq, at, kind, body, idempotency_key FROM events WHERE ticket_id = ?"
+            " AND seq <= ? ORDER BY seq",
+            (ticket_id, upto if upto is not None else 2**62),
+        )
+        return [
+            event_from_row(
+                ticket_id,
+                int(r[0]),
+                str(r[1]),
+                str(r[2]),
+                str(r[3]),
+                r[4],
+            )
+            for r in rows
+        ]
+
+    def append(self, writes: Sequence[Write]) -> None:
+        """Every write in one transaction, or none of them."""
+        with self._transaction("write to") as db:
+            for write in writes:
+                self._write(db, write)
+
+    def _write(self, db: sqlite3.Connection, write: Write) -> None:
+        ticket = write.ticket
+        row = (
+            ticket.flow,
+            ticket.digest,
+            ticket.priority,
+            ticket.status,
+            ticket.step,
+            ticket.level,
+            ticket.version,
+            iso(ticket.deadline),
+            iso(ticket.warn_at),
+            micros(ticket.next_due),
+            ticket_state(ticket),
+            ticket.id,
+        )
+        if write.expected_version == 0:
+            try:
+                db.execute(
+                    "INSERT INTO tickets (flow, digest, priority, status, step, level, version,"
+                    " deadline, warn_at, next_due, state, id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+            except sqlite3.IntegrityError as exc:
+                if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
+                    raise DuplicateTicket(
+                        f"a ticket with the id '{ticket.id}' exists already"
+                    ) from None
+                raise StoreError(f"cannot store ticket '{ticket.id}': {exc}") from None
+        else:
+            updated = db.execute(
+                "UPDATE tickets SET flow = ?, digest = ?, priority = ?, status = ?, step = ?,"
+                " level = ?, version = ?, deadline = ?, warn_at = ?, next_due = ?, state = ?"
+                " WHERE id = ? AND version = ?",
+                (*row, write.expected_version),
+            )
+            if updated.rowcount != 1:
+                raise ConflictError(
+                    f"ticket '{ticket.id}' changed since it was read (version"
+                    f" {write.expected_version}); read it again and retry"
+                )
+        last = write.events[-1].seq if write.events else None
+        try:
+            db.executemany(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        e.ticket_id,
+                        e.seq,
+                        iso(e.at),
+                        e.kind,
+                        event_body(e),
+                        e.key,
+                        last if e.key is not None else None,
+                    )
+                    for e in write.events
+                ],
+            )
+        except sqlite3.IntegrityError:
+            raise ConflictError(
+                f"an event of ticket '{ticket.id}' repeats an idempotency key or a sequence"
+                " number already stored"
+            ) from None
+        db.executemany(
+            "INSERT INTO outbox (key, ticket_id, kind, target, payload, created_at,"
+            " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    a.key,
+                    a.ticket_id,
+                    a.kind,
+                    a.target,
+                    dumps(a.payload),
+                    iso(a.created_at),
+                    micros(a.created_at),
+                )
+                for a in write.actions
+            ],
+        )
+
+    def find_key(self, key: str) -> KeyRecord | None:
+        """Where an idempotency key was applied, or None."""
+        rows = self._read(
+            "SELECT ticket_id, seq, key_last_seq FROM events WHERE idempotency_key = ?", (key,)
+        )
+        return KeyRecord(str(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else None
+
+    def due(self, now: datetime, limit: int) -> list[Ticket]:
+        """Open tickets due at or before ``now``, soonest first."""
+        rows = self._read(
+            "SELECT state FROM tickets WHERE next_due IS NOT NULL AND next_due <= ?"
+            " ORDER BY next_due LIMIT ?",
+            (micros(now), limit),
+        )
+        return [ticket_from_state(str(r[0])) for r in rows]
+
+    def next_due(self) -> datetime | None:
+        """The soonest deadline or warning of any open ticket."""
+        rows = self._read(
+            "SELECT state FROM tickets WHERE next_due IS NOT NULL ORDER BY next_due LIMIT 1"
+        )
+        return ticket_from_state(str(rows[0][0])).next_due if rows else None
+
+    def pending_actions(self, now: datetime, limit: int) -> list[Action]:
+        """Undelivered actions whose next attempt is due, oldest first."""
+        rows = self._read(
+            f"SELECT {_ACTION_COLUMNS} FROM outbox WHERE pending = 1 AND next_attempt <= ?"
+            " ORDER BY next_attempt, rowid LIMIT ?",
+            (micros(now), limit),
+        )
+        return [action_from_row(r) for r in rows]
+
+    def record_attempt(self, action: Action) -> None:
+        """Store the outcome of a delivery attempt."""
+        pending = action.delivered_at is None and action.failed_at is None
+        with self._transaction("record a delivery in") as db:
+            db.execute(
+                "UPDATE outbox SET attempts = ?, next_attempt = ?, next_attempt_at = ?,"
+                " delivered_at = ?, failed_at = ?, last_error = ?, pending = ? WHERE key = ?",
+                (
+                    action.attempts,
+                    micros(action.next_attempt_at or action.created_at),
+                    iso(action.next_attempt_at),
+                    iso(action.delivered_at),
+                    iso(action.failed_at),
+                    action.last_error,
+                    int(pending),
+                    action.key,
+                ),
+            )
+
+    def actions(self, ticket_id: str) -> list[Action]:
+        """Every action of a ticket, oldest first."""
+        rows = self._read(
+            f"SELECT {_ACTION_COLUMNS} FROM outbox WHERE ticket_id = ? ORDER BY rowid", (ticket_id,)
+        )
+        return [action_from_row(r) for r in rows]
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (they hold no ';' inside literals)."""
+    cleaned = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in cleaned.split(";") if s.strip()]

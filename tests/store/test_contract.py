@@ -1,0 +1,173 @@
+"""The store protocol: the in-memory store and the SQLite store behave the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from escflow.errors import ConflictError, DuplicateTicket
+from escflow.runtime import Action, Event, Ticket, apply
+from escflow.store import MemoryStore, Store, Write
+from escflow.store._sqlite import SQLiteStore
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "memory":
+        yield MemoryStore()
+    else:
+        sqlite = SQLiteStore(tmp_path / "escflow.db")
+        yield sqlite
+        sqlite.close()
+
+
+def opened(ticket_id: str, deadline: datetime | None, key: str | None = None) -> Event:
+    return Event(
+        ticket_id,
+        1,
+        T0,
+        "opened",
+        "system",
+        None,
+        "level-1",
+        None,
+        None,
+        None,
+        key,
+        {
+            "flow": "f",
+            "digest": "d" * 64,
+            "priority": "medium",
+            "level": "level-1",
+            "deadline": deadline,
+            "warn_at": None,
+            "assignee": "ana",
+            "attrs": {"crm": "x-1"},
+            "first_response_due": None,
+            "resolution_due": None,
+        },
+    )
+
+
+def create(
+    store: Store,
+    ticket_id: str,
+    deadline: datetime | None = None,
+    actions: tuple[Action, ...] = (),
+    key: str | None = None,
+) -> Ticket:
+    store.save_version("d" * 64, "f", '{"source": 1}')
+    event = opened(ticket_id, deadline, key)
+    ticket = apply(None, event)
+    store.append([Write(ticket, [event], list(actions), 0)])
+    return ticket
+
+
+def moved(
+    ticket: Ticket, at: datetime, deadline: datetime | None, key: str | None = None
+) -> tuple[Ticket, Event]:
+    event = Event(
+        ticket.id,
+        ticket.version + 1,
+        at,
+        "moved",
+        "ana",
+        ticket.step,
+        "level-2",
+        "up",
+        "because",
+        None,
+        key,
+        {"level": "level-2", "deadline": deadline, "warn_at": None, "assignee": None, "repeats": 0},
+    )
+    return apply(ticket, event), event
+
+
+def test_tickets_and_events_round_trip(store: Store) -> None:
+    ticket = create(store, "T-1", T0 + timedelta(minutes=30))
+    after, event = moved(ticket, T0 + timedelta(minutes=5), T0 + timedelta(hours=1))
+    store.append([Write(after, [event], [], ticket.version)])
+    assert store.get("T-1") == after
+    history = store.history("T-1")
+    assert [e.kind for e in history] == ["opened", "moved"]
+    assert history[1] == event
+    assert store.history("T-1", upto=1) == history[:1]
+    assert store.get("nope") is None and store.history("nope") == []
+    assert store.load_version("d" * 64) == '{"source": 1}' and store.load_version("x") is None
+
+
+def test_duplicates_and_conflicts_write_nothing(store: Store) -> None:
+    ticket = create(store, "T-1")
+    with pytest.raises(DuplicateTicket):
+        create(store, "T-1")
+    after, event = moved(ticket, T0, None)
+    store.append([Write(after, [event], [], 1)])
+    stale, stale_event = moved(ticket, T0, None)
+    other = create  # a second ticket in the same failed transaction must not land either
+    del other
+    fresh_event = opened("T-2", None)
+    with pytest.raises(ConflictError):
+        store.append(
+            [
+                Write(apply(None, fresh_event), [fresh_event], [], 0),
+                Write(stale, [stale_event], [], 1),
+            ]
+        )
+    assert store.get("T-2") is None and store.history("T-2") == []
+    assert store.get("T-1") == after and len(store.history("T-1")) == 2
+
+
+def test_idempotency_keys(store: Store) -> None:
+    ticket = create(store, "T-1", key="open-1")
+    assert store.find_key("open-1") is not None
+    record = store.find_key("open-1")
+    assert record is not None and (record.ticket_id, record.first_seq, record.last_seq) == (
+        "T-1",
+        1,
+        1,
+    )
+    after, event = moved(ticket, T0, None, key="open-1")
+    with pytest.raises(ConflictError):
+        store.append([Write(after, [event], [], 1)])
+    assert store.find_key("missing") is None
+
+
+def test_due_tickets_soonest_first(store: Store) -> None:
+    create(store, "T-late", T0 + timedelta(hours=2))
+    create(store, "T-soon", T0 + timedelta(minutes=30))
+    create(store, "T-none", None)
+    assert store.next_due() == T0 + timedelta(minutes=30)
+    assert [t.id for t in store.due(T0 + timedelta(hours=3), 10)] == ["T-soon", "T-late"]
+    assert [t.id for t in store.due(T0 + timedelta(hours=1), 10)] == ["T-soon"]
+    assert [t.id for t in store.due(T0 + timedelta(hours=3), 1)] == ["T-soon"]
+    assert store.due(T0, 10) == []
+
+
+def test_outbox_pending_and_attempts(store: Store) -> None:
+    action = Action("T-1:1:0", "T-1", "notify", "lead", {"message": "hello", "n": 1}, T0)
+    create(store, "T-1", actions=(action,))
+    [pending] = store.pending_actions(T0, 10)
+    assert (pending.key, pending.payload, pending.status) == (
+        "T-1:1:0",
+        {"message": "hello", "n": 1},
+        "pending",
+    )
+    retry = replace(
+        pending, attempts=1, last_error="down", next_attempt_at=T0 + timedelta(minutes=1)
+    )
+    store.record_attempt(retry)
+    assert store.pending_actions(T0, 10) == []
+    [again] = store.pending_actions(T0 + timedelta(minutes=1), 10)
+    assert (again.attempts, again.last_error) == (1, "down")
+    store.record_attempt(
+        replace(again, attempts=2, delivered_at=T0 + timedelta(minutes=1), last_error=None)
+    )
+    assert store.pending_actions(T0 + timedelta(days=1), 10) == []
+    [done] = store.actions("T-1")
+    assert (done.status, done.attempts) == ("delivered", 2)

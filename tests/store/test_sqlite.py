@@ -1,0 +1,145 @@
+"""The SQLite store as a file: schema, migrations, and the ways a database can be unusable."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from escflow.cli import main
+from escflow.errors import StoreError
+from escflow.store import open_store
+from escflow.store._migrate import latest, migrations
+from escflow.store._sqlite import SQLiteStore
+
+COLUMNS = {
+    "flow_versions": ["digest", "flow_id", "source", "saved_at"],
+    "tickets": [
+        "id",
+        "flow",
+        "digest",
+        "priority",
+        "status",
+        "step",
+        "level",
+        "version",
+        "deadline",
+        "warn_at",
+        "next_due",
+        "state",
+    ],
+    "events": ["ticket_id", "seq", "at", "kind", "body", "idempotency_key", "key_last_seq"],
+    "outbox": [
+        "key",
+        "ticket_id",
+        "kind",
+        "target",
+        "payload",
+        "created_at",
+        "attempts",
+        "next_attempt",
+        "next_attempt_at",
+        "delivered_at",
+        "failed_at",
+        "last_error",
+        "pending",
+    ],
+    "escflow_schema": ["version"],
+}
+
+
+def test_migrations_produce_the_schema(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a.db")
+    db = sqlite3.connect(tmp_path / "a.db")
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == set(COLUMNS)
+    for table, columns in COLUMNS.items():
+        assert [r[1] for r in db.execute(f"PRAGMA table_info({table})")] == columns
+    indexes = {
+        r[0]
+        for r in db.execute("SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL")
+    }
+    assert indexes == {
+        "tickets_next_due",
+        "events_idempotency_key",
+        "outbox_pending",
+        "outbox_ticket",
+    }
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.schema_version() == latest("sqlite") == len(migrations("sqlite"))
+    assert store.upgrade() == [], "upgrading a current database changes nothing"
+
+
+def test_db_upgrade_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert main(["db", "upgrade", "--db", url]) == 0
+    assert capsys.readouterr().out == f"{url}: schema 0 -> 1 (0001_initial.sql)\n"
+    assert main(["db", "upgrade", "--db", url]) == 0
+    assert capsys.readouterr().out == f"{url}: schema 1 is current\n"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://localhost/x", "'mysql://localhost/x' is not a database URL escflow can open"),
+        ("sqlite:///", "names no file"),
+        ("sqlite:////nonexistent/folder/x.db", "the folder /nonexistent/folder does not exist"),
+    ],
+)
+def test_a_wrong_url(url: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(StoreError, match=message):
+        open_store(url)
+    assert main(["db", "upgrade", "--db", url]) == 1
+    assert message.split("'")[0] in capsys.readouterr().err
+
+
+def test_a_database_from_a_newer_escflow_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE escflow_schema SET version = 99")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="schema version 99, made by a newer escflow"):
+        SQLiteStore(path)
+    assert path.read_bytes() == before
+
+
+def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("these are notes, not a database\n" * 100, encoding="utf-8")
+    with pytest.raises(StoreError, match="not an escflow database"):
+        SQLiteStore(path)
+    assert path.read_text(encoding="utf-8").startswith("these are notes")
+
+
+def test_a_database_locked_by_another_program(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    SQLiteStore(path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            f"db = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+            "db.execute('BEGIN EXCLUSIVE')\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(30)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        store = SQLiteStore(path, timeout=0.2, check=False)
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="locked by another program"):
+            store.save_version("d" * 64, "f", "{}")
+        assert time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait()
+    assert SQLiteStore(path).load_version("d" * 64) is None
