@@ -15,6 +15,7 @@ demo: $(STAMP) system
 	$(BIN)/escflow simulate helpdesk --priority critical --start 2026-11-27T16:30+01:00 \
 	    --event "+20m ack" --until "+2 business days"
 	$(BIN)/escflow simulate it-project --start 2026-11-23T09:00+01:00 --until "+3 business days"
+	$(BIN)/escflow render flows/ -o build/diagrams --format svg,png
 
 test: $(STAMP) system
 	$(BIN)/ruff check src tests

@@ -21,8 +21,15 @@ from escflow import load_matrix
 from escflow.runtime import Action, Actions, Engine
 from escflow.timing._clock import ManualClock
 
-WALK = ["asks-for-manager", "solution-unsuccessful", "competitor-switch", "formal-complaint",
-        "demands-refund", "approval-required", "resolved"]
+WALK = [
+    "asks-for-manager",
+    "solution-unsuccessful",
+    "competitor-switch",
+    "formal-complaint",
+    "demands-refund",
+    "approval-required",
+    "resolved",
+]
 
 
 class Model:
@@ -33,8 +40,9 @@ class Model:
 
 
 def raw(flow_steps: dict[str, list[tuple[str, str]]], tickets: int) -> float:
-    machine = Machine(model=None, states=[*flow_steps, "resolved"], initial="level-1",
-                      auto_transitions=False)
+    machine = Machine(
+        model=None, states=[*flow_steps, "resolved"], initial="level-1", auto_transitions=False
+    )
     for source, edges in flow_steps.items():
         for trigger, target in edges:
             machine.add_transition(trigger, source, target)
@@ -51,9 +59,14 @@ def engine(tickets: int) -> float:
     matrix = load_matrix(Path(__file__).resolve().parent.parent / "flows")
     clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     sent: list[Action] = []
-    handlers = {"create-incident-report": sent.append, "issue-credit-note": sent.append,
-                "open-incident": sent.append, "compute-service-credits": sent.append,
-                "open-it-ticket": sent.append, "update-portfolio-report": sent.append}
+    handlers = {
+        "create-incident-report": sent.append,
+        "issue-credit-note": sent.append,
+        "open-incident": sent.append,
+        "compute-service-credits": sent.append,
+        "open-it-ticket": sent.append,
+        "update-portfolio-report": sent.append,
+    }
     run = Engine(matrix, clock=clock, actions=Actions(notify=sent.append, handlers=handlers))
     ids = [f"T-{n}" for n in range(tickets)]
     for ticket_id in ids:

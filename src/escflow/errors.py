@@ -14,6 +14,7 @@ and re-raised as one of these, so a caller needs a single ``except`` clause::
         +-- TicketClosed
         +-- DuplicateTicket
         +-- UnknownHandler
+    +-- RenderError          a diagram cannot be drawn: no ``dot``, a bad format or folder
     +-- StoreError           the database cannot be used (wrong URL, locked, full, too new)
         +-- ConflictError    another writer changed the ticket first: read it again and retry
 
@@ -73,6 +74,10 @@ class DuplicateTicket(RuntimeFlowError):
 
 class UnknownHandler(RuntimeFlowError):
     """A response names a handler that the embedding service did not register."""
+
+
+class RenderError(EscflowError):
+    """A diagram cannot be drawn or written: an unknown format, no ``dot``, a bad path."""
 
 
 class StoreError(EscflowError):

@@ -170,6 +170,8 @@ def _kind(index: FlowIndex, trigger: TriggerRef) -> TriggerKind:
     target = index.step_by_id[trigger.target]
     if target.unit is source.unit:
         return "step" if target.position > source.position else "loop"
+    if target.unit.team:
+        return "functional"  # a team is reached for its skill, whatever the route
     if target.position == 0 and source.unit.next == target.unit.id:
         return "hierarchical"
     if (

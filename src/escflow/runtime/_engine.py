@@ -9,7 +9,7 @@ store transaction, and return the :class:`Change`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -428,21 +428,61 @@ class Engine:
         )
         return self._commit(draft)
 
-    def tick(self, now: datetime | None = None, *, limit: int = 1000) -> list[Change]:
-        """Apply every warning and deadline due at ``now``; one transaction per ticket."""
+    def tick(
+        self, now: datetime | None = None, *, limit: int = 1000, group: bool = True
+    ) -> list[Change]:
+        """Apply every warning and deadline due at ``now`` (up to ``limit`` tickets).
+
+        With ``group`` the whole batch is one transaction (group commit); when another
+        writer moved one of its tickets meanwhile, the batch is applied ticket by ticket
+        instead, and the moved ticket waits for the next tick.
+        """
         instant = self._now(now)
-        changes: list[Change] = []
+        drafts: list[_Draft] = []
         for ticket in self.store.due(instant, limit):
-            flow = self.flow_of(ticket)
             draft = _Draft(ticket, ticket.id, "timer", None)
-            self._catch_up(draft, flow, instant)
-            if not draft.events:
-                continue
+            self._catch_up(draft, self.flow_of(ticket), instant)
+            if draft.events:
+                drafts.append(draft)
+        if group and len(drafts) > 1:
+            try:
+                return self._commit_all(drafts)
+            except ConflictError:
+                pass  # fall back to one transaction per ticket
+        changes: list[Change] = []
+        for draft in drafts:
             try:
                 changes.append(self._commit(draft))
             except ConflictError:
                 continue  # a concurrent call moved it; the next tick sees its new deadline
         return changes
+
+    def fire_many(
+        self,
+        calls: Sequence[tuple[str, str]],
+        actor: str = "system",
+        *,
+        at: datetime | None = None,
+    ) -> list[Change]:
+        """Fire ``(ticket_id, trigger)`` pairs in one transaction: all apply, or none.
+
+        For services that receive events in bursts: one commit instead of one per event.
+        A ticket may appear more than once; its calls apply in order.
+        """
+        now = self._now(at)
+        drafts: dict[str, _Draft] = {}
+        for ticket_id, trigger in calls:
+            draft = drafts.get(ticket_id)
+            if draft is None:
+                draft, flow, _ = self._begin(ticket_id, actor, None, now)
+                drafts[ticket_id] = draft
+            else:
+                flow = self.flow_of(draft.current)
+            ticket = self._must_be_open(draft.current)
+            target = self._machine(flow).target(ticket.id, ticket.step, trigger)
+            edge = next(t for t in flow.steps[ticket.step].triggers if t.id == trigger)
+            self._follow(draft, flow, "moved", now, edge, target)
+        return self._commit_all(list(drafts.values()))
 
     def deliver(self, now: datetime | None = None, *, limit: int = 100) -> list[Action]:
         """Deliver queued actions that are due; failures are retried with backoff."""
@@ -518,8 +558,11 @@ class Engine:
         return ticket
 
     def _commit(self, draft: _Draft) -> Change:
-        self.store.append([Write(draft.current, draft.events, draft.actions, draft.expected)])
-        return Change(draft.current, tuple(draft.events), tuple(draft.actions))
+        return self._commit_all([draft])[0]
+
+    def _commit_all(self, drafts: list[_Draft]) -> list[Change]:
+        self.store.append([Write(d.current, d.events, d.actions, d.expected) for d in drafts])
+        return [Change(d.current, tuple(d.events), tuple(d.actions)) for d in drafts]
 
     def _catch_up(self, draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
         """Apply, at their own instants, the warnings and deadlines due by ``now``."""

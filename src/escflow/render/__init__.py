@@ -1,0 +1,143 @@
+"""Flowcharts for training, drawn from the same compiled flows the runner uses.
+
+The only package that imports ``graphviz``; Graphviz's ``dot`` program does the layout::
+
+    from escflow import load_matrix
+    from escflow.render import render_flow, write_diagrams
+
+    matrix = load_matrix("flows")
+    svg = render_flow(matrix.flow("complaint"), format="svg", direction="TB")
+    write_diagrams(matrix, "diagrams", formats=("svg", "dot"))
+
+Every function is deterministic: the same definitions give byte-identical DOT and SVG
+(with the same Graphviz version), so rendered diagrams can be committed and checked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from escflow.compile import CompiledFlow, Matrix
+from escflow.errors import EscflowError, RenderError
+from escflow.fileio import write_atomic
+from escflow.render._dot import FORMATS, check_dot, parse_formats, run_dot
+from escflow.render._flow import DIRECTIONS, edge_id, flow_source, resolved_node
+from escflow.render._matrix import matrix_source
+from escflow.render._path import TicketPath
+
+MATRIX_FILE = "_matrix"
+"""The overview's file name without extension; ``_`` keeps it apart from any flow id."""
+
+
+def render_flow(
+    flow: CompiledFlow,
+    format: str = "svg",
+    direction: str = "TB",
+    *,
+    path: TicketPath | None = None,
+    category: str | None = None,
+) -> bytes:
+    """The flowchart of ``flow`` as ``svg``, ``png``, ``pdf`` or ``dot`` bytes.
+
+    ``path`` draws a ticket's path over it; ``category`` is the issue type's name for
+    the title (see :func:`flow_source`).
+    """
+    return run_dot(flow_source(flow, direction, path, category=category), format)
+
+
+def render_matrix(matrix: Matrix, format: str = "svg") -> bytes:
+    """The matrix overview (categories x levels) as ``svg``, ``png``, ``pdf`` or ``dot``."""
+    return run_dot(matrix_source(matrix), format)
+
+
+def category_name(matrix: Matrix, flow: CompiledFlow) -> str:
+    """The display name of ``flow``'s issue type (its id if the matrix lacks it)."""
+    issue = matrix.doc.issue_types.get(flow.issue_type)
+    return issue.name if issue is not None else flow.issue_type
+
+
+def render_all(
+    matrix: Matrix, formats: Iterable[str] | str = ("svg",), direction: str = "TB"
+) -> dict[str, bytes]:
+    """Every diagram of ``matrix`` in memory: file name -> content.
+
+    One ``<flow id>.<format>`` per flow and format, plus ``_matrix.<format>``, in a
+    stable order (flows sorted by id).
+    """
+    chosen = parse_formats(formats)
+    if direction not in DIRECTIONS:
+        raise RenderError(f"unknown direction '{direction}'; choose TB or LR")
+    if any(fmt != "dot" for fmt in chosen):
+        check_dot()
+    jobs: list[tuple[str, str, str]] = []  # (file name, DOT source, format)
+    for flow_id in sorted(matrix.flows):
+        flow = matrix.flows[flow_id]
+        source = flow_source(flow, direction, category=category_name(matrix, flow))
+        jobs.extend((f"{flow_id}.{fmt}", source, fmt) for fmt in chosen)
+    overview = matrix_source(matrix)
+    jobs.extend((f"{MATRIX_FILE}.{fmt}", overview, fmt) for fmt in chosen)
+    # Each job is one ``dot`` process, so threads run them side by side; map() keeps
+    # the results in job order, so the output does not depend on which finishes first.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(lambda job: run_dot(job[1], job[2]), jobs))
+    return {name: data for (name, _, _), data in zip(jobs, results, strict=True)}
+
+
+def _check_writable(folder: Path) -> None:
+    """Refuse early, before any drawing, a folder that cannot be created or written."""
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise RenderError(f"output folder {folder} is not writable: {probe} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise RenderError(f"output folder {folder} is not writable: permission denied on {probe}")
+
+
+def write_diagrams(
+    matrix: Matrix,
+    folder: str | os.PathLike[str],
+    formats: Iterable[str] | str = ("svg",),
+    direction: str = "TB",
+) -> list[Path]:
+    """Render every diagram of ``matrix`` and write them into ``folder``; returns the paths.
+
+    Everything is drawn in memory first, so a failure (no ``dot``, a bad format) writes
+    nothing; each file is then written atomically, so none is ever left half-written.
+    Files already in the folder that this call does not produce are left alone.
+    """
+    target = Path(folder)
+    _check_writable(target)
+    files = render_all(matrix, formats, direction)
+    written: list[Path] = []
+    for name, data in files.items():
+        try:
+            write_atomic(target / name, data)
+        except EscflowError as exc:
+            raise RenderError(f"output folder {target} is not writable: {exc}") from None
+        written.append(target / name)
+    return written
+
+
+__all__ = [
+    "DIRECTIONS",
+    "FORMATS",
+    "MATRIX_FILE",
+    "RenderError",
+    "TicketPath",
+    "category_name",
+    "edge_id",
+    "flow_source",
+    "matrix_source",
+    "parse_formats",
+    "render_all",
+    "render_flow",
+    "render_matrix",
+    "resolved_node",
+    "write_diagrams",
+]

@@ -1,0 +1,436 @@
+"""One flow as a training flowchart, in DOT.
+
+Layout choices, each made for a trainer reading a printed page:
+
+- every level (and every functional team) is a cluster, a swimlane whose title says
+  who owns it and how long they have; teams are tinted orange with a dashed border,
+  and left where their edges place them (just below the rung they stand beside), since
+  pinning them level with it bent the functional edge over the lane titles;
+- priorities enter by an arrow inside the lane they start in, beside the step;
+- a step is one node listing its responses; automated actions sit on a tinted row with
+  an ``AUTO`` tag so they are not mistaken for checklist lines;
+- each trigger is one edge; its colour says where it goes (up the ladder, to another
+  team, back, resolved) and a dashed line says a timer fires it;
+- resolution gets a small "Resolved" terminal beside each step instead of one shared
+  node, so green edges do not run the length of the chart.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import graphviz
+
+from escflow.compile import CompiledFlow, CompiledLevel, CompiledStep, CompiledTrigger
+from escflow.errors import RenderError
+from escflow.render._path import TicketPath, stamp
+from escflow.render._text import (
+    ACTION_FILL,
+    FONT,
+    FUNCTIONAL,
+    HIERARCHICAL,
+    INK,
+    LANE_FILLS,
+    LOOP,
+    MUTED,
+    PATH,
+    PATH_FILL,
+    RESOLUTION,
+    RESOLVED_FILL,
+    STEP,
+    TEAM_FILL,
+    duration_text,
+    escape,
+    factor_text,
+    window_text,
+    wrapped,
+)
+from escflow.spec import HandlerAction, NotifyAction, Response, WebhookAction
+
+DIRECTIONS = ("TB", "LR")
+RESPONSE_WIDTH = 40  # columns per response line: about 7 cm at 10 pt
+MESSAGE_LENGTH = 90  # a notify message is shown in full up to about three lines, then cut
+EDGE_WIDTH = 24  # edge labels stay narrow so parallel triggers do not collide
+_KIND_COLOUR = {
+    "hierarchical": HIERARCHICAL,
+    "functional": FUNCTIONAL,
+    "resolution": RESOLUTION,
+    "loop": LOOP,
+    "step": STEP,
+}
+
+
+def resolved_node(step_id: str) -> str:
+    """The name of a step's "Resolved" terminal (a dot keeps it apart from step ids)."""
+    return f"resolved.{step_id}"
+
+
+def edge_id(trigger: CompiledTrigger) -> str:
+    """A trigger edge's id in the DOT and the SVG: ``trigger.<source step>.<trigger id>``."""
+    return f"trigger.{trigger.source}.{trigger.id}"
+
+
+@dataclass
+class _Taken:
+    """A ticket path checked against the flow and indexed for drawing."""
+
+    visits: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    moves: dict[tuple[str, str], list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    current: str | None = None
+    ticket_id: str = ""
+
+
+def _index_path(flow: CompiledFlow, path: TicketPath) -> _Taken:
+    taken = _Taken(current=path.current, ticket_id=path.ticket_id)
+    where = f"ticket {path.ticket_id} on flow '{flow.id}'"
+    for step_id, at in path.visits:
+        if step_id not in flow.steps:
+            raise RenderError(f"{where}: visited step '{step_id}' is not in the flow")
+        taken.visits[step_id].append(at)
+    for source, trigger_id, target, at in path.moves:
+        if source not in flow.steps:
+            raise RenderError(f"{where}: move from unknown step '{source}'")
+        trigger = next((t for t in flow.steps[source].triggers if t.id == trigger_id), None)
+        if trigger is None:
+            raise RenderError(f"{where}: step '{source}' has no trigger '{trigger_id}'")
+        if trigger.target != target:
+            raise RenderError(
+                f"{where}: trigger '{trigger_id}' from '{source}' goes to"
+                f" '{trigger.target}', not '{target}'"
+            )
+        taken.moves[source, trigger_id].append(at)
+    if path.current is not None and path.current not in flow.steps:
+        raise RenderError(f"{where}: current step '{path.current}' is not in the flow")
+    return taken
+
+
+def _contact_names(flow: CompiledFlow) -> dict[str, str]:
+    return {contact_id: contact.name for contact_id, contact in flow.contacts.items()}
+
+
+def _shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word with an ellipsis."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def _response_row(response: Response, names: dict[str, str]) -> str:
+    if isinstance(response, str):
+        line = wrapped(response, RESPONSE_WIDTH, "left")
+        return f'<tr><td align="left" balign="left">• {line}</td></tr>'
+    if isinstance(response, NotifyAction):
+        who = "the customer" if response.notify == "customer" else names.get(response.notify)
+        head = f"notify {who or response.notify}"
+        body = response.label or f"“{_shorten(response.message, MESSAGE_LENGTH)}”"
+    elif isinstance(response, WebhookAction):
+        head, body = "webhook", response.label or response.webhook
+    elif isinstance(response, HandlerAction):
+        # A trainer needs what happens, not the handler's programming name.
+        head, body = response.label or f"run {response.handler}", ""
+    text = f"{head}: {body}" if body else head
+    # A no-break space: SVG drops an ordinary space at the edge of a text run.
+    tag = f'<font color="{HIERARCHICAL}" point-size="8"><b>AUTO</b></font>&#160;'
+    return (
+        f'<tr><td align="left" balign="left" bgcolor="{ACTION_FILL}">'
+        f"{tag}{wrapped(text, RESPONSE_WIDTH - 5, 'left')}</td></tr>"
+    )
+
+
+def _step_label(
+    step: CompiledStep, level: CompiledLevel, names: dict[str, str], taken: _Taken | None
+) -> str:
+    rows: list[str] = []
+    if len(level.steps) > 1:
+        rows.append(f"<tr><td><b>{wrapped(step.name, RESPONSE_WIDTH)}</b></td></tr>")
+    rows.extend(_response_row(r, names) for r in step.responses)
+    if not rows:
+        rows.append(f'<tr><td><font color="{MUTED}"><i>no listed responses</i></font></td></tr>')
+    if taken is not None:
+        rows.extend(
+            f'<tr><td bgcolor="{PATH_FILL}"><font color="{PATH}"><b>entered'
+            f" {stamp(at)}</b></font></td></tr>"
+            for at in taken.visits.get(step.id, ())
+        )
+    body = "".join(rows)
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="2">{body}</table>>'
+
+
+def _level_title(flow: CompiledFlow, level: CompiledLevel) -> str:
+    kind = level.contact.kind
+    if level.team:
+        beside = next((lv for lv in flow.ladder if lv.number == level.number), None)
+        where = f" · beside level {beside.number}" if beside else ""
+        head = f"Functional team · {escape(level.name)}"
+        sub = f"{kind} · window {escape(window_text(level.window))}{where}"
+    else:
+        head = f"Level {level.number} · {escape(level.name)}"
+        sub = f"{kind} · window {escape(window_text(level.window))}"
+    if level.repeat:
+        sub += f" · repeats {level.repeat}x"
+    return (
+        f'<<font point-size="13"><b>{head}</b></font><br align="left"/>'
+        f'<font point-size="10">{sub}</font><br align="left"/>>'
+    )
+
+
+def _edge_label(flow: CompiledFlow, trigger: CompiledTrigger, taken: _Taken | None) -> str:
+    colour = _KIND_COLOUR[trigger.kind]
+    lines: list[str] = []
+    if not (trigger.automatic and trigger.implicit):
+        lines.append(wrapped(trigger.label, EDGE_WIDTH))
+    if trigger.automatic:
+        level = flow.level_of(trigger.source)
+        timer = "timer"
+        if level.window.max is not None:
+            timer = f"after {duration_text(level.window.max)}"
+        if level.repeat:
+            timer += f", repeats {level.repeat}x"
+        lines.append(f"<i>{escape(timer)}</i>")
+    if taken is not None:
+        lines.extend(
+            f'<font color="{PATH}"><b>taken {stamp(at)}</b></font>'
+            for at in taken.moves.get((trigger.source, trigger.id), ())
+        )
+    return f'<<font color="{colour}">{"<br/>".join(lines)}</font>>'
+
+
+def _edge_attrs(trigger: CompiledTrigger, taken: _Taken | None) -> dict[str, str]:
+    attrs = {
+        "id": edge_id(trigger),
+        "color": _KIND_COLOUR[trigger.kind],
+        "penwidth": "2.4" if trigger.kind == "functional" else "1.3",
+    }
+    if trigger.automatic:
+        attrs["style"] = "dashed"
+    if trigger.kind == "resolution":
+        attrs["arrowhead"] = "dot"
+    if taken is not None and (trigger.source, trigger.id) in taken.moves:
+        attrs.update(color=PATH, penwidth="3.5")
+    tooltip = f"{trigger.id}: {trigger.label}"
+    if trigger.reason:
+        tooltip += f" (the customer is told: {trigger.reason})"
+    attrs["tooltip"] = graphviz.escape(tooltip)
+    return attrs
+
+
+def _title(flow: CompiledFlow, category: str | None, taken: _Taken | None) -> str:
+    sub = (
+        f"{escape(category or flow.issue_type)} · flow {escape(flow.id)}"
+        f" · version {flow.digest[:12]}"
+    )
+    if taken is not None:
+        sub += f'<br/><font color="{PATH}"><b>Path of ticket {escape(taken.ticket_id)}</b></font>'
+    return (
+        f'<<font point-size="18"><b>{wrapped(flow.name, 70)}</b></font><br/>'
+        f'<font point-size="11" color="{MUTED}">{sub}</font><br/> >'
+    )
+
+
+def _legend(path: bool) -> str:
+    def line(colour: str, dash: bool, text: str) -> str:
+        stroke = "╌╌╌▶" if dash else "━━━▶"
+        return (
+            f'<tr><td align="left"><font color="{colour}"><b>{stroke}</b></font></td>'
+            f'<td align="left">{text}</td></tr>'
+        )
+
+    rows = [
+        '<tr><td colspan="2" align="left"><b>Legend</b></td></tr>',
+        line(HIERARCHICAL, False, "up the ladder (hierarchical)"),
+        line(FUNCTIONAL, False, "to a team with the skill (functional), bold"),
+        line(LOOP, False, "back to an earlier step (loop)"),
+        line(RESOLUTION, False, "ticket resolved"),
+        line(HIERARCHICAL, True, "automatic: the timer fires at the window's end"),
+        f'<tr><td align="left" bgcolor="{ACTION_FILL}"><font point-size="8"'
+        f' color="{HIERARCHICAL}"><b>AUTO</b></font></td>'
+        '<td align="left">automated action (notify, webhook, handler)</td></tr>',
+        '<tr><td align="left">•</td><td align="left">checklist line for the person</td></tr>',
+        f'<tr><td align="left" bgcolor="{TEAM_FILL}">  </td>'
+        '<td align="left">functional team beside the ladder</td></tr>',
+        '<tr><td colspan="2" align="left">windows: act by the first time,'
+        " escalates at the second</td></tr>",
+    ]
+    if path:
+        rows.insert(6, line(PATH, False, "the ticket's path, with UTC times"))
+    return (
+        '<<table border="1" color="#b0b8c4" cellborder="0" cellspacing="0" cellpadding="2">'
+        f"{''.join(rows)}</table>>"
+    )
+
+
+def _entries(flow: CompiledFlow) -> dict[str, list[str]]:
+    """Entry level id -> the lines naming the priorities that start there."""
+    groups: dict[str, list[str]] = {}
+    for priority in sorted(flow.priorities.values(), key=lambda p: p.rank):
+        note = "" if priority.factor == 1 else f" · windows {factor_text(priority.factor)}"
+        groups.setdefault(priority.entry_level, []).append(f"{escape(priority.name)}{note}")
+    return groups or {flow.ladder[0].id: []}
+
+
+def flow_source(
+    flow: CompiledFlow,
+    direction: str = "TB",
+    path: TicketPath | None = None,
+    *,
+    category: str | None = None,
+) -> str:
+    """The flowchart of ``flow`` as DOT text, deterministic for a given flow.
+
+    ``direction`` is ``TB`` (levels top to bottom) or ``LR`` (left to right);
+    ``path`` highlights the steps and triggers a ticket took, stamped with their UTC
+    times, and marks where it is now; ``category`` is the issue type's display name
+    (the matrix knows it; the compiled flow only has its id).
+    """
+    if direction not in DIRECTIONS:
+        raise RenderError(f"unknown direction '{direction}'; choose TB or LR")
+    taken = _index_path(flow, path) if path is not None else None
+    names = _contact_names(flow)
+    graph: Any = graphviz.Digraph(name=flow.id)
+    graph.attr(
+        "graph",
+        rankdir=direction,
+        newrank="true",  # rank=same inside lanes, and the legend level with the last one
+        compound="true",
+        fontname=FONT,
+        fontcolor=INK,
+        label=_title(flow, category, taken),
+        labelloc="t",
+        nodesep="0.25",
+        ranksep="0.3",
+        pad="0.3",
+        outputorder="edgesfirst",  # labels and nodes are drawn over edges, never under
+    )
+    graph.attr("node", fontname=FONT, fontsize="10", fontcolor=INK)
+    graph.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.8")
+
+    entries = _entries(flow)
+    first = flow.ladder[0].id
+    for index, level in enumerate(flow.levels):
+        fill = TEAM_FILL if level.team else LANE_FILLS[index % 2]
+        with graph.subgraph(name=f"cluster_{level.id}") as lane:
+            lane.attr(
+                label=_level_title(flow, level),
+                style="rounded,filled,dashed" if level.team else "rounded,filled",
+                fillcolor=fill,
+                color=FUNCTIONAL if level.team else "#9fb3c8",
+                penwidth="1.8" if level.team else "1",
+                labeljust="l",
+                margin="8",
+                id=f"level.{level.id}",
+            )
+            for step_id in level.steps:
+                _add_step(lane, flow.steps[step_id], level, names, taken)
+            if level.id in entries:
+                # Inside the lane, beside the step: a short arrow that cannot be misread.
+                _add_entry(lane, level, entries[level.id], first=level.id == first)
+            if taken is not None and taken.current in level.steps:
+                _add_now(lane, taken.ticket_id, taken.current)
+
+    for step in flow.steps.values():
+        for trigger in step.triggers:
+            head = resolved_node(step.id) if trigger.resolves else trigger.target
+            graph.edge(
+                step.id,
+                head,
+                label=_edge_label(flow, trigger, taken),
+                **_edge_attrs(trigger, taken),
+            )
+
+    # The legend sits beside the last level, where the ladder leaves the page empty.
+    graph.node(
+        "legend.", label=_legend(taken is not None), shape="plain", fontsize="9", id="legend"
+    )
+    with graph.subgraph() as row:
+        row.attr(rank="same")
+        row.node(flow.ladder[-1].entry)
+        row.node("legend.")
+    text: str = graph.source
+    return text
+
+
+def _add_step(
+    lane: Any,
+    step: CompiledStep,
+    level: CompiledLevel,
+    names: dict[str, str],
+    taken: _Taken | None,
+) -> None:
+    attrs = {
+        "shape": "box",
+        "style": "rounded,filled",
+        "fillcolor": "white",
+        "color": FUNCTIONAL if level.team else "#5b7fa6",
+        "margin": "0.06,0.04",
+        "id": f"step.{step.id}",
+    }
+    if taken is not None and step.id in taken.visits:
+        attrs.update(color=PATH, penwidth="3")
+    if taken is not None and step.id == taken.current:
+        attrs.update(fillcolor=PATH_FILL)
+    lane.node(step.id, label=_step_label(step, level, names, taken), **attrs)
+    if any(t.resolves for t in step.triggers):
+        done = taken is not None and any(
+            (step.id, t.id) in taken.moves for t in step.triggers if t.resolves
+        )
+        lane.node(
+            resolved_node(step.id),
+            label="Resolved",
+            shape="box",
+            style="rounded,filled",
+            fillcolor=PATH_FILL if done else RESOLVED_FILL,
+            color=PATH if done else RESOLUTION,
+            penwidth="3" if done else "1",
+            fontcolor=RESOLUTION,
+            fontsize="9",
+            margin="0.08,0.03",
+            height="0.3",
+            id=resolved_node(step.id),
+        )
+        with lane.subgraph() as row:
+            row.attr(rank="same")
+            row.node(step.id)
+            row.node(resolved_node(step.id))
+
+
+def _add_now(lane: Any, ticket_id: str, step_id: str) -> None:
+    lane.node(
+        "now.",
+        label=f"<<b>ticket {escape(ticket_id)}<br/>is here now</b>>",
+        shape="box",
+        style="rounded,filled",
+        fillcolor=PATH,
+        fontcolor="white",
+        color=PATH,
+        id="path.now",
+    )
+    lane.edge("now.", step_id, color=PATH, penwidth="3.5", id="path.now.edge")
+    with lane.subgraph() as row:
+        row.attr(rank="same")
+        row.node("now.")
+        row.node(step_id)
+
+
+def _add_entry(graph: Any, level: CompiledLevel, priorities: list[str], *, first: bool) -> None:
+    name = f"entry.{level.id}"
+    lines = ["<b>New ticket</b>" if first else "<b>Starts here</b>", *priorities]
+    graph.node(
+        name,
+        label=f"<{'<br/>'.join(lines)}>",
+        shape="box",
+        style="rounded,filled",
+        fillcolor="#3b4654",
+        fontcolor="white",
+        color="#3b4654",
+        margin="0.1,0.05",
+        id=name,
+    )
+    graph.edge(name, level.entry, color="#3b4654", penwidth="2", id=f"{name}.edge")
+    with graph.subgraph() as row:
+        row.attr(rank="same")
+        row.node(name)
+        row.node(level.entry)

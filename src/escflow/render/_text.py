@@ -1,0 +1,131 @@
+"""Text for labels: escaping for HTML-like labels, wrapping, compact durations, the look.
+
+Nothing here imports graphviz: these are plain string helpers shared by the flowchart
+and the matrix overview, and the one place the diagrams' fonts and colours are chosen.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from escflow.spec import Window
+from escflow.timing import Duration
+
+# One family list for every label. Pango (PNG, PDF) and browsers (SVG) take the first
+# family that has a glyph, so Latin text stays in Noto Sans while Korean and Arabic fall
+# through to the families that cover them; fontconfig covers anything else.
+FONT = "Noto Sans, Noto Sans CJK KR, Noto Sans Arabic, sans-serif"
+
+# Colours print distinctly in colour and differ by line style in grey (see EDGE_STYLE).
+INK = "#1d2733"
+MUTED = "#5f6b7a"
+HIERARCHICAL = "#1f4e79"
+FUNCTIONAL = "#c55a11"
+RESOLUTION = "#2e7d32"
+LOOP = "#7b3294"
+STEP = "#44546a"
+ACTION_FILL = "#e1edf8"
+TEAM_FILL = "#fdf1e7"
+LANE_FILLS = ("#f4f7fb", "#eaf0f6")
+RESOLVED_FILL = "#e6f2e7"
+PATH = "#d0006f"
+PATH_FILL = "#fff3b0"
+
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+_SPECIAL = re.compile("[&<>\"']")
+_SPACE = re.compile(r"\s+")
+
+
+def escape(text: str) -> str:
+    """User text made safe inside a Graphviz HTML-like label.
+
+    Whitespace runs (newlines included) become one space, because a raw newline is
+    not a line break in an HTML-like label and layout is ours to decide.
+    """
+    flat = _SPACE.sub(" ", text).strip()
+    return _SPECIAL.sub(lambda m: _ENTITIES[m.group()], flat)
+
+
+def _width(text: str) -> int:
+    """Display width in columns: East Asian wide and full-width characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _split_long(word: str, width: int) -> list[str]:
+    pieces: list[str] = []
+    current = ""
+    for char in word:
+        if current and _width(current + char) > width:
+            pieces.append(current)
+            current = ""
+        current += char
+    return [*pieces, current] if current else pieces
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Greedy word wrap by display width; a word longer than a line is cut.
+
+    ``textwrap`` counts characters, which makes Korean lines twice as wide as Latin
+    ones; this counts columns instead.
+    """
+    lines: list[str] = []
+    current = ""
+    for word in _SPACE.sub(" ", text).strip().split(" "):
+        if not word:
+            continue
+        for piece in _split_long(word, width) if _width(word) > width else [word]:
+            candidate = f"{current} {piece}" if current else piece
+            if current and _width(candidate) > width:
+                lines.append(current)
+                current = piece
+            else:
+                current = candidate
+    if current:
+        lines.append(current)
+    return lines or [""]
+
+
+def wrapped(text: str, width: int, align: str = "center") -> str:
+    """Escaped, wrapped text with HTML-like line breaks aligned ``left`` or ``center``."""
+    brk = '<br align="left"/>' if align == "left" else "<br/>"
+    body = brk.join(escape(line) for line in wrap(text, width))
+    # Graphviz justifies a line by the <br> that ends it, so the last line needs one too.
+    return body + brk if align == "left" else body
+
+
+_UNITS = {
+    ("minutes", False): ("min", "min"),
+    ("hours", False): ("h", "h"),
+    ("days", False): ("day", "days"),
+    ("minutes", True): ("business minute", "business minutes"),
+    ("hours", True): ("business hour", "business hours"),
+    ("days", True): ("business day", "business days"),
+}
+
+
+def _unit(duration: Duration) -> str:
+    one, many = _UNITS[duration.unit, duration.business]
+    return one if duration.value == 1 else many
+
+
+def duration_text(duration: Duration) -> str:
+    """``30 min``, ``1 h``, ``2 business days``: short where a trainer reads it at a glance."""
+    return f"{duration.value} {_unit(duration)}"
+
+
+def window_text(window: Window) -> str:
+    """``15-30 min``, ``30 min - 1 h``, ``1-2 business days``, ``until resolution``."""
+    low, high = window.min, window.max
+    if high is None:
+        return "until resolution" if low is None else f"from {duration_text(low)}, no limit"
+    if low is None:
+        return f"up to {duration_text(high)}"
+    if (low.unit, low.business) == (high.unit, high.business):
+        return f"{low.value}-{high.value} {_unit(high)}"
+    return f"{duration_text(low)} - {duration_text(high)}"
+
+
+def factor_text(factor: float) -> str:
+    """``×0.5``: how a priority scales the windows (``1.5`` stays ``1.5``, ``2.0`` is ``2``)."""
+    return f"×{factor:g}"
