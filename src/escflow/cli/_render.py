@@ -1,4 +1,4 @@
-"""Commands that draw: ``render`` (one flowchart per flow, plus the matrix overview)."""
+"""Commands that draw: ``render`` (one flowchart per flow, the overview, a ticket's path)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,19 @@ import argparse
 from pathlib import Path
 
 from escflow.cli._common import EXIT_OK, EXIT_PROBLEMS, Commands, add_paths, load_or_explain, plural
-from escflow.render import DIRECTIONS, FORMATS, RenderError, parse_formats, write_diagrams
+from escflow.cli._store import add_db
+from escflow.compile import compile_source
+from escflow.errors import StoreError, UnknownTicket
+from escflow.render import (
+    DIRECTIONS,
+    FORMATS,
+    RenderError,
+    parse_formats,
+    path_of,
+    write_diagrams,
+    write_ticket_path,
+)
+from escflow.store import open_store, store_url
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -50,7 +62,39 @@ def register(commands: Commands) -> None:
         default="TB",
         help="TB: levels top to bottom (default); LR: left to right",
     )
-    render.set_defaults(run=lambda a: _render(a.paths, a.output, a.format, a.direction))
+    render.add_argument(
+        "--ticket",
+        metavar="ID",
+        help="draw this ticket's path through its"
+        " flow (the version it runs on), from the store given by --db",
+    )
+    add_db(render)
+    render.set_defaults(run=_dispatch)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.ticket:
+        return _render_ticket(args.ticket, args.db, args.output, args.format, args.direction)
+    return _render(args.paths, args.output, args.format, args.direction)
+
+
+def _render_ticket(
+    ticket_id: str, url: str | None, output: Path, formats: tuple[str, ...], direction: str
+) -> int:
+    store = open_store(url)
+    ticket = store.get(ticket_id)
+    if ticket is None:
+        raise UnknownTicket(f"no ticket '{ticket_id}' in {store_url(url)}")
+    source = store.load_version(ticket.digest)
+    if source is None:
+        raise StoreError(
+            f"{store_url(url)} lacks flow version {ticket.digest[:12]} of ticket '{ticket_id}'"
+        )
+    flow = compile_source(source)
+    path = path_of(ticket, store.history(ticket_id))
+    written = write_ticket_path(flow, path, output, formats, direction)
+    print(f"{output}: ticket {ticket_id} on flow {flow.id} ({', '.join(str(p) for p in written)})")
+    return EXIT_OK
 
 
 def _render(paths: list[Path], output: Path, formats: tuple[str, ...], direction: str) -> int:

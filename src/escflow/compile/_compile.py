@@ -246,6 +246,7 @@ def _build(context: FlowContext, matrix: MatrixDoc) -> CompiledFlow:
         id=flow.id,
         name=flow.name,
         issue_type=flow.issue_type,
+        issue_type_name=matrix.issue_types[flow.issue_type].name,
         language=flow.language,
         description=flow.description,
         file=context.loaded.file,

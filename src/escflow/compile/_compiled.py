@@ -105,6 +105,7 @@ class CompiledFlow:
     id: str
     name: str
     issue_type: str
+    issue_type_name: str
     language: str
     description: str | None
     file: str

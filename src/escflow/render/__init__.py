@@ -26,7 +26,7 @@ from escflow.fileio import write_atomic
 from escflow.render._dot import FORMATS, check_dot, parse_formats, run_dot
 from escflow.render._flow import DIRECTIONS, edge_id, flow_source, resolved_node
 from escflow.render._matrix import matrix_source
-from escflow.render._path import TicketPath
+from escflow.render._path import TicketPath, path_of
 
 MATRIX_FILE = "_matrix"
 """The overview's file name without extension; ``_`` keeps it apart from any flow id."""
@@ -124,6 +124,30 @@ def write_diagrams(
     return written
 
 
+def write_ticket_path(
+    flow: CompiledFlow,
+    path: TicketPath,
+    folder: str | os.PathLike[str],
+    formats: Iterable[str] | str = ("svg",),
+    direction: str = "TB",
+) -> list[Path]:
+    """Draw ``flow`` with a ticket's path highlighted into ``folder/<ticket id>.<format>``."""
+    target = Path(folder)
+    _check_writable(target)
+    chosen = parse_formats(formats)
+    files = {
+        f"{path.ticket_id}.{fmt}": render_flow(flow, fmt, direction, path=path) for fmt in chosen
+    }
+    written: list[Path] = []
+    for name, data in files.items():
+        try:
+            write_atomic(target / name, data)
+        except EscflowError as exc:
+            raise RenderError(f"output folder {target} is not writable: {exc}") from None
+        written.append(target / name)
+    return written
+
+
 __all__ = [
     "DIRECTIONS",
     "FORMATS",
@@ -135,9 +159,11 @@ __all__ = [
     "flow_source",
     "matrix_source",
     "parse_formats",
+    "path_of",
     "render_all",
     "render_flow",
     "render_matrix",
     "resolved_node",
     "write_diagrams",
+    "write_ticket_path",
 ]

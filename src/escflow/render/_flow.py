@@ -220,7 +220,7 @@ def _edge_attrs(trigger: CompiledTrigger, taken: _Taken | None) -> dict[str, str
 
 def _title(flow: CompiledFlow, category: str | None, taken: _Taken | None) -> str:
     sub = (
-        f"{escape(category or flow.issue_type)} · flow {escape(flow.id)}"
+        f"{escape(category or flow.issue_type_name)} · flow {escape(flow.id)}"
         f" · version {flow.digest[:12]}"
     )
     if taken is not None:

@@ -7,10 +7,16 @@ runtime nor a database.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from escflow.errors import TimeError
+from escflow.spec._models import RESOLVED
+
+if TYPE_CHECKING:
+    from escflow.runtime._model import Event, Ticket
 
 
 def stamp(at: datetime) -> str:
@@ -41,3 +47,21 @@ class TicketPath:
                     f"ticket {self.ticket_id}: naive datetime {at.isoformat()} in its path;"
                     " give every time a timezone (UTC)"
                 )
+
+
+_MOVES = frozenset({"moved", "escalated", "resolved"})
+
+
+def path_of(ticket: Ticket, events: Iterable[Event]) -> TicketPath:
+    """The path of a ticket from its history: steps entered, triggers taken, where it is."""
+    visits: list[tuple[str, datetime]] = []
+    moves: list[tuple[str, str, str, datetime]] = []
+    for event in events:
+        if event.to_step is not None:
+            visits.append((event.to_step, event.at))
+        if event.kind in _MOVES and event.trigger and event.from_step:
+            target = event.to_step if event.kind != "resolved" else RESOLVED
+            if target is not None:
+                moves.append((event.from_step, event.trigger, target, event.at))
+    current = ticket.step if ticket.status != "resolved" else None
+    return TicketPath(ticket.id, tuple(visits), tuple(moves), current)

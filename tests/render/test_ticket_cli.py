@@ -1,0 +1,64 @@
+"""``escflow render --ticket``: a real ticket in a real SQLite file, drawn with its path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from escflow import load_matrix
+from escflow.cli import main
+from escflow.runtime import Actions, Engine
+from escflow.spec import HandlerAction
+from escflow.store import open_store
+from escflow.timing import ManualClock
+from tests.conftest import FLOWS
+
+
+def test_a_ticket_path_is_drawn_from_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'tickets.db'}"
+    matrix = load_matrix(FLOWS)
+    handlers = {
+        r.handler: print
+        for f in matrix.flows.values()
+        for s in f.steps.values()
+        for r in s.responses
+        if isinstance(r, HandlerAction)
+    }
+    clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    engine = Engine(matrix, open_store(url), clock, Actions(notify=print, handlers=handlers))
+    engine.open("complaint", "medium", "T-42")
+    clock.advance(timedelta(minutes=10))
+    engine.fire("T-42", "asks-for-manager")
+    clock.advance(timedelta(minutes=5))
+    engine.fire("T-42", "needs-specialist")
+    assert (
+        main(
+            [
+                "render",
+                "--ticket",
+                "T-42",
+                "--db",
+                url,
+                "-o",
+                str(tmp_path / "out"),
+                "--format",
+                "dot,svg",
+            ]
+        )
+        == 0
+    )
+    dot = (tmp_path / "out" / "T-42.dot").read_text(encoding="utf-8")
+    assert "2026-11-23T09:10Z" in dot and "2026-11-23T09:15Z" in dot
+    assert (tmp_path / "out" / "T-42.svg").read_bytes().startswith(b"<?xml")
+    assert "ticket T-42 on flow complaint" in capsys.readouterr().out
+
+
+def test_an_unknown_ticket(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert main(["render", "--ticket", "T-404", "--db", url, "-o", str(tmp_path / "o")]) == 1
+    assert "no ticket 'T-404'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
