@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from escflow.cli import _definitions, _render, _runtime, _store
+from escflow.cli import _definitions, _render, _runtime, _store, _tickets
 from escflow.cli._common import EXIT_PROBLEMS
 from escflow.errors import EscflowError
 
-GROUPS = [_definitions, _render, _runtime, _store]
+GROUPS = [_definitions, _render, _runtime, _store, _tickets]
 
 
 def parser() -> argparse.ArgumentParser:

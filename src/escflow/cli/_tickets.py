@@ -1,0 +1,318 @@
+"""Commands on tickets in a store: ``ticket ...`` and ``worker``.
+
+These commands queue actions; ``escflow worker`` delivers them. The command-line worker
+writes every notification and handler call as one JSON line (to stdout or
+``--actions-log``) and POSTs webhooks; a service that needs real deliveries embeds the
+:class:`~escflow.runtime.Engine` with its own :class:`~escflow.runtime.Actions`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from escflow.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Commands, load_or_explain
+from escflow.cli._store import add_db
+from escflow.runtime import Actions, Change, Engine, Event, Ticket, post_json
+from escflow.runtime._worker import Worker
+from escflow.store import open_store
+
+
+def register(commands: Commands) -> None:
+    """Add ``ticket`` and ``worker``."""
+    ticket = commands.add_parser("ticket", help="open, move and inspect tickets in a store")
+    verbs = ticket.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    opened = _verb(verbs, "open", "open a ticket of a category (flow id)")
+    opened.add_argument("category", help="the flow id, e.g. complaint")
+    opened.add_argument("--priority")
+    opened.add_argument("--id", dest="ticket_id", help="the ticket id (default: generated)")
+    opened.add_argument(
+        "--attr",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an attribute to keep on the ticket; repeatable",
+    )
+    opened.add_argument("--key", help="idempotency key")
+
+    fired = _verb(verbs, "fire", "fire a trigger of the ticket's step")
+    fired.add_argument("ticket_id", metavar="ID")
+    fired.add_argument("trigger")
+    fired.add_argument("--note")
+    fired.add_argument("--reason", help="what the customer is told")
+    fired.add_argument("--key", help="idempotency key")
+
+    for name, text in (
+        ("ack", "acknowledge: someone at the level took the ticket"),
+        ("pause", "wait on the customer: the clocks stop"),
+        ("resume", "the customer answered: the clocks run again"),
+        ("resolve", "resolve the ticket"),
+        ("reopen", "reopen a resolved ticket"),
+    ):
+        verb = _verb(verbs, name, text)
+        verb.add_argument("ticket_id", metavar="ID")
+        verb.add_argument("--note", help="a note (the reason, for pause and reopen)")
+        verb.add_argument("--key", help="idempotency key")
+
+    for name, text in (
+        ("show", "the ticket now, and the triggers valid from its step"),
+        ("history", "every event of the ticket"),
+    ):
+        verb = _verb(verbs, name, text)
+        verb.add_argument("ticket_id", metavar="ID")
+
+    worker = commands.add_parser(
+        "worker",
+        help="apply due deadlines and deliver the outbox until stopped",
+        description="Apply due deadlines and deliver queued actions, in batches, until"
+        " SIGTERM or SIGINT (the batch in hand finishes first).",
+    )
+    _common(worker)
+    worker.add_argument("--once", action="store_true", help="one round, then exit (for cron)")
+    worker.add_argument("--batch", type=int, default=500, help="tickets and actions per round")
+    worker.add_argument(
+        "--poll",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="longest sleep between rounds (default: 5)",
+    )
+    worker.add_argument(
+        "--actions-log",
+        type=Path,
+        metavar="FILE",
+        help="append delivered actions here as JSON lines (default: stdout)",
+    )
+    worker.set_defaults(run=_worker)
+
+
+def _verb(verbs: Any, name: str, text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = verbs.add_parser(name, help=text, description=text)
+    _common(parser)
+    parser.add_argument("--actor", default="cli", help="who does it (default: cli)")
+    parser.set_defaults(run=_ticket)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    add_db(parser)
+    parser.add_argument(
+        "--flows",
+        type=Path,
+        default=Path("flows"),
+        metavar="PATH",
+        help="the definitions (default: flows/)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _engine(args: argparse.Namespace, stream: IO[str]) -> Engine | None:
+    matrix = load_or_explain([args.flows])
+    if matrix is None:
+        return None
+    logged = Actions.log(stream)
+    actions = Actions(notify=logged.notify, webhook=post_json, handlers=logged.handlers)
+    return Engine(matrix, open_store(args.db), actions=actions)
+
+
+def _attrs(pairs: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--attr '{pair}' is not KEY=VALUE")
+        found[key] = value
+    return found
+
+
+def _ticket(args: argparse.Namespace) -> int:
+    engine = _engine(args, sys.stdout)
+    if engine is None:
+        return EXIT_PROBLEMS
+    verb, actor = args.verb, getattr(args, "actor", "cli")
+    if verb == "open":
+        try:
+            attrs = _attrs(args.attr)
+        except ValueError as exc:
+            print(f"escflow: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        change = engine.open(
+            args.category, args.priority, args.ticket_id, attrs, actor=actor, key=args.key
+        )
+    elif verb == "fire":
+        change = engine.fire(
+            args.ticket_id, args.trigger, actor, args.note, args.key, reason=args.reason
+        )
+    elif verb == "ack":
+        change = engine.acknowledge(args.ticket_id, actor, args.note, args.key)
+    elif verb in ("pause", "reopen") or verb in ("resume", "resolve"):
+        change = getattr(engine, verb)(args.ticket_id, actor, args.note, args.key)
+    elif verb == "show":
+        ticket = engine.get(args.ticket_id)
+        return _print_ticket(ticket, engine.valid_triggers(args.ticket_id), args.format)
+    else:
+        return _print_history(engine.history(args.ticket_id), args.format)
+    return _print_change(change, args.format)
+
+
+def _ticket_dict(ticket: Ticket) -> dict[str, Any]:
+    fields = (
+        "id",
+        "flow",
+        "priority",
+        "status",
+        "step",
+        "level",
+        "assignee",
+        "deadline",
+        "warn_at",
+        "opened_at",
+        "updated_at",
+        "first_response_due",
+        "first_response_at",
+        "resolution_due",
+        "resolved_at",
+        "version",
+    )
+    out = {name: getattr(ticket, name) for name in fields}
+    out["digest"] = ticket.digest[:12]
+    out["attrs"] = dict(ticket.attrs)
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in out.items()}
+
+
+def _iso(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _event_dict(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "kind": event.kind,
+        "actor": event.actor,
+        "from": event.from_step,
+        "to": event.to_step,
+        "trigger": event.trigger,
+        "reason": event.reason,
+        "note": event.note,
+        "key": event.key,
+        "data": json.loads(json.dumps(dict(event.data), default=_iso)),
+    }
+
+
+def _event_line(event: Event) -> str:
+    move = f" {event.from_step or ''} -> {event.to_step}" if event.to_step else ""
+    trigger = f" [{event.trigger}]" if event.trigger else ""
+    why = f": {event.reason}" if event.reason else ""
+    note = f" ({event.note})" if event.note else ""
+    return (
+        f"{event.seq:>3} {event.at.isoformat()} {event.kind}{trigger}{move}{why}{note}"
+        f" by {event.actor}"
+    )
+
+
+def _print_change(change: Change, fmt: str) -> int:
+    if fmt == "json":
+        print(
+            json.dumps(
+                {
+                    "ticket": _ticket_dict(change.ticket),
+                    "events": [_event_dict(e) for e in change.events],
+                    "actions": [
+                        {"key": a.key, "kind": a.kind, "target": a.target} for a in change.actions
+                    ],
+                    "replayed": change.replayed,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    ticket = change.ticket
+    for event in change.events:
+        print(_event_line(event))
+    due = ticket.deadline.isoformat() if ticket.deadline else "none"
+    print(
+        f"{ticket.id}: {ticket.status} at {ticket.step} (level {ticket.level}),"
+        f" next deadline {due}{' (already applied: replayed)' if change.replayed else ''}"
+    )
+    return EXIT_OK
+
+
+def _print_ticket(ticket: Ticket, triggers: list[str], fmt: str) -> int:
+    if fmt == "json":
+        print(
+            json.dumps(
+                {**_ticket_dict(ticket), "valid_triggers": triggers}, indent=2, ensure_ascii=False
+            )
+        )
+        return EXIT_OK
+    for key, value in _ticket_dict(ticket).items():
+        if value not in (None, {}, ""):
+            print(f"{key:>18}: {value}")
+    print(f"{'valid triggers':>18}: {', '.join(triggers) or '-'}")
+    return EXIT_OK
+
+
+def _print_history(events: list[Event], fmt: str) -> int:
+    if fmt == "json":
+        print(json.dumps([_event_dict(e) for e in events], indent=2, ensure_ascii=False))
+    else:
+        for event in events:
+            print(_event_line(event))
+    return EXIT_OK
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    for sig in previous:
+        signal.signal(sig, request_stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    log: IO[str] = (
+        args.actions_log.open("a", encoding="utf-8", buffering=1)
+        if args.actions_log
+        else sys.stdout
+    )
+    try:
+        engine = _engine(args, log)
+        if engine is None:
+            return EXIT_PROBLEMS
+        stop = threading.Event()
+        worker = Worker(engine, batch=args.batch, poll=timedelta(seconds=args.poll), stop=stop)
+        if args.once:
+            done = worker.run_once()
+            print(
+                f"worker: {done.tickets} tickets moved ({done.events} events),"
+                f" {done.delivered} actions delivered, {done.retried} to retry,"
+                f" {done.failed} failed",
+                file=sys.stderr,
+            )
+            return EXIT_OK
+        with _stop_on_signals(stop):
+            rounds = worker.run()
+        print(f"worker: stopped after {rounds} busy rounds", file=sys.stderr)
+        return EXIT_OK
+    finally:
+        if log is not sys.stdout:
+            log.close()

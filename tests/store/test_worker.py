@@ -1,0 +1,128 @@
+"""``escflow ticket`` and ``escflow worker`` on a real SQLite file, as separate processes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from escflow import load_matrix
+from escflow.cli import main
+from escflow.runtime import Actions, Engine
+from escflow.spec import HandlerAction
+from escflow.store import open_store
+from tests.conftest import FLOWS
+
+PAST = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday; every deadline since has passed
+
+
+def escflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "escflow", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def seed(url: str, count: int) -> None:
+    matrix = load_matrix(FLOWS)
+    handlers = {
+        r.handler: print
+        for f in matrix.flows.values()
+        for s in f.steps.values()
+        for r in s.responses
+        if isinstance(r, HandlerAction)
+    }
+    engine = Engine(matrix, open_store(url), actions=Actions(notify=print, handlers=handlers))
+    for n in range(count):
+        engine.open("complaint", "medium", f"T-{n}", at=PAST + timedelta(seconds=n))
+
+
+def test_ticket_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(FLOWS)]
+    assert main(["ticket", "open", "complaint", "--id", "T-1", "--attr", "crm=77", *db]) == 0
+    assert main(["ticket", "fire", "T-1", "asks-for-manager", "--note", "angry", *db]) == 0
+    assert main(["ticket", "ack", "T-1", *db]) == 0
+    assert main(["ticket", "show", "T-1", "--format", "json", *db]) == 0
+    capsys.readouterr()
+    assert main(["ticket", "show", "T-1", "--format", "json", *db]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["step"], shown["attrs"], shown["status"]) == ("level-2", {"crm": "77"}, "open")
+    assert "needs-specialist" in shown["valid_triggers"]
+    assert main(["ticket", "history", "T-1", "--format", "json", *db]) == 0
+    kinds = [e["kind"] for e in json.loads(capsys.readouterr().out)]
+    assert kinds[0] == "opened" and kinds[-2:] == ["moved", "acknowledged"]
+    assert main(["ticket", "fire", "T-1", "bad-review", *db]) == 1
+    assert "valid from 'level-2'" in capsys.readouterr().err
+    assert main(["ticket", "open", "complaint", "--attr", "nonsense", *db]) == 2
+
+
+def test_worker_once_escalates_what_is_due(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    seed(url, 20)
+    log = tmp_path / "actions.jsonl"
+    done = escflow(
+        "worker",
+        "--once",
+        "--db",
+        url,
+        "--flows",
+        str(FLOWS),
+        "--actions-log",
+        str(log),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "20 tickets moved" in done.stderr
+    store = open_store(url)
+    for n in range(20):
+        ticket = store.get(f"T-{n}")
+        assert ticket is not None and ticket.level == "level-7"
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len({line["key"] for line in lines}) == len(lines) > 0
+
+
+def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    seed(url, 5)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "escflow",
+            "worker",
+            "--db",
+            url,
+            "--flows",
+            str(FLOWS),
+            "--poll",
+            "0.2",
+            "--actions-log",
+            str(tmp_path / "log.jsonl"),
+        ],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    store = open_store(url)
+    while time.monotonic() < deadline:
+        ticket = store.get("T-4")
+        if ticket is not None and ticket.level == "level-7":
+            break
+        time.sleep(0.1)
+    worker.send_signal(signal.SIGTERM)
+    _, err = worker.communicate(timeout=20)
+    assert worker.returncode == 0, err
+    assert "worker: stopped after" in err and "Traceback" not in err
+    assert all(
+        t is not None and t.level == "level-7" for t in (store.get(f"T-{n}") for n in range(5))
+    )
