@@ -16,6 +16,13 @@ demo: $(STAMP) system
 	    --event "+20m ack" --until "+2 business days"
 	$(BIN)/escflow simulate it-project --start 2026-11-23T09:00+01:00 --until "+3 business days"
 	$(BIN)/escflow render flows/ -o build/diagrams --format svg,png
+	@rm -f build/demo.db build/demo.db-wal build/demo.db-shm
+	$(BIN)/escflow ticket open complaint --id DEMO-1 --attr customer=ACME --db sqlite:///build/demo.db
+	$(BIN)/escflow ticket fire DEMO-1 asks-for-manager --note "customer wants a manager" --db sqlite:///build/demo.db
+	$(BIN)/escflow ticket fire DEMO-1 needs-specialist --db sqlite:///build/demo.db
+	$(BIN)/escflow worker --once --db sqlite:///build/demo.db --actions-log build/demo-actions.jsonl
+	$(BIN)/escflow ticket history DEMO-1 --db sqlite:///build/demo.db
+	$(BIN)/escflow render --ticket DEMO-1 --db sqlite:///build/demo.db -o build/diagrams --format svg,png
 
 test: $(STAMP) system
 	$(BIN)/ruff check src tests

@@ -210,14 +210,19 @@ def _event_dict(event: Event) -> dict[str, Any]:
 
 
 def _event_line(event: Event) -> str:
-    move = f" {event.from_step or ''} -> {event.to_step}" if event.to_step else ""
-    trigger = f" [{event.trigger}]" if event.trigger else ""
-    why = f": {event.reason}" if event.reason else ""
-    note = f" ({event.note})" if event.note else ""
-    return (
-        f"{event.seq:>3} {event.at.isoformat()} {event.kind}{trigger}{move}{why}{note}"
-        f" by {event.actor}"
-    )
+    parts = [f"{event.seq:>3}", event.at.isoformat(), event.kind]
+    if event.trigger:
+        parts.append(f"[{event.trigger}]")
+    if event.to_step:
+        parts.append(
+            f"{event.from_step} -> {event.to_step}" if event.from_step else f"-> {event.to_step}"
+        )
+    line = " ".join(parts)
+    if event.reason:
+        line += f": {event.reason}"
+    if event.note:
+        line += f" ({event.note})"
+    return f"{line} by {event.actor}"
 
 
 def _print_change(change: Change, fmt: str) -> int:
