@@ -25,9 +25,9 @@ demo: $(STAMP) system
 	$(BIN)/escflow render --ticket DEMO-1 --db sqlite:///build/demo.db -o build/diagrams --format svg,png
 
 test: $(STAMP) system
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
-	$(BIN)/mypy src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src tests bench
 	$(BIN)/pytest
 
 $(STAMP): pyproject.toml

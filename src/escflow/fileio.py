@@ -25,7 +25,15 @@ def write_atomic(path: Path, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        Path(temporary).chmod(path.stat().st_mode & 0o777 if path.exists() else _default_mode())
         Path(temporary).replace(path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         raise EscflowError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -15,6 +15,7 @@ from escflow.store import MemoryStore, Store
 from escflow.store._sqlite import SQLiteStore
 from escflow.timing._clock import ManualClock
 from tests.conftest import FLOWS
+from tests.store.conftest import postgres_store, server_dsn
 
 MONDAY_9_UTC = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 
@@ -50,15 +51,22 @@ def inbox() -> Inbox:
 MakeEngine = Callable[..., Engine]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store_kind(request: pytest.FixtureRequest) -> str:
-    """Each engine test runs on the in-memory store and on a real SQLite file."""
+    """Each engine test runs on the in-memory store, a real SQLite file and PostgreSQL."""
+    if request.param == "postgres":
+        server_dsn()  # skips (fails under CI) here when no server is configured
     return str(request.param)
 
 
 @pytest.fixture
 def make_engine(
-    matrix: Matrix, clock: ManualClock, inbox: Inbox, store_kind: str, tmp_path: Path
+    matrix: Matrix,
+    clock: ManualClock,
+    inbox: Inbox,
+    store_kind: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> MakeEngine:
     made: list[int] = []
 
@@ -77,6 +85,8 @@ def make_engine(
         store: Store = (
             MemoryStore()
             if store_kind == "memory"
+            else postgres_store(request)
+            if store_kind == "postgres"
             else SQLiteStore(tmp_path / f"escflow-{len(made)}.db")
         )
         return Engine(

@@ -1,4 +1,4 @@
-"""The store protocol: the in-memory store and the SQLite store behave the same."""
+"""The store protocol: the in-memory, SQLite and PostgreSQL stores behave the same."""
 
 from __future__ import annotations
 
@@ -13,14 +13,17 @@ from escflow.errors import ConflictError, DuplicateTicket
 from escflow.runtime import Action, Event, Ticket, apply
 from escflow.store import MemoryStore, Store, Write
 from escflow.store._sqlite import SQLiteStore
+from tests.store.conftest import postgres_store
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "memory":
         yield MemoryStore()
+    elif request.param == "postgres":
+        yield postgres_store(request)
     else:
         sqlite = SQLiteStore(tmp_path / "escflow.db")
         yield sqlite

@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from escflow.cli import _definitions, _render, _runtime, _store, _tickets
+from escflow.cli import _definitions, _render, _runtime, _sheets, _store, _tickets
 from escflow.cli._common import EXIT_PROBLEMS
 from escflow.errors import EscflowError
 
-GROUPS = [_definitions, _render, _runtime, _store, _tickets]
+GROUPS = [_definitions, _render, _runtime, _store, _tickets, _sheets]
 
 
 def parser() -> argparse.ArgumentParser:

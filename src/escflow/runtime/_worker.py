@@ -14,6 +14,8 @@ from datetime import timedelta
 
 from escflow.runtime._engine import Engine
 
+_MIN_WAIT = 0.05
+
 
 @dataclass(frozen=True)
 class Round:
@@ -66,7 +68,8 @@ class Worker:
         if due is None:
             return poll
         left = (due - self.engine.clock.now()).total_seconds()
-        return max(0.0, min(poll, left))
+        # A due ticket another worker holds would otherwise make this one spin.
+        return max(_MIN_WAIT, min(poll, left))
 
     def run(self) -> int:
         """Work until ``stop`` is set; returns the number of rounds that found work."""

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
+from typing import TYPE_CHECKING
 
 from escflow.errors import StoreError
 from escflow.store._protocol import Store
 
+if TYPE_CHECKING:
+    from escflow.store._postgres import PostgresStore
+    from escflow.store._sqlite import SQLiteStore
+
 DEFAULT_URL = "sqlite:///escflow.db"
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def store_url(url: str | None = None) -> str:
@@ -18,11 +25,16 @@ def store_url(url: str | None = None) -> str:
 def open_store(url: str | None = None, *, upgrade: bool = True) -> Store:
     """Open the store at ``url`` (see :func:`store_url`), creating or upgrading its schema.
 
-    Raises :class:`~escflow.errors.StoreError` for a URL escflow cannot use.
+    ``sqlite:///path/to/escflow.db`` opens a SQLite file; ``postgresql://user@host/db``
+    (or ``postgres://``) a PostgreSQL database. Raises :class:`~escflow.errors.StoreError`
+    for a URL escflow cannot use or a database it cannot reach.
     """
+    chosen = store_url(url)
+    if chosen.startswith(_POSTGRES_SCHEMES):
+        return _postgres(chosen, upgrade=upgrade)
     from escflow.store._sqlite import SQLiteStore
 
-    return SQLiteStore(_sqlite_path(store_url(url)), upgrade=upgrade)
+    return SQLiteStore(_sqlite_path(chosen), upgrade=upgrade)
 
 
 def upgrade_store(url: str | None = None) -> tuple[int, int, list[str]]:
@@ -31,9 +43,13 @@ def upgrade_store(url: str | None = None) -> tuple[int, int, list[str]]:
     Returns the version before, the version after and the migrations applied. A database
     from a newer escflow is refused unchanged.
     """
-    from escflow.store._sqlite import SQLiteStore
+    chosen = store_url(url)
+    if chosen.startswith(_POSTGRES_SCHEMES):
+        store: PostgresStore | SQLiteStore = _postgres(chosen, check=False)
+    else:
+        from escflow.store._sqlite import SQLiteStore
 
-    store = SQLiteStore(_sqlite_path(store_url(url)), check=False)
+        store = SQLiteStore(_sqlite_path(chosen), check=False)
     try:
         before = store.schema_version()
         store.check_not_newer()
@@ -43,6 +59,16 @@ def upgrade_store(url: str | None = None) -> tuple[int, int, list[str]]:
         store.close()
 
 
+def _postgres(url: str, *, upgrade: bool = True, check: bool = True) -> PostgresStore:
+    try:
+        from escflow.store._postgres import PostgresStore
+    except ImportError as exc:  # psycopg is an optional dependency
+        raise StoreError(
+            f"PostgreSQL stores need psycopg ({exc}): pip install 'escflow[postgres]'"
+        ) from None
+    return PostgresStore(url, upgrade=upgrade, check=check)
+
+
 def _sqlite_path(chosen: str) -> str:
     if chosen.startswith("sqlite:///"):
         path = chosen[len("sqlite:///") :]
@@ -50,7 +76,8 @@ def _sqlite_path(chosen: str) -> str:
             raise StoreError(f"'{chosen}' names no file: write sqlite:///path/to/escflow.db")
         return path
     scheme = chosen.split(":", 1)[0] if ":" in chosen else chosen
+    shown = re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", chosen)  # never echo a password
     raise StoreError(
-        f"'{chosen}' is not a database URL escflow can open (scheme '{scheme}'): use"
-        " sqlite:///path/to/escflow.db"
+        f"'{shown}' is not a database URL escflow can open (scheme '{scheme}'): use"
+        " sqlite:///path/to/escflow.db or postgresql://user@host:5432/database"
     )

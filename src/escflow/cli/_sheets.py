@@ -1,0 +1,112 @@
+"""Commands between spreadsheets and definitions: ``import`` and ``export``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from escflow.cli._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    Commands,
+    add_paths,
+    load_or_explain,
+    plural,
+)
+from escflow.fileio import write_atomic
+from escflow.io import SheetError, export_format, export_matrix, import_sheet, template_bytes
+from escflow.spec._load import display_name
+
+
+def register(commands: Commands) -> None:
+    """Add ``import`` and ``export``."""
+    sheet = commands.add_parser(
+        "import",
+        help="turn a spreadsheet (.xlsx, .csv) into flow files",
+        description=(
+            "Read an escalation matrix sheet (layout: docs/sheets.md) and write the matrix"
+            " and one flow file per category into a folder. Nothing is written unless the"
+            " whole sheet is valid."
+        ),
+    )
+    sheet.add_argument("sheet", nargs="?", type=Path, metavar="SHEET", help=".xlsx or .csv file")
+    sheet.add_argument(
+        "-o", "--output", type=Path, default=Path("flows"), help="folder (default: flows/)"
+    )
+    sheet.add_argument(
+        "--dry-run", action="store_true", help="check and list the files, write nothing"
+    )
+    sheet.add_argument(
+        "--template",
+        type=Path,
+        metavar="FILE",
+        help="write a starter sheet (.xlsx or .csv) to fill in, instead of importing",
+    )
+    sheet.set_defaults(run=lambda a: _import(sheet, a))
+
+    export = commands.add_parser(
+        "export",
+        help="write the matrix to a spreadsheet (.xlsx, .csv), .md or an .html handbook",
+        description=(
+            "Write the definitions in the sheet layout (.xlsx, .csv: they import back"
+            " unchanged; .md: tables for reading) or as a printable training handbook"
+            " (.html, with every flowchart)."
+        ),
+    )
+    add_paths(export)
+    export.add_argument(
+        "-o", "--output", type=Path, required=True, help="file: .xlsx, .csv, .md or .html"
+    )
+    export.set_defaults(run=lambda a: _export(a.paths, a.output))
+
+
+def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.template is not None:
+        if args.sheet is not None:
+            parser.error("give either SHEET or --template FILE, not both")
+        fmt = args.template.suffix.lower().lstrip(".")
+        if fmt not in ("xlsx", "csv"):
+            parser.error("the template is a .xlsx or .csv file")
+        write_atomic(args.template, template_bytes(fmt))
+        print(f"wrote {args.template}: fill it in, then run 'escflow import {args.template}'")
+        return EXIT_OK
+    if args.sheet is None:
+        parser.error("give the SHEET to import (or --template FILE to start one)")
+    try:
+        result = import_sheet(args.sheet, args.output, dry_run=args.dry_run)
+    except SheetError as error:
+        for problem in error.problems:
+            print(problem.format(), file=sys.stderr)
+        errors = sum(p.severity == "error" for p in error.problems)
+        warnings = len(error.problems) - errors
+        print(
+            f"escflow: nothing was written ({plural(errors, 'error')},"
+            f" {plural(warnings, 'warning')})",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    for problem in result.warnings:
+        print(problem.format())
+    verb = "would write" if args.dry_run else "wrote"
+    for path in result.files:
+        print(f"{verb} {display_name(path)}")
+    if result.reused_matrix is not None:
+        print(f"kept {display_name(result.reused_matrix)}: the sheet has no matrix sheets")
+    flows = len(result.files) - (result.reused_matrix is None)
+    print(f"{_categories(flows)} imported from {display_name(args.sheet)}")
+    return EXIT_OK
+
+
+def _export(paths: list[Path], output: Path) -> int:
+    fmt = export_format(output)
+    matrix = load_or_explain(paths)
+    if matrix is None:
+        return EXIT_PROBLEMS
+    write_atomic(output, export_matrix(matrix, fmt))
+    print(f"wrote {output} ({_categories(len(matrix.flows))})")
+    return EXIT_OK
+
+
+def _categories(count: int) -> str:
+    return f"{count} {'category' if count == 1 else 'categories'}"

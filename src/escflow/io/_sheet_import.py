@@ -1,0 +1,262 @@
+"""``escflow import``: a spreadsheet in, checked flow files out, all or nothing.
+
+The generated YAML is validated together with the folder's other files in a
+temporary copy of the folder; only when that copy has no error are the files moved
+into place, each staged beside its target first so that the renames come last.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+from escflow.compile import check_paths
+from escflow.errors import EscflowError
+from escflow.io._sheet_book import Book, SheetError, sheet_problem
+from escflow.io._sheet_csv import read_csv
+from escflow.io._sheet_read import Draft, Reader
+from escflow.io._sheet_yaml import emit
+from escflow.problems import Problem, format_path
+from escflow.spec._load import SUFFIXES, check_document, display_name
+from escflow.spec._models import MatrixDoc
+from escflow.spec._yaml import read_documents
+
+StrPath = str | PathLike[str]
+SHEET_SUFFIXES = (".xlsx", ".csv")
+# Where the sheet says what a check's YAML advice asks for.
+_SHEET_HINTS = {
+    "E111": " (in the sheet: the priority's Entry level, in the Category priorities sheet)",
+    "E112": " (in the sheet: the Priorities sheet lists the priorities)",
+}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote (or, for a dry run, would write)."""
+
+    files: dict[Path, str]
+    written: tuple[Path, ...]
+    warnings: tuple[Problem, ...]
+    reused_matrix: Path | None
+
+
+def read_book(path: Path) -> Book:
+    """Read a ``.xlsx`` or ``.csv`` file as a book of sheets."""
+    file = display_name(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise SheetError([sheet_problem("X001", "no such file", file)])
+    if suffix == ".csv":
+        return read_csv(path, file)
+    if suffix == ".xlsx":
+        from escflow.io._sheet_xlsx import read_xlsx  # openpyxl loads only for workbooks
+
+        return read_xlsx(path, file)
+    hint = " (save it as .xlsx)" if suffix in (".xls", ".ods", ".numbers") else ""
+    raise SheetError(
+        [sheet_problem("X001", f"expected a .xlsx or .csv file, got '{suffix}'{hint}", file)]
+    )
+
+
+def import_sheet(
+    sheet: StrPath, output: StrPath = "flows", *, dry_run: bool = False
+) -> ImportResult:
+    """Turn a sheet into flow files in ``output``; raise :class:`SheetError` on any error.
+
+    The matrix comes from the sheet when it has matrix sheets (Contacts, Calendars,
+    ...); otherwise the folder's matrix file is used and left as it is; with neither, a
+    starter matrix is made from the contact points. Files that already hold one of the
+    imported documents are replaced; nothing else in the folder changes.
+    """
+    book = read_book(Path(sheet))
+    folder = Path(output)
+    existing = _Existing.scan(folder)
+    parsed = Reader(book, existing.matrix).read()
+    errors = [p for p in parsed.problems if p.severity == "error"]
+    if errors:
+        raise SheetError(_ordered(parsed.problems))
+    drafts = ([parsed.matrix] if parsed.matrix else []) + parsed.flows
+    targets: dict[Path, Draft] = {}
+    problems: list[Problem] = []
+    for draft in drafts:
+        target = existing.target(draft, folder, book.file, problems)
+        targets[target] = draft
+    if any(p.severity == "error" for p in problems):
+        raise SheetError(problems)
+    texts = {target: emit(draft.data, draft.notes) for target, draft in targets.items()}
+    found = _validate(folder, existing, targets, texts, book.file)
+    problems = _ordered([*parsed.problems, *found])
+    if any(p.severity == "error" for p in problems):
+        raise SheetError(problems)
+    written: tuple[Path, ...] = ()
+    if not dry_run:
+        _write_all(texts)
+        written = tuple(texts)
+    reused = existing.matrix_file if parsed.matrix is None else None
+    return ImportResult(texts, written, tuple(problems), reused)
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: p.severity != "error")
+
+
+@dataclass
+class _Existing:
+    """The definitions already in the output folder, and which file holds which."""
+
+    files: list[Path]
+    holders: dict[tuple[str, str], list[Path]]
+    shared: set[Path]
+    matrix: MatrixDoc | None
+    matrix_file: Path | None
+
+    @classmethod
+    def scan(cls, folder: Path) -> _Existing:
+        """Read every definition file below ``folder`` (none if it does not exist)."""
+        files = (
+            sorted(p for p in folder.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            if folder.is_dir()
+            else []
+        )
+        holders: dict[tuple[str, str], list[Path]] = {}
+        shared: set[Path] = set()
+        matrix: MatrixDoc | None = None
+        matrix_file: Path | None = None
+        for path in files:
+            documents, _ = read_documents(path, display_name(path))
+            if len(documents) > 1:
+                shared.add(path)
+            for document in documents:
+                data = document.data if isinstance(document.data, dict) else {}
+                kind = str(data.get("kind", ""))
+                key = "matrix" if kind == "matrix" else str(data.get("id", ""))
+                holders.setdefault((kind, key), []).append(path)
+                if kind == "matrix" and matrix is None:
+                    model, _ = check_document(document)
+                    if isinstance(model, MatrixDoc):
+                        matrix, matrix_file = model, path
+        return cls(files, holders, shared, matrix, matrix_file)
+
+    def target(self, draft: Draft, folder: Path, sheet: str, problems: list[Problem]) -> Path:
+        """The file a document goes to: the one that holds it now, or ``<id>.yaml``."""
+        held = self.holders.get((draft.kind, draft.key), [])
+        if not held:
+            return folder / f"{draft.key}.yaml"
+        path = held[0]
+        if path in self.shared:
+            what = "the matrix" if draft.kind == "matrix" else f"the flow '{draft.key}'"
+            problems.append(
+                sheet_problem(
+                    "X002",
+                    f"{display_name(path)} holds {what} among other documents; import writes"
+                    " one file per document: move it to a file of its own, or import into"
+                    " another folder",
+                    sheet,
+                )
+            )
+        return path
+
+
+def _validate(
+    folder: Path,
+    existing: _Existing,
+    targets: dict[Path, Draft],
+    texts: dict[Path, str],
+    sheet: str,
+) -> list[Problem]:
+    """Check the folder as it would be after the import; problems located in the sheet."""
+    with tempfile.TemporaryDirectory(prefix="escflow-import-") as temporary:
+        root = Path(temporary)
+        real: dict[str, Path] = {}
+        for path in existing.files:
+            if path not in texts:
+                copy = root / path.relative_to(folder)
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, copy)
+                real[display_name(copy.resolve())] = path
+        drafts: dict[str, Draft] = {}
+        for target, text in texts.items():
+            copy = root / target.relative_to(folder)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(text, encoding="utf-8")
+            drafts[display_name(copy.resolve())] = targets[target]
+        report = check_paths([root])
+    shared = _shared_cells(list(targets.values()))
+    located: list[Problem] = []
+    for problem in report.problems:
+        draft = drafts.get(problem.file)
+        if draft is None:
+            original = real.get(problem.file)
+            file = display_name(original) if original else problem.file
+            located.append(
+                Problem(
+                    problem.code,
+                    problem.severity,
+                    problem.message,
+                    file,
+                    problem.line,
+                    problem.column,
+                    problem.path,
+                )
+            )
+            continue
+        origin = draft.origin_of(problem.path)
+        message = problem.message + _SHEET_HINTS.get(problem.code, "")
+        if origin is not None and origin.line is not None:
+            message += f" (line {origin.line} of the cell)"
+        if origin is None or origin.cell in shared:
+            what = "the matrix" if draft.kind == "matrix" else f"category '{draft.data['name']}'"
+            where = f", {format_path(problem.path)}" if problem.path else ""
+            message += f" (in {what}{where})"
+        located.append(
+            Problem(
+                problem.code,
+                problem.severity,
+                message,
+                sheet,
+                0,
+                0,
+                (origin.cell,) if origin else (),
+            )
+        )
+    return located
+
+
+def _shared_cells(drafts: list[Draft]) -> set[str]:
+    """Cells that several documents read (the matrix table's headers)."""
+    seen: dict[str, int] = {}
+    for draft in drafts:
+        for cell in {origin.cell for origin in draft.origins.values()}:
+            seen[cell] = seen.get(cell, 0) + 1
+    return {cell for cell, count in seen.items() if count > 1}
+
+
+def _write_all(texts: dict[Path, str]) -> None:
+    """Stage every file beside its target, then rename them all into place."""
+    staged: list[tuple[Path, Path]] = []
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        for target, text in texts.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            staged.append((Path(name), target))
+            with os.fdopen(handle, "wb") as out:
+                out.write(text.encode("utf-8"))
+                out.flush()
+                os.fsync(out.fileno())
+            # mkstemp makes the file private (0600); a definition file is as readable as
+            # the one it replaces, or as the umask makes new files.
+            mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask
+            Path(name).chmod(mode)
+        for temporary, target in staged:
+            temporary.replace(target)
+    except OSError as exc:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise EscflowError(f"cannot write the imported files: {exc.strerror or exc}") from None

@@ -1,0 +1,356 @@
+"""The plumbing of the sheet reader: drafts, origins, rows, names and problem reporting.
+
+The reader is a chain of small classes, each one part of the layout (docs/sheets.md):
+:class:`BaseReader` (this module) -> :class:`~escflow.io._sheet_read_matrix.MatrixReader`
+(the matrix document's sheets) -> :class:`~escflow.io._sheet_read_flow.FlowReader` (one
+flow from its rows) -> :class:`~escflow.io._sheet_read.Reader` (the matrix table).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from escflow.io._sheet_book import (
+    Book,
+    Sheet,
+    cell_text,
+    normalize,
+    sheet_problem,
+    sheet_ref,
+    unquote_cell,
+)
+from escflow.io._sheet_layout import (
+    COLUMNS,
+    CONTACTS,
+    IGNORED_SHEETS,
+    ORDER,
+    REQUIRED,
+    level_number,
+)
+from escflow.problems import Problem, YamlPath
+from escflow.spec._load import did_you_mean
+from escflow.spec._models import MatrixDoc
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The cell a value came from, and its line when the cell holds a list."""
+
+    cell: str
+    line: int | None = None
+
+
+@dataclass
+class Draft:
+    """One YAML document to write: its data, the cell of each part, its notes."""
+
+    kind: Literal["matrix", "flow"]
+    key: str
+    data: dict[str, Any] = field(default_factory=dict)
+    origins: dict[YamlPath, Origin] = field(default_factory=dict)
+    notes: dict[YamlPath, list[str]] = field(default_factory=dict)
+
+    def origin_of(self, path: YamlPath) -> Origin | None:
+        """The origin of ``path`` or of its nearest recorded ancestor."""
+        for end in range(len(path), -1, -1):
+            found = self.origins.get(path[:end])
+            if found is not None:
+                return found
+        return None
+
+
+@dataclass
+class Parsed:
+    """What a workbook says: the matrix (None to keep the folder's) and the flows."""
+
+    matrix: Draft | None
+    flows: list[Draft]
+    problems: list[Problem]
+
+
+# --- tables -----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """A data row of a table sheet, with its cells found by column name."""
+
+    sheet: Sheet
+    index: int
+    columns: dict[str, int]
+
+    def text(self, column: str) -> str:
+        """The cell's text, surrounding spaces removed ('' when absent)."""
+        where = self.columns.get(normalize(column))
+        return self.sheet.text(self.index, where) if where is not None else ""
+
+    def raw(self, column: str) -> str:
+        """The cell's text exactly as stored."""
+        where = self.columns.get(normalize(column))
+        return cell_text(self.sheet.value(self.index, where)) if where is not None else ""
+
+    def ref(self, column: str) -> str:
+        """``Levels!E7``; the row's first cell when the column is absent."""
+        where = self.columns.get(normalize(column))
+        return self.sheet.ref(self.index, where if where is not None else 0)
+
+
+def description_cell(raw: str) -> str:
+    """A description cell: trimmed, but keeping one final line break if it has one."""
+    text = raw.strip()
+    quoted = unquote_cell(text)
+    if quoted != text:
+        return quoted
+    # YAML's folded style (">") ends a description with a line break; keep one so that
+    # a description exported from YAML comes back equal.
+    return text + "\n" if text and raw.rstrip(" \t").endswith("\n") else text
+
+
+class Names:
+    """Ids and display names of one kind of thing, found by id or by name."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.names: dict[str, str | None] = {}
+
+    def add(self, key: str, name: str | None) -> None:
+        """Register an id and its display name."""
+        self.names[key] = name
+
+    def find(self, text: str) -> str | None:
+        """The id ``text`` names (an id, or a unique name; case ignored), else None."""
+        if text in self.names:
+            return text
+        wanted = normalize(text)
+        for candidates in (
+            [k for k, n in self.names.items() if n is not None and normalize(n) == wanted],
+            [k for k in self.names if normalize(k) == wanted],
+        ):
+            if len(candidates) == 1:
+                return candidates[0]
+        return None
+
+    def unknown(self, text: str, source: str) -> str:
+        """The message for a name that matches nothing ``source`` ("in the Contacts sheet")."""
+        choices = [*self.names, *(n for n in self.names.values() if n)]
+        hint = did_you_mean(text, choices)
+        if not hint and self.names:
+            shown = ", ".join(repr(n or k) for k, n in list(self.names.items())[:8])
+            hint = f" (known: {shown}{', ...' if len(self.names) > 8 else ''})"
+        return f"'{text}' is not a {self.what} {source}{hint}"
+
+
+@dataclass
+class Column:
+    """One level column of a matrix block: its number, contact point and timeline."""
+
+    number: int
+    index: int
+    contact: str
+    contact_ref: str
+    timeline: str | dict[str, Any] | None
+    timeline_text: str
+    timeline_ref: str
+
+
+@dataclass
+class Category:
+    """A category row of the matrix sheet."""
+
+    name: str
+    ref: str
+    columns: dict[int, Column]
+    cells: dict[int, tuple[str, str]]  # level -> (cell text, cell ref), absent ones left out
+    key: str = ""
+    attrs: Row | None = None
+
+
+@dataclass
+class Unit:
+    """The rows of the levels sheet about one level (or team) of one category."""
+
+    category: Category
+    number: int
+    team: str | None
+    rows: list[Row] = field(default_factory=list)
+
+
+class BaseReader:
+    """Reads one workbook; collects every problem instead of stopping at the first."""
+
+    def __init__(self, book: Book, existing: MatrixDoc | None) -> None:
+        self.book = book
+        self.file = book.file
+        # The matrix table is the first sheet, passing over a "Read me" or a named table
+        # that someone moved in front of it.
+        tables = {normalize(name) for name in ORDER[1:]} | IGNORED_SHEETS
+        self.matrix_sheet = book.first(frozenset(tables))
+        self.existing = existing
+        self.problems: list[Problem] = []
+        self.contacts = Names("contact point")
+        self.priorities = Names("priority")
+        self.issue_types = Names("issue type")
+        self.contacts_source = f"in the {CONTACTS} sheet"
+        self._setting_ref: str | None = None
+        self.header_refs: dict[str, str] = {}
+        self.unreadable: set[str] = set()  # cells already reported (formulas, errors)
+        self.cells: dict[str, list[tuple[Draft, YamlPath]]] = {}
+        self.starter_contacts: dict[str, str] | None = None  # made from the matrix names
+        self.starter_issue_types: dict[str, str] | None = None
+
+    # -- reporting
+
+    def error(self, code: str, message: str, where: str | None) -> None:
+        """Record an error located at a cell (or a sheet)."""
+        self.problems.append(sheet_problem(code, message, self.file, where))
+
+    def warn(self, code: str, message: str, where: str | None) -> None:
+        """Record a warning located at a cell (or a sheet)."""
+        self.problems.append(sheet_problem(code, message, self.file, where, warning=True))
+
+    def record(
+        self,
+        draft: Draft,
+        path: YamlPath,
+        cell: str,
+        line: int | None = None,
+        *,
+        first: bool = False,
+    ) -> None:
+        """Remember that ``path`` of ``draft`` came from ``cell`` (``first``: unless known)."""
+        if first and path in draft.origins:
+            return
+        draft.origins[path] = Origin(cell, line)
+        self.cells.setdefault(cell, []).append((draft, path))
+
+    def _check_sheets(self) -> None:
+        known = {normalize(name) for name in ORDER}
+        for sheet in self.book.sheets:
+            matrix = sheet is self.matrix_sheet
+            if not matrix and normalize(sheet.name) in IGNORED_SHEETS:
+                continue
+            if not matrix and normalize(sheet.name) not in known:
+                hint = did_you_mean(sheet.name, ORDER[1:])
+                self.warn("W005", f"this sheet is not read{hint}", sheet_ref(sheet.name))
+                continue
+            for cells in sheet.merged:
+                self.error(
+                    "X002",
+                    "merged cells: unmerge them and give each cell its own value",
+                    f"{sheet_ref(sheet.name)}!{cells}",
+                )
+            for (r, c), what in sorted(sheet.formulas.items()):
+                self.unreadable.add(sheet.ref(r, c))
+                self.error(
+                    "X002",
+                    f"{what}: open and save the file in a spreadsheet program so the value is"
+                    " stored, or type the value",
+                    sheet.ref(r, c),
+                )
+
+    def _table(self, name: str) -> list[Row] | None:
+        sheet = self.book.sheet(name)
+        if sheet is None or sheet is self.matrix_sheet:
+            return None
+        top = next((r for r in range(len(sheet.rows)) if not sheet.is_blank(r)), None)
+        if top is None:
+            return []
+        columns: dict[str, int] = {}
+        self.header_refs[name] = sheet.ref(top, 0)
+        allowed = {normalize(c): c for c in COLUMNS[name]}
+        for index, value in enumerate(sheet.rows[top]):
+            title = cell_text(value).strip()
+            if not title:
+                continue
+            if normalize(title) not in allowed:
+                hint = did_you_mean(title, COLUMNS[name])
+                self.warn("W005", f"the column '{title}' is not read{hint}", sheet.ref(top, index))
+                continue
+            columns.setdefault(normalize(title), index)
+        missing = [c for c in REQUIRED[name] if normalize(c) not in columns]
+        for column in missing:
+            self.error(
+                "X002",
+                f"the {name} sheet has no '{column}' column; its first row names the columns:"
+                f" {', '.join(COLUMNS[name])}",
+                sheet.ref(top, 0),
+            )
+        if missing:
+            return None
+        return [
+            Row(sheet, r, columns) for r in range(top + 1, len(sheet.rows)) if not sheet.is_blank(r)
+        ]
+
+    # -- cell values
+
+    def _level_value(self, row: Row, column: str) -> int | str | None:
+        text = row.text(column)
+        if not text:
+            return None
+        number = level_number(text)
+        if number is None:
+            self.error("X003", f"expected a level such as 'Level 2', got '{text}'", row.ref(column))
+            return text
+        return number
+
+    def _number(self, row: Row, column: str) -> float | str | None:
+        text = row.text(column)
+        if not text:
+            return None
+        try:
+            return float(text.replace(",", "."))
+        except ValueError:
+            self.error("X003", f"expected a number such as 0.5, got '{text}'", row.ref(column))
+            return text
+
+    # -- notes
+
+    def _attach_notes(self) -> None:
+        for sheet in self.book.sheets:
+            for (r, c), note in sorted(sheet.notes.items()):
+                if not note:
+                    continue
+                places = self.cells.get(sheet.ref(r, c), [])
+                best: dict[int, tuple[Draft, YamlPath]] = {}
+                for draft, path in places:
+                    current = best.get(id(draft))
+                    if current is None or len(path) < len(current[1]):
+                        best[id(draft)] = (draft, path)
+                for draft, path in best.values():
+                    draft.notes.setdefault(path, []).append(note)
+
+
+def until_resolution_english(text: str) -> bool:
+    """Whether the timeline says "resolution" in English (the label is then 'Resolution')."""
+    return " ".join(text.split()).casefold() in {
+        "until resolution",
+        "until resolved",
+        "resolution",
+        "resolved",
+        "none",
+    }
+
+
+def int_or_text(text: str) -> int | str:
+    """A whole number from a cell (``2`` or ``2.0``), else the text for the checks to report."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() else text  # 2.5 stays text: the check says why
+
+
+def date_or_text(text: str) -> date | str:
+    """An ISO date as a date (written unquoted in YAML), else the text as it is."""
+    # A date stays a date in YAML (unquoted), so the file reads like a hand-written one.
+    if _ISO_DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return text
+    return text

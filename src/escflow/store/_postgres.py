@@ -1,0 +1,591 @@
+"""The PostgreSQL store: one database shared by several workers. The only module that
+imports psycopg.
+
+The tables are SQLite's (``sql/postgres``, numbered migrations applied under an advisory
+lock, so that two processes opening a fresh database do not both create it). Each
+:meth:`PostgresStore.append` is one READ COMMITTED transaction whose ticket updates
+carry the version check (``WHERE id = … AND version = …``): a concurrent writer makes
+the update touch no row, which is a :class:`~escflow.errors.ConflictError`, and the
+transaction rolls back whole.
+
+Claims
+------
+:meth:`~PostgresStore.due` and :meth:`~PostgresStore.pending_actions` are where several
+worker processes meet. A row lock taken with ``SELECT … FOR UPDATE SKIP LOCKED`` lasts
+only as long as its transaction, but the protocol hands the tickets back to the engine,
+which writes them later in a separate :meth:`~PostgresStore.append` (checked by
+version). Holding a transaction open across those calls would tie a connection and row
+locks to the engine's work and break the one-transaction-per-append rule, so a claim is a
+*lease* written in the claiming transaction instead:
+
+- ``due`` picks due rows with ``FOR UPDATE SKIP LOCKED`` (so two claimers never block
+  each other or pick the same row at the same moment), skips rows another store holds a
+  live lease on, and sets ``claimed_by`` (this store) and ``claimed_until`` (the server's
+  ``now()`` plus ``lease``) on the rows it returns, all in one statement.
+- The next write of a ticket clears its lease: normally the claimer's own, milliseconds
+  later. A ticket whose claimer died becomes claimable again when the lease runs out.
+- The lease is per store: the same store may claim its own rows again (a tick that did
+  not write a ticket sees it on the next tick), exactly as the other stores behave.
+- Correctness never rests on the lease: a worker slower than its lease, or a service
+  writing the ticket meanwhile, loses on the version check (ConflictError), which the
+  engine expects. The lease only keeps workers from doing the same work twice.
+- ``pending_actions`` leases outbox rows the same way; :meth:`~PostgresStore.record_attempt`
+  clears the lease. Delivery stays at least once: an action whose worker died (or took
+  longer than the lease) is delivered again, under its stable key.
+- Leases use the database server's clock, one clock for every worker, not the ``now``
+  the caller passes (which may be a simulated time).
+
+``due`` and ``pending_actions`` therefore change the rows they return: to look without
+claiming, use :meth:`~PostgresStore.next_due`, :meth:`~PostgresStore.get` and
+:meth:`~PostgresStore.actions`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import TupleRow
+
+from escflow.errors import ConflictError, DuplicateTicket, StoreError
+from escflow.runtime._model import Action, Event, Ticket
+from escflow.store._codec import (
+    action_from_row,
+    dumps,
+    event_body,
+    event_from_row,
+    iso,
+    ticket_from_state,
+    ticket_state,
+)
+from escflow.store._migrate import latest, migrations
+from escflow.store._protocol import KeyRecord, Write
+
+Connection: TypeAlias = psycopg.Connection[TupleRow]
+
+_ACTION_COLUMNS = (
+    "key, ticket_id, kind, target, payload, created_at, attempts, next_attempt_at,"
+    " delivered_at, failed_at, last_error"
+)
+# One database-wide advisory lock serializes migrations ("escflow" in ASCII).
+_MIGRATION_LOCK = 0x657363666C6F77
+# Errors a retry can cure: the caller reads again and retries, as after a version conflict.
+_RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+
+
+class PostgresStore:
+    """Tickets, events, flow versions and the outbox in a PostgreSQL database.
+
+    ``dsn`` is a ``postgresql://`` URL or a libpq ``key=value`` string; the schema is
+    the first one on the connection's ``search_path``. ``lease`` is how long a claim by
+    :meth:`due` or :meth:`pending_actions` keeps other workers away (see the module).
+    One store holds one connection: give each worker (process or thread) its own store.
+    """
+
+    dialect = "postgres"
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        upgrade: bool = True,
+        check: bool = True,
+        connect_timeout: int = 5,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self._dsn = dsn  # private: it may hold the password; messages use ``url``
+        self.url = redact(dsn)
+        self.lease = lease
+        # Who holds a lease: readable in the table when an operator wonders who claimed a row.
+        self.claimer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self._connect_timeout = max(2, connect_timeout)  # libpq's minimum
+        self._closed = False
+        self._db = self._connect()
+        if check:
+            try:
+                self._check_schema(upgrade)
+            except BaseException:
+                self._db.close()
+                raise
+
+    # --- schema ---------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The schema version of the database (0 when empty)."""
+        # pg_class read through a snapshot, not to_regclass(): that goes through the
+        # catalog cache, which can miss a table another session just created (as when two
+        # processes migrate a fresh database together).
+        rows = self._read(
+            "SELECT count(*) FROM pg_catalog.pg_class"
+            " WHERE relname = 'escflow_schema' AND relnamespace = current_schema()::regnamespace",
+            doing="read",
+        )
+        if not rows[0][0]:
+            return 0
+        found = self._read("SELECT version FROM escflow_schema", doing="read the schema of")
+        return int(found[0][0]) if found else 0
+
+    def upgrade(self) -> list[str]:
+        """Apply the migrations the database lacks; returns their names."""
+        applied: list[str] = []
+        for number, name, sql in migrations(self.dialect):
+            with self._transaction("upgrade") as db:
+                db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                # Read under the lock: another process may have migrated while we waited.
+                if self.schema_version() >= number:
+                    continue
+                db.execute(sql)  # several statements: allowed without parameters
+                db.execute("CREATE TABLE IF NOT EXISTS escflow_schema (version integer)")
+                db.execute("DELETE FROM escflow_schema")
+                db.execute("INSERT INTO escflow_schema VALUES (%s)", (number,))
+            applied.append(name)
+        return applied
+
+    def check_not_newer(self) -> None:
+        """Refuse a database whose schema a newer escflow made."""
+        current, known = self.schema_version(), latest(self.dialect)
+        if current > known:
+            raise StoreError(
+                f"{self.url} has schema version {current}, made by a newer escflow; this one"
+                f" knows versions up to {known}: upgrade escflow (nothing was changed)"
+            )
+
+    def _check_schema(self, upgrade: bool) -> None:
+        self.check_not_newer()
+        current, known = self.schema_version(), latest(self.dialect)
+        if current < known:
+            if not upgrade:
+                raise StoreError(
+                    f"{self.url} has schema version {current}; run"
+                    f" 'escflow db upgrade --db {self.url}'"
+                )
+            self.upgrade()
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def _connect(self) -> Connection:
+        try:
+            params = conninfo_to_dict(self._dsn)
+        except psycopg.Error as exc:
+            # libpq quotes the whole URL after 'in URI:', password included: cut it off.
+            reason = self._text(exc).split(" in URI:", 1)[0]
+            raise StoreError(
+                f"the PostgreSQL URL {self.url} cannot be used: {reason}; write"
+                " postgresql://user@host:5432/database"
+            ) from None
+        extra: dict[str, Any] = {}
+        if "connect_timeout" not in params:  # libpq waits forever by default
+            extra["connect_timeout"] = self._connect_timeout
+        if "application_name" not in params:  # tells a DBA's pg_stat_activity who we are
+            extra["application_name"] = "escflow"
+        try:
+            db = psycopg.connect(self._dsn, autocommit=True, **extra)
+        except psycopg.Error as exc:
+            raise self._connect_error(exc, params) from None
+        try:
+            # Instants come back in UTC, whatever the server's TimeZone setting.
+            db.execute("SET TIME ZONE 'UTC'")
+        except psycopg.Error as exc:
+            db.close()
+            raise self._error(exc, "set up a session on") from None
+        return db
+
+    def _connect_error(self, exc: psycopg.Error, params: dict[str, Any]) -> StoreError:
+        text = self._text(exc)
+        lower = text.lower()
+        host = params.get("host") or params.get("hostaddr") or "localhost"
+        where = f"host {host} port {params.get('port') or 5432}"
+        if "refused" in lower:
+            reason = f"nothing answers at {where}: is PostgreSQL running there, on that port?"
+        elif "timeout" in lower or "timed out" in lower:
+            reason = (
+                f"the server at {where} did not answer within"
+                f" {params.get('connect_timeout') or self._connect_timeout} s"
+            )
+        elif "resolve host" in lower or "translate host name" in lower:
+            reason = f"the host name {host!r} is unknown"
+        elif "authentication failed" in lower or "no password supplied" in lower:
+            reason = (
+                f"the server at {where} refused the user name or password ({text}): check"
+                " them, ~/.pgpass, or the server's pg_hba.conf"
+            )
+        elif "does not exist" in lower:
+            reason = f"{text} on the server at {where}"
+        else:
+            reason = text
+        return StoreError(f"cannot connect to PostgreSQL at {self.url}: {reason}")
+
+    def _text(self, exc: BaseException) -> str:
+        """The first line of a foreign error, never with the password in it.
+
+        libpq's connection errors start with where it tried ('connection to server at
+        "h", port p failed: FATAL:  …'): the messages say where themselves, so that goes.
+        """
+        lines = str(exc).strip().splitlines()
+        text = lines[0].strip() if lines else type(exc).__name__
+        for prefix in ("connection failed: ", "connection is bad: "):
+            text = text.removeprefix(prefix)
+        if text.startswith("connection to server") and " failed: " in text:
+            text = text.split(" failed: ", 1)[1]
+        text = text.removeprefix("FATAL:").strip()
+        return _scrub(text, self._dsn)
+
+    def _error(self, exc: psycopg.Error, doing: str) -> StoreError:
+        text = self._text(exc)
+        if isinstance(exc, _RETRYABLE):
+            return ConflictError(
+                f"cannot {doing} {self.url}: another writer held the same rows ({text});"
+                " read again and retry"
+            )
+        if isinstance(exc, pg_errors.UndefinedTable | pg_errors.UndefinedColumn):
+            return StoreError(
+                f"cannot {doing} {self.url}: it is not an escflow database ({text}); run"
+                f" 'escflow db upgrade --db {self.url}'"
+            )
+        if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
+            return StoreError(f"cannot {doing} {self.url}: the server is read-only (a standby?)")
+        if isinstance(exc, pg_errors.DiskFull):
+            return StoreError(
+                f"cannot {doing} {self.url}: the server's disk is full; nothing was written"
+            )
+        if isinstance(exc, psycopg.OperationalError):
+            return StoreError(
+                f"cannot {doing} {self.url}: the connection failed ({text}); the next call"
+                " connects again"
+            )
+        return StoreError(f"cannot {doing} {self.url}: {text}")
+
+    def _connection(self) -> Connection:
+        if self._closed:
+            raise StoreError(f"the store {self.url} is closed")
+        if self._db.broken or self._db.closed:
+            # The server restarted or the network dropped: one new connection per call,
+            # so a worker outlives a database restart (the failed call raised StoreError).
+            self._db = self._connect()
+        return self._db
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[Connection]:
+        db = self._connection()
+        try:
+            with db.transaction():
+                yield db
+        except psycopg.Error as exc:
+            raise self._error(exc, doing) from None
+        except UnicodeEncodeError as exc:  # a lone surrogate cannot go to the server
+            raise StoreError(f"cannot {doing} {self.url}: {exc}") from None
+
+    def _read(
+        self, sql: str, args: Sequence[object] | dict[str, Any] = (), *, doing: str = "read"
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one statement, run as its own transaction."""
+        db = self._connection()
+        try:
+            cursor = db.execute(sql, args)
+            return cursor.fetchall() if cursor.description is not None else []
+        except psycopg.Error as exc:
+            raise self._error(exc, doing) from None
+        except UnicodeEncodeError as exc:
+            raise StoreError(f"cannot {doing} {self.url}: {exc}") from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._closed = True
+        self._db.close()
+
+    # --- the protocol -------------------------------------------------------------------
+
+    def save_version(self, digest: str, flow_id: str, source: str) -> None:
+        """Keep a flow version's canonical text (once)."""
+        self._read(
+            "INSERT INTO flow_versions VALUES (%s, %s, %s, now()) ON CONFLICT (digest) DO NOTHING",
+            (digest, flow_id, source),
+            doing="save a flow version in",
+        )
+
+    def load_version(self, digest: str) -> str | None:
+        """The canonical text of a flow version, or None."""
+        rows = self._read("SELECT source FROM flow_versions WHERE digest = %s", (digest,))
+        return str(rows[0][0]) if rows else None
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        """The ticket row, or None."""
+        rows = self._read("SELECT state FROM tickets WHERE id = %s", (ticket_id,))
+        return ticket_from_state(str(rows[0][0])) if rows else None
+
+    def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
+        """The ticket's events in order."""
+        rows = self._read(
+            "SELECT seq, at, kind, body, idempotency_key FROM events WHERE ticket_id = %s"
+            " AND seq <= %s ORDER BY seq",
+            (ticket_id, upto if upto is not None else 2**31 - 1),
+        )
+        return [
+            event_from_row(ticket_id, int(r[0]), str(iso(r[1])), str(r[2]), str(r[3]), r[4])
+            for r in rows
+        ]
+
+    def append(self, writes: Sequence[Write]) -> None:
+        """Every write in one transaction, or none of them.
+
+        The ticket rows go first, pipelined (one round trip for the batch), and their
+        checks are read before any event is written; then the batch's events, then its
+        actions, each in one pipelined ``executemany``: a group commit of 500 tickets
+        costs a few round trips, not three per ticket.
+        """
+        # Rows are locked in one order (by ticket id; a ticket's own writes keep theirs),
+        # so two batches that share tickets wait for each other instead of deadlocking.
+        ordered = sorted(writes, key=lambda w: w.ticket.id)
+        with self._transaction("write to") as db:
+            with db.pipeline():
+                written = [(write, self._write_ticket(db, write)) for write in ordered]
+            for write, cursor in written:
+                _check_ticket(write, cursor.rowcount)
+            self._write_events(db, [e for w in ordered for e in _keyed(w)])
+            self._write_actions(db, [a for w in ordered for a in w.actions])
+
+    def _write_ticket(self, db: Connection, write: Write) -> psycopg.Cursor[TupleRow]:
+        ticket = write.ticket
+        row = (
+            ticket.flow,
+            ticket.digest,
+            ticket.priority,
+            ticket.status,
+            ticket.step,
+            ticket.level,
+            ticket.version,
+            ticket.deadline,
+            ticket.warn_at,
+            ticket.next_due,
+            ticket_state(ticket),
+            ticket.id,
+        )
+        if write.expected_version == 0:
+            return db.execute(
+                "INSERT INTO tickets (flow, digest, priority, status, step, level, version,"
+                " deadline, warn_at, next_due, state, id)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (id) DO NOTHING",
+                row,
+            )
+        # Writing the row ends any claim on it: the claimer's work is done, or lost to
+        # this writer (its own write will then fail the version check).
+        return db.execute(
+            "UPDATE tickets SET flow = %s, digest = %s, priority = %s, status = %s,"
+            " step = %s, level = %s, version = %s, deadline = %s, warn_at = %s,"
+            " next_due = %s, state = %s, claimed_by = NULL, claimed_until = NULL"
+            " WHERE id = %s AND version = %s",
+            (*row, write.expected_version),
+        )
+
+    def _write_events(self, db: Connection, events: list[tuple[Event, int | None]]) -> None:
+        if not events:
+            return
+        try:
+            db.cursor().executemany(
+                "INSERT INTO events VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (e.ticket_id, e.seq, e.at, e.kind, event_body(e), e.key, last)
+                    for e, last in events
+                ],
+            )
+        except pg_errors.UniqueViolation as exc:
+            raise ConflictError(_repeated_event(exc)) from None
+
+    def _write_actions(self, db: Connection, actions: list[Action]) -> None:
+        if not actions:
+            return
+        try:
+            db.cursor().executemany(
+                "INSERT INTO outbox (key, ticket_id, kind, target, payload, created_at,"
+                " next_attempt) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        a.key,
+                        a.ticket_id,
+                        a.kind,
+                        a.target,
+                        dumps(a.payload),
+                        a.created_at,
+                        a.created_at,
+                    )
+                    for a in actions
+                ],
+            )
+        except pg_errors.UniqueViolation as exc:
+            raise ConflictError(
+                f"an action repeats a key already in the outbox ({exc.diag.message_detail})"
+            ) from None
+
+    def find_key(self, key: str) -> KeyRecord | None:
+        """Where an idempotency key was applied, or None."""
+        rows = self._read(
+            "SELECT ticket_id, seq, key_last_seq FROM events WHERE idempotency_key = %s", (key,)
+        )
+        return KeyRecord(str(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else None
+
+    def due(self, now: datetime, limit: int) -> list[Ticket]:
+        """Open tickets due at or before ``now``, soonest first, claimed for this store.
+
+        Tickets another store claimed less than ``lease`` ago are left out (see the module).
+        """
+        rows = self._read(
+            "WITH picked AS ("
+            " SELECT id FROM tickets"
+            " WHERE next_due IS NOT NULL AND next_due <= %(now)s"
+            " AND (claimed_until IS NULL OR claimed_until <= now() OR claimed_by = %(me)s)"
+            " ORDER BY next_due LIMIT %(limit)s"
+            " FOR UPDATE SKIP LOCKED)"
+            " UPDATE tickets SET claimed_by = %(me)s, claimed_until = now() + %(lease)s"
+            " FROM picked WHERE tickets.id = picked.id"
+            " RETURNING tickets.next_due, tickets.id, tickets.state",
+            {"now": now, "me": self.claimer, "limit": max(0, limit), "lease": self.lease},
+            doing="claim due tickets in",
+        )
+        rows.sort(key=lambda r: (r[0], r[1]))  # RETURNING keeps no order
+        return [ticket_from_state(str(r[2])) for r in rows]
+
+    def next_due(self) -> datetime | None:
+        """The soonest deadline or warning of any open ticket (claimed or not)."""
+        rows = self._read(
+            "SELECT next_due FROM tickets WHERE next_due IS NOT NULL ORDER BY next_due LIMIT 1"
+        )
+        return _utc(rows[0][0]) if rows else None
+
+    def pending_actions(self, now: datetime, limit: int) -> list[Action]:
+        """Undelivered actions whose next attempt is due, oldest first, claimed for this store.
+
+        Actions another store claimed less than ``lease`` ago are left out (see the module).
+        """
+        rows = self._read(
+            "WITH picked AS ("
+            " SELECT key FROM outbox"
+            " WHERE pending AND next_attempt <= %(now)s"
+            " AND (claimed_until IS NULL OR claimed_until <= now() OR claimed_by = %(me)s)"
+            " ORDER BY next_attempt, position LIMIT %(limit)s"
+            " FOR UPDATE SKIP LOCKED)"
+            " UPDATE outbox SET claimed_by = %(me)s, claimed_until = now() + %(lease)s"
+            " FROM picked WHERE outbox.key = picked.key"
+            f" RETURNING outbox.next_attempt, outbox.position, {_qualified(_ACTION_COLUMNS)}",
+            {"now": now, "me": self.claimer, "limit": max(0, limit), "lease": self.lease},
+            doing="claim pending actions in",
+        )
+        rows.sort(key=lambda r: (r[0], r[1]))  # RETURNING keeps no order
+        return [_action(r[2:]) for r in rows]
+
+    def record_attempt(self, action: Action) -> None:
+        """Store the outcome of a delivery attempt, ending this store's claim on it."""
+        pending = action.delivered_at is None and action.failed_at is None
+        # One statement is its own transaction: no BEGIN and COMMIT round trips.
+        self._read(
+            "UPDATE outbox SET attempts = %s, next_attempt = %s, next_attempt_at = %s,"
+            " delivered_at = %s, failed_at = %s, last_error = %s, pending = %s,"
+            " claimed_by = NULL, claimed_until = NULL WHERE key = %s",
+            (
+                action.attempts,
+                action.next_attempt_at or action.created_at,
+                action.next_attempt_at,
+                action.delivered_at,
+                action.failed_at,
+                action.last_error,
+                pending,
+                action.key,
+            ),
+            doing="record a delivery in",
+        )
+
+    def actions(self, ticket_id: str) -> list[Action]:
+        """Every action of a ticket, oldest first."""
+        rows = self._read(
+            f"SELECT {_ACTION_COLUMNS} FROM outbox WHERE ticket_id = %s ORDER BY position",
+            (ticket_id,),
+        )
+        return [_action(r) for r in rows]
+
+
+def redact(dsn: str) -> str:
+    """The DSN as it may be shown in a message or a log: without its password."""
+    if "://" in dsn:
+        try:
+            parts = urlsplit(dsn)
+        except ValueError:
+            return _scrub(dsn.split("://", 1)[0] + "://…", dsn)
+        netloc = parts.netloc
+        if "@" in netloc:
+            # The last '@' ends the user part, so a stray '@' in a password hides it too.
+            user_part, hosts = netloc.rsplit("@", 1)
+            netloc = f"{user_part.split(':', 1)[0]}@{hosts}"
+        query = "&".join(
+            p for p in parts.query.split("&") if p and p.split("=", 1)[0].lower() != "password"
+        )
+        return _scrub(urlunsplit(parts._replace(netloc=netloc, query=query)), dsn)
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.Error:
+        return "(a PostgreSQL connection string that cannot be parsed)"
+    params.pop("password", None)
+    return _scrub(" ".join(f"{k}={v}" for k, v in params.items()), dsn)
+
+
+def _scrub(text: str, dsn: str) -> str:
+    """``text`` with the DSN's password, wherever it appears, replaced by ``***``."""
+    try:
+        password = str(conninfo_to_dict(dsn).get("password") or "")
+    except psycopg.Error:
+        return text
+    # A short password would match by chance ('p' in 'postgresql'): the structural
+    # redaction has removed it from the URL already; this catches echoes in messages.
+    return text.replace(password, "***") if password and len(password) >= 4 else text
+
+
+def _check_ticket(write: Write, rowcount: int) -> None:
+    """Raise when a ticket row was not written: its id exists, or it moved on."""
+    if rowcount == 1:
+        return
+    if write.expected_version == 0:
+        raise DuplicateTicket(f"a ticket with the id '{write.ticket.id}' exists already")
+    raise ConflictError(
+        f"ticket '{write.ticket.id}' changed since it was read (version"
+        f" {write.expected_version}); read it again and retry"
+    )
+
+
+def _keyed(write: Write) -> list[tuple[Event, int | None]]:
+    """The write's events, each with the last seq of the call when it carries a key."""
+    last = write.events[-1].seq if write.events else None
+    return [(e, last if e.key is not None else None) for e in write.events]
+
+
+def _repeated_event(exc: pg_errors.UniqueViolation) -> str:
+    detail = exc.diag.message_detail or ""  # 'Key (idempotency_key)=(k-1) already exists.'
+    value = detail.split("=(", 1)[1].rsplit(")", 1)[0] if "=(" in detail else "?"
+    if exc.diag.constraint_name == "events_idempotency_key":
+        return f"the idempotency key '{value}' was used already"
+    return (
+        f"an event repeats a sequence number already stored (ticket, seq = {value}):"
+        " another writer appended first; read the ticket again and retry"
+    )
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant.astimezone(UTC)
+
+
+def _qualified(columns: str) -> str:
+    return ", ".join(f"outbox.{c.strip()}" for c in columns.split(","))
+
+
+def _action(row: Sequence[Any]) -> Action:
+    """An action from a row whose instants are datetimes (the codec reads ISO text)."""
+    return action_from_row(
+        tuple(iso(v) if isinstance(v, datetime) else v for v in row),
+    )

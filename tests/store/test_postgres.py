@@ -1,0 +1,498 @@
+"""The PostgreSQL store as a server: schema, migrations, claims shared by several workers,
+and the ways a server can be unusable."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from escflow import Matrix, load_matrix
+from escflow.cli import main
+from escflow.errors import ConflictError, StoreError
+from escflow.runtime import Action, Actions, Engine, Ticket
+from escflow.spec import HandlerAction
+from escflow.store import Write, open_store, upgrade_store
+from escflow.store import _postgres as postgres_module
+from escflow.store._migrate import latest, migrations
+from escflow.store._postgres import PostgresStore, redact
+from escflow.timing import ManualClock
+from tests.conftest import FLOWS
+from tests.store.test_contract import T0, create, moved
+
+PAST = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday; every deadline since has passed
+DUE = T0 + timedelta(minutes=30)
+LATER = T0 + timedelta(hours=1)
+
+COLUMNS = {
+    "flow_versions": ["digest", "flow_id", "source", "saved_at"],
+    "tickets": [
+        "id",
+        "flow",
+        "digest",
+        "priority",
+        "status",
+        "step",
+        "level",
+        "version",
+        "deadline",
+        "warn_at",
+        "next_due",
+        "state",
+        "claimed_by",
+        "claimed_until",
+    ],
+    "events": ["ticket_id", "seq", "at", "kind", "body", "idempotency_key", "key_last_seq"],
+    "outbox": [
+        "key",
+        "ticket_id",
+        "kind",
+        "target",
+        "payload",
+        "created_at",
+        "attempts",
+        "next_attempt",
+        "next_attempt_at",
+        "delivered_at",
+        "failed_at",
+        "last_error",
+        "pending",
+        "position",
+        "claimed_by",
+        "claimed_until",
+    ],
+    "escflow_schema": ["version"],
+}
+
+
+@pytest.fixture
+def store(pg_url: str) -> Iterator[PostgresStore]:
+    opened = PostgresStore(pg_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def other(pg_url: str, store: PostgresStore) -> Iterator[PostgresStore]:
+    """A second store on the same schema: another worker."""
+    opened = PostgresStore(pg_url)
+    yield opened
+    opened.close()
+
+
+def sql(url: str, query: str) -> list[tuple[object, ...]]:
+    """Run one statement in the test's schema, behind escflow's back."""
+    with psycopg.connect(url, autocommit=True) as db:
+        cursor = db.execute(query)
+        return cursor.fetchall() if cursor.description else []
+
+
+def tables(url: str) -> dict[str, list[str]]:
+    rows = sql(
+        url,
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
+    )
+    found: dict[str, list[str]] = {}
+    for table, column in rows:
+        found.setdefault(str(table), []).append(str(column))
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# --- schema and migrations ------------------------------------------------------------
+
+
+def test_migrations_produce_the_schema(store: PostgresStore, pg_url: str) -> None:
+    assert tables(pg_url) == COLUMNS
+    indexes = {
+        str(r[0])
+        for r in sql(pg_url, "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+    }
+    assert indexes - {f"{t}_pkey" for t in COLUMNS} == {
+        "tickets_next_due",
+        "events_idempotency_key",
+        "outbox_pending",
+        "outbox_ticket",
+    }
+    assert store.schema_version() == latest("postgres") == len(migrations("postgres"))
+    assert store.upgrade() == [], "upgrading a current database changes nothing"
+
+
+def test_both_dialects_have_the_same_migrations() -> None:
+    assert [name for _, name, _ in migrations("postgres")] == [
+        name for _, name, _ in migrations("sqlite")
+    ]
+
+
+def test_db_upgrade_command(pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade", "--db", pg_url]) == 0
+    assert capsys.readouterr().out == f"{pg_url}: schema 0 -> 1 (0001_initial.sql)\n"
+    assert main(["db", "upgrade", "--db", pg_url]) == 0
+    assert capsys.readouterr().out == f"{pg_url}: schema 1 is current\n"
+    assert upgrade_store(pg_url) == (1, 1, [])
+
+
+def test_an_empty_database_is_not_created_when_upgrades_are_off(pg_url: str) -> None:
+    with pytest.raises(StoreError, match="has schema version 0; run 'escflow db upgrade"):
+        open_store(pg_url, upgrade=False)
+    assert tables(pg_url) == {}
+
+
+def test_an_older_schema_is_upgraded(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    PostgresStore(pg_url).close()
+    newer = [*migrations("postgres"), (2, "0002_notes.sql", "ALTER TABLE tickets ADD note text;")]
+    monkeypatch.setattr(postgres_module, "migrations", lambda dialect: newer)
+    monkeypatch.setattr(postgres_module, "latest", lambda dialect: len(newer))
+    with pytest.raises(StoreError, match="schema version 1; run 'escflow db upgrade"):
+        PostgresStore(pg_url, upgrade=False)
+    store = PostgresStore(pg_url)
+    assert store.schema_version() == 2
+    assert tables(pg_url)["tickets"][-1] == "note"
+    store.close()
+
+
+def test_a_database_from_a_newer_escflow_is_left_alone(pg_url: str) -> None:
+    store = PostgresStore(pg_url)
+    create(store, "T-1")
+    store.close()
+    sql(pg_url, "UPDATE escflow_schema SET version = 99")
+    before = (tables(pg_url), sql(pg_url, "SELECT * FROM tickets"))
+    with pytest.raises(StoreError, match="schema version 99, made by a newer escflow"):
+        PostgresStore(pg_url)
+    with pytest.raises(StoreError, match="made by a newer escflow"):
+        upgrade_store(pg_url)
+    assert (tables(pg_url), sql(pg_url, "SELECT * FROM tickets")) == before
+    assert sql(pg_url, "SELECT version FROM escflow_schema") == [(99,)]
+
+
+def test_processes_opening_a_fresh_database_together_migrate_it_once(pg_url: str) -> None:
+    results: list[object] = []
+    start = threading.Barrier(4)
+
+    def open_one() -> None:
+        start.wait()
+        try:
+            opened = PostgresStore(pg_url)
+            results.append(opened.schema_version())
+            opened.close()
+        except Exception as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [1, 1, 1, 1]
+
+
+def test_events_are_append_only(store: PostgresStore, pg_url: str) -> None:
+    create(store, "T-1")
+    with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
+        sql(pg_url, "UPDATE events SET kind = 'resolved'")
+    with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
+        sql(pg_url, "DELETE FROM events")
+    assert [e.kind for e in store.history("T-1")] == ["opened"]
+
+
+def test_instants_are_timestamps_anyone_can_query(store: PostgresStore, pg_url: str) -> None:
+    create(store, "T-1", DUE)
+    [(deadline, next_due)] = sql(pg_url, "SELECT deadline, next_due FROM tickets")
+    assert deadline == next_due == DUE
+    found = store.next_due()
+    assert found == DUE and found is not None and found.tzinfo is UTC
+
+
+# --- claims: several workers on one database -------------------------------------------
+
+
+def test_a_claim_keeps_other_workers_away_until_written(
+    store: PostgresStore, other: PostgresStore
+) -> None:
+    ticket = create(store, "T-1", DUE)
+    assert [t.id for t in store.due(LATER, 10)] == ["T-1"]
+    assert other.due(LATER, 10) == [], "claimed by the first store"
+    assert [t.id for t in store.due(LATER, 10)] == ["T-1"], "its claimer may claim it again"
+    assert other.next_due() == DUE, "next_due reports it all the same"
+    after, event = moved(ticket, DUE, LATER)  # the write moves the deadline and ends the claim
+    store.append([Write(after, [event], [], ticket.version)])
+    assert [t.id for t in other.due(LATER, 10)] == ["T-1"], "due again, and free to claim"
+
+
+def test_a_write_by_anyone_ends_the_claim_and_the_claimer_loses(
+    store: PostgresStore, other: PostgresStore
+) -> None:
+    ticket = create(store, "T-1", DUE)
+    [claimed] = store.due(LATER, 10)
+    after, event = moved(ticket, DUE, DUE + timedelta(minutes=1))
+    other.append([Write(after, [event], [], ticket.version)])  # a service fires a trigger
+    stale, stale_event = moved(claimed, DUE, LATER)
+    with pytest.raises(ConflictError):
+        store.append([Write(stale, [stale_event], [], claimed.version)])
+    assert [t.version for t in other.due(LATER, 10)] == [2]
+
+
+def test_a_claim_runs_out(pg_url: str, other: PostgresStore) -> None:
+    brief = PostgresStore(pg_url, lease=timedelta(milliseconds=50))
+    create(brief, "T-1", DUE)
+    assert [t.id for t in brief.due(LATER, 10)] == ["T-1"]
+    brief.close()  # the worker died holding the claim
+    time.sleep(0.1)
+    assert [t.id for t in other.due(LATER, 10)] == ["T-1"]
+
+
+def test_actions_are_claimed_too(store: PostgresStore, other: PostgresStore) -> None:
+    action = Action("T-1:1:0", "T-1", "notify", "lead", {"message": "hello"}, T0)
+    create(store, "T-1", actions=(action,))
+    [mine] = store.pending_actions(T0, 10)
+    assert other.pending_actions(T0, 10) == []
+    store.record_attempt(replace(mine, attempts=1, last_error="down", next_attempt_at=T0))
+    [retry] = other.pending_actions(T0, 10)
+    assert (retry.key, retry.attempts) == ("T-1:1:0", 1)
+    assert store.pending_actions(T0, 10) == []
+
+
+CLAIMER = """
+import json, sys
+from datetime import datetime
+from escflow.store._postgres import PostgresStore
+store = PostgresStore(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()
+now = datetime.fromisoformat(sys.argv[2])
+tickets = [t.id for t in store.due(now, int(sys.argv[3]))]
+actions = [a.key for a in store.pending_actions(now, int(sys.argv[3]))]
+print(json.dumps([tickets, actions]), flush=True)
+"""
+
+
+def test_worker_processes_claiming_together_never_get_the_same_ticket(
+    store: PostgresStore, pg_url: str
+) -> None:
+    count, workers, batch = 120, 4, 40  # room for all, so every ticket is claimed once
+    for n in range(count):
+        action = Action(f"T-{n}:1:0", f"T-{n}", "notify", "lead", {"n": n}, T0)
+        create(store, f"T-{n}", DUE, actions=(action,))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, pg_url, LATER.isoformat(), str(batch)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        for proc in procs:  # all connected: now they claim at the same moment
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        claims = [json.loads(proc.communicate(timeout=60)[0]) for proc in procs]
+    finally:
+        for proc in procs:
+            proc.kill()
+    for kind in (0, 1):
+        got = [set(claim[kind]) for claim in claims]
+        assert sum(len(g) for g in got) == len(set().union(*got)) == count, "each exactly once"
+        assert all(len(claim[kind]) == len(g) for claim, g in zip(claims, got, strict=True))
+
+
+class RecordingStore(PostgresStore):
+    """A store that remembers every ticket its claims returned."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(dsn)
+        self.claimed: list[str] = []
+
+    def due(self, now: datetime, limit: int) -> list[Ticket]:
+        found = super().due(now, limit)
+        self.claimed.extend(t.id for t in found)
+        return found
+
+
+def engine_on(matrix: Matrix, store: PostgresStore, clock: ManualClock | None = None) -> Engine:
+    handlers = {
+        r.handler: print
+        for f in matrix.flows.values()
+        for s in f.steps.values()
+        for r in s.responses
+        if isinstance(r, HandlerAction)
+    }
+    return Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
+
+
+def test_engines_on_several_connections_share_the_due_tickets(
+    store: PostgresStore, pg_url: str
+) -> None:
+    matrix = load_matrix(FLOWS)
+    seeding = engine_on(matrix, store)
+    count = 200
+    for n in range(count):
+        seeding.open("complaint", "medium", f"T-{n}", at=PAST + timedelta(seconds=n))
+    clock = ManualClock(PAST + timedelta(days=30))
+    stores = [RecordingStore(pg_url) for _ in range(4)]
+    moved_by: list[list[str]] = [[] for _ in stores]
+    start = threading.Barrier(len(stores))
+
+    def work(index: int) -> None:
+        engine = engine_on(matrix, stores[index], clock)
+        start.wait()
+        while changes := engine.tick(limit=15):
+            moved_by[index].extend(c.ticket.id for c in changes)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    claimed = [s.claimed for s in stores]
+    assert sum(map(len, claimed)) == len(set().union(*map(set, claimed))) == count
+    everyone = sorted(t for m in moved_by for t in m)
+    assert everyone == sorted(f"T-{n}" for n in range(count)), "each moved once: no conflicts"
+    assert sum(1 for m in moved_by if m) > 1, "the work was shared"
+    for n in range(count):
+        ticket = store.get(f"T-{n}")
+        assert ticket is not None and ticket.level == "level-7"
+    for other in stores:
+        other.close()
+
+
+def test_worker_commands_share_a_database(pg_url: str, tmp_path: Path) -> None:
+    matrix = load_matrix(FLOWS)
+    store = PostgresStore(pg_url)
+    seeding = engine_on(matrix, store)
+    for n in range(30):
+        seeding.open("complaint", "medium", f"T-{n}", at=PAST + timedelta(seconds=n))
+    command = [sys.executable, "-m", "escflow", "worker", "--once", "--db", pg_url]
+    logs = [tmp_path / f"actions-{n}.jsonl" for n in range(3)]
+    procs = [
+        subprocess.Popen(
+            [*command, "--flows", str(FLOWS), "--batch", "30", "--actions-log", str(log)],
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for log in logs
+    ]
+    errors = [proc.communicate(timeout=120)[1] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], errors
+    moved_counts = [int(err.split("worker: ", 1)[1].split(" tickets moved")[0]) for err in errors]
+    assert sum(moved_counts) == 30, errors
+    keys = [
+        json.loads(line)["key"]
+        for log in logs
+        if log.exists()
+        for line in log.read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(keys) == len(set(keys)) > 0, "no action delivered twice"
+    levels = {t.level for t in map(store.get, [f"T-{n}" for n in range(30)]) if t is not None}
+    assert levels == {"level-7"}
+    store.close()
+
+
+# --- an unusable server ------------------------------------------------------------------
+
+
+def test_nothing_listening_names_host_and_port_but_not_the_password() -> None:
+    port = free_port()
+    url = f"postgresql://escflow:s3cret-pw@127.0.0.1:{port}/escflow"
+    with pytest.raises(StoreError) as caught:
+        open_store(url)
+    message = str(caught.value)
+    assert f"postgresql://escflow@127.0.0.1:{port}/escflow" in message
+    assert f"host 127.0.0.1 port {port}" in message and "is PostgreSQL running" in message
+    assert "s3cret" not in message
+
+
+def test_the_cli_says_so_without_the_password(capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    assert main(["db", "upgrade", "--db", f"postgres://me:hunter22@127.0.0.1:{port}/x"]) == 1
+    err = capsys.readouterr().err
+    assert f"postgres://me@127.0.0.1:{port}/x" in err and "hunter22" not in err
+
+
+def test_a_server_that_does_not_answer_times_out() -> None:
+    with socket.socket() as silent:  # accepts connections (the kernel does) but never speaks
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=f"port {port} did not answer within 2 s"):
+            PostgresStore(f"postgresql://u:pw-1234@127.0.0.1:{port}/x", connect_timeout=2)
+        assert time.monotonic() - started < 10
+
+
+def test_a_missing_database_and_a_wrong_user(pg_dsn: str) -> None:
+    server = urlsplit(pg_dsn)
+    elsewhere = server._replace(path="/no_such_db_here")
+    with pytest.raises(StoreError, match='database "no_such_db_here" does not exist'):
+        PostgresStore(urlunsplit(elsewhere))
+    stranger = server._replace(netloc=f"no_such_user_here:pw-5678@{server.netloc.split('@')[-1]}")
+    with pytest.raises(StoreError, match='"no_such_user_here"') as caught:
+        PostgresStore(urlunsplit(stranger))
+    assert "pw-5678" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("dsn", "shown"),
+    [
+        ("postgresql://u:pw@h:5/db?sslmode=require", "postgresql://u@h:5/db?sslmode=require"),
+        ("postgresql://u@h/db?password=secret&x=1", "postgresql://u@h/db?x=1"),
+        ("postgresql://u:p@ss@h/db", "postgresql://u@h/db"),
+        ("host=h port=5 password=secret dbname=d", "dbname=d host=h port=5"),
+    ],
+)
+def test_a_dsn_is_shown_without_its_password(dsn: str, shown: str) -> None:
+    assert redact(dsn) == shown
+
+
+def test_a_malformed_url(pg_dsn: str) -> None:
+    with pytest.raises(StoreError, match="cannot be used") as caught:
+        PostgresStore("postgresql://u:topsecret@[::1/db")
+    assert "topsecret" not in str(caught.value)
+
+
+def test_text_the_server_cannot_store_is_a_store_error(store: PostgresStore) -> None:
+    with pytest.raises(StoreError, match="NUL"):
+        create(store, "T-\x00")
+    assert store.get("T-1") is None
+
+
+def test_a_dropped_connection_is_reopened(pg_url: str) -> None:
+    name = f"escflow-{uuid.uuid4().hex[:8]}"  # to find this store's connection on the server
+    store = PostgresStore(f"{pg_url}&application_name={name}")
+    create(store, "T-1")
+    sql(
+        pg_url,
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{name}'",
+    )
+    with pytest.raises(StoreError, match="the connection failed"):
+        store.get("T-1")
+    assert store.get("T-1") is not None, "the next call connects again"
+    store.close()
+
+
+def test_a_closed_store_says_so(store: PostgresStore) -> None:
+    store.close()
+    with pytest.raises(StoreError, match="is closed"):
+        store.get("T-1")
