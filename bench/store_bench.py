@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -34,7 +33,9 @@ from escflow.store._sqlite import SQLiteStore
 from escflow.timing import ManualClock
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
-START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+# A Monday 09:00 UTC more than a week ago, so the worker (on the real clock) finds work.
+_TODAY = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+START = _TODAY - timedelta(days=_TODAY.weekday() + 14)
 
 
 class Model:
@@ -161,8 +162,12 @@ def sweep(path: Path, tickets: int) -> tuple[float, float, int]:
 
 
 def worker_rss(path: Path) -> float:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(
+    """Peak RSS (MB) of one ``escflow worker --once`` round, read from /proc while it runs.
+
+    (``ru_maxrss`` of a child would count the pages it shared with this process before
+    ``exec``.)
+    """
+    worker = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -178,11 +183,20 @@ def worker_rss(path: Path) -> float:
             "--actions-log",
             os.devnull,
         ],
-        check=True,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(after, before) / 1024
+    peak = 0
+    status = Path(f"/proc/{worker.pid}/status")
+    while worker.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except OSError:
+            break
+        time.sleep(0.01)
+    return peak / 1024
 
 
 def main() -> None:

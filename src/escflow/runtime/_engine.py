@@ -9,7 +9,7 @@ store transaction, and return the :class:`Change`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -40,6 +40,7 @@ from escflow.timing._clock import Clock, SystemClock, ensure_aware
 
 EvidenceKind = Literal["email", "call", "document", "note"]
 EVIDENCE: tuple[EvidenceKind, ...] = ("email", "call", "document", "note")
+_ATTEMPTS = 3  # reads and re-applications of a call that meets a concurrent writer
 
 
 class _Draft:
@@ -228,15 +229,14 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Fire a trigger of the ticket's step: hierarchical, functional, loop or resolution."""
-        replayed = self._replayed(key, ticket_id)
-        if replayed is not None:
-            return replayed
-        draft, flow, now = self._begin(ticket_id, actor, key, at)
-        ticket = self._must_be_open(draft.current)
-        target = self._machine(flow).target(ticket.id, ticket.step, trigger)
-        edge = next(t for t in flow.steps[ticket.step].triggers if t.id == trigger)
-        self._follow(draft, flow, "moved", now, edge, target, reason=reason, note=note)
-        return self._commit(draft)
+
+        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+            ticket = self._must_be_open(draft.current)
+            target = self._machine(flow).target(ticket.id, ticket.step, trigger)
+            edge = next(t for t in flow.steps[ticket.step].triggers if t.id == trigger)
+            self._follow(draft, flow, "moved", now, edge, target, reason=reason, note=note)
+
+        return self._run(ticket_id, actor, key, at, change)
 
     def acknowledge(
         self,
@@ -249,18 +249,17 @@ class Engine:
     ) -> Change:
         """Someone at the ticket's level took it: no warning follows; the first one is the
         first response of the SLA."""
-        replayed = self._replayed(key, ticket_id)
-        if replayed is not None:
-            return replayed
-        draft, _, now = self._begin(ticket_id, actor, key, at)
-        ticket = draft.current
-        if ticket.status == "resolved":
-            raise TicketClosed(f"ticket '{ticket_id}' is resolved; reopen it first")
-        first = ticket.first_response_at is None
-        due = ticket.first_response_due
-        within = None if not first or due is None else now <= due
-        draft.add("acknowledged", now, note=note, data={"first": first, "within_sla": within})
-        return self._commit(draft)
+
+        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+            ticket = draft.current
+            if ticket.status == "resolved":
+                raise TicketClosed(f"ticket '{ticket_id}' is resolved; reopen it first")
+            first = ticket.first_response_at is None
+            due = ticket.first_response_due
+            within = None if not first or due is None else now <= due
+            draft.add("acknowledged", now, note=note, data={"first": first, "within_sla": within})
+
+        return self._run(ticket_id, actor, key, at, change)
 
     def pause(
         self,
@@ -272,32 +271,31 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Wait on the customer: the level's window and the resolution target stop."""
-        replayed = self._replayed(key, ticket_id)
-        if replayed is not None:
-            return replayed
-        draft, flow, now = self._begin(ticket_id, actor, key, at)
-        ticket = self._must_be_open(draft.current)
-        level = flow.level(ticket.level)
-        left = self._timing.remaining(
-            flow,
-            level,
-            ticket.priority,
-            now,
-            (ticket.deadline, ticket.warn_at, ticket.resolution_due),
-        )
-        draft.add(
-            "paused",
-            now,
-            reason=reason,
-            data={
-                "remaining_deadline": left.deadline,
-                "remaining_warn": left.warn,
-                "remaining_resolution": left.resolution,
-                "business": left.business,
-                "calendar": left.calendar,
-            },
-        )
-        return self._commit(draft)
+
+        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+            ticket = self._must_be_open(draft.current)
+            level = flow.level(ticket.level)
+            left = self._timing.remaining(
+                flow,
+                level,
+                ticket.priority,
+                now,
+                (ticket.deadline, ticket.warn_at, ticket.resolution_due),
+            )
+            draft.add(
+                "paused",
+                now,
+                reason=reason,
+                data={
+                    "remaining_deadline": left.deadline,
+                    "remaining_warn": left.warn,
+                    "remaining_resolution": left.resolution,
+                    "business": left.business,
+                    "calendar": left.calendar,
+                },
+            )
+
+        return self._run(ticket_id, actor, key, at, change)
 
     def resume(
         self,
@@ -309,36 +307,35 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """The customer answered: the clocks run again with the time they had left."""
-        replayed = self._replayed(key, ticket_id)
-        if replayed is not None:
-            return replayed
-        draft, flow, now = self._begin(ticket_id, actor, key, at)
-        ticket = draft.current
-        if ticket.status != "paused":
-            raise RuntimeFlowError(f"ticket '{ticket_id}' is {ticket.status}, not paused")
-        paused = next(e for e in reversed(self.store.history(ticket_id)) if e.kind == "paused")
-        data = paused.data
-        left = Remaining(
-            data["remaining_deadline"],
-            data["remaining_warn"],
-            data["remaining_resolution"],
-            data["business"],
-            data["calendar"],
-        )
-        deadline, warn, resolution = self._timing.resume(flow, left, now)
-        draft.add(
-            "resumed",
-            now,
-            note=note,
-            data={
-                "deadline": deadline,
-                "warn_at": warn,
-                "resolution_due": resolution,
-                "paused_for": (now - paused.at).total_seconds(),
-            },
-        )
-        self._catch_up(draft, flow, now)
-        return self._commit(draft)
+
+        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+            ticket = draft.current
+            if ticket.status != "paused":
+                raise RuntimeFlowError(f"ticket '{ticket_id}' is {ticket.status}, not paused")
+            paused = next(e for e in reversed(self.store.history(ticket_id)) if e.kind == "paused")
+            data = paused.data
+            left = Remaining(
+                data["remaining_deadline"],
+                data["remaining_warn"],
+                data["remaining_resolution"],
+                data["business"],
+                data["calendar"],
+            )
+            deadline, warn, resolution = self._timing.resume(flow, left, now)
+            draft.add(
+                "resumed",
+                now,
+                note=note,
+                data={
+                    "deadline": deadline,
+                    "warn_at": warn,
+                    "resolution_due": resolution,
+                    "paused_for": (now - paused.at).total_seconds(),
+                },
+            )
+            self._catch_up(draft, flow, now)
+
+        return self._run(ticket_id, actor, key, at, change)
 
     def resolve(
         self,
@@ -351,24 +348,23 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Resolve the ticket, through its step's resolution trigger when it has one."""
-        replayed = self._replayed(key, ticket_id)
-        if replayed is not None:
-            return replayed
-        draft, flow, now = self._begin(ticket_id, actor, key, at)
-        ticket = draft.current
-        if ticket.status == "resolved":
-            raise TicketClosed(f"ticket '{ticket_id}' is resolved already")
-        edge = next((t for t in flow.steps[ticket.step].triggers if t.resolves), None)
-        draft.add(
-            "resolved",
-            now,
-            from_step=ticket.step,
-            trigger=edge.id if edge else None,
-            reason=reason or (edge.label if edge else None),
-            note=note,
-            data=self._sla_outcome(draft.current, now),
-        )
-        return self._commit(draft)
+
+        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+            ticket = draft.current
+            if ticket.status == "resolved":
+                raise TicketClosed(f"ticket '{ticket_id}' is resolved already")
+            edge = next((t for t in flow.steps[ticket.step].triggers if t.resolves), None)
+            draft.add(
+                "resolved",
+                now,
+                from_step=ticket.step,
+                trigger=edge.id if edge else None,
+                reason=reason or (edge.label if edge else None),
+                note=note,
+                data=self._sla_outcome(draft.current, now),
+            )
+
+        return self._run(ticket_id, actor, key, at, change)
 
     def reopen(
         self,
@@ -380,17 +376,17 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Reopen a resolved ticket at the step where it was resolved, with a fresh window."""
-        replayed = self._replayed(key, ticket_id)
-        if replayed is not None:
-            return replayed
-        draft, flow, now = self._begin(ticket_id, actor, key, at)
-        ticket = draft.current
-        if ticket.status != "resolved":
-            raise RuntimeFlowError(
-                f"ticket '{ticket_id}' is {ticket.status}; only a resolved ticket can be reopened"
-            )
-        self._enter(draft, flow, "reopened", now, ticket.step, reason=reason, notice=False)
-        return self._commit(draft)
+
+        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+            ticket = draft.current
+            if ticket.status != "resolved":
+                raise RuntimeFlowError(
+                    f"ticket '{ticket_id}' is {ticket.status}; only a resolved ticket can be"
+                    " reopened"
+                )
+            self._enter(draft, flow, "reopened", now, ticket.step, reason=reason, notice=False)
+
+        return self._run(ticket_id, actor, key, at, change)
 
     def attach(
         self,
@@ -412,21 +408,20 @@ class Engine:
         if not summary.strip():
             raise RuntimeFlowError("evidence needs a summary: what the email, call or note says")
         occurred = ensure_aware(occurred_at, "occurred_at") if occurred_at else None
-        replayed = self._replayed(key, ticket_id)
-        if replayed is not None:
-            return replayed
-        draft, _, now = self._begin(ticket_id, actor, key, at)
-        draft.add(
-            "attached",
-            now,
-            note=summary,
-            data={
-                "kind": kind,
-                "ref": ref,
-                "occurred_at": occurred,
-            },
-        )
-        return self._commit(draft)
+
+        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+            draft.add(
+                "attached",
+                now,
+                note=summary,
+                data={
+                    "kind": kind,
+                    "ref": ref,
+                    "occurred_at": occurred,
+                },
+            )
+
+        return self._run(ticket_id, actor, key, at, change)
 
     def tick(
         self, now: datetime | None = None, *, limit: int = 1000, group: bool = True
@@ -532,6 +527,32 @@ class Engine:
         draft = _Draft(ticket, ticket_id, actor, key)
         self._catch_up(draft, flow, now)
         return draft, flow, now
+
+    def _run(
+        self,
+        ticket_id: str,
+        actor: str,
+        key: str | None,
+        at: datetime | None,
+        change: Callable[[_Draft, CompiledFlow, datetime], None],
+    ) -> Change:
+        """Apply one call to the ticket as it is now; when another writer got there first,
+        read it again and apply the call anew (the earlier result, if that writer was a
+        retry of this very call)."""
+        for _ in range(_ATTEMPTS):
+            replayed = self._replayed(key, ticket_id)
+            if replayed is not None:
+                return replayed
+            draft, flow, now = self._begin(ticket_id, actor, key, at)
+            change(draft, flow, now)
+            try:
+                return self._commit(draft)
+            except ConflictError:
+                continue
+        raise ConflictError(
+            f"ticket '{ticket_id}' was changed by other writers {_ATTEMPTS} times while this"
+            " call was applied; try again"
+        )
 
     def _replayed(self, key: str | None, ticket_id: str) -> Change | None:
         if key is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -145,14 +145,23 @@ class SQLiteStore:
             raise self._error(exc, doing) from None
         try:
             yield self._db
+        except sqlite3.Error as exc:  # a full disk, an I/O error: nothing of it stays
+            self._rollback()
+            raise self._error(exc, doing) from None
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise self._error(exc, doing) from None
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already (a failed COMMIT on a full disk does).
+        if self._db.in_transaction:
+            with suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         try:
