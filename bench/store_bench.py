@@ -27,7 +27,6 @@ from transitions import Machine
 
 from escflow import load_matrix
 from escflow.runtime import Action, Actions, Engine
-from escflow.spec import HandlerAction
 from escflow.store import MemoryStore, Write
 from escflow.store._sqlite import SQLiteStore
 from escflow.timing import ManualClock
@@ -48,13 +47,7 @@ class Model:
 def engine_on(store: object, clock: ManualClock) -> Engine:
     matrix = load_matrix(FLOWS)
     sink: list[Action] = []
-    handlers = {
-        r.handler: sink.append
-        for f in matrix.flows.values()
-        for s in f.steps.values()
-        for r in s.responses
-        if isinstance(r, HandlerAction)
-    }
+    handlers = dict.fromkeys(matrix.handler_names, sink.append)
     return Engine(matrix, store, clock, Actions(notify=sink.append, handlers=handlers))  # type: ignore[arg-type]
 
 

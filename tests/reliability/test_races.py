@@ -15,7 +15,6 @@ import pytest
 
 from escflow import EscflowError, Matrix, load_matrix
 from escflow.runtime import Actions, Engine, replay
-from escflow.spec import HandlerAction
 from escflow.store import Store, Write, open_store
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS
@@ -34,13 +33,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def engine(matrix: Matrix, store: Store, clock: ManualClock) -> Engine:
-    handlers = {
-        r.handler: print
-        for f in matrix.flows.values()
-        for s in f.steps.values()
-        for r in s.responses
-        if isinstance(r, HandlerAction)
-    }
+    handlers = dict.fromkeys(matrix.handler_names, print)
     return Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
 
 

@@ -10,7 +10,6 @@ import pytest
 from escflow import load_matrix
 from escflow.cli import main
 from escflow.runtime import Actions, Engine
-from escflow.spec import HandlerAction
 from escflow.store import open_store
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS
@@ -21,13 +20,7 @@ def test_a_ticket_path_is_drawn_from_the_store(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'tickets.db'}"
     matrix = load_matrix(FLOWS)
-    handlers = {
-        r.handler: print
-        for f in matrix.flows.values()
-        for s in f.steps.values()
-        for r in s.responses
-        if isinstance(r, HandlerAction)
-    }
+    handlers = dict.fromkeys(matrix.handler_names, print)
     clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     engine = Engine(matrix, open_store(url), clock, Actions(notify=print, handlers=handlers))
     engine.open("complaint", "medium", "T-42")

@@ -10,7 +10,6 @@ import pytest
 
 from escflow import Matrix, load_matrix
 from escflow.runtime import Action, Actions, Engine
-from escflow.spec import HandlerAction
 from escflow.store import MemoryStore, Store
 from escflow.store._sqlite import SQLiteStore
 from escflow.timing._clock import ManualClock
@@ -72,14 +71,7 @@ def make_engine(
 
     def make(definitions: Matrix | None = None, **handlers: Callable[[Action], None]) -> Engine:
         found = definitions or matrix
-        used = {
-            r.handler
-            for f in found.flows.values()
-            for s in f.steps.values()
-            for r in s.responses
-            if isinstance(r, HandlerAction)
-        }
-        named: dict[str, Callable[[Action], None]] = dict.fromkeys(used, inbox)
+        named: dict[str, Callable[[Action], None]] = dict.fromkeys(found.handler_names, inbox)
         named.update(handlers)
         made.append(1)
         store: Store = (

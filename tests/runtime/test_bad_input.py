@@ -19,7 +19,6 @@ from escflow.errors import (
     UnknownTrigger,
 )
 from escflow.runtime import Actions, Engine
-from escflow.spec import HandlerAction
 from escflow.timing._clock import ManualClock
 from tests.runtime.conftest import Inbox
 
@@ -125,11 +124,4 @@ def test_a_handler_nobody_registered_is_refused_before_anything_runs(matrix: Mat
     ):
         Engine(matrix, actions=Actions(notify=inbox))
     with pytest.raises(UnknownHandler, match="no 'notify' deliverer"):
-        names = {
-            r.handler
-            for f in matrix.flows.values()
-            for s in f.steps.values()
-            for r in s.responses
-            if isinstance(r, HandlerAction)
-        }
-        Engine(matrix, actions=Actions(handlers=dict.fromkeys(names, inbox)))
+        Engine(matrix, actions=Actions(handlers=dict.fromkeys(matrix.handler_names, inbox)))

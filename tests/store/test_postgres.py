@@ -23,7 +23,6 @@ from escflow import Matrix, load_matrix
 from escflow.cli import main
 from escflow.errors import ConflictError, StoreError
 from escflow.runtime import Action, Actions, Engine, Ticket
-from escflow.spec import HandlerAction
 from escflow.store import Write, open_store, upgrade_store
 from escflow.store import _postgres as postgres_module
 from escflow.store._migrate import latest, migrations
@@ -331,13 +330,7 @@ class RecordingStore(PostgresStore):
 
 
 def engine_on(matrix: Matrix, store: PostgresStore, clock: ManualClock | None = None) -> Engine:
-    handlers = {
-        r.handler: print
-        for f in matrix.flows.values()
-        for s in f.steps.values()
-        for r in s.responses
-        if isinstance(r, HandlerAction)
-    }
+    handlers = dict.fromkeys(matrix.handler_names, print)
     return Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
 
 

@@ -15,7 +15,6 @@ import pytest
 from escflow import load_matrix
 from escflow.cli import main
 from escflow.runtime import Actions, Engine
-from escflow.spec import HandlerAction
 from escflow.store import open_store
 from tests.conftest import FLOWS
 
@@ -34,13 +33,7 @@ def escflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def seed(url: str, count: int) -> None:
     matrix = load_matrix(FLOWS)
-    handlers = {
-        r.handler: print
-        for f in matrix.flows.values()
-        for s in f.steps.values()
-        for r in s.responses
-        if isinstance(r, HandlerAction)
-    }
+    handlers = dict.fromkeys(matrix.handler_names, print)
     engine = Engine(matrix, open_store(url), actions=Actions(notify=print, handlers=handlers))
     for n in range(count):
         engine.open("complaint", "medium", f"T-{n}", at=PAST + timedelta(seconds=n))

@@ -14,6 +14,7 @@ from escflow.spec._models import (
     Calendar,
     Contact,
     FlowDoc,
+    HandlerAction,
     MatrixDoc,
     Response,
     SlaTarget,
@@ -133,6 +134,16 @@ class CompiledFlow:
         return tuple(level for level in self.levels if level.team)
 
     @property
+    def handler_names(self) -> frozenset[str]:
+        """The named handlers this flow's responses call (the service must register them)."""
+        return frozenset(
+            r.handler
+            for step in self.steps.values()
+            for r in step.responses
+            if isinstance(r, HandlerAction)
+        )
+
+    @property
     def triggers(self) -> tuple[CompiledTrigger, ...]:
         """Every trigger of every step, in definition order."""
         return tuple(t for step in self.steps.values() for t in step.triggers)
@@ -178,6 +189,11 @@ class Matrix:
     file: str
     flows: Mapping[str, CompiledFlow]
     warnings: tuple[Problem, ...] = ()
+
+    @property
+    def handler_names(self) -> frozenset[str]:
+        """Every named handler the flows call: what an embedding service must register."""
+        return frozenset(name for flow in self.flows.values() for name in flow.handler_names)
 
     def flow(self, flow_id: str) -> CompiledFlow:
         """The flow of this category; the error names the close ones."""

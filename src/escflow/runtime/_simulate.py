@@ -19,7 +19,6 @@ from escflow.runtime._actions import Actions
 from escflow.runtime._engine import Engine
 from escflow.runtime._model import Action, Event
 from escflow.runtime._timing import Timing
-from escflow.spec import HandlerAction
 from escflow.timing._clock import ManualClock, ensure_aware
 from escflow.timing._duration import Duration
 
@@ -125,13 +124,7 @@ def simulate(
     if script and script[0][0] < start:
         raise EscflowError(f"event '{events[script[0][2]]}' comes before the start")
     sent: list[Action] = []
-    handlers = {
-        r.handler: sent.append
-        for every in matrix.flows.values()
-        for step in every.steps.values()
-        for r in step.responses
-        if isinstance(r, HandlerAction)
-    }
+    handlers = dict.fromkeys(matrix.handler_names, sent.append)
     clock = ManualClock(start)
     engine = Engine(
         matrix,
