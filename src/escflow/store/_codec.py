@@ -7,7 +7,7 @@ worker scans hold microseconds since the epoch.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from escflow.runtime._model import Action, Event, EventKind, Ticket
@@ -48,62 +48,81 @@ def dumps(value: Any) -> str:
     return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
 
 
+_STATE_FORMAT = 1
+
+
+def _from_micros(value: int | None) -> datetime | None:
+    return None if value is None else _EPOCH + timedelta(microseconds=value)
+
+
 def ticket_state(ticket: Ticket) -> str:
-    """The whole ticket row as JSON."""
-    return dumps(
-        {
-            "id": ticket.id,
-            "flow": ticket.flow,
-            "digest": ticket.digest,
-            "priority": ticket.priority,
-            "status": ticket.status,
-            "step": ticket.step,
-            "level": ticket.level,
-            "opened_at": ticket.opened_at,
-            "updated_at": ticket.updated_at,
-            "level_entered_at": ticket.level_entered_at,
-            "deadline": ticket.deadline,
-            "warn_at": ticket.warn_at,
-            "assignee": ticket.assignee,
-            "repeats": ticket.repeats,
-            "acknowledged": ticket.acknowledged,
-            "first_response_at": ticket.first_response_at,
-            "first_response_due": ticket.first_response_due,
-            "resolution_due": ticket.resolution_due,
-            "resolved_at": ticket.resolved_at,
-            "paused_at": ticket.paused_at,
-            "attrs": dict(ticket.attrs),
-            "version": ticket.version,
-        }
+    """The whole ticket row as compact JSON: a list, instants in microseconds.
+
+    Written once per event, so it avoids what is slow in JSON (objects' keys, a Python
+    callback per datetime): the list's first item is the format, for later changes.
+    """
+    return json.dumps(
+        [
+            _STATE_FORMAT,
+            ticket.id,
+            ticket.flow,
+            ticket.digest,
+            ticket.priority,
+            ticket.status,
+            ticket.step,
+            ticket.level,
+            micros(ticket.opened_at),
+            micros(ticket.updated_at),
+            micros(ticket.level_entered_at),
+            micros(ticket.deadline),
+            micros(ticket.warn_at),
+            ticket.assignee,
+            ticket.repeats,
+            ticket.acknowledged,
+            micros(ticket.first_response_at),
+            micros(ticket.first_response_due),
+            micros(ticket.resolution_due),
+            micros(ticket.resolved_at),
+            micros(ticket.paused_at),
+            dict(ticket.attrs),
+            ticket.version,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
 
 
 def ticket_from_state(text: str) -> Ticket:
     """A ticket from its JSON row."""
     d = json.loads(text)
+    if d[0] != _STATE_FORMAT:
+        raise ValueError(f"ticket row format {d[0]!r} is not {_STATE_FORMAT}")
+    at = _from_micros
+    opened, updated, entered = at(d[8]), at(d[9]), at(d[10])
+    assert opened is not None and updated is not None and entered is not None
     return Ticket(
-        d["id"],
-        d["flow"],
-        d["digest"],
-        d["priority"],
-        d["status"],
-        d["step"],
-        d["level"],
-        datetime.fromisoformat(d["opened_at"]),
-        datetime.fromisoformat(d["updated_at"]),
-        datetime.fromisoformat(d["level_entered_at"]),
-        _instant(d["deadline"]),
-        _instant(d["warn_at"]),
-        d["assignee"],
-        d["repeats"],
-        d["acknowledged"],
-        _instant(d["first_response_at"]),
-        _instant(d["first_response_due"]),
-        _instant(d["resolution_due"]),
-        _instant(d["resolved_at"]),
-        _instant(d["paused_at"]),
-        d["attrs"],
-        d["version"],
+        d[1],
+        d[2],
+        d[3],
+        d[4],
+        d[5],
+        d[6],
+        d[7],
+        opened,
+        updated,
+        entered,
+        at(d[11]),
+        at(d[12]),
+        d[13],
+        d[14],
+        d[15],
+        at(d[16]),
+        at(d[17]),
+        at(d[18]),
+        at(d[19]),
+        at(d[20]),
+        d[21],
+        d[22],
     )
 
 
