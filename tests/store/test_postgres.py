@@ -24,6 +24,7 @@ from escflow.cli import main
 from escflow.errors import ConflictError, StoreError
 from escflow.runtime import Action, Actions, Engine, Ticket
 from escflow.store import Write, open_store, upgrade_store
+from escflow.store import _migrate as migrate_module
 from escflow.store import _postgres as postgres_module
 from escflow.store._migrate import latest, migrations
 from escflow.store._postgres import PostgresStore, redact
@@ -159,7 +160,7 @@ def test_an_older_schema_is_upgraded(pg_url: str, monkeypatch: pytest.MonkeyPatc
     PostgresStore(pg_url).close()
     newer = [*migrations("postgres"), (2, "0002_notes.sql", "ALTER TABLE tickets ADD note text;")]
     monkeypatch.setattr(postgres_module, "migrations", lambda dialect: newer)
-    monkeypatch.setattr(postgres_module, "latest", lambda dialect: len(newer))
+    monkeypatch.setattr(migrate_module, "migrations", lambda dialect: newer)
     with pytest.raises(StoreError, match="schema version 1; run 'escflow db upgrade"):
         PostgresStore(pg_url, upgrade=False)
     store = PostgresStore(pg_url)

@@ -19,6 +19,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from escflow.io._sheet_book import unquote_cell
+
 Option = tuple[str | None, str | None]  # (key, value); (None, id) bare; (flag, None)
 
 _KEY_VALUE = re.compile(r"^([A-Za-z][A-Za-z ]*?)\s*:\s*(.*)$", re.DOTALL)
@@ -89,8 +91,8 @@ def parse_item(line: str, grammar: Grammar, number: int = 1) -> Item:
             if start == 0 or line[start - 1].isspace():
                 options = _options(line[start + 1 : -1], grammar)
                 if options is not None:
-                    return Item(_unquote_text(line[:start].strip()), options, number)
-    return Item(_unquote_text(line), (), number)
+                    return Item(unquote_cell(line[:start].strip()), options, number)
+    return Item(unquote_cell(line), (), number)
 
 
 def _options(content: str, grammar: Grammar) -> tuple[Option, ...] | None:
@@ -159,17 +161,6 @@ def _unquote_value(value: str) -> str | None:
     except ValueError:
         return None
     return decoded if isinstance(decoded, str) else None
-
-
-def _unquote_text(text: str) -> str:
-    if text.startswith('"') and text.endswith('"') and len(text) > 1:
-        try:
-            decoded = json.loads(text)
-        except ValueError:
-            return text
-        if isinstance(decoded, str):
-            return decoded
-    return text
 
 
 def quote(value: str) -> str:

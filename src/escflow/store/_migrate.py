@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from importlib import resources
+
+from escflow.errors import StoreError
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -26,3 +29,27 @@ def migrations(dialect: str) -> list[tuple[int, str, str]]:
 def latest(dialect: str) -> int:
     """The schema version this escflow creates and understands."""
     return len(migrations(dialect))
+
+
+def refuse_newer(where: str, current: int, dialect: str) -> None:
+    """Refuse, untouched, a database whose schema a newer escflow made."""
+    known = latest(dialect)
+    if current > known:
+        raise StoreError(
+            f"{where} has schema version {current}, made by a newer escflow; this one"
+            f" knows versions up to {known}: upgrade escflow (nothing was changed)"
+        )
+
+
+def ensure_current(
+    where: str, url: str, current: int, dialect: str, upgrade: Callable[[], object] | None
+) -> None:
+    """The one schema policy of every store: newer refused, older upgraded (or refused
+    with the command that upgrades it, when ``upgrade`` is None)."""
+    refuse_newer(where, current, dialect)
+    if current < latest(dialect):
+        if upgrade is None:
+            raise StoreError(
+                f"{where} has schema version {current}; run 'escflow db upgrade --db {url}'"
+            )
+        upgrade()

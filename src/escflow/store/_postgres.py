@@ -67,7 +67,7 @@ from escflow.store._codec import (
     ticket_from_state,
     ticket_state,
 )
-from escflow.store._migrate import latest, migrations
+from escflow.store._migrate import ensure_current, migrations, refuse_newer
 from escflow.store._protocol import KeyRecord, Write
 
 Connection: TypeAlias = psycopg.Connection[TupleRow]
@@ -152,23 +152,16 @@ class PostgresStore:
 
     def check_not_newer(self) -> None:
         """Refuse a database whose schema a newer escflow made."""
-        current, known = self.schema_version(), latest(self.dialect)
-        if current > known:
-            raise StoreError(
-                f"{self.url} has schema version {current}, made by a newer escflow; this one"
-                f" knows versions up to {known}: upgrade escflow (nothing was changed)"
-            )
+        refuse_newer(str(self.url), self.schema_version(), self.dialect)
 
     def _check_schema(self, upgrade: bool) -> None:
-        self.check_not_newer()
-        current, known = self.schema_version(), latest(self.dialect)
-        if current < known:
-            if not upgrade:
-                raise StoreError(
-                    f"{self.url} has schema version {current}; run"
-                    f" 'escflow db upgrade --db {self.url}'"
-                )
-            self.upgrade()
+        ensure_current(
+            str(self.url),
+            self.url,
+            self.schema_version(),
+            self.dialect,
+            self.upgrade if upgrade else None,
+        )
 
     # --- plumbing ---------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from escflow.store._codec import (
     ticket_from_state,
     ticket_state,
 )
-from escflow.store._migrate import latest, migrations
+from escflow.store._migrate import ensure_current, migrations, refuse_newer
 from escflow.store._protocol import KeyRecord, Write
 
 _ACTION_COLUMNS = (
@@ -101,23 +101,16 @@ class SQLiteStore:
 
     def check_not_newer(self) -> None:
         """Refuse a database whose schema a newer escflow made."""
-        current, known = self.schema_version(), latest(self.dialect)
-        if current > known:
-            raise StoreError(
-                f"{self.path} has schema version {current}, made by a newer escflow; this one"
-                f" knows versions up to {known}: upgrade escflow (nothing was changed)"
-            )
+        refuse_newer(str(self.path), self.schema_version(), self.dialect)
 
     def _check_schema(self, upgrade: bool) -> None:
-        self.check_not_newer()
-        current, known = self.schema_version(), latest(self.dialect)
-        if current < known:
-            if not upgrade:
-                raise StoreError(
-                    f"{self.path} has schema version {current}; run"
-                    f" 'escflow db upgrade --db sqlite:///{self.path}'"
-                )
-            self.upgrade()
+        ensure_current(
+            str(self.path),
+            f"sqlite:///{self.path}",
+            self.schema_version(),
+            self.dialect,
+            self.upgrade if upgrade else None,
+        )
 
     # --- plumbing ---------------------------------------------------------------------
 
