@@ -136,12 +136,6 @@ def test_migrations_produce_the_schema(store: PostgresStore, pg_url: str) -> Non
     assert store.upgrade() == [], "upgrading a current database changes nothing"
 
 
-def test_both_dialects_have_the_same_migrations() -> None:
-    assert [name for _, name, _ in migrations("postgres")] == [
-        name for _, name, _ in migrations("sqlite")
-    ]
-
-
 def test_db_upgrade_command(pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade", "--db", pg_url]) == 0
     assert capsys.readouterr().out == f"{pg_url}: schema 0 -> 1 (0001_initial.sql)\n"

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from escflow import load_matrix
 from escflow.cli import main
 from escflow.errors import StoreError
-from escflow.store import open_store
+from escflow.runtime import Actions, Engine
+from escflow.store import MemoryStore, open_store
+from escflow.store._codec import dumps, event_body, iso, micros, ticket_state
 from escflow.store._migrate import latest, migrations
-from escflow.store._sqlite import SQLiteStore
+from escflow.store._sqlite import SQLiteStore, _statements
+from escflow.timing import ManualClock
+
+FLOWS = Path(__file__).resolve().parents[2] / "flows"
 
 COLUMNS = {
     "flow_versions": ["digest", "flow_id", "source", "saved_at"],
@@ -27,10 +35,21 @@ COLUMNS = {
         "step",
         "level",
         "version",
+        "opened_at",
+        "updated_at",
+        "level_entered_at",
         "deadline",
         "warn_at",
         "next_due",
-        "state",
+        "assignee",
+        "repeats",
+        "acknowledged",
+        "first_response_at",
+        "first_response_due",
+        "resolution_due",
+        "resolved_at",
+        "paused_at",
+        "attrs",
     ],
     "events": ["ticket_id", "seq", "at", "kind", "body", "idempotency_key", "key_last_seq"],
     "outbox": [
@@ -67,7 +86,6 @@ def test_migrations_produce_the_schema(tmp_path: Path) -> None:
         "tickets_next_due",
         "events_idempotency_key",
         "outbox_pending",
-        "outbox_ticket",
     }
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.schema_version() == latest("sqlite") == len(migrations("sqlite"))
@@ -77,9 +95,11 @@ def test_migrations_produce_the_schema(tmp_path: Path) -> None:
 def test_db_upgrade_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out == f"{url}: schema 0 -> 1 (0001_initial.sql)\n"
+    assert capsys.readouterr().out == (
+        f"{url}: schema 0 -> 2 (0001_initial.sql, 0002_ticket_columns.sql)\n"
+    )
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out == f"{url}: schema 1 is current\n"
+    assert capsys.readouterr().out == f"{url}: schema 2 is current\n"
 
 
 @pytest.mark.parametrize(
@@ -143,3 +163,83 @@ def test_a_database_locked_by_another_program(tmp_path: Path) -> None:
         holder.kill()
         holder.wait()
     assert SQLiteStore(path).load_version("d" * 64) is None
+
+
+def test_upgrading_schema_1_keeps_every_ticket_action_and_event(tmp_path: Path) -> None:
+    """A database written by the first schema (the ticket row as JSON) reads the same after
+    the upgrade to typed columns: tickets, their timers, histories and outboxes."""
+    path = tmp_path / "old.db"
+    clock = ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    memory = MemoryStore()
+    engine = Engine(load_matrix(FLOWS), memory, clock, Actions.log(io.StringIO()))
+    engine.open("complaint", "medium", "T-1", {"customer": "ACME", "seats": 12})
+    engine.open("helpdesk", "critical", "T-2")
+    clock.advance(timedelta(minutes=20))
+    engine.fire("T-1", "asks-for-manager", "ana", note="wants a manager")
+    engine.acknowledge("T-2", "bo")
+    engine.pause("T-2", "bo", reason="waiting on the customer")
+    engine.open("complaint", "low", "T-3")
+    engine.resolve("T-3", "cy")
+    ids = ["T-1", "T-2", "T-3"]
+
+    first = migrations("sqlite")[0][2]
+    with sqlite3.connect(path) as db:
+        for statement in _statements(first):
+            db.execute(statement)
+        db.execute("CREATE TABLE escflow_schema (version INTEGER)")
+        db.execute("INSERT INTO escflow_schema VALUES (1)")
+        for digest in {t.digest for t in map(memory.get, ids) if t is not None}:
+            flow = next(f for f in engine.matrix.flows.values() if f.digest == digest)
+            db.execute(
+                "INSERT INTO flow_versions VALUES (?, ?, ?, ?)", (digest, flow.id, flow.source, "-")
+            )
+        for ticket_id in ids:
+            ticket = memory.get(ticket_id)
+            assert ticket is not None
+            db.execute(
+                "INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ticket.id,
+                    ticket.flow,
+                    ticket.digest,
+                    ticket.priority,
+                    ticket.status,
+                    ticket.step,
+                    ticket.level,
+                    ticket.version,
+                    iso(ticket.deadline),
+                    iso(ticket.warn_at),
+                    micros(ticket.next_due),
+                    ticket_state(ticket),
+                ),
+            )
+            for e in memory.history(ticket_id):
+                db.execute(
+                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (e.ticket_id, e.seq, iso(e.at), e.kind, event_body(e), e.key, None),
+                )
+            for a in memory.actions(ticket_id):
+                db.execute(
+                    "INSERT INTO outbox (key, ticket_id, kind, target, payload, created_at,"
+                    " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        a.key,
+                        a.ticket_id,
+                        a.kind,
+                        a.target,
+                        dumps(a.payload),
+                        iso(a.created_at),
+                        micros(a.created_at),
+                    ),
+                )
+    db.close()
+
+    store = SQLiteStore(path)
+    assert store.schema_version() == latest("sqlite")
+    for ticket_id in ids:
+        assert store.get(ticket_id) == memory.get(ticket_id)
+        assert store.history(ticket_id) == memory.history(ticket_id)
+        assert store.actions(ticket_id) == memory.actions(ticket_id)
+    assert store.next_due() == memory.next_due()
+    later = clock.now() + timedelta(days=30)
+    assert store.due(later, 10) == memory.due(later, 10)

@@ -110,8 +110,9 @@ class Ticket:
 class Action:
     """An automated response waiting in the outbox, delivered after its commit.
 
-    ``key`` is stable (ticket, event, position): a receiver can drop a second delivery
-    of the same key. ``kind`` is ``notify``, ``customer``, ``webhook`` or ``handler``.
+    ``key`` is stable (``ticket:event:position``, beginning with the ticket id and a
+    colon): a receiver can drop a second delivery of the same key. ``kind`` is
+    ``notify``, ``customer``, ``webhook`` or ``handler``.
     """
 
     key: str

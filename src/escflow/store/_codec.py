@@ -51,7 +51,8 @@ def dumps(value: Any) -> str:
 _STATE_FORMAT = 1
 
 
-def _from_micros(value: int | None) -> datetime | None:
+def from_micros(value: int | None) -> datetime | None:
+    """The instant ``value`` microseconds after the epoch (UTC), or None."""
     return None if value is None else _EPOCH + timedelta(microseconds=value)
 
 
@@ -97,7 +98,7 @@ def ticket_from_state(text: str) -> Ticket:
     d = json.loads(text)
     if d[0] != _STATE_FORMAT:
         raise ValueError(f"ticket row format {d[0]!r} is not {_STATE_FORMAT}")
-    at = _from_micros
+    at = from_micros
     opened, updated, entered = at(d[8]), at(d[9]), at(d[10])
     assert opened is not None and updated is not None and entered is not None
     return Ticket(
@@ -123,6 +124,72 @@ def ticket_from_state(text: str) -> Ticket:
         at(d[20]),
         d[21],
         d[22],
+    )
+
+
+TICKET_COLUMNS = (
+    "id, flow, digest, priority, status, step, level, version, opened_at, updated_at,"
+    " level_entered_at, deadline, warn_at, next_due, assignee, repeats, acknowledged,"
+    " first_response_at, first_response_due, resolution_due, resolved_at, paused_at, attrs"
+)
+
+
+def ticket_row(ticket: Ticket) -> tuple[Any, ...]:
+    """The ticket as the values of :data:`TICKET_COLUMNS`, instants in microseconds."""
+    return (
+        ticket.id,
+        ticket.flow,
+        ticket.digest,
+        ticket.priority,
+        ticket.status,
+        ticket.step,
+        ticket.level,
+        ticket.version,
+        micros(ticket.opened_at),
+        micros(ticket.updated_at),
+        micros(ticket.level_entered_at),
+        micros(ticket.deadline),
+        micros(ticket.warn_at),
+        micros(ticket.next_due),
+        ticket.assignee,
+        ticket.repeats,
+        ticket.acknowledged,
+        micros(ticket.first_response_at),
+        micros(ticket.first_response_due),
+        micros(ticket.resolution_due),
+        micros(ticket.resolved_at),
+        micros(ticket.paused_at),
+        # Most tickets carry few attrs, often none: skip the encoder for the empty case.
+        dumps(ticket.attrs) if ticket.attrs else "{}",
+    )
+
+
+def ticket_from_row(row: tuple[Any, ...]) -> Ticket:
+    """A ticket from the values of :data:`TICKET_COLUMNS`."""
+    at = from_micros
+    return Ticket(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        _EPOCH + timedelta(microseconds=row[8]),
+        _EPOCH + timedelta(microseconds=row[9]),
+        _EPOCH + timedelta(microseconds=row[10]),
+        at(row[11]),
+        at(row[12]),
+        row[14],
+        row[15],
+        bool(row[16]),
+        at(row[17]),
+        at(row[18]),
+        at(row[19]),
+        at(row[20]),
+        at(row[21]),
+        json.loads(row[22]) if row[22] != "{}" else {},
+        row[7],
     )
 
 

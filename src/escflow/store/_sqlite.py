@@ -16,18 +16,26 @@ from typing import Any
 from escflow.errors import ConflictError, DuplicateTicket, StoreError
 from escflow.runtime._model import Action, Event, Ticket
 from escflow.store._codec import (
+    TICKET_COLUMNS,
     action_from_row,
     dumps,
     event_body,
     event_from_row,
+    from_micros,
     iso,
     micros,
-    ticket_from_state,
-    ticket_state,
+    ticket_from_row,
+    ticket_row,
 )
 from escflow.store._migrate import ensure_current, migrations, refuse_newer
 from escflow.store._protocol import KeyRecord, Write
 
+_INSERT_TICKET = f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join('?' * 23)})"
+_UPDATE_TICKET = (
+    "UPDATE tickets SET "
+    + ", ".join(f"{name.strip()} = ?" for name in TICKET_COLUMNS.split(",")[1:])
+    + " WHERE id = ? AND version = ?"
+)
 _ACTION_COLUMNS = (
     "key, ticket_id, kind, target, payload, created_at, attempts, next_attempt_at,"
     " delivered_at, failed_at, last_error"
@@ -187,8 +195,8 @@ class SQLiteStore:
 
     def get(self, ticket_id: str) -> Ticket | None:
         """The ticket row, or None."""
-        rows = self._read("SELECT state FROM tickets WHERE id = ?", (ticket_id,))
-        return ticket_from_state(str(rows[0][0])) if rows else None
+        rows = self._read(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
+        return ticket_from_row(rows[0]) if rows else None
 
     def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
         """The ticket's events in order."""
@@ -217,28 +225,10 @@ class SQLiteStore:
 
     def _write(self, db: sqlite3.Connection, write: Write) -> None:
         ticket = write.ticket
-        row = (
-            ticket.flow,
-            ticket.digest,
-            ticket.priority,
-            ticket.status,
-            ticket.step,
-            ticket.level,
-            ticket.version,
-            iso(ticket.deadline),
-            iso(ticket.warn_at),
-            micros(ticket.next_due),
-            ticket_state(ticket),
-            ticket.id,
-        )
+        row = ticket_row(ticket)
         if write.expected_version == 0:
             try:
-                db.execute(
-                    "INSERT INTO tickets (flow, digest, priority, status, step, level, version,"
-                    " deadline, warn_at, next_due, state, id)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    row,
-                )
+                db.execute(_INSERT_TICKET, row)
             except sqlite3.IntegrityError as exc:
                 if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
                     raise DuplicateTicket(
@@ -246,12 +236,7 @@ class SQLiteStore:
                     ) from None
                 raise StoreError(f"cannot store ticket '{ticket.id}': {exc}") from None
         else:
-            updated = db.execute(
-                "UPDATE tickets SET flow = ?, digest = ?, priority = ?, status = ?, step = ?,"
-                " level = ?, version = ?, deadline = ?, warn_at = ?, next_due = ?, state = ?"
-                " WHERE id = ? AND version = ?",
-                (*row, write.expected_version),
-            )
+            updated = db.execute(_UPDATE_TICKET, (*row[1:], ticket.id, write.expected_version))
             if updated.rowcount != 1:
                 raise ConflictError(
                     f"ticket '{ticket.id}' changed since it was read (version"
@@ -306,18 +291,18 @@ class SQLiteStore:
     def due(self, now: datetime, limit: int) -> list[Ticket]:
         """Open tickets due at or before ``now``, soonest first."""
         rows = self._read(
-            "SELECT state FROM tickets WHERE next_due IS NOT NULL AND next_due <= ?"
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE next_due IS NOT NULL AND next_due <= ?"
             " ORDER BY next_due LIMIT ?",
             (micros(now), limit),
         )
-        return [ticket_from_state(str(r[0])) for r in rows]
+        return [ticket_from_row(r) for r in rows]
 
     def next_due(self) -> datetime | None:
         """The soonest deadline or warning of any open ticket."""
         rows = self._read(
-            "SELECT state FROM tickets WHERE next_due IS NOT NULL ORDER BY next_due LIMIT 1"
+            "SELECT next_due FROM tickets WHERE next_due IS NOT NULL ORDER BY next_due LIMIT 1"
         )
-        return ticket_from_state(str(rows[0][0])).next_due if rows else None
+        return from_micros(rows[0][0]) if rows else None
 
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:
         """Undelivered actions whose next attempt is due, oldest first."""
@@ -349,8 +334,11 @@ class SQLiteStore:
 
     def actions(self, ticket_id: str) -> list[Action]:
         """Every action of a ticket, oldest first."""
+        # Keys begin with the ticket id and a colon: the key index finds them (schema 2).
         rows = self._read(
-            f"SELECT {_ACTION_COLUMNS} FROM outbox WHERE ticket_id = ? ORDER BY rowid", (ticket_id,)
+            f"SELECT {_ACTION_COLUMNS} FROM outbox WHERE key > ? AND key < ? AND ticket_id = ?"
+            " ORDER BY rowid",
+            (f"{ticket_id}:", f"{ticket_id};", ticket_id),
         )
         return [action_from_row(r) for r in rows]
 
