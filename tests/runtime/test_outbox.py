@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import string
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from escflow.errors import ConflictError
 from escflow.runtime import Action, Engine
+from escflow.runtime._actions import Message
 from escflow.timing._clock import ManualClock
 from tests.runtime.conftest import Inbox, MakeEngine
 
@@ -86,3 +90,27 @@ def test_an_event_key_is_applied_once(engine: Engine, clock: ManualClock) -> Non
     assert len(engine.history("T-4")) == 2
     with pytest.raises(ConflictError, match="was used for ticket 'T-4'"):
         engine.open("complaint", "medium", "T-5", key="web-123")
+
+
+_FIELD_VALUES = {
+    "ticket": "T-1",
+    "reason": "costs $5",
+    "level": "2 (Manager)",
+    "contact": "Ana",
+    "window": "1-2 hours",
+}
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["$", "$$", "${", "}", "ticket", "reason", "level", "contact", "window", "x", " ", "_"]
+        )
+        | st.text(max_size=3),
+        max_size=12,
+    ).map("".join)
+)
+def test_a_message_reads_as_string_template_would(text: str) -> None:
+    """Designers write messages as string.Template text; the prepared form must agree."""
+    expected = string.Template(text).safe_substitute(**_FIELD_VALUES)
+    assert Message.parse(text).fill(_FIELD_VALUES) == expected

@@ -149,13 +149,52 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+_FIELDS = frozenset({"ticket", "reason", "level", "contact", "window"})
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A response's ``string.Template`` text, split once into literal text and fields.
+
+    Filling it gives what ``safe_substitute`` gives (``$$`` is a dollar; unknown names and
+    stray dollars stay as written) without a regular expression per action.
+    """
+
+    parts: tuple[tuple[str, str | None], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Message:
+        """Split ``text`` into ``(literal, field)`` pairs."""
+        parts: list[tuple[str, str | None]] = []
+        literal: list[str] = []
+        last = 0
+        for match in string.Template.pattern.finditer(text):
+            literal.append(text[last : match.start()])
+            last = match.end()
+            name = match["named"] or match["braced"]
+            if name in _FIELDS:
+                parts.append(("".join(literal), name))
+                literal = []
+            elif match["escaped"] is not None:
+                literal.append("$")
+            else:
+                literal.append(match.group())
+        literal.append(text[last:])
+        parts.append(("".join(literal), None))
+        return cls(tuple(parts))
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """The text with each field replaced by its value."""
+        return "".join([text + values[name] if name else text for text, name in self.parts])
+
+
 @dataclass(frozen=True, slots=True)
 class Blueprint:
     """One response of a step, prepared once per flow version; ``action`` fills it in."""
 
     kind: str
     target: str
-    template: string.Template | None
+    template: Message | None
     static: Mapping[str, Any]
     level_text: str
     level_name: str
@@ -166,12 +205,14 @@ class Blueprint:
         """The outbox entry for ``ticket`` entering the step."""
         payload: dict[str, Any] = dict(self.static)
         if self.template is not None:
-            payload["message"] = self.template.safe_substitute(
-                ticket=ticket.id,
-                reason=reason,
-                level=self.level_text,
-                contact=ticket.assignee or self.level_name,
-                window=self.window_text,
+            payload["message"] = self.template.fill(
+                {
+                    "ticket": ticket.id,
+                    "reason": reason,
+                    "level": self.level_text,
+                    "contact": ticket.assignee or self.level_name,
+                    "window": self.window_text,
+                }
             )
         if self.kind in ("webhook", "handler"):
             payload.update(snapshot(ticket))
@@ -189,7 +230,7 @@ def blueprints(flow: CompiledFlow, step: str) -> tuple[Blueprint, ...]:
     prepared: list[Blueprint] = []
     for response in flow.steps[step].responses:
         if isinstance(response, NotifyAction):
-            template = string.Template(response.message)
+            template = Message.parse(response.message)
             if response.notify == CUSTOMER:
                 prepared.append(Blueprint(CUSTOMER, CUSTOMER, template, {}, *common, False))
                 continue

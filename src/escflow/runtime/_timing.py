@@ -105,23 +105,23 @@ class Timing:
         start: datetime,
     ) -> datetime:
         """``start`` plus ``duration`` scaled by ``factor``."""
-        if duration.business:
-            assert calendar is not None, "checked by E117"
-            business = self.calendar(flow, calendar)
-            minutes = duration.nominal_minutes(business.day_minutes) * factor
-            return business.add_business_minutes(start, minutes)
-        if duration.unit == "days" and factor == 1:
-            return add_wall(start, duration.value, "days", self._zone(flow, calendar))
-        return start + timedelta(minutes=duration.minutes * factor)
+        return self._end(flow, calendar, duration, factor).after(start)
 
     def span(
         self, flow: CompiledFlow, level: CompiledLevel, priority: str, start: datetime
     ) -> Span:
         """The warning and deadline of ``level`` entered at ``start`` by a ``priority`` ticket."""
-        window, factor = _window(flow, level, priority)
-        warn = self.add(flow, level.calendar, window.min, factor, start) if window.min else None
-        end = self.add(flow, level.calendar, window.max, factor, start) if window.max else None
-        return Span(warn, end)
+        # Entering a level happens on most events: its window's ends are worked out once.
+        key = (flow.digest, level.id, priority)
+        ends = self._ends.get(key)
+        if ends is None:
+            window, factor = _window(flow, level, priority)
+            ends = self._ends[key] = (
+                self._end(flow, level.calendar, window.min, factor) if window.min else None,
+                self._end(flow, level.calendar, window.max, factor) if window.max else None,
+            )
+        warn, end = ends
+        return Span(warn.after(start) if warn else None, end.after(start) if end else None)
 
     def sla(self, flow: CompiledFlow, priority: str, start: datetime) -> Span:
         """When the first response and the resolution are due (``warn_at``, ``deadline``)."""

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ _UPDATE_TICKET = (
     + ", ".join(f"{name.strip()} = ?" for name in TICKET_COLUMNS.split(",")[1:])
     + " WHERE id = ? AND version = ?"
 )
+# The events and actions of one call share their instants: each is spelled out once.
+_iso = lru_cache(maxsize=1024)(iso)
 _ACTION_COLUMNS = (
     "key, ticket_id, kind, target, payload, created_at, attempts, next_attempt_at,"
     " delivered_at, failed_at, last_error"
@@ -250,7 +253,7 @@ class SQLiteStore:
                     (
                         e.ticket_id,
                         e.seq,
-                        iso(e.at),
+                        _iso(e.at),
                         e.kind,
                         event_body(e),
                         e.key,
@@ -274,7 +277,7 @@ class SQLiteStore:
                     a.kind,
                     a.target,
                     dumps(a.payload),
-                    iso(a.created_at),
+                    _iso(a.created_at),
                     micros(a.created_at),
                 )
                 for a in write.actions
