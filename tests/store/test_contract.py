@@ -152,6 +152,33 @@ def test_due_tickets_soonest_first(store: Store) -> None:
     assert store.due(T0, 10) == []
 
 
+def test_a_batch_of_outcomes_is_recorded_together(store: Store) -> None:
+    actions = tuple(
+        Action(f"T-1:1:{n}", "T-1", "notify", "lead", {"message": f"m{n}"}, T0) for n in range(3)
+    )
+    create(store, "T-1", actions=actions)
+    pending = store.pending_actions(T0, 10)
+    assert [a.key for a in pending] == ["T-1:1:0", "T-1:1:1", "T-1:1:2"]
+    delivered, failed, retried = pending
+    store.record_attempts(
+        [
+            replace(delivered, attempts=1, delivered_at=T0),
+            replace(failed, attempts=8, failed_at=T0, last_error="gone"),
+            replace(
+                retried, attempts=1, last_error="down", next_attempt_at=T0 + timedelta(hours=1)
+            ),
+        ]
+    )
+    assert [(a.key, a.status) for a in store.actions("T-1")] == [
+        ("T-1:1:0", "delivered"),
+        ("T-1:1:1", "failed"),
+        ("T-1:1:2", "pending"),
+    ]
+    assert store.pending_actions(T0 + timedelta(minutes=59), 10) == []
+    assert [a.key for a in store.pending_actions(T0 + timedelta(hours=1), 10)] == ["T-1:1:2"]
+    store.record_attempts([])
+
+
 def test_outbox_pending_and_attempts(store: Store) -> None:
     action = Action("T-1:1:0", "T-1", "notify", "lead", {"message": "hello", "n": 1}, T0)
     create(store, "T-1", actions=(action,))
@@ -164,12 +191,12 @@ def test_outbox_pending_and_attempts(store: Store) -> None:
     retry = replace(
         pending, attempts=1, last_error="down", next_attempt_at=T0 + timedelta(minutes=1)
     )
-    store.record_attempt(retry)
+    store.record_attempts([retry])
     assert store.pending_actions(T0, 10) == []
     [again] = store.pending_actions(T0 + timedelta(minutes=1), 10)
     assert (again.attempts, again.last_error) == (1, "down")
-    store.record_attempt(
-        replace(again, attempts=2, delivered_at=T0 + timedelta(minutes=1), last_error=None)
+    store.record_attempts(
+        [replace(again, attempts=2, delivered_at=T0 + timedelta(minutes=1), last_error=None)]
     )
     assert store.pending_actions(T0 + timedelta(days=1), 10) == []
     [done] = store.actions("T-1")

@@ -258,7 +258,7 @@ def test_actions_are_claimed_too(store: PostgresStore, other: PostgresStore) -> 
     create(store, "T-1", actions=(action,))
     [mine] = store.pending_actions(T0, 10)
     assert other.pending_actions(T0, 10) == []
-    store.record_attempt(replace(mine, attempts=1, last_error="down", next_attempt_at=T0))
+    store.record_attempts([replace(mine, attempts=1, last_error="down", next_attempt_at=T0)])
     [retry] = other.pending_actions(T0, 10)
     assert (retry.key, retry.attempts) == ("T-1:1:0", 1)
     assert store.pending_actions(T0, 10) == []

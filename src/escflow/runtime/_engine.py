@@ -480,18 +480,23 @@ class Engine:
         return self._commit_all(list(drafts.values()))
 
     def deliver(self, now: datetime | None = None, *, limit: int = 100) -> list[Action]:
-        """Deliver queued actions that are due; failures are retried with backoff."""
+        """Deliver queued actions that are due; failures are retried with backoff.
+
+        The outcomes are recorded together, in one commit after the batch (delivery is at
+        least once: an action whose outcome a crash lost is delivered again, same key).
+        """
         instant = self._now(now)
         done: list[Action] = []
-        for action in self.store.pending_actions(instant, limit):
-            error: str | None = None
-            try:
-                self.actions.deliverer(action)(action)
-            except Exception as exc:  # a deliverer's failure is recorded, never raised
-                error = f"{type(exc).__name__}: {exc}"
-            outcome = attempted(action, self.actions, instant, error)
-            self.store.record_attempt(outcome)
-            done.append(outcome)
+        try:
+            for action in self.store.pending_actions(instant, limit):
+                error: str | None = None
+                try:
+                    self.actions.deliverer(action)(action)
+                except Exception as exc:  # a deliverer's failure is recorded, never raised
+                    error = f"{type(exc).__name__}: {exc}"
+                done.append(attempted(action, self.actions, instant, error))
+        finally:
+            self.store.record_attempts(done)
         return done
 
     # --- the mechanics ----------------------------------------------------------------

@@ -116,9 +116,10 @@ class MemoryStore:
         ]
         return pending[:limit]
 
-    def record_attempt(self, action: Action) -> None:
-        """Store the outcome of a delivery attempt."""
-        self._actions[action.key] = replace(action)
+    def record_attempts(self, actions: Sequence[Action]) -> None:
+        """Store the outcomes of delivery attempts."""
+        for action in actions:
+            self._actions[action.key] = replace(action)
 
     def actions(self, ticket_id: str) -> list[Action]:
         """Every action of a ticket, oldest first."""

@@ -29,7 +29,7 @@ locks to the engine's work and break the one-transaction-per-append rule, so a c
 - Correctness never rests on the lease: a worker slower than its lease, or a service
   writing the ticket meanwhile, loses on the version check (ConflictError), which the
   engine expects. The lease only keeps workers from doing the same work twice.
-- ``pending_actions`` leases outbox rows the same way; :meth:`~PostgresStore.record_attempt`
+- ``pending_actions`` leases outbox rows the same way; :meth:`~PostgresStore.record_attempts`
   clears the lease. Delivery stays at least once: an action whose worker died (or took
   longer than the lease) is delivered again, under its stable key.
 - Leases use the database server's clock, one clock for every worker, not the ``now``
@@ -475,26 +475,30 @@ class PostgresStore:
         rows.sort(key=lambda r: (r[0], r[1]))  # RETURNING keeps no order
         return [_action(r[2:]) for r in rows]
 
-    def record_attempt(self, action: Action) -> None:
-        """Store the outcome of a delivery attempt, ending this store's claim on it."""
-        pending = action.delivered_at is None and action.failed_at is None
-        # One statement is its own transaction: no BEGIN and COMMIT round trips.
-        self._read(
-            "UPDATE outbox SET attempts = %s, next_attempt = %s, next_attempt_at = %s,"
-            " delivered_at = %s, failed_at = %s, last_error = %s, pending = %s,"
-            " claimed_by = NULL, claimed_until = NULL WHERE key = %s",
-            (
-                action.attempts,
-                action.next_attempt_at or action.created_at,
-                action.next_attempt_at,
-                action.delivered_at,
-                action.failed_at,
-                action.last_error,
-                pending,
-                action.key,
-            ),
-            doing="record a delivery in",
-        )
+    def record_attempts(self, actions: Sequence[Action]) -> None:
+        """Store the outcomes of delivery attempts in one transaction, ending this store's
+        claims on them."""
+        if not actions:
+            return
+        with self._transaction("record deliveries in") as db:
+            db.cursor().executemany(
+                "UPDATE outbox SET attempts = %s, next_attempt = %s, next_attempt_at = %s,"
+                " delivered_at = %s, failed_at = %s, last_error = %s, pending = %s,"
+                " claimed_by = NULL, claimed_until = NULL WHERE key = %s",
+                [
+                    (
+                        a.attempts,
+                        a.next_attempt_at or a.created_at,
+                        a.next_attempt_at,
+                        a.delivered_at,
+                        a.failed_at,
+                        a.last_error,
+                        a.delivered_at is None and a.failed_at is None,
+                        a.key,
+                    )
+                    for a in actions
+                ],
+            )
 
     def actions(self, ticket_id: str) -> list[Action]:
         """Every action of a ticket, oldest first."""

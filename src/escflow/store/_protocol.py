@@ -82,8 +82,9 @@ class Store(Protocol):
         """Undelivered actions whose next attempt is due, oldest first."""
         ...
 
-    def record_attempt(self, action: Action) -> None:
-        """Store the outcome of a delivery attempt (the action with its new counters)."""
+    def record_attempts(self, actions: Sequence[Action]) -> None:
+        """Store the outcomes of delivery attempts (each action with its new counters), in
+        one transaction: a worker delivers a batch, then records it with one commit."""
         ...
 
     def actions(self, ticket_id: str) -> list[Action]:

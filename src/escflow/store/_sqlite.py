@@ -316,23 +316,27 @@ class SQLiteStore:
         )
         return [action_from_row(r) for r in rows]
 
-    def record_attempt(self, action: Action) -> None:
-        """Store the outcome of a delivery attempt."""
-        pending = action.delivered_at is None and action.failed_at is None
-        with self._transaction("record a delivery in") as db:
-            db.execute(
+    def record_attempts(self, actions: Sequence[Action]) -> None:
+        """Store the outcomes of delivery attempts, in one transaction."""
+        if not actions:
+            return
+        with self._transaction("record deliveries in") as db:
+            db.executemany(
                 "UPDATE outbox SET attempts = ?, next_attempt = ?, next_attempt_at = ?,"
                 " delivered_at = ?, failed_at = ?, last_error = ?, pending = ? WHERE key = ?",
-                (
-                    action.attempts,
-                    micros(action.next_attempt_at or action.created_at),
-                    iso(action.next_attempt_at),
-                    iso(action.delivered_at),
-                    iso(action.failed_at),
-                    action.last_error,
-                    int(pending),
-                    action.key,
-                ),
+                [
+                    (
+                        a.attempts,
+                        micros(a.next_attempt_at or a.created_at),
+                        iso(a.next_attempt_at),
+                        iso(a.delivered_at),
+                        iso(a.failed_at),
+                        a.last_error,
+                        int(a.delivered_at is None and a.failed_at is None),
+                        a.key,
+                    )
+                    for a in actions
+                ],
             )
 
     def actions(self, ticket_id: str) -> list[Action]:
