@@ -115,7 +115,8 @@ def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     worker.send_signal(signal.SIGTERM)
     _, err = worker.communicate(timeout=20)
     assert worker.returncode == 0, err
-    assert "worker: stopped after" in err and "Traceback" not in err
+    assert "worker: started" in err and "worker: stopped after" in err
+    assert "Traceback" not in err
     assert all(
         t is not None and t.level == "level-7" for t in (store.get(f"T-{n}") for n in range(5))
     )

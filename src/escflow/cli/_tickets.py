@@ -315,6 +315,8 @@ def _worker(args: argparse.Namespace) -> int:
             )
             return EXIT_OK
         with _stop_on_signals(stop):
+            # Said once the signals are handled: from here on SIGTERM finishes the batch.
+            print("worker: started; SIGTERM or Ctrl-C stops it", file=sys.stderr, flush=True)
             rounds = worker.run()
         print(f"worker: stopped after {rounds} busy rounds", file=sys.stderr)
         return EXIT_OK
