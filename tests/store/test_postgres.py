@@ -26,10 +26,12 @@ from escflow.runtime import Action, Actions, Engine, Ticket
 from escflow.store import Write, open_store, upgrade_store
 from escflow.store import _migrate as migrate_module
 from escflow.store import _postgres as postgres_module
+from escflow.store._codec import dumps, event_body
 from escflow.store._migrate import latest, migrations
 from escflow.store._postgres import PostgresStore, redact
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS
+from tests.store import schema1
 from tests.store.test_contract import T0, create, moved
 
 PAST = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday; every deadline since has passed
@@ -50,9 +52,20 @@ COLUMNS = {
         "deadline",
         "warn_at",
         "next_due",
-        "state",
         "claimed_by",
         "claimed_until",
+        "opened_at",
+        "updated_at",
+        "level_entered_at",
+        "assignee",
+        "repeats",
+        "acknowledged",
+        "first_response_at",
+        "first_response_due",
+        "resolution_due",
+        "resolved_at",
+        "paused_at",
+        "attrs",
     ],
     "events": ["ticket_id", "seq", "at", "kind", "body", "idempotency_key", "key_last_seq"],
     "outbox": [
@@ -138,10 +151,87 @@ def test_migrations_produce_the_schema(store: PostgresStore, pg_url: str) -> Non
 
 def test_db_upgrade_command(pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade", "--db", pg_url]) == 0
-    assert capsys.readouterr().out == f"{pg_url}: schema 0 -> 1 (0001_initial.sql)\n"
+    assert capsys.readouterr().out == (
+        f"{pg_url}: schema 0 -> 2 (0001_initial.sql, 0002_ticket_columns.sql)\n"
+    )
     assert main(["db", "upgrade", "--db", pg_url]) == 0
-    assert capsys.readouterr().out == f"{pg_url}: schema 1 is current\n"
-    assert upgrade_store(pg_url) == (1, 1, [])
+    assert capsys.readouterr().out == f"{pg_url}: schema 2 is current\n"
+    assert upgrade_store(pg_url) == (2, 2, [])
+
+
+def test_both_dialects_have_the_same_migrations() -> None:
+    assert [name for _, name, _ in migrations("postgres")] == [
+        name for _, name, _ in migrations("sqlite")
+    ]
+
+
+def test_upgrading_schema_1_keeps_every_ticket_action_and_event(pg_url: str) -> None:
+    """A database written by the first schema (the ticket row as JSON) reads the same after
+    the upgrade to typed columns: tickets, their timers, histories and outboxes."""
+    matrix, memory, now = schema1.tickets()
+    with psycopg.connect(pg_url, autocommit=True) as db, db.transaction():
+        db.execute(migrations("postgres")[0][2])
+        db.execute("CREATE TABLE escflow_schema (version integer)")
+        db.execute("INSERT INTO escflow_schema VALUES (1)")
+        for flow in matrix.flows.values():
+            db.execute(
+                "INSERT INTO flow_versions VALUES (%s, %s, %s, now())",
+                (flow.digest, flow.id, flow.source),
+            )
+        for ticket_id in schema1.IDS:
+            ticket = memory.get(ticket_id)
+            assert ticket is not None
+            db.execute(
+                "INSERT INTO tickets (id, flow, digest, priority, status, step, level, version,"
+                " deadline, warn_at, next_due, state)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    ticket.id,
+                    ticket.flow,
+                    ticket.digest,
+                    ticket.priority,
+                    ticket.status,
+                    ticket.step,
+                    ticket.level,
+                    ticket.version,
+                    ticket.deadline,
+                    ticket.warn_at,
+                    ticket.next_due,
+                    schema1.state(ticket),
+                ),
+            )
+            for e in memory.history(ticket_id):
+                db.execute(
+                    "INSERT INTO events VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (e.ticket_id, e.seq, e.at, e.kind, event_body(e), e.key, None),
+                )
+            for a in memory.actions(ticket_id):
+                db.execute(
+                    "INSERT INTO outbox (key, ticket_id, kind, target, payload, created_at,"
+                    " next_attempt) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        a.key,
+                        a.ticket_id,
+                        a.kind,
+                        a.target,
+                        dumps(a.payload),
+                        a.created_at,
+                        a.created_at,
+                    ),
+                )
+
+    store = PostgresStore(pg_url)
+    try:
+        assert store.schema_version() == latest("postgres") == 2
+        for ticket_id in schema1.IDS:
+            assert store.get(ticket_id) == memory.get(ticket_id)
+            assert store.history(ticket_id) == memory.history(ticket_id)
+            assert store.actions(ticket_id) == memory.actions(ticket_id)
+        assert store.next_due() == memory.next_due()
+        later = now + timedelta(days=30)
+        assert store.due(later, 10) == memory.due(later, 10)
+    finally:
+        store.close()
 
 
 def test_an_empty_database_is_not_created_when_upgrades_are_off(pg_url: str) -> None:
@@ -152,13 +242,14 @@ def test_an_empty_database_is_not_created_when_upgrades_are_off(pg_url: str) -> 
 
 def test_an_older_schema_is_upgraded(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     PostgresStore(pg_url).close()
-    newer = [*migrations("postgres"), (2, "0002_notes.sql", "ALTER TABLE tickets ADD note text;")]
+    known = migrations("postgres")
+    newer = [*known, (len(known) + 1, "0003_notes.sql", "ALTER TABLE tickets ADD note text;")]
     monkeypatch.setattr(postgres_module, "migrations", lambda dialect: newer)
     monkeypatch.setattr(migrate_module, "migrations", lambda dialect: newer)
-    with pytest.raises(StoreError, match="schema version 1; run 'escflow db upgrade"):
+    with pytest.raises(StoreError, match=f"schema version {len(known)}; run 'escflow db upgrade"):
         PostgresStore(pg_url, upgrade=False)
     store = PostgresStore(pg_url)
-    assert store.schema_version() == 2
+    assert store.schema_version() == len(known) + 1
     assert tables(pg_url)["tickets"][-1] == "note"
     store.close()
 
@@ -195,7 +286,7 @@ def test_processes_opening_a_fresh_database_together_migrate_it_once(pg_url: str
         thread.start()
     for thread in threads:
         thread.join()
-    assert results == [1, 1, 1, 1]
+    assert results == [latest("postgres")] * 4
 
 
 def test_events_are_append_only(store: PostgresStore, pg_url: str) -> None:

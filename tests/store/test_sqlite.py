@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from escflow import load_matrix
 from escflow.cli import main
 from escflow.errors import StoreError
-from escflow.runtime import Actions, Engine
-from escflow.store import MemoryStore, open_store
-from escflow.store._codec import dumps, event_body, iso, micros, ticket_state
+from escflow.store import open_store
+from escflow.store._codec import dumps, event_body, iso, micros
 from escflow.store._migrate import latest, migrations
 from escflow.store._sqlite import SQLiteStore, _statements
-from escflow.timing import ManualClock
-
-FLOWS = Path(__file__).resolve().parents[2] / "flows"
+from tests.store import schema1
 
 COLUMNS = {
     "flow_versions": ["digest", "flow_id", "source", "saved_at"],
@@ -169,31 +164,19 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(tmp_path: Path) 
     """A database written by the first schema (the ticket row as JSON) reads the same after
     the upgrade to typed columns: tickets, their timers, histories and outboxes."""
     path = tmp_path / "old.db"
-    clock = ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
-    memory = MemoryStore()
-    engine = Engine(load_matrix(FLOWS), memory, clock, Actions.log(io.StringIO()))
-    engine.open("complaint", "medium", "T-1", {"customer": "ACME", "seats": 12})
-    engine.open("helpdesk", "critical", "T-2")
-    clock.advance(timedelta(minutes=20))
-    engine.fire("T-1", "asks-for-manager", "ana", note="wants a manager")
-    engine.acknowledge("T-2", "bo")
-    engine.pause("T-2", "bo", reason="waiting on the customer")
-    engine.open("complaint", "low", "T-3")
-    engine.resolve("T-3", "cy")
-    ids = ["T-1", "T-2", "T-3"]
-
+    matrix, memory, now = schema1.tickets()
     first = migrations("sqlite")[0][2]
     with sqlite3.connect(path) as db:
         for statement in _statements(first):
             db.execute(statement)
         db.execute("CREATE TABLE escflow_schema (version INTEGER)")
         db.execute("INSERT INTO escflow_schema VALUES (1)")
-        for digest in {t.digest for t in map(memory.get, ids) if t is not None}:
-            flow = next(f for f in engine.matrix.flows.values() if f.digest == digest)
+        for flow in matrix.flows.values():
             db.execute(
-                "INSERT INTO flow_versions VALUES (?, ?, ?, ?)", (digest, flow.id, flow.source, "-")
+                "INSERT INTO flow_versions VALUES (?, ?, ?, ?)",
+                (flow.digest, flow.id, flow.source, "-"),
             )
-        for ticket_id in ids:
+        for ticket_id in schema1.IDS:
             ticket = memory.get(ticket_id)
             assert ticket is not None
             db.execute(
@@ -210,7 +193,7 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(tmp_path: Path) 
                     iso(ticket.deadline),
                     iso(ticket.warn_at),
                     micros(ticket.next_due),
-                    ticket_state(ticket),
+                    schema1.state(ticket),
                 ),
             )
             for e in memory.history(ticket_id):
@@ -236,10 +219,10 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(tmp_path: Path) 
 
     store = SQLiteStore(path)
     assert store.schema_version() == latest("sqlite")
-    for ticket_id in ids:
+    for ticket_id in schema1.IDS:
         assert store.get(ticket_id) == memory.get(ticket_id)
         assert store.history(ticket_id) == memory.history(ticket_id)
         assert store.actions(ticket_id) == memory.actions(ticket_id)
     assert store.next_due() == memory.next_due()
-    later = clock.now() + timedelta(days=30)
+    later = now + timedelta(days=30)
     assert store.due(later, 10) == memory.due(later, 10)

@@ -7,6 +7,7 @@ worker scans hold microseconds since the epoch.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -48,83 +49,9 @@ def dumps(value: Any) -> str:
     return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
 
 
-_STATE_FORMAT = 1
-
-
 def from_micros(value: int | None) -> datetime | None:
     """The instant ``value`` microseconds after the epoch (UTC), or None."""
     return None if value is None else _EPOCH + timedelta(microseconds=value)
-
-
-def ticket_state(ticket: Ticket) -> str:
-    """The whole ticket row as compact JSON: a list, instants in microseconds.
-
-    Written once per event, so it avoids what is slow in JSON (objects' keys, a Python
-    callback per datetime): the list's first item is the format, for later changes.
-    """
-    return json.dumps(
-        [
-            _STATE_FORMAT,
-            ticket.id,
-            ticket.flow,
-            ticket.digest,
-            ticket.priority,
-            ticket.status,
-            ticket.step,
-            ticket.level,
-            micros(ticket.opened_at),
-            micros(ticket.updated_at),
-            micros(ticket.level_entered_at),
-            micros(ticket.deadline),
-            micros(ticket.warn_at),
-            ticket.assignee,
-            ticket.repeats,
-            ticket.acknowledged,
-            micros(ticket.first_response_at),
-            micros(ticket.first_response_due),
-            micros(ticket.resolution_due),
-            micros(ticket.resolved_at),
-            micros(ticket.paused_at),
-            dict(ticket.attrs),
-            ticket.version,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-
-
-def ticket_from_state(text: str) -> Ticket:
-    """A ticket from its JSON row."""
-    d = json.loads(text)
-    if d[0] != _STATE_FORMAT:
-        raise ValueError(f"ticket row format {d[0]!r} is not {_STATE_FORMAT}")
-    at = from_micros
-    opened, updated, entered = at(d[8]), at(d[9]), at(d[10])
-    assert opened is not None and updated is not None and entered is not None
-    return Ticket(
-        d[1],
-        d[2],
-        d[3],
-        d[4],
-        d[5],
-        d[6],
-        d[7],
-        opened,
-        updated,
-        entered,
-        at(d[11]),
-        at(d[12]),
-        d[13],
-        d[14],
-        d[15],
-        at(d[16]),
-        at(d[17]),
-        at(d[18]),
-        at(d[19]),
-        at(d[20]),
-        d[21],
-        d[22],
-    )
 
 
 TICKET_COLUMNS = (
@@ -134,8 +61,11 @@ TICKET_COLUMNS = (
 )
 
 
-def ticket_row(ticket: Ticket) -> tuple[Any, ...]:
-    """The ticket as the values of :data:`TICKET_COLUMNS`, instants in microseconds."""
+def ticket_row(
+    ticket: Ticket, instant: Callable[[datetime | None], Any] = micros
+) -> tuple[Any, ...]:
+    """The ticket as the values of :data:`TICKET_COLUMNS`, each instant as ``instant``
+    makes it (default: microseconds since the epoch)."""
     return (
         ticket.id,
         ticket.flow,
@@ -145,28 +75,33 @@ def ticket_row(ticket: Ticket) -> tuple[Any, ...]:
         ticket.step,
         ticket.level,
         ticket.version,
-        micros(ticket.opened_at),
-        micros(ticket.updated_at),
-        micros(ticket.level_entered_at),
-        micros(ticket.deadline),
-        micros(ticket.warn_at),
-        micros(ticket.next_due),
+        instant(ticket.opened_at),
+        instant(ticket.updated_at),
+        instant(ticket.level_entered_at),
+        instant(ticket.deadline),
+        instant(ticket.warn_at),
+        instant(ticket.next_due),
         ticket.assignee,
         ticket.repeats,
         ticket.acknowledged,
-        micros(ticket.first_response_at),
-        micros(ticket.first_response_due),
-        micros(ticket.resolution_due),
-        micros(ticket.resolved_at),
-        micros(ticket.paused_at),
+        instant(ticket.first_response_at),
+        instant(ticket.first_response_due),
+        instant(ticket.resolution_due),
+        instant(ticket.resolved_at),
+        instant(ticket.paused_at),
         # Most tickets carry few attrs, often none: skip the encoder for the empty case.
         dumps(ticket.attrs) if ticket.attrs else "{}",
     )
 
 
-def ticket_from_row(row: tuple[Any, ...]) -> Ticket:
-    """A ticket from the values of :data:`TICKET_COLUMNS`."""
-    at = from_micros
+def ticket_from_row(
+    row: Sequence[Any], instant: Callable[[Any], datetime | None] = from_micros
+) -> Ticket:
+    """A ticket from the values of :data:`TICKET_COLUMNS`, each instant read by ``instant``
+    (default: from microseconds since the epoch)."""
+    at = instant
+    opened, updated, entered = at(row[8]), at(row[9]), at(row[10])
+    assert opened is not None and updated is not None and entered is not None, "NOT NULL"
     return Ticket(
         row[0],
         row[1],
@@ -175,9 +110,9 @@ def ticket_from_row(row: tuple[Any, ...]) -> Ticket:
         row[4],
         row[5],
         row[6],
-        _EPOCH + timedelta(microseconds=row[8]),
-        _EPOCH + timedelta(microseconds=row[9]),
-        _EPOCH + timedelta(microseconds=row[10]),
+        opened,
+        updated,
+        entered,
         at(row[11]),
         at(row[12]),
         row[14],

@@ -59,13 +59,14 @@ from psycopg.rows import TupleRow
 from escflow.errors import ConflictError, DuplicateTicket, StoreError
 from escflow.runtime._model import Action, Event, Ticket
 from escflow.store._codec import (
+    TICKET_COLUMNS,
     action_from_row,
     dumps,
     event_body,
     event_from_row,
     iso,
-    ticket_from_state,
-    ticket_state,
+    ticket_from_row,
+    ticket_row,
 )
 from escflow.store._migrate import ensure_current, migrations, refuse_newer
 from escflow.store._protocol import KeyRecord, Write
@@ -312,8 +313,8 @@ class PostgresStore:
 
     def get(self, ticket_id: str) -> Ticket | None:
         """The ticket row, or None."""
-        rows = self._read("SELECT state FROM tickets WHERE id = %s", (ticket_id,))
-        return ticket_from_state(str(rows[0][0])) if rows else None
+        rows = self._read(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s", (ticket_id,))
+        return ticket_from_row(rows[0], _utc_or_none) if rows else None
 
     def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
         """The ticket's events in order."""
@@ -347,38 +348,12 @@ class PostgresStore:
             self._write_actions(db, [a for w in ordered for a in w.actions])
 
     def _write_ticket(self, db: Connection, write: Write) -> psycopg.Cursor[TupleRow]:
-        ticket = write.ticket
-        row = (
-            ticket.flow,
-            ticket.digest,
-            ticket.priority,
-            ticket.status,
-            ticket.step,
-            ticket.level,
-            ticket.version,
-            ticket.deadline,
-            ticket.warn_at,
-            ticket.next_due,
-            ticket_state(ticket),
-            ticket.id,
-        )
+        row = ticket_row(write.ticket, _same)
         if write.expected_version == 0:
-            return db.execute(
-                "INSERT INTO tickets (flow, digest, priority, status, step, level, version,"
-                " deadline, warn_at, next_due, state, id)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (id) DO NOTHING",
-                row,
-            )
+            return db.execute(_INSERT_TICKET, row)
         # Writing the row ends any claim on it: the claimer's work is done, or lost to
         # this writer (its own write will then fail the version check).
-        return db.execute(
-            "UPDATE tickets SET flow = %s, digest = %s, priority = %s, status = %s,"
-            " step = %s, level = %s, version = %s, deadline = %s, warn_at = %s,"
-            " next_due = %s, state = %s, claimed_by = NULL, claimed_until = NULL"
-            " WHERE id = %s AND version = %s",
-            (*row, write.expected_version),
-        )
+        return db.execute(_UPDATE_TICKET, (*row[1:], row[0], write.expected_version))
 
     def _write_events(self, db: Connection, events: list[tuple[Event, int | None]]) -> None:
         if not events:
@@ -440,12 +415,12 @@ class PostgresStore:
             " FOR UPDATE SKIP LOCKED)"
             " UPDATE tickets SET claimed_by = %(me)s, claimed_until = now() + %(lease)s"
             " FROM picked WHERE tickets.id = picked.id"
-            " RETURNING tickets.next_due, tickets.id, tickets.state",
+            f" RETURNING {_qualified(TICKET_COLUMNS, 'tickets')}",
             {"now": now, "me": self.claimer, "limit": max(0, limit), "lease": self.lease},
             doing="claim due tickets in",
         )
-        rows.sort(key=lambda r: (r[0], r[1]))  # RETURNING keeps no order
-        return [ticket_from_state(str(r[2])) for r in rows]
+        rows.sort(key=lambda r: (r[13], r[0]))  # RETURNING keeps no order: by next_due, id
+        return [ticket_from_row(r, _utc_or_none) for r in rows]
 
     def next_due(self) -> datetime | None:
         """The soonest deadline or warning of any open ticket (claimed or not)."""
@@ -507,6 +482,17 @@ class PostgresStore:
             (ticket_id,),
         )
         return [_action(r) for r in rows]
+
+
+_INSERT_TICKET = (
+    f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join(['%s'] * 23)})"
+    " ON CONFLICT (id) DO NOTHING"
+)
+_UPDATE_TICKET = (
+    "UPDATE tickets SET "
+    + ", ".join(f"{name.strip()} = %s" for name in TICKET_COLUMNS.split(",")[1:])
+    + ", claimed_by = NULL, claimed_until = NULL WHERE id = %s AND version = %s"
+)
 
 
 def redact(dsn: str) -> str:
@@ -577,8 +563,16 @@ def _utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
-def _qualified(columns: str) -> str:
-    return ", ".join(f"outbox.{c.strip()}" for c in columns.split(","))
+def _utc_or_none(instant: datetime | None) -> datetime | None:
+    return None if instant is None else instant.astimezone(UTC)
+
+
+def _same(instant: datetime | None) -> datetime | None:
+    return instant
+
+
+def _qualified(columns: str, table: str = "outbox") -> str:
+    return ", ".join(f"{table}.{c.strip()}" for c in columns.split(","))
 
 
 def _action(row: Sequence[Any]) -> Action:
