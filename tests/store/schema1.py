@@ -7,16 +7,26 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from escflow import Matrix, load_matrix
 from escflow.runtime import Actions, Engine, Ticket
-from escflow.store import MemoryStore
-from escflow.store._codec import micros
+from escflow.store import MemoryStore, Store
+from escflow.store._codec import dumps, event_body, micros
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS
 
 IDS = ("T-1", "T-2", "T-3")
+# The columns schema 1 needs filled, per table.
+COLUMNS = {
+    "tickets": "id, flow, digest, priority, status, step, level, version, deadline, warn_at,"
+    " next_due, state",
+    "events": "ticket_id, seq, at, kind, body, idempotency_key, key_last_seq",
+    "outbox": "key, ticket_id, kind, target, payload, created_at, next_attempt",
+}
+Instant = Callable[[datetime | None], Any]
 
 
 def tickets() -> tuple[Matrix, MemoryStore, datetime]:
@@ -68,3 +78,47 @@ def state(ticket: Ticket) -> str:
         ensure_ascii=False,
         separators=(",", ":"),
     )
+
+
+def as_is(instant: datetime | None) -> datetime | None:
+    """An instant as a datetime (what PostgreSQL's timestamptz takes)."""
+    return instant
+
+
+def rows(memory: MemoryStore, instant: Instant, due: Instant) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows schema 1 held for :data:`IDS`, per table of :data:`COLUMNS`: instants as
+    ``instant`` writes them, the columns workers scan (``next_due``, ``next_attempt``) as
+    ``due`` does."""
+    found: dict[str, list[tuple[Any, ...]]] = {table: [] for table in COLUMNS}
+    for ticket_id in IDS:
+        t = memory.get(ticket_id)
+        assert t is not None
+        found["tickets"].append(
+            (
+                *(t.id, t.flow, t.digest, t.priority, t.status, t.step, t.level, t.version),
+                *(instant(t.deadline), instant(t.warn_at), due(t.next_due), state(t)),
+            )
+        )
+        found["events"] += [
+            (e.ticket_id, e.seq, instant(e.at), e.kind, event_body(e), e.key, None)
+            for e in memory.history(ticket_id)
+        ]
+        found["outbox"] += [
+            (
+                *(a.key, a.ticket_id, a.kind, a.target, dumps(a.payload)),
+                *(instant(a.created_at), due(a.created_at)),
+            )
+            for a in memory.actions(ticket_id)
+        ]
+    return found
+
+
+def assert_upgraded(store: Store, memory: MemoryStore, now: datetime) -> None:
+    """``store``, upgraded from schema 1, reads as ``memory`` does."""
+    for ticket_id in IDS:
+        assert store.get(ticket_id) == memory.get(ticket_id)
+        assert store.history(ticket_id) == memory.history(ticket_id)
+        assert store.actions(ticket_id) == memory.actions(ticket_id)
+    assert store.next_due() == memory.next_due()
+    later = now + timedelta(days=30)
+    assert store.due(later, 10) == memory.due(later, 10)

@@ -26,7 +26,6 @@ from escflow.runtime import Action, Actions, Engine, Ticket
 from escflow.store import Write, open_store, upgrade_store
 from escflow.store import _migrate as migrate_module
 from escflow.store import _postgres as postgres_module
-from escflow.store._codec import dumps, event_body
 from escflow.store._migrate import latest, migrations
 from escflow.store._postgres import PostgresStore, redact
 from escflow.timing import ManualClock
@@ -173,63 +172,21 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(pg_url: str) -> 
         db.execute(migrations("postgres")[0][2])
         db.execute("CREATE TABLE escflow_schema (version integer)")
         db.execute("INSERT INTO escflow_schema VALUES (1)")
-        for flow in matrix.flows.values():
-            db.execute(
-                "INSERT INTO flow_versions VALUES (%s, %s, %s, now())",
-                (flow.digest, flow.id, flow.source),
+        cursor = db.cursor()
+        cursor.executemany(
+            "INSERT INTO flow_versions VALUES (%s, %s, %s, now())",
+            [(f.digest, f.id, f.source) for f in matrix.flows.values()],
+        )
+        for table, rows in schema1.rows(memory, schema1.as_is, schema1.as_is).items():
+            marks = ", ".join(["%s"] * len(rows[0]))
+            cursor.executemany(
+                f"INSERT INTO {table} ({schema1.COLUMNS[table]}) VALUES ({marks})", rows
             )
-        for ticket_id in schema1.IDS:
-            ticket = memory.get(ticket_id)
-            assert ticket is not None
-            db.execute(
-                "INSERT INTO tickets (id, flow, digest, priority, status, step, level, version,"
-                " deadline, warn_at, next_due, state)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    ticket.id,
-                    ticket.flow,
-                    ticket.digest,
-                    ticket.priority,
-                    ticket.status,
-                    ticket.step,
-                    ticket.level,
-                    ticket.version,
-                    ticket.deadline,
-                    ticket.warn_at,
-                    ticket.next_due,
-                    schema1.state(ticket),
-                ),
-            )
-            for e in memory.history(ticket_id):
-                db.execute(
-                    "INSERT INTO events VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (e.ticket_id, e.seq, e.at, e.kind, event_body(e), e.key, None),
-                )
-            for a in memory.actions(ticket_id):
-                db.execute(
-                    "INSERT INTO outbox (key, ticket_id, kind, target, payload, created_at,"
-                    " next_attempt) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        a.key,
-                        a.ticket_id,
-                        a.kind,
-                        a.target,
-                        dumps(a.payload),
-                        a.created_at,
-                        a.created_at,
-                    ),
-                )
 
     store = PostgresStore(pg_url)
     try:
         assert store.schema_version() == latest("postgres") == 2
-        for ticket_id in schema1.IDS:
-            assert store.get(ticket_id) == memory.get(ticket_id)
-            assert store.history(ticket_id) == memory.history(ticket_id)
-            assert store.actions(ticket_id) == memory.actions(ticket_id)
-        assert store.next_due() == memory.next_due()
-        later = now + timedelta(days=30)
-        assert store.due(later, 10) == memory.due(later, 10)
+        schema1.assert_upgraded(store, memory, now)
     finally:
         store.close()
 

@@ -6,7 +6,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from escflow.cli import main
 from escflow.errors import StoreError
 from escflow.store import open_store
-from escflow.store._codec import dumps, event_body, iso, micros
+from escflow.store._codec import iso, micros
 from escflow.store._migrate import latest, migrations
 from escflow.store._sqlite import SQLiteStore, _statements
 from tests.store import schema1
@@ -165,64 +164,21 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(tmp_path: Path) 
     the upgrade to typed columns: tickets, their timers, histories and outboxes."""
     path = tmp_path / "old.db"
     matrix, memory, now = schema1.tickets()
-    first = migrations("sqlite")[0][2]
     with sqlite3.connect(path) as db:
-        for statement in _statements(first):
+        for statement in _statements(migrations("sqlite")[0][2]):
             db.execute(statement)
         db.execute("CREATE TABLE escflow_schema (version INTEGER)")
         db.execute("INSERT INTO escflow_schema VALUES (1)")
-        for flow in matrix.flows.values():
-            db.execute(
-                "INSERT INTO flow_versions VALUES (?, ?, ?, ?)",
-                (flow.digest, flow.id, flow.source, "-"),
-            )
-        for ticket_id in schema1.IDS:
-            ticket = memory.get(ticket_id)
-            assert ticket is not None
-            db.execute(
-                "INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    ticket.id,
-                    ticket.flow,
-                    ticket.digest,
-                    ticket.priority,
-                    ticket.status,
-                    ticket.step,
-                    ticket.level,
-                    ticket.version,
-                    iso(ticket.deadline),
-                    iso(ticket.warn_at),
-                    micros(ticket.next_due),
-                    schema1.state(ticket),
-                ),
-            )
-            for e in memory.history(ticket_id):
-                db.execute(
-                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (e.ticket_id, e.seq, iso(e.at), e.kind, event_body(e), e.key, None),
-                )
-            for a in memory.actions(ticket_id):
-                db.execute(
-                    "INSERT INTO outbox (key, ticket_id, kind, target, payload, created_at,"
-                    " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        a.key,
-                        a.ticket_id,
-                        a.kind,
-                        a.target,
-                        dumps(a.payload),
-                        iso(a.created_at),
-                        micros(a.created_at),
-                    ),
-                )
+        db.executemany(
+            "INSERT INTO flow_versions VALUES (?, ?, ?, '-')",
+            [(f.digest, f.id, f.source) for f in matrix.flows.values()],
+        )
+        for table, rows in schema1.rows(memory, iso, micros).items():
+            marks = ", ".join("?" * len(rows[0]))
+            db.executemany(f"INSERT INTO {table} ({schema1.COLUMNS[table]}) VALUES ({marks})", rows)
     db.close()
 
     store = SQLiteStore(path)
-    assert store.schema_version() == latest("sqlite")
-    for ticket_id in schema1.IDS:
-        assert store.get(ticket_id) == memory.get(ticket_id)
-        assert store.history(ticket_id) == memory.history(ticket_id)
-        assert store.actions(ticket_id) == memory.actions(ticket_id)
-    assert store.next_due() == memory.next_due()
-    later = now + timedelta(days=30)
-    assert store.due(later, 10) == memory.due(later, 10)
+    assert store.schema_version() == latest("sqlite") == 2
+    schema1.assert_upgraded(store, memory, now)
+    store.close()

@@ -95,6 +95,15 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     ISSUE_TYPES: ("Name",),
     SETTINGS: ("Setting", "Value"),
 }
+# The Calendars sheet's columns and the calendar keys they hold (to locate problems).
+CALENDAR_FIELDS = (
+    ("Time zone", "timezone"),
+    ("Hours", "hours"),
+    ("Holidays", "holidays"),
+    ("Closed", "closed"),
+    ("Open", "open"),
+    ("Business day", "business_day"),
+)
 SETTING_NAMES = ("Name", "Description", "Calendar", "Default priority")
 # Columns whose cells hold one item a line (the others hold one value).
 LIST_COLUMNS = frozenset(

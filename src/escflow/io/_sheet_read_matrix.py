@@ -14,6 +14,7 @@ from escflow.io._sheet_book import (
     unquote_cell,
 )
 from escflow.io._sheet_layout import (
+    CALENDAR_FIELDS,
     CALENDARS,
     COLUMNS,
     CONTACTS,
@@ -203,14 +204,7 @@ class MatrixReader(BaseReader):
                 entry["business_day"] = row.text("Business day")
             calendars[key] = entry
             self.record(draft, ("calendars", key), row.ref("Id"))
-            for column, name in (
-                ("Time zone", "timezone"),
-                ("Hours", "hours"),
-                ("Holidays", "holidays"),
-                ("Closed", "closed"),
-                ("Open", "open"),
-                ("Business day", "business_day"),
-            ):
+            for column, name in CALENDAR_FIELDS:
                 self.record(draft, ("calendars", key, name), row.ref(column))
         draft.data["calendars"] = calendars
         self.record(draft, ("calendars",), self.header_refs[CALENDARS])

@@ -16,6 +16,7 @@ from escflow.compile import CompiledFlow, Matrix
 from escflow.io._sheet_book import Book, CellValue, Sheet, unquote_cell
 from escflow.io._sheet_layout import (
     ABSENT_MARK,
+    CALENDAR_FIELDS,
     CALENDARS,
     CATEGORIES,
     CATEGORY_PRIORITIES,
@@ -386,14 +387,7 @@ class _BookWriter:
                 },
             )
             self.at("matrix", ("calendars", key), sheet, row, "Id")
-            for column, name in (
-                ("Time zone", "timezone"),
-                ("Hours", "hours"),
-                ("Holidays", "holidays"),
-                ("Closed", "closed"),
-                ("Open", "open"),
-                ("Business day", "business_day"),
-            ):
+            for column, name in CALENDAR_FIELDS:
                 self.at("matrix", ("calendars", key, name), sheet, row, column)
         self.at("matrix", ("calendars",), sheet, 0, 0)
 

@@ -114,14 +114,7 @@ def write_diagrams(
     target = Path(folder)
     _check_writable(target)
     files = render_all(matrix, formats, direction)
-    written: list[Path] = []
-    for name, data in files.items():
-        try:
-            write_atomic(target / name, data)
-        except EscflowError as exc:
-            raise RenderError(f"output folder {target} is not writable: {exc}") from None
-        written.append(target / name)
-    return written
+    return _write_files(target, files)
 
 
 def write_ticket_path(
@@ -138,14 +131,7 @@ def write_ticket_path(
     files = {
         f"{path.ticket_id}.{fmt}": render_flow(flow, fmt, direction, path=path) for fmt in chosen
     }
-    written: list[Path] = []
-    for name, data in files.items():
-        try:
-            write_atomic(target / name, data)
-        except EscflowError as exc:
-            raise RenderError(f"output folder {target} is not writable: {exc}") from None
-        written.append(target / name)
-    return written
+    return _write_files(target, files)
 
 
 __all__ = [
@@ -167,3 +153,15 @@ __all__ = [
     "write_diagrams",
     "write_ticket_path",
 ]
+
+
+def _write_files(target: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write each drawn file atomically into ``target``; the paths written."""
+    written: list[Path] = []
+    for name, data in files.items():
+        try:
+            write_atomic(target / name, data)
+        except EscflowError as exc:
+            raise RenderError(f"output folder {target} is not writable: {exc}") from None
+        written.append(target / name)
+    return written

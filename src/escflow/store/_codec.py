@@ -144,9 +144,9 @@ def event_body(event: Event) -> str:
 
 
 def event_from_row(
-    ticket_id: str, seq: int, at: str, kind: str, body: str, key: str | None
+    ticket_id: str, seq: int, at: datetime, kind: str, body: str, key: str | None
 ) -> Event:
-    """An event from its row."""
+    """An event from its row (``at`` already read as an instant)."""
     d = json.loads(body)
     data = {
         k: (_instant(v) if k in _INSTANTS and isinstance(v, str) else v)
@@ -155,7 +155,7 @@ def event_from_row(
     return Event(
         ticket_id,
         seq,
-        datetime.fromisoformat(at),
+        at,
         cast(EventKind, kind),
         d["actor"],
         d["from"],
@@ -168,20 +168,25 @@ def event_from_row(
     )
 
 
-def action_from_row(row: tuple[Any, ...]) -> Action:
+def action_from_row(
+    row: Sequence[Any], instant: Callable[[Any], datetime | None] = _instant
+) -> Action:
     """An action from ``key, ticket_id, kind, target, payload, created_at, attempts,
-    next_attempt_at, delivered_at, failed_at, last_error``."""
+    next_attempt_at, delivered_at, failed_at, last_error``, each instant read by ``instant``
+    (default: from ISO text)."""
     key, ticket_id, kind, target, payload, created, attempts, nxt, delivered, failed, error = row
+    created_at = instant(created)
+    assert created_at is not None, "NOT NULL"
     return Action(
         key,
         ticket_id,
         kind,
         target,
         json.loads(payload),
-        datetime.fromisoformat(created),
+        created_at,
         attempts,
-        _instant(nxt),
-        _instant(delivered),
-        _instant(failed),
+        instant(nxt),
+        instant(delivered),
+        instant(failed),
         error,
     )

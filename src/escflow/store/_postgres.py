@@ -64,7 +64,6 @@ from escflow.store._codec import (
     dumps,
     event_body,
     event_from_row,
-    iso,
     ticket_from_row,
     ticket_row,
 )
@@ -314,7 +313,7 @@ class PostgresStore:
     def get(self, ticket_id: str) -> Ticket | None:
         """The ticket row, or None."""
         rows = self._read(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s", (ticket_id,))
-        return ticket_from_row(rows[0], _utc_or_none) if rows else None
+        return ticket_from_row(rows[0], _utc) if rows else None
 
     def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
         """The ticket's events in order."""
@@ -324,7 +323,7 @@ class PostgresStore:
             (ticket_id, upto if upto is not None else 2**31 - 1),
         )
         return [
-            event_from_row(ticket_id, int(r[0]), str(iso(r[1])), str(r[2]), str(r[3]), r[4])
+            event_from_row(ticket_id, int(r[0]), r[1].astimezone(UTC), str(r[2]), str(r[3]), r[4])
             for r in rows
         ]
 
@@ -406,21 +405,18 @@ class PostgresStore:
 
         Tickets another store claimed less than ``lease`` ago are left out (see the module).
         """
-        rows = self._read(
-            "WITH picked AS ("
-            " SELECT id FROM tickets"
-            " WHERE next_due IS NOT NULL AND next_due <= %(now)s"
-            " AND (claimed_until IS NULL OR claimed_until <= now() OR claimed_by = %(me)s)"
-            " ORDER BY next_due LIMIT %(limit)s"
-            " FOR UPDATE SKIP LOCKED)"
-            " UPDATE tickets SET claimed_by = %(me)s, claimed_until = now() + %(lease)s"
-            " FROM picked WHERE tickets.id = picked.id"
-            f" RETURNING {_qualified(TICKET_COLUMNS, 'tickets')}",
-            {"now": now, "me": self.claimer, "limit": max(0, limit), "lease": self.lease},
-            doing="claim due tickets in",
+        rows = self._claim(
+            "tickets",
+            "id",
+            "next_due IS NOT NULL AND next_due <= %(now)s",
+            "next_due",
+            _qualified(TICKET_COLUMNS, "tickets"),
+            now,
+            limit,
+            "claim due tickets in",
         )
         rows.sort(key=lambda r: (r[13], r[0]))  # RETURNING keeps no order: by next_due, id
-        return [ticket_from_row(r, _utc_or_none) for r in rows]
+        return [ticket_from_row(r, _utc) for r in rows]
 
     def next_due(self) -> datetime | None:
         """The soonest deadline or warning of any open ticket (claimed or not)."""
@@ -434,21 +430,46 @@ class PostgresStore:
 
         Actions another store claimed less than ``lease`` ago are left out (see the module).
         """
-        rows = self._read(
-            "WITH picked AS ("
-            " SELECT key FROM outbox"
-            " WHERE pending AND next_attempt <= %(now)s"
-            " AND (claimed_until IS NULL OR claimed_until <= now() OR claimed_by = %(me)s)"
-            " ORDER BY next_attempt, position LIMIT %(limit)s"
-            " FOR UPDATE SKIP LOCKED)"
-            " UPDATE outbox SET claimed_by = %(me)s, claimed_until = now() + %(lease)s"
-            " FROM picked WHERE outbox.key = picked.key"
-            f" RETURNING outbox.next_attempt, outbox.position, {_qualified(_ACTION_COLUMNS)}",
-            {"now": now, "me": self.claimer, "limit": max(0, limit), "lease": self.lease},
-            doing="claim pending actions in",
+        rows = self._claim(
+            "outbox",
+            "key",
+            "pending AND next_attempt <= %(now)s",
+            "next_attempt, position",
+            f"outbox.next_attempt, outbox.position, {_qualified(_ACTION_COLUMNS)}",
+            now,
+            limit,
+            "claim pending actions in",
         )
         rows.sort(key=lambda r: (r[0], r[1]))  # RETURNING keeps no order
         return [_action(r[2:]) for r in rows]
+
+    def _claim(
+        self,
+        table: str,
+        key: str,
+        due: str,
+        order: str,
+        returning: str,
+        now: datetime,
+        limit: int,
+        doing: str,
+    ) -> list[tuple[Any, ...]]:
+        """Lease up to ``limit`` rows of ``table`` that are ``due`` and not leased to
+        another store, in ``order``, skipping rows another transaction holds; returns
+        ``returning`` of each (in no order)."""
+        return self._read(
+            "WITH picked AS ("
+            f" SELECT {key} FROM {table}"
+            f" WHERE {due}"
+            " AND (claimed_until IS NULL OR claimed_until <= now() OR claimed_by = %(me)s)"
+            f" ORDER BY {order} LIMIT %(limit)s"
+            " FOR UPDATE SKIP LOCKED)"
+            f" UPDATE {table} SET claimed_by = %(me)s, claimed_until = now() + %(lease)s"
+            f" FROM picked WHERE {table}.{key} = picked.{key}"
+            f" RETURNING {returning}",
+            {"now": now, "me": self.claimer, "limit": max(0, limit), "lease": self.lease},
+            doing=doing,
+        )
 
     def record_attempts(self, actions: Sequence[Action]) -> None:
         """Store the outcomes of delivery attempts in one transaction, ending this store's
@@ -559,11 +580,8 @@ def _repeated_event(exc: pg_errors.UniqueViolation) -> str:
     )
 
 
-def _utc(instant: datetime) -> datetime:
-    return instant.astimezone(UTC)
-
-
-def _utc_or_none(instant: datetime | None) -> datetime | None:
+def _utc(instant: datetime | None) -> datetime | None:
+    """An instant the server returned (in the session's zone), in UTC."""
     return None if instant is None else instant.astimezone(UTC)
 
 
@@ -576,7 +594,5 @@ def _qualified(columns: str, table: str = "outbox") -> str:
 
 
 def _action(row: Sequence[Any]) -> Action:
-    """An action from a row whose instants are datetimes (the codec reads ISO text)."""
-    return action_from_row(
-        tuple(iso(v) if isinstance(v, datetime) else v for v in row),
-    )
+    """An action from a row whose instants are timestamptz."""
+    return action_from_row(row, _utc)

@@ -212,7 +212,7 @@ class SQLiteStore:
             event_from_row(
                 ticket_id,
                 int(r[0]),
-                str(r[1]),
+                datetime.fromisoformat(r[1]),
                 str(r[2]),
                 str(r[3]),
                 r[4],
