@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def worker_command(url: str, *options: str) -> list[str]:
+    """The command line of an ``escflow worker`` process on ``url``, running ``flows/``."""
+    return [sys.executable, "-m", "escflow", "worker", "--db", url, "--flows", str(FLOWS), *options]
+
 
 MATRIX = """\
 escflow: 1

@@ -14,7 +14,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,7 @@ from escflow import Matrix, load_matrix
 from escflow.runtime import Actions, Engine, replay
 from escflow.store import MemoryStore, Store, open_store
 from escflow.timing import ManualClock
-from tests.conftest import FLOWS
+from tests.conftest import FLOWS, worker_command
 from tests.store.conftest import fresh_schema, server_dsn
 
 TICKETS = 2000
@@ -47,22 +46,7 @@ def _seed(engine: Engine) -> None:
 
 def _worker(url: str, log: Path, cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "escflow",
-            "worker",
-            "--db",
-            url,
-            "--flows",
-            str(FLOWS),
-            "--poll",
-            "0.05",
-            "--batch",
-            "200",
-            "--actions-log",
-            str(log),
-        ],
+        worker_command(url, "--poll", "0.05", "--batch", "200", "--actions-log", str(log)),
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

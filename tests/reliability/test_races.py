@@ -4,7 +4,6 @@ workers sharing one PostgreSQL database without ever doing a ticket's escalation
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,7 +16,7 @@ from escflow import EscflowError, Matrix, load_matrix
 from escflow.runtime import Actions, Engine, replay
 from escflow.store import Store, Write, open_store
 from escflow.timing import ManualClock
-from tests.conftest import FLOWS
+from tests.conftest import FLOWS, worker_command
 from tests.store.conftest import fresh_schema, server_dsn
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday: the representatives are on duty
@@ -107,21 +106,9 @@ def test_four_workers_share_ten_thousand_tickets_due_in_one_second(tmp_path: Pat
             )
         workers = [
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "escflow",
-                    "worker",
-                    "--once",
-                    "--batch",
-                    "10000",
-                    "--db",
-                    url,
-                    "--flows",
-                    str(FLOWS),
-                    "--actions-log",
-                    str(tmp_path / f"{w}"),
-                ],
+                worker_command(
+                    url, "--once", "--batch", "10000", "--actions-log", str(tmp_path / f"{w}")
+                ),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,

@@ -16,7 +16,7 @@ from escflow import load_matrix
 from escflow.cli import main
 from escflow.runtime import Actions, Engine
 from escflow.store import open_store
-from tests.conftest import FLOWS
+from tests.conftest import FLOWS, worker_command
 
 PAST = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday; every deadline since has passed
 
@@ -87,20 +87,7 @@ def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
     seed(url, 5)
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "escflow",
-            "worker",
-            "--db",
-            url,
-            "--flows",
-            str(FLOWS),
-            "--poll",
-            "0.2",
-            "--actions-log",
-            str(tmp_path / "log.jsonl"),
-        ],
+        worker_command(url, "--poll", "0.2", "--actions-log", str(tmp_path / "log.jsonl")),
         cwd=tmp_path,
         stderr=subprocess.PIPE,
         text=True,
