@@ -15,18 +15,14 @@ import random
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from escflow import Matrix, load_matrix
 from escflow.runtime import Actions, Engine, replay
 from escflow.store import MemoryStore, Store, open_store
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS, worker_command
-from tests.store.conftest import fresh_schema, server_dsn
 
 TICKETS = 2000
 KILLS = 50
@@ -65,15 +61,6 @@ def _settled(store: Store) -> bool:
     if due is not None and due <= datetime.now(UTC):
         return False
     return all(a.status == "delivered" for n in range(TICKETS) for a in store.actions(f"T-{n:04}"))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'crash.db'}"
-    else:
-        with fresh_schema(server_dsn()) as dsn:
-            yield dsn
 
 
 def test_sigkill_at_random_points_loses_nothing(tmp_path: Path, url: str) -> None:

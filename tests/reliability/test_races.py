@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from escflow import EscflowError, Matrix, load_matrix
 from escflow.runtime import Actions, Engine, replay
@@ -20,15 +17,6 @@ from tests.conftest import FLOWS, worker_command
 from tests.store.conftest import fresh_schema, server_dsn
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday: the representatives are on duty
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'race.db'}"
-    else:
-        with fresh_schema(server_dsn()) as dsn:
-            yield dsn
 
 
 def engine(matrix: Matrix, store: Store, clock: ManualClock) -> Engine:
