@@ -308,6 +308,17 @@ class BaseReader:
             self.error("X003", f"expected a number such as 0.5, got '{text}'", row.ref(column))
             return text
 
+    def _entry_and_factor(self, row: Row) -> dict[str, Any]:
+        """A priority's ``entry`` (from "Entry level") and ``factor``, where the row has them."""
+        found: dict[str, Any] = {}
+        entry = self._level_value(row, "Entry level")
+        if entry is not None:
+            found["entry"] = entry
+        factor = self._number(row, "Factor")
+        if factor is not None:
+            found["factor"] = factor
+        return found
+
     # -- notes
 
     def _attach_notes(self) -> None:

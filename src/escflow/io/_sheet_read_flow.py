@@ -147,13 +147,7 @@ class FlowReader(MatrixReader):
                 self.record(draft, ("sla", key), row.ref("First response"))
                 self.record(draft, ("sla", key, "first_response"), row.ref("First response"))
                 self.record(draft, ("sla", key, "resolution"), row.ref("Resolution"))
-            override: dict[str, Any] = {}
-            entry = self._level_value(row, "Entry level")
-            if entry is not None:
-                override["entry"] = entry
-            factor = self._number(row, "Factor")
-            if factor is not None:
-                override["factor"] = factor
+            override = self._entry_and_factor(row)
             windows: dict[int, Any] = {}
             for item in items(row.raw("Windows"), PLAIN):
                 level_text, colon, timeline = item.text.partition(":")

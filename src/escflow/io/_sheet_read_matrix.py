@@ -142,15 +142,8 @@ class MatrixReader(BaseReader):
         priorities: dict[str, Any] = {}
         for row in rows:
             key = row.text("Id")
-            entry: dict[str, Any] = {}
-            if row.text("Name"):
-                entry["name"] = row.text("Name")
-            entry_level = self._level_value(row, "Entry level")
-            if entry_level is not None:
-                entry["entry"] = entry_level
-            factor = self._number(row, "Factor")
-            if factor is not None:
-                entry["factor"] = factor
+            entry: dict[str, Any] = {"name": row.text("Name")} if row.text("Name") else {}
+            entry.update(self._entry_and_factor(row))
             priorities[key] = entry
             self.priorities.add(key, row.text("Name") or None)
             self.record(draft, ("priorities", key), row.ref("Id"))
