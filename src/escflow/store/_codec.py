@@ -1,7 +1,8 @@
-"""Records to rows and back: JSON text for the parts no query looks into.
+"""Records to rows and back, shared by the SQL stores.
 
-Shared by the SQL stores. Instants are ISO 8601 text in UTC; the integer columns the
-worker scans hold microseconds since the epoch.
+The ticket row is a column per field; each store says how it keeps instants (SQLite:
+microseconds since the epoch, PostgreSQL: timestamptz). Events and actions keep what no
+query looks into as JSON text, instants there as ISO 8601 text in UTC.
 """
 
 from __future__ import annotations
