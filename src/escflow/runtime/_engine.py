@@ -231,10 +231,7 @@ class Engine:
         """Fire a trigger of the ticket's step: hierarchical, functional, loop or resolution."""
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
-            ticket = self._must_be_open(draft.current)
-            target = self._machine(flow).target(ticket.id, ticket.step, trigger)
-            edge = next(t for t in flow.steps[ticket.step].triggers if t.id == trigger)
-            self._follow(draft, flow, "moved", now, edge, target, reason=reason, note=note)
+            self._fire(draft, flow, now, trigger, reason=reason, note=note)
 
         return self._run(ticket_id, actor, key, at, change)
 
@@ -473,10 +470,7 @@ class Engine:
                 drafts[ticket_id] = draft
             else:
                 flow = self.flow_of(draft.current)
-            ticket = self._must_be_open(draft.current)
-            target = self._machine(flow).target(ticket.id, ticket.step, trigger)
-            edge = next(t for t in flow.steps[ticket.step].triggers if t.id == trigger)
-            self._follow(draft, flow, "moved", now, edge, target)
+            self._fire(draft, flow, now, trigger)
         return self._commit_all(list(drafts.values()))
 
     def deliver(self, now: datetime | None = None, *, limit: int = 100) -> list[Action]:
@@ -616,6 +610,22 @@ class Engine:
                 continue
             self._expire(draft, flow, ticket)
         draft.key = key
+
+    def _fire(
+        self,
+        draft: _Draft,
+        flow: CompiledFlow,
+        now: datetime,
+        trigger: str,
+        *,
+        reason: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """A manual trigger of the ticket's step, checked and dispatched by the machine."""
+        ticket = self._must_be_open(draft.current)
+        target = self._machine(flow).target(ticket.id, ticket.step, trigger)
+        edge = next(t for t in flow.steps[ticket.step].triggers if t.id == trigger)
+        self._follow(draft, flow, "moved", now, edge, target, reason=reason, note=note)
 
     def _expire(self, draft: _Draft, flow: CompiledFlow, ticket: Ticket) -> None:
         assert ticket.deadline is not None
