@@ -75,6 +75,24 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         lambda e: e.attach("T-1", "fax", "hello"),  # type: ignore[arg-type]
     ),
     ("resume an open ticket", RuntimeFlowError, "is open, not paused", lambda e: e.resume("T-1")),
+    (
+        "attribute not a number the stores keep",
+        RuntimeFlowError,
+        "attribute 'weight' is nan; an attribute is text, true/false",
+        lambda e: e.open("complaint", "medium", "T-2", {"weight": float("nan")}),
+    ),
+    (
+        "attribute beyond 64 bits",
+        RuntimeFlowError,
+        f"attribute 'account' is {2**64}",
+        lambda e: e.open("complaint", "medium", "T-2", {"account": 2**64}),
+    ),
+    (
+        "attribute of another type",
+        RuntimeFlowError,
+        "attribute 'tags' is ['vip']",
+        lambda e: e.open("complaint", "medium", "T-2", {"tags": ["vip"]}),  # type: ignore[dict-item]
+    ),
 ]
 
 
@@ -91,6 +109,7 @@ def test_refused_calls_change_nothing(
         call(opened)
     assert text in str(raised.value)
     assert (opened.get("T-1"), opened.history("T-1"), opened.outbox("T-1")) == before
+    assert opened.store.get("T-2") is None
 
 
 def test_events_on_a_resolved_ticket_are_refused(opened: Engine) -> None:

@@ -8,6 +8,7 @@ store transaction, and return the :class:`Change`.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -31,7 +32,17 @@ from escflow.runtime._actions import (
     warning_action,
 )
 from escflow.runtime._machine import FlowMachine
-from escflow.runtime._model import Action, Attrs, Change, Event, EventKind, Ticket, apply, replay
+from escflow.runtime._model import (
+    Action,
+    Attrs,
+    AttrValue,
+    Change,
+    Event,
+    EventKind,
+    Ticket,
+    apply,
+    replay,
+)
 from escflow.runtime._timing import Remaining, Timing
 from escflow.spec._load import did_you_mean
 from escflow.spec._models import RESOLVED
@@ -41,6 +52,25 @@ from escflow.timing._clock import Clock, SystemClock, ensure_aware
 EvidenceKind = Literal["email", "call", "document", "note"]
 EVIDENCE: tuple[EvidenceKind, ...] = ("email", "call", "document", "note")
 _ATTEMPTS = 3  # reads and re-applications of a call that meets a concurrent writer
+_INT_RANGE = range(-(2**63), 2**63)  # what the stores' JSON keeps exactly
+
+
+def _checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
+    """A ticket's attributes, refused unless each is text, a boolean, or a finite number."""
+    checked: dict[str, AttrValue] = {}
+    for name, value in (attrs or {}).items():
+        if not isinstance(name, str):
+            raise RuntimeFlowError(f"attribute names are text; got {name!r}")
+        if isinstance(value, bool | str) or (isinstance(value, int) and value in _INT_RANGE):
+            checked[name] = value
+        elif isinstance(value, float) and math.isfinite(value):
+            checked[name] = value
+        else:
+            raise RuntimeFlowError(
+                f"attribute '{name}' is {value!r}; an attribute is text, true/false, a whole"
+                " number within 64 bits, or a finite decimal number"
+            )
+    return checked
 
 
 class _Draft:
@@ -188,6 +218,7 @@ class Engine:
                 f"unknown priority '{chosen}'{did_you_mean(chosen, flow.priorities)}"
                 f" (priorities: {', '.join(flow.priorities)})"
             )
+        checked = _checked_attrs(attrs)
         ticket_id = ticket_id or f"T-{uuid.uuid4().hex[:12]}"
         replayed = self._replayed(key, ticket_id)
         if replayed is not None:
@@ -210,7 +241,7 @@ class Engine:
                 "flow": flow.id,
                 "digest": flow.digest,
                 "priority": chosen,
-                "attrs": dict(attrs or {}),
+                "attrs": checked,
                 "first_response_due": sla.warn_at,
                 "resolution_due": sla.deadline,
             },

@@ -7,10 +7,11 @@ query looks into as JSON text, instants there as ISO 8601 text in UTC.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
+
+import orjson
 
 from escflow.runtime._model import Action, Event, EventKind, Ticket
 
@@ -45,9 +46,20 @@ def _default(value: object) -> str:
     raise TypeError(f"cannot store {type(value).__name__} in JSON")
 
 
+# orjson, not json: every event writes two or three JSON texts and every read parses
+# them; orjson does each in a tenth of the time. Datetimes pass through to ``_default``
+# so that they are always written in UTC, whatever zone they carry.
+_DUMP_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def dumps(value: Any) -> str:
-    """Compact JSON, datetimes as ISO text."""
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    """Compact UTF-8 JSON, datetimes as ISO text in UTC."""
+    return orjson.dumps(value, default=_default, option=_DUMP_OPTIONS).decode()
+
+
+def loads(text: str | bytes) -> Any:
+    """The value of a JSON text."""
+    return orjson.loads(text)
 
 
 def from_micros(value: int | None) -> datetime | None:
@@ -124,7 +136,7 @@ def ticket_from_row(
         at(row[19]),
         at(row[20]),
         at(row[21]),
-        json.loads(row[22]) if row[22] != "{}" else {},
+        loads(row[22]) if row[22] != "{}" else {},
         row[7],
     )
 
@@ -148,7 +160,7 @@ def event_from_row(
     ticket_id: str, seq: int, at: datetime, kind: str, body: str, key: str | None
 ) -> Event:
     """An event from its row (``at`` already read as an instant)."""
-    d = json.loads(body)
+    d = loads(body)
     data = {
         k: (_instant(v) if k in _INSTANTS and isinstance(v, str) else v)
         for k, v in d["data"].items()
@@ -183,7 +195,7 @@ def action_from_row(
         ticket_id,
         kind,
         target,
-        json.loads(payload),
+        loads(payload),
         created_at,
         attempts,
         instant(nxt),
