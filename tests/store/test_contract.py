@@ -107,7 +107,7 @@ def test_tickets_and_events_round_trip(store: Store) -> None:
 
 def test_duplicates_and_conflicts_write_nothing(store: Store) -> None:
     ticket = create(store, "T-1")
-    with pytest.raises(DuplicateTicket):
+    with pytest.raises(DuplicateTicket, match="a ticket with the id 'T-1' exists already"):
         create(store, "T-1")
     after, event = moved(ticket, T0, None)
     store.append([Write(after, [event], [], 1)])
@@ -115,7 +115,7 @@ def test_duplicates_and_conflicts_write_nothing(store: Store) -> None:
     other = create  # a second ticket in the same failed transaction must not land either
     del other
     fresh_event = opened("T-2", None)
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match="ticket 'T-1' changed since it was read"):
         store.append(
             [
                 Write(apply(None, fresh_event), [fresh_event], [], 0),
@@ -124,6 +124,19 @@ def test_duplicates_and_conflicts_write_nothing(store: Store) -> None:
         )
     assert store.get("T-2") is None and store.history("T-2") == []
     assert store.get("T-1") == after and len(store.history("T-1")) == 2
+
+
+def test_a_batch_may_write_a_ticket_twice_and_names_the_one_that_moved(store: Store) -> None:
+    first, second = create(store, "T-1"), create(store, "T-2")
+    once, event_1 = moved(first, T0 + timedelta(minutes=1), None)
+    twice, event_2 = moved(once, T0 + timedelta(minutes=2), None)
+    store.append([Write(once, [event_1], [], 1), Write(twice, [event_2], [], 2)])
+    assert store.get("T-1") == twice and [e.seq for e in store.history("T-1")] == [1, 2, 3]
+    stale, stale_event = moved(first, T0 + timedelta(minutes=3), None)
+    fresh, fresh_event = moved(second, T0 + timedelta(minutes=3), None)
+    with pytest.raises(ConflictError, match="ticket 'T-1' changed since it was read"):
+        store.append([Write(fresh, [fresh_event], [], 1), Write(stale, [stale_event], [], 1)])
+    assert store.get("T-2") == second and len(store.history("T-2")) == 1
 
 
 def test_idempotency_keys(store: Store) -> None:
@@ -136,8 +149,9 @@ def test_idempotency_keys(store: Store) -> None:
         1,
     )
     after, event = moved(ticket, T0, None, key="open-1")
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match="the idempotency key 'open-1' was used already"):
         store.append([Write(after, [event], [], 1)])
+    assert store.get("T-1") == ticket and len(store.history("T-1")) == 1
     assert store.find_key("missing") is None
 
 

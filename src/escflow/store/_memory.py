@@ -46,8 +46,9 @@ class MemoryStore:
     def append(self, writes: Sequence[Write]) -> None:
         """Check every write first, then apply them all."""
         seen_keys: set[str] = set()
+        written: dict[str, Ticket] = {}  # a ticket written twice in a batch: its first write
         for write in writes:
-            current = self._tickets.get(write.ticket.id)
+            current = written.get(write.ticket.id) or self._tickets.get(write.ticket.id)
             if write.expected_version == 0 and current is not None:
                 raise DuplicateTicket(f"a ticket with the id '{write.ticket.id}' exists already")
             if write.expected_version and (
@@ -58,6 +59,7 @@ class MemoryStore:
                     f" {write.expected_version}, now {current.version if current else 'gone'});"
                     " read it again and retry"
                 )
+            written[write.ticket.id] = write.ticket
             for event in write.events:
                 if event.key is not None and (event.key in self._keys or event.key in seen_keys):
                     raise ConflictError(f"the idempotency key '{event.key}' was used already")

@@ -58,7 +58,8 @@ class Store(Protocol):
         ...
 
     def append(self, writes: Sequence[Write]) -> None:
-        """Apply every write in one transaction.
+        """Apply every write in one transaction, in order (a ticket written twice expects,
+        the second time, the version its first write made).
 
         Raises :class:`~escflow.errors.DuplicateTicket` when a new ticket's id exists,
         :class:`~escflow.errors.ConflictError` when a row is not at its expected version

@@ -221,68 +221,106 @@ class SQLiteStore:
         ]
 
     def append(self, writes: Sequence[Write]) -> None:
-        """Every write in one transaction, or none of them."""
-        with self._transaction("write to") as db:
-            for write in writes:
-                self._write(db, write)
+        """Every write in one transaction, or none of them.
 
-    def _write(self, db: sqlite3.Connection, write: Write) -> None:
-        ticket = write.ticket
-        row = ticket_row(ticket)
-        if write.expected_version == 0:
-            try:
-                db.execute(_INSERT_TICKET, row)
-            except sqlite3.IntegrityError as exc:
-                if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
-                    raise DuplicateTicket(
-                        f"a ticket with the id '{ticket.id}' exists already"
-                    ) from None
-                raise StoreError(f"cannot store ticket '{ticket.id}': {exc}") from None
-        else:
-            updated = db.execute(_UPDATE_TICKET, (*row[1:], ticket.id, write.expected_version))
-            if updated.rowcount != 1:
-                raise ConflictError(
-                    f"ticket '{ticket.id}' changed since it was read (version"
+        The batch's ticket rows, events and actions go in one ``executemany`` each (new
+        tickets one by one, to name a duplicate): a group commit of 500 tickets makes a
+        handful of calls into SQLite, not three per ticket.
+        """
+        try:
+            with self._transaction("write to") as db:
+                for write in writes:
+                    if write.expected_version == 0:
+                        self._insert_ticket(db, write.ticket)
+                updates = [w for w in writes if w.expected_version]
+                if updates:
+                    rows = [
+                        (*ticket_row(w.ticket)[1:], w.ticket.id, w.expected_version)
+                        for w in updates
+                    ]
+                    if db.executemany(_UPDATE_TICKET, rows).rowcount != len(rows):
+                        raise _Refused()
+                events = [(e, w.events[-1].seq) for w in writes for e in w.events]
+                try:
+                    db.executemany(
+                        "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            (
+                                e.ticket_id,
+                                e.seq,
+                                _iso(e.at),
+                                e.kind,
+                                event_body(e),
+                                e.key,
+                                last if e.key is not None else None,
+                            )
+                            for e, last in events
+                        ],
+                    )
+                except sqlite3.IntegrityError:
+                    raise _Refused() from None
+                db.executemany(
+                    "INSERT INTO outbox (key, ticket_id, kind, target, payload, created_at,"
+                    " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            a.key,
+                            a.ticket_id,
+                            a.kind,
+                            a.target,
+                            dumps(a.payload),
+                            _iso(a.created_at),
+                            micros(a.created_at),
+                        )
+                        for w in writes
+                        for a in w.actions
+                    ],
+                )
+        except _Refused:  # rolled back: what is stored now is what the writers read
+            raise ConflictError(self._refusal(writes)) from None
+
+    @staticmethod
+    def _insert_ticket(db: sqlite3.Connection, ticket: Ticket) -> None:
+        try:
+            db.execute(_INSERT_TICKET, ticket_row(ticket))
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
+                raise DuplicateTicket(
+                    f"a ticket with the id '{ticket.id}' exists already"
+                ) from None
+            raise StoreError(f"cannot store ticket '{ticket.id}': {exc}") from None
+
+    def _refusal(self, writes: Sequence[Write]) -> str:
+        """Why a batch was refused: a ticket not at the version its writer read, or an
+        event repeating a key or a sequence number."""
+        ids = sorted({w.ticket.id for w in writes})
+        version: dict[str, int] = {}
+        for i in range(0, len(ids), 500):  # within SQLite's limit of bound parameters
+            chunk = tuple(ids[i : i + 500])
+            marks = ", ".join("?" * len(chunk))
+            rows = self._read(f"SELECT id, version FROM tickets WHERE id IN ({marks})", chunk)
+            version.update((str(r[0]), int(r[1])) for r in rows)
+        for write in writes:  # a ticket written twice in a batch expects its first write
+            if write.expected_version and version.get(write.ticket.id) != write.expected_version:
+                return (
+                    f"ticket '{write.ticket.id}' changed since it was read (version"
                     f" {write.expected_version}); read it again and retry"
                 )
-        last = write.events[-1].seq if write.events else None
-        try:
-            db.executemany(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        e.ticket_id,
-                        e.seq,
-                        _iso(e.at),
-                        e.kind,
-                        event_body(e),
-                        e.key,
-                        last if e.key is not None else None,
-                    )
-                    for e in write.events
-                ],
-            )
-        except sqlite3.IntegrityError:
-            raise ConflictError(
-                f"an event of ticket '{ticket.id}' repeats an idempotency key or a sequence"
-                " number already stored"
-            ) from None
-        db.executemany(
-            "INSERT INTO outbox (key, ticket_id, kind, target, payload, created_at,"
-            " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    a.key,
-                    a.ticket_id,
-                    a.kind,
-                    a.target,
-                    dumps(a.payload),
-                    _iso(a.created_at),
-                    micros(a.created_at),
+            version[write.ticket.id] = write.ticket.version
+        seen: set[str] = set()
+        for event in (e for w in writes for e in w.events):
+            if event.key is not None:
+                if event.key in seen or self.find_key(event.key) is not None:
+                    return f"the idempotency key '{event.key}' was used already"
+                seen.add(event.key)
+            if self._read(
+                "SELECT 1 FROM events WHERE ticket_id = ? AND seq = ?", (event.ticket_id, event.seq)
+            ):
+                return (
+                    f"ticket '{event.ticket_id}' has an event {event.seq} already: another"
+                    " writer appended first; read it again and retry"
                 )
-                for a in write.actions
-            ],
-        )
+        return "another writer changed these tickets meanwhile; read them again and retry"
 
     def find_key(self, key: str) -> KeyRecord | None:
         """Where an idempotency key was applied, or None."""
@@ -348,6 +386,11 @@ class SQLiteStore:
             (f"{ticket_id}:", f"{ticket_id};", ticket_id),
         )
         return [action_from_row(r) for r in rows]
+
+
+class _Refused(Exception):
+    """A batch broke a version check or a unique index: raised inside the transaction, so
+    that the culprit is looked for once it has been rolled back."""
 
 
 def _statements(sql: str) -> list[str]:
