@@ -53,10 +53,18 @@ class CompiledStep:
     responses: tuple[Response, ...]
     triggers: tuple[CompiledTrigger, ...]
 
-    @property
+    @cached_property
     def timer(self) -> CompiledTrigger | None:
         """The automatic trigger that fires when the level's window ends, if any."""
         return next((t for t in self.triggers if t.automatic), None)
+
+    @cached_property
+    def _by_id(self) -> dict[str, CompiledTrigger]:
+        return {t.id: t for t in self.triggers}
+
+    def trigger(self, trigger_id: str) -> CompiledTrigger | None:
+        """The step's trigger with this id, or None."""
+        return self._by_id.get(trigger_id)
 
 
 @dataclass(frozen=True)

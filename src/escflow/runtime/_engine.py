@@ -61,15 +61,17 @@ def _checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
     for name, value in (attrs or {}).items():
         if not isinstance(name, str):
             raise RuntimeFlowError(f"attribute names are text; got {name!r}")
-        if isinstance(value, bool | str) or (isinstance(value, int) and value in _INT_RANGE):
-            checked[name] = value
-        elif isinstance(value, float) and math.isfinite(value):
-            checked[name] = value
-        else:
+        kept = (
+            isinstance(value, bool | str)
+            or (isinstance(value, int) and value in _INT_RANGE)
+            or (isinstance(value, float) and math.isfinite(value))
+        )
+        if not kept:
             raise RuntimeFlowError(
                 f"attribute '{name}' is {value!r}; an attribute is text, true/false, a whole"
                 " number within 64 bits, or a finite decimal number"
             )
+        checked[name] = value
     return checked
 
 
@@ -655,7 +657,8 @@ class Engine:
         """A manual trigger of the ticket's step, checked and dispatched by the machine."""
         ticket = self._must_be_open(draft.current)
         target = self._machine(flow).target(ticket.id, ticket.step, trigger)
-        edge = next(t for t in flow.steps[ticket.step].triggers if t.id == trigger)
+        edge = flow.steps[ticket.step].trigger(trigger)
+        assert edge is not None, "the machine has this step's triggers"
         self._follow(draft, flow, "moved", now, edge, target, reason=reason, note=note)
 
     def _expire(self, draft: _Draft, flow: CompiledFlow, ticket: Ticket) -> None:
