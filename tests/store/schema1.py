@@ -1,4 +1,4 @@
-"""Tickets as escflow's first schema stored them, for the tests of the upgrade to schema 2.
+"""Tickets as escflow's first schema stored them, for the tests of the upgrades since.
 
 Schema 1 kept the ticket row as one JSON list (format 1); schema 2 has a column per field.
 """

@@ -151,11 +151,12 @@ def test_migrations_produce_the_schema(store: PostgresStore, pg_url: str) -> Non
 def test_db_upgrade_command(pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade", "--db", pg_url]) == 0
     assert capsys.readouterr().out == (
-        f"{pg_url}: schema 0 -> 2 (0001_initial.sql, 0002_ticket_columns.sql)\n"
+        f"{pg_url}: schema 0 -> 3 (0001_initial.sql, 0002_ticket_columns.sql,"
+        " 0003_events_in_order.sql)\n"
     )
     assert main(["db", "upgrade", "--db", pg_url]) == 0
-    assert capsys.readouterr().out == f"{pg_url}: schema 2 is current\n"
-    assert upgrade_store(pg_url) == (2, 2, [])
+    assert capsys.readouterr().out == f"{pg_url}: schema 3 is current\n"
+    assert upgrade_store(pg_url) == (3, 3, [])
 
 
 def test_both_dialects_have_the_same_migrations() -> None:
@@ -185,7 +186,7 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(pg_url: str) -> 
 
     store = PostgresStore(pg_url)
     try:
-        assert store.schema_version() == latest("postgres") == 2
+        assert store.schema_version() == latest("postgres") == 3
         schema1.assert_upgraded(store, memory, now)
     finally:
         store.close()

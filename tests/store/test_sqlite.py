@@ -78,6 +78,7 @@ def test_migrations_produce_the_schema(tmp_path: Path) -> None:
     }
     assert indexes == {
         "tickets_next_due",
+        "events_pkey",
         "events_idempotency_key",
         "outbox_pending",
     }
@@ -90,10 +91,11 @@ def test_db_upgrade_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     url = f"sqlite:///{tmp_path / 'new.db'}"
     assert main(["db", "upgrade", "--db", url]) == 0
     assert capsys.readouterr().out == (
-        f"{url}: schema 0 -> 2 (0001_initial.sql, 0002_ticket_columns.sql)\n"
+        f"{url}: schema 0 -> 3 (0001_initial.sql, 0002_ticket_columns.sql,"
+        " 0003_events_in_order.sql)\n"
     )
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out == f"{url}: schema 2 is current\n"
+    assert capsys.readouterr().out == f"{url}: schema 3 is current\n"
 
 
 @pytest.mark.parametrize(
@@ -179,6 +181,6 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(tmp_path: Path) 
     db.close()
 
     store = SQLiteStore(path)
-    assert store.schema_version() == latest("sqlite") == 2
+    assert store.schema_version() == latest("sqlite") == 3
     schema1.assert_upgraded(store, memory, now)
     store.close()
