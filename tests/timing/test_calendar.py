@@ -581,3 +581,29 @@ def test_adding_then_measuring_gives_back_the_minutes(
     assert cal.business_minutes_between(start, result) == minutes
     assert cal.is_working(result) or _is_interval_end(cal, result)
     assert result.tzinfo is UTC
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    which=st.integers(min_value=0, max_value=len(CALENDARS) - 1),
+    base=st.datetimes(
+        min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)
+    ),
+    steps=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=600), st.integers(1, 600)),
+        min_size=2,
+        max_size=12,
+    ),
+)
+def test_additions_in_a_burst_each_give_back_their_minutes(
+    which: int, base: datetime, steps: list[tuple[int, int]]
+) -> None:
+    """Tickets escalate in bursts: additions starting close together, one after another,
+    on one calendar (which remembers the interval the last one ended in)."""
+    cal = CALENDARS[which]
+    start = base
+    for offset, minutes in steps:
+        start += timedelta(minutes=offset)
+        result = cal.add_business_minutes(start, minutes)
+        assert cal.business_minutes_between(start, result) == minutes
+        assert cal.is_working(result) or _is_interval_end(cal, result)

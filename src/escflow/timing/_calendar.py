@@ -171,6 +171,9 @@ class BusinessCalendar:
                 raise TimeError(f"calendar {name!r}: {problem}")
         self._holidays: dict[int, dict[date, str]] = {}
         self._days: dict[date, _Day] = {}
+        # The working interval the last addition ended in: tickets escalate in bursts, and
+        # most additions start and end inside the same interval as the one before.
+        self._hint: _Interval | None = None
 
     def __repr__(self) -> str:
         return f"BusinessCalendar(name={self.name!r}, timezone={self.timezone!r})"
@@ -379,6 +382,9 @@ class BusinessCalendar:
         if minutes == 0:
             return at
         remaining = timedelta(minutes=minutes)
+        hint = self._hint
+        if hint is not None and hint[0] <= at and at + remaining <= hint[1]:
+            return at + remaining
         cursor = at
         for current in self._days_from(at):
             intervals = current.intervals
@@ -395,6 +401,7 @@ class BusinessCalendar:
                 begin = max(interval_start, cursor)
                 available = interval_end - begin
                 if remaining <= available:
+                    self._hint = (interval_start, interval_end)
                     return begin + remaining
                 remaining -= available
                 cursor = interval_end
