@@ -229,55 +229,55 @@ class SQLiteStore:
         """
         try:
             with self._transaction("write to") as db:
-                for write in writes:
-                    if write.expected_version == 0:
-                        self._insert_ticket(db, write.ticket)
-                updates = [w for w in writes if w.expected_version]
-                if updates:
-                    rows = [
-                        (*ticket_row(w.ticket)[1:], w.ticket.id, w.expected_version)
-                        for w in updates
-                    ]
-                    if db.executemany(_UPDATE_TICKET, rows).rowcount != len(rows):
-                        raise _Refused()
-                events = [(e, w.events[-1].seq) for w in writes for e in w.events]
-                try:
-                    db.executemany(
-                        "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [
-                            (
-                                e.ticket_id,
-                                e.seq,
-                                _iso(e.at),
-                                e.kind,
-                                event_body(e),
-                                e.key,
-                                last if e.key is not None else None,
-                            )
-                            for e, last in events
-                        ],
-                    )
-                except sqlite3.IntegrityError:
-                    raise _Refused() from None
-                db.executemany(
-                    "INSERT INTO outbox (key, ticket_id, kind, target, payload, created_at,"
-                    " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            a.key,
-                            a.ticket_id,
-                            a.kind,
-                            a.target,
-                            dumps(a.payload),
-                            _iso(a.created_at),
-                            micros(a.created_at),
-                        )
-                        for w in writes
-                        for a in w.actions
-                    ],
-                )
+                self._write(db, writes)
         except _Refused:  # rolled back: what is stored now is what the writers read
             raise ConflictError(self._refusal(writes)) from None
+
+    def _write(self, db: sqlite3.Connection, writes: Sequence[Write]) -> None:
+        for write in writes:
+            if write.expected_version == 0:
+                self._insert_ticket(db, write.ticket)
+        updates = [w for w in writes if w.expected_version]
+        if updates:
+            rows = [(*ticket_row(w.ticket)[1:], w.ticket.id, w.expected_version) for w in updates]
+            if db.executemany(_UPDATE_TICKET, rows).rowcount != len(rows):
+                raise _Refused()
+        events = [(e, w.events[-1].seq) for w in writes for e in w.events]
+        try:
+            db.executemany(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        e.ticket_id,
+                        e.seq,
+                        _iso(e.at),
+                        e.kind,
+                        event_body(e),
+                        e.key,
+                        last if e.key is not None else None,
+                    )
+                    for e, last in events
+                ],
+            )
+        except sqlite3.IntegrityError:
+            raise _Refused() from None
+        db.executemany(
+            "INSERT INTO outbox (key, ticket_id, kind, target, payload, created_at,"
+            " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    a.key,
+                    a.ticket_id,
+                    a.kind,
+                    a.target,
+                    dumps(a.payload),
+                    _iso(a.created_at),
+                    micros(a.created_at),
+                )
+                for w in writes
+                for a in w.actions
+            ],
+        )
 
     @staticmethod
     def _insert_ticket(db: sqlite3.Connection, ticket: Ticket) -> None:
