@@ -93,6 +93,22 @@ def test_wrong_types_say_what_was_expected(write: Write) -> None:
     assert "S003 levels[0].triggers[0].label: expected text, got a list" in problems
 
 
+def test_handler_arguments_the_stores_cannot_keep_are_refused(write: Write) -> None:
+    arguments = "{cap: 99999999999999999999, floor: -9223372036854775808, ratio: 0.5}"
+    flow = FLOW.replace(
+        "    window: 15-30 minutes\n",
+        f"    window: 15-30 minutes\n    responses:\n      - {{handler: h, with: {arguments}}}\n",
+        1,
+    )
+    problems = _flow_problems(write, flow)
+    assert problems == [
+        "S004 levels[0].responses[0].with: 'cap' is 99999999999999999999: a whole number here"
+        " must fit in 64 bits"
+    ]
+    fitting = flow.replace("cap: 99999999999999999999", "cap: 9223372036854775807")
+    assert _flow_problems(write, fitting) == []
+
+
 def test_yes_no_on_off_stay_names(write: Write) -> None:
     flow = FLOW.replace(
         "{id: done, label: Done, to: resolved}", "{id: on, label: Done, to: resolved}"

@@ -379,12 +379,29 @@ class WebhookAction(Model):
     label: Text | None = None
 
 
+def _storable_args(value: Any) -> Any:
+    """Refuse whole numbers the stores' JSON cannot keep exactly (before the union below
+    would quietly turn them into decimals)."""
+    if isinstance(value, dict):
+        for name, arg in value.items():
+            if isinstance(arg, int) and not isinstance(arg, bool) and not -(2**63) <= arg < 2**63:
+                raise ValueError(f"'{name}' is {arg}: a whole number here must fit in 64 bits")
+    return value
+
+
+# What the stores' JSON keeps exactly: whole numbers within 64 bits, finite decimals.
+_HandlerArgs = Annotated[
+    dict[str, str | StrictInt | Annotated[float, Field(allow_inf_nan=False)] | StrictBool],
+    BeforeValidator(_storable_args),
+]
+
+
 class HandlerAction(Model):
     """Call a handler that the embedding service registers by name."""
 
     handler: Id
     label: Text | None = None
-    args: dict[str, str | StrictInt | float | StrictBool] = Field(default={}, alias="with")
+    args: _HandlerArgs = Field(default={}, alias="with")
 
 
 Action = NotifyAction | WebhookAction | HandlerAction
