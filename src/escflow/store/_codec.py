@@ -14,6 +14,7 @@ from typing import Any, cast
 import orjson
 
 from escflow.runtime._model import Action, Event, EventKind, Ticket
+from escflow.store._protocol import Write
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Event data keys that hold instants: decoded back to datetimes so that a stored event
@@ -144,6 +145,14 @@ def ticket_from_row(
         loads(row[22]) if row[22] != "{}" else {},
         row[7],
     )
+
+
+def keyed_events(writes: Sequence[Write]) -> list[tuple[Event, int | None]]:
+    """The writes' events, each with the last seq of its call when it carries a key (what
+    the events table keeps to answer a repeated key)."""
+    return [
+        (e, w.events[-1].seq if e.key is not None else None) for w in writes for e in w.events
+    ]
 
 
 def event_body(event: Event) -> str:

@@ -64,6 +64,7 @@ from escflow.store._codec import (
     dumps,
     event_body,
     event_from_row,
+    keyed_events,
     ticket_from_row,
     ticket_row,
 )
@@ -343,7 +344,7 @@ class PostgresStore:
                 written = [(write, self._write_ticket(db, write)) for write in ordered]
             for write, cursor in written:
                 _check_ticket(write, cursor.rowcount)
-            self._write_events(db, [e for w in ordered for e in _keyed(w)])
+            self._write_events(db, keyed_events(ordered))
             self._write_actions(db, [a for w in ordered for a in w.actions])
 
     def _write_ticket(self, db: Connection, write: Write) -> psycopg.Cursor[TupleRow]:
@@ -561,12 +562,6 @@ def _check_ticket(write: Write, rowcount: int) -> None:
         f"ticket '{write.ticket.id}' changed since it was read (version"
         f" {write.expected_version}); read it again and retry"
     )
-
-
-def _keyed(write: Write) -> list[tuple[Event, int | None]]:
-    """The write's events, each with the last seq of the call when it carries a key."""
-    last = write.events[-1].seq if write.events else None
-    return [(e, last if e.key is not None else None) for e in write.events]
 
 
 def _repeated_event(exc: pg_errors.UniqueViolation) -> str:

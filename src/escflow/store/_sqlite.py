@@ -24,6 +24,7 @@ from escflow.store._codec import (
     event_from_row,
     from_micros,
     iso,
+    keyed_events,
     micros,
     ticket_from_row,
     ticket_row,
@@ -242,21 +243,12 @@ class SQLiteStore:
             rows = [(*ticket_row(w.ticket)[1:], w.ticket.id, w.expected_version) for w in updates]
             if db.executemany(_UPDATE_TICKET, rows).rowcount != len(rows):
                 raise _Refused()
-        events = [(e, w.events[-1].seq) for w in writes for e in w.events]
         try:
             db.executemany(
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (
-                        e.ticket_id,
-                        e.seq,
-                        _iso(e.at),
-                        e.kind,
-                        event_body(e),
-                        e.key,
-                        last if e.key is not None else None,
-                    )
-                    for e, last in events
+                    (e.ticket_id, e.seq, _iso(e.at), e.kind, event_body(e), e.key, last)
+                    for e, last in keyed_events(writes)
                 ],
             )
         except sqlite3.IntegrityError:
