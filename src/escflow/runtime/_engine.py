@@ -8,7 +8,6 @@ store transaction, and return the :class:`Change`.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -45,14 +44,13 @@ from escflow.runtime._model import (
 )
 from escflow.runtime._timing import Remaining, Timing
 from escflow.spec._load import did_you_mean
-from escflow.spec._models import RESOLVED
+from escflow.spec._models import RESOLVED, storable
 from escflow.store import MemoryStore, Store, Write
 from escflow.timing._clock import Clock, SystemClock, ensure_aware
 
 EvidenceKind = Literal["email", "call", "document", "note"]
 EVIDENCE: tuple[EvidenceKind, ...] = ("email", "call", "document", "note")
 _ATTEMPTS = 3  # reads and re-applications of a call that meets a concurrent writer
-_INT_RANGE = range(-(2**63), 2**63)  # what the stores' JSON keeps exactly
 
 
 def _checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
@@ -61,12 +59,7 @@ def _checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
     for name, value in (attrs or {}).items():
         if not isinstance(name, str):
             raise RuntimeFlowError(f"attribute names are text; got {name!r}")
-        kept = (
-            isinstance(value, bool | str)
-            or (isinstance(value, int) and value in _INT_RANGE)
-            or (isinstance(value, float) and math.isfinite(value))
-        )
-        if not kept:
+        if not storable(value):
             raise RuntimeFlowError(
                 f"attribute '{name}' is {value!r}; an attribute is text, true/false, a whole"
                 " number within 64 bits, or a finite decimal number"

@@ -8,6 +8,7 @@ compiled (:mod:`escflow.compile`).
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
@@ -379,20 +380,33 @@ class WebhookAction(Model):
     label: Text | None = None
 
 
+def storable(value: object) -> bool:
+    """Whether the stores' JSON keeps a scalar exactly: text, a boolean, a whole number
+    within 64 bits, or a finite decimal (what handler arguments and ticket attributes are)."""
+    if isinstance(value, bool | str):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, float) and math.isfinite(value)
+
+
 def _storable_args(value: Any) -> Any:
-    """Refuse whole numbers the stores' JSON cannot keep exactly (before the union below
-    would quietly turn them into decimals)."""
+    """Refuse numbers the stores cannot keep exactly (before the union below would
+    quietly turn a whole number beyond 64 bits into a decimal)."""
     if isinstance(value, dict):
         for name, arg in value.items():
-            if isinstance(arg, int) and not isinstance(arg, bool) and not -(2**63) <= arg < 2**63:
-                raise ValueError(f"'{name}' is {arg}: a whole number here must fit in 64 bits")
+            if isinstance(arg, int | float) and not storable(arg):
+                kind = (
+                    "a decimal here must be finite"
+                    if isinstance(arg, float)
+                    else "a whole number here must fit in 64 bits"
+                )
+                raise ValueError(f"'{name}' is {arg!r}: {kind}")
     return value
 
 
-# What the stores' JSON keeps exactly: whole numbers within 64 bits, finite decimals.
 _HandlerArgs = Annotated[
-    dict[str, str | StrictInt | Annotated[float, Field(allow_inf_nan=False)] | StrictBool],
-    BeforeValidator(_storable_args),
+    dict[str, str | StrictInt | float | StrictBool], BeforeValidator(_storable_args)
 ]
 
 

@@ -150,9 +150,7 @@ def ticket_from_row(
 def keyed_events(writes: Sequence[Write]) -> list[tuple[Event, int | None]]:
     """The writes' events, each with the last seq of its call when it carries a key (what
     the events table keeps to answer a repeated key)."""
-    return [
-        (e, w.events[-1].seq if e.key is not None else None) for w in writes for e in w.events
-    ]
+    return [(e, w.events[-1].seq if e.key is not None else None) for w in writes for e in w.events]
 
 
 def event_body(event: Event) -> str:
