@@ -8,6 +8,7 @@ rounds, so the batch in hand always finishes.
 
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +16,19 @@ from datetime import timedelta
 from escflow.runtime._engine import Engine
 
 _MIN_WAIT = 0.05
+
+
+def freeze_startup() -> None:
+    """Keep everything alive now out of the garbage collector's generations from here on.
+
+    A worker runs for days on what start-up loaded (the flows, holiday tables, the
+    libraries): some 70,000 objects that every full collection would walk again, about
+    twice a second under load. Frozen, a collection walks only what the
+    rounds made. (A frozen object is still freed when its last reference goes; only a
+    cycle among frozen objects would stay.)
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ class Worker:
 
     def run(self) -> int:
         """Work until ``stop`` is set; returns the number of rounds that found work."""
+        freeze_startup()
         busy = 0
         while not self.stop.is_set():
             done = self.run_once()

@@ -40,6 +40,12 @@ _UPDATE_TICKET = (
 )
 # The events and actions of one call share their instants: each is spelled out once.
 _iso = lru_cache(maxsize=1024)(iso)
+# WAL with FULL sync: a commit survives a crash or a power loss. Tickets are read and
+# written in random order, so pages stay in a cache of 32 MiB, which holds every interior
+# page of a million tickets' B-trees. No memory map: mapped pages of a large file count
+# in the worker's resident memory (256 MiB of them took a busy worker on a million
+# tickets from 121 to 345 MB) for no measurable gain in speed.
+PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "cache_size=-32768")
 _ACTION_COLUMNS = (
     "key, ticket_id, kind, target, payload, created_at, attempts, next_attempt_at,"
     " delivered_at, failed_at, last_error"
@@ -68,13 +74,8 @@ class SQLiteStore:
             self._db = sqlite3.connect(
                 str(path), isolation_level=None, timeout=timeout, check_same_thread=False
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            # Tickets are read and written in random order: keep pages in memory (64 MiB
-            # of cache, the file mapped) instead of a read() per page.
-            self._db.execute("PRAGMA cache_size=-65536")
-            self._db.execute("PRAGMA mmap_size=268435456")
+            for pragma in PRAGMAS:
+                self._db.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from None
         if check:
