@@ -23,9 +23,9 @@ def freeze_startup() -> None:
 
     A worker runs for days on what start-up loaded (the flows, holiday tables, the
     libraries): some 70,000 objects that every full collection would walk again, about
-    twice a second under load. Frozen, a collection walks only what the
-    rounds made. (A frozen object is still freed when its last reference goes; only a
-    cycle among frozen objects would stay.)
+    twice a second under load. Frozen, a collection walks only what the rounds made. (A
+    frozen object is still freed when its last reference goes; only a cycle among frozen
+    objects would stay.)
     """
     gc.collect()
     gc.freeze()
