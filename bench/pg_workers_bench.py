@@ -43,7 +43,6 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -55,6 +54,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from _shared import FLOWS, worker_command
 from psycopg import sql
 from psycopg.rows import TupleRow
 
@@ -64,7 +64,6 @@ from escflow.store import MemoryStore, Write
 from escflow.store._postgres import PostgresStore
 from escflow.timing import ManualClock
 
-FLOWS = Path(__file__).resolve().parent.parent / "flows"
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 # Each poll costs the server a few ms (the tickets' pages change under it): not too often.
 POLL = 0.1
@@ -230,20 +229,7 @@ def measure(url: str, workers: int, batch: int, tickets: int, folder: Path, time
         launched = time.perf_counter()
         procs = [
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "escflow",
-                    "worker",
-                    "--db",
-                    url,
-                    "--flows",
-                    str(FLOWS),
-                    "--actions-log",
-                    str(log),
-                    "--batch",
-                    str(batch),
-                ],
+                worker_command(url, str(log), batch),
                 stdout=subprocess.DEVNULL,
                 stderr=error.open("wb"),
             )

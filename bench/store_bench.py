@@ -26,9 +26,9 @@ import argparse
 import gc
 import os
 import random
+import re
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _shared import FLOWS, worker_command
 from transitions import Machine
 
 from escflow import load_matrix
@@ -45,7 +46,6 @@ from escflow.store import MemoryStore, Write
 from escflow.store._sqlite import PRAGMAS, SQLiteStore
 from escflow.timing import ManualClock
 
-FLOWS = Path(__file__).resolve().parent.parent / "flows"
 # A Monday 09:00 UTC more than a week ago, so the worker (on the real clock) finds work.
 _TODAY = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
 START = _TODAY - timedelta(days=_TODAY.weekday() + 14)
@@ -263,20 +263,7 @@ def worker_rss(path: Path, seconds: float) -> tuple[float, int]:
     pages it shared with this process before ``exec``.)
     """
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "escflow",
-            "worker",
-            "--batch",
-            "500",
-            "--db",
-            f"sqlite:///{path}",
-            "--flows",
-            str(FLOWS),
-            "--actions-log",
-            os.devnull,
-        ],
+        worker_command(f"sqlite:///{path}", os.devnull, 500),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -295,8 +282,8 @@ def worker_rss(path: Path, seconds: float) -> tuple[float, int]:
         time.sleep(0.05)
     worker.terminate()
     _, said = worker.communicate()
-    rounds = [int(w) for w in said.split() if w.isdigit()]
-    return peak / 1024, rounds[-1] if rounds else 0
+    rounds = re.search(r"stopped after (\d+) busy rounds", said)
+    return peak / 1024, int(rounds[1]) if rounds else 0
 
 
 def figures(tickets: int, events: int, folder: Path) -> Iterator[str]:
