@@ -193,6 +193,21 @@ def test_a_batch_of_outcomes_is_recorded_together(store: Store) -> None:
     store.record_attempts([])
 
 
+def test_of_two_outcomes_of_one_action_in_a_batch_the_last_is_kept(store: Store) -> None:
+    action = Action("T-1:1:0", "T-1", "notify", "lead", {"message": "m"}, T0)
+    create(store, "T-1", actions=(action,))
+    [pending] = store.pending_actions(T0, 10)
+    store.record_attempts(
+        [
+            replace(pending, attempts=1, last_error="down", next_attempt_at=T0 + timedelta(1)),
+            replace(pending, attempts=2, delivered_at=T0 + timedelta(minutes=1)),
+        ]
+    )
+    [kept] = store.actions("T-1")
+    assert (kept.status, kept.attempts, kept.last_error) == ("delivered", 2, None)
+    assert store.pending_actions(T0 + timedelta(days=2), 10) == []
+
+
 def test_outbox_pending_and_attempts(store: Store) -> None:
     action = Action("T-1:1:0", "T-1", "notify", "lead", {"message": "hello", "n": 1}, T0)
     create(store, "T-1", actions=(action,))
