@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from escflow.errors import InvalidTrigger
+from escflow.errors import InvalidTrigger, UnknownTicket
 from escflow.runtime import Engine
 from escflow.timing._clock import ManualClock
 
@@ -36,6 +36,13 @@ def test_fire_many_is_all_or_nothing(engine: Engine) -> None:
     with pytest.raises(InvalidTrigger, match="ticket 'T-b' is at step 'level-1'"):
         engine.fire_many([("T-a", "asks-for-manager"), ("T-b", "bad-review")])
     assert len(engine.history("T-a")) == 1 and len(engine.history("T-b")) == 1
+
+
+def test_fire_many_names_an_unknown_ticket_and_changes_nothing(engine: Engine) -> None:
+    engine.open("complaint", "medium", "T-a")
+    with pytest.raises(UnknownTicket, match="no ticket 'T-missing'"):
+        engine.fire_many([("T-a", "asks-for-manager"), ("T-missing", "asks-for-manager")])
+    assert len(engine.history("T-a")) == 1
 
 
 def test_tick_commits_a_batch_together(engine: Engine, clock: ManualClock) -> None:

@@ -105,6 +105,18 @@ def test_tickets_and_events_round_trip(store: Store) -> None:
     assert store.load_version("d" * 64) == '{"source": 1}' and store.load_version("x") is None
 
 
+def test_tickets_are_read_together(store: Store) -> None:
+    one, two = create(store, "T-1"), create(store, "T-2")
+    assert store.get_many(["T-2", "nope", "T-1", "T-2"]) == {"T-1": one, "T-2": two}
+    assert store.get_many([]) == {}
+    # More ids than one SQLite statement takes: read in chunks, all of them found.
+    events = [opened(f"B-{n}", None) for n in range(1_201)]
+    store.append([Write(apply(None, e), [e], [], 0) for e in events])
+    found = store.get_many([f"B-{n}" for n in range(1_201)] + ["nope"])
+    assert sorted(found) == sorted(f"B-{n}" for n in range(1_201))
+    assert found["B-1200"] == store.get("B-1200")
+
+
 def test_duplicates_and_conflicts_write_nothing(store: Store) -> None:
     ticket = create(store, "T-1")
     with pytest.raises(DuplicateTicket, match="a ticket with the id 'T-1' exists already"):

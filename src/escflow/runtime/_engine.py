@@ -484,15 +484,20 @@ class Engine:
     ) -> list[Change]:
         """Fire ``(ticket_id, trigger)`` pairs in one transaction: all apply, or none.
 
-        For services that receive events in bursts: one commit instead of one per event.
+        For services that receive events in bursts: the tickets are read together and
+        written in one commit, instead of a read and a commit per event.
         A ticket may appear more than once; its calls apply in order.
         """
         now = self._now(at)
+        found = self.store.get_many([ticket_id for ticket_id, _ in calls])
         drafts: dict[str, _Draft] = {}
         for ticket_id, trigger in calls:
             draft = drafts.get(ticket_id)
             if draft is None:
-                draft, flow, _ = self._begin(ticket_id, actor, None, now)
+                ticket = found.get(ticket_id)
+                if ticket is None:
+                    raise UnknownTicket(f"no ticket '{ticket_id}'")
+                draft, flow = self._draft(ticket, actor, None, now)
                 drafts[ticket_id] = draft
             else:
                 flow = self.flow_of(draft.current)
@@ -543,15 +548,22 @@ class Engine:
     ) -> tuple[_Draft, CompiledFlow, datetime]:
         ticket = self.get(ticket_id)
         now = self._now(at)
+        draft, flow = self._draft(ticket, actor, key, now)
+        return draft, flow, now
+
+    def _draft(
+        self, ticket: Ticket, actor: str, key: str | None, now: datetime
+    ) -> tuple[_Draft, CompiledFlow]:
+        """A call's draft on ``ticket`` as read, caught up to ``now``."""
         if now < ticket.updated_at:
             raise TimeError(
-                f"ticket '{ticket_id}' last changed at {ticket.updated_at.isoformat()}; an event"
+                f"ticket '{ticket.id}' last changed at {ticket.updated_at.isoformat()}; an event"
                 f" at {now.isoformat()} would go back in time"
             )
         flow = self.flow_of(ticket)
-        draft = _Draft(ticket, ticket_id, actor, key)
+        draft = _Draft(ticket, ticket.id, actor, key)
         self._catch_up(draft, flow, now)
-        return draft, flow, now
+        return draft, flow
 
     def _run(
         self,

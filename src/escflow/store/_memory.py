@@ -38,6 +38,11 @@ class MemoryStore:
         """The ticket row, or None."""
         return self._tickets.get(ticket_id)
 
+    def get_many(self, ticket_ids: Sequence[str]) -> dict[str, Ticket]:
+        """The rows of those tickets that exist, by id."""
+        tickets = self._tickets
+        return {i: tickets[i] for i in ticket_ids if i in tickets}
+
     def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
         """The ticket's events in order."""
         events = self._events.get(ticket_id, [])

@@ -316,6 +316,14 @@ class PostgresStore:
         rows = self._read(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s", (ticket_id,))
         return ticket_from_row(rows[0], _utc) if rows else None
 
+    def get_many(self, ticket_ids: Sequence[str]) -> dict[str, Ticket]:
+        """The rows of those tickets that exist, by id, in one round trip."""
+        rows = self._read(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ANY(%b::text[])",
+            (list(dict.fromkeys(ticket_ids)),),
+        )
+        return {r[0]: ticket_from_row(r, _utc) for r in rows}
+
     def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
         """The ticket's events in order."""
         rows = self._read(

@@ -53,6 +53,11 @@ class Store(Protocol):
         """The ticket row, or None."""
         ...
 
+    def get_many(self, ticket_ids: Sequence[str]) -> dict[str, Ticket]:
+        """The rows of those tickets that exist, by id, read together (a batch of calls
+        reads its tickets in one go, not one statement or round trip each)."""
+        ...
+
     def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
         """The ticket's events in order (up to ``seq == upto`` when given)."""
         ...

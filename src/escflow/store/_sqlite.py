@@ -203,6 +203,20 @@ class SQLiteStore:
         rows = self._read(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
         return ticket_from_row(rows[0]) if rows else None
 
+    def get_many(self, ticket_ids: Sequence[str]) -> dict[str, Ticket]:
+        """The rows of those tickets that exist, by id (500 to a statement: SQLite bounds
+        the parameters of one)."""
+        found: dict[str, Ticket] = {}
+        ids = list(dict.fromkeys(ticket_ids))
+        for i in range(0, len(ids), 500):
+            chunk = tuple(ids[i : i + 500])
+            rows = self._read(
+                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((r[0], ticket_from_row(r)) for r in rows)
+        return found
+
     def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
         """The ticket's events in order."""
         rows = self._read(
