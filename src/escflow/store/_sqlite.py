@@ -204,18 +204,19 @@ class SQLiteStore:
         return ticket_from_row(rows[0]) if rows else None
 
     def get_many(self, ticket_ids: Sequence[str]) -> dict[str, Ticket]:
-        """The rows of those tickets that exist, by id (500 to a statement: SQLite bounds
-        the parameters of one)."""
-        found: dict[str, Ticket] = {}
+        """The rows of those tickets that exist, by id."""
+        return {r[0]: ticket_from_row(r) for r in self._tickets_in(TICKET_COLUMNS, ticket_ids)}
+
+    def _tickets_in(self, columns: str, ticket_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """``columns`` of the tickets among ``ticket_ids``, 500 ids to a statement (SQLite
+        bounds the parameters of one)."""
         ids = list(dict.fromkeys(ticket_ids))
+        rows: list[tuple[Any, ...]] = []
         for i in range(0, len(ids), 500):
             chunk = tuple(ids[i : i + 500])
-            rows = self._read(
-                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            )
-            found.update((r[0], ticket_from_row(r)) for r in rows)
-        return found
+            marks = ", ".join("?" * len(chunk))
+            rows += self._read(f"SELECT {columns} FROM tickets WHERE id IN ({marks})", chunk)
+        return rows
 
     def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
         """The ticket's events in order."""
@@ -300,13 +301,8 @@ class SQLiteStore:
     def _refusal(self, writes: Sequence[Write]) -> str:
         """Why a batch was refused: a ticket not at the version its writer read, or an
         event repeating a key or a sequence number."""
-        ids = sorted({w.ticket.id for w in writes})
-        version: dict[str, int] = {}
-        for i in range(0, len(ids), 500):  # within SQLite's limit of bound parameters
-            chunk = tuple(ids[i : i + 500])
-            marks = ", ".join("?" * len(chunk))
-            rows = self._read(f"SELECT id, version FROM tickets WHERE id IN ({marks})", chunk)
-            version.update((str(r[0]), int(r[1])) for r in rows)
+        rows = self._tickets_in("id, version", [w.ticket.id for w in writes])
+        version = {str(r[0]): int(r[1]) for r in rows}
         for write in writes:  # a ticket written twice in a batch expects its first write
             if write.expected_version and version.get(write.ticket.id) != write.expected_version:
                 return (
