@@ -4,9 +4,9 @@ imports psycopg.
 The tables are SQLite's (``sql/postgres``, numbered migrations applied under an advisory
 lock, so that two processes opening a fresh database do not both create it). Each
 :meth:`PostgresStore.append` is one READ COMMITTED transaction whose ticket updates
-carry the version check (``WHERE id = … AND version = …``): a concurrent writer makes
-the update touch no row, which is a :class:`~escflow.errors.ConflictError`, and the
-transaction rolls back whole.
+carry the version check (``WHERE t.id = u.id AND t.version = u.expected``, one row of
+the batch's ``unnest`` each): a concurrent writer makes its ticket's update touch no row,
+which is a :class:`~escflow.errors.ConflictError`, and the transaction rolls back whole.
 
 Claims
 ------
