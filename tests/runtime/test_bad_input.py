@@ -93,6 +93,43 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "attribute 'tags' is ['vip']",
         lambda e: e.open("complaint", "medium", "T-2", {"tags": ["vip"]}),  # type: ignore[dict-item]
     ),
+    # Text no store can keep: what Python makes of bytes that were not UTF-8, and NUL.
+    (
+        "a note from bytes that were not UTF-8",
+        RuntimeFlowError,
+        "note is not valid text: position 5 holds '\\udcff', a lone surrogate",
+        lambda e: e.fire("T-1", "asks-for-manager", note="bad \udcff note"),
+    ),
+    (
+        "a NUL in a ticket id",
+        RuntimeFlowError,
+        "ticket_id holds a NUL character (at position 3); remove it",
+        lambda e: e.open("complaint", "medium", "T-\x002"),
+    ),
+    (
+        "an attribute from bytes that were not UTF-8",
+        RuntimeFlowError,
+        "attribute 'crm' is not valid text: position 2 holds '\\udce9'",
+        lambda e: e.open("complaint", "medium", "T-2", {"crm": "x\udce9"}),
+    ),
+    (
+        "an idempotency key from bytes that were not UTF-8",
+        RuntimeFlowError,
+        "key is not valid text",
+        lambda e: e.acknowledge("T-1", key="k-\udcff"),
+    ),
+    (
+        "evidence from bytes that were not UTF-8",
+        RuntimeFlowError,
+        "summary is not valid text",
+        lambda e: e.attach("T-1", "email", "caf\udce9"),
+    ),
+    (
+        "a burst naming a ticket from bytes that were not UTF-8",
+        RuntimeFlowError,
+        "ticket_id is not valid text",
+        lambda e: e.fire_many([("T-1", "asks-for-manager"), ("T-\udcff", "solved")]),
+    ),
 ]
 
 

@@ -58,6 +58,30 @@ def test_ticket_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["ticket", "open", "complaint", "--attr", "nonsense", *db]) == 2
 
 
+def test_bytes_that_are_not_utf8_on_the_command_line_are_refused_cleanly(tmp_path: Path) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(FLOWS)]
+    assert escflow("ticket", "open", "complaint", "--id", "T-1", *db, cwd=tmp_path).returncode == 0
+    before = escflow("ticket", "history", "T-1", "--format", "json", *db, cwd=tmp_path).stdout
+    latin1 = "caf\udce9"  # what Python makes of the Latin-1 bytes b"caf\xe9" in argv
+    for args in (
+        ["ticket", "fire", "T-1", "asks-for-manager", "--note", latin1],
+        ["ticket", "open", "complaint", "--id", latin1],
+        ["ticket", "open", "complaint", "--attr", f"crm={latin1}"],
+        ["ticket", "show", latin1],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "escflow", *args, *db],
+            capture_output=True,
+            check=False,
+            cwd=tmp_path,
+        )
+        said = done.stderr.decode("utf-8", "backslashreplace")
+        assert done.returncode == 1, said
+        assert "Traceback" not in said and "is not valid text: position 4 holds" in said
+    after = escflow("ticket", "history", "T-1", "--format", "json", *db, cwd=tmp_path).stdout
+    assert json.loads(after) == json.loads(before), "nothing was written"
+
+
 def test_worker_once_escalates_what_is_due(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'w.db'}"
     seed(url, 20)
