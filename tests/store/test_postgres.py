@@ -509,6 +509,12 @@ def test_a_malformed_url(pg_dsn: str) -> None:
     assert "topsecret" not in str(caught.value)
 
 
+def test_a_url_from_bytes_that_were_not_utf8(pg_dsn: str) -> None:
+    with pytest.raises(StoreError, match="character 27 is a byte that was not UTF-8") as caught:
+        PostgresStore("postgresql://u:topsecret@h\udcff/db")
+    assert "topsecret" not in str(caught.value)
+
+
 def test_text_the_server_cannot_store_is_a_store_error(store: PostgresStore) -> None:
     with pytest.raises(StoreError, match="NUL"):
         create(store, "T-\x00")

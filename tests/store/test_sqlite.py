@@ -132,6 +132,13 @@ def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8").startswith("these are notes")
 
 
+def test_text_sqlite_cannot_encode_is_a_store_error(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "t.db")
+    with pytest.raises(StoreError, match=r"cannot read .*surrogates not allowed"):
+        store.get("T-\udcff")  # the engine refuses it first; a store alone says so too
+    store.close()
+
+
 def test_a_database_locked_by_another_program(tmp_path: Path) -> None:
     path = tmp_path / "locked.db"
     SQLiteStore(path).close()

@@ -78,6 +78,15 @@ def test_bytes_that_are_not_utf8_on_the_command_line_are_refused_cleanly(tmp_pat
         said = done.stderr.decode("utf-8", "backslashreplace")
         assert done.returncode == 1, said
         assert "Traceback" not in said and "is not valid text: position 4 holds" in said
+    drawn = subprocess.run(
+        [sys.executable, "-m", "escflow", "render", "--ticket", latin1, db[0], db[1], "-o", "out"],
+        capture_output=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    said = drawn.stderr.decode("utf-8", "backslashreplace")
+    assert drawn.returncode == 1 and "Traceback" not in said, said
+    assert "ticket_id is not valid text" in said and not (tmp_path / "out").exists()
     after = escflow("ticket", "history", "T-1", "--format", "json", *db, cwd=tmp_path).stdout
     assert json.loads(after) == json.loads(before), "nothing was written"
 

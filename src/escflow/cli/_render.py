@@ -18,7 +18,7 @@ from escflow.render import (
     write_diagrams,
     write_ticket_path,
 )
-from escflow.store import open_store, store_url
+from escflow.store import check_text, open_store, store_url
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -81,6 +81,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _render_ticket(
     ticket_id: str, url: str | None, output: Path, formats: tuple[str, ...], direction: str
 ) -> int:
+    check_text(ticket_id=ticket_id)
     store = open_store(url)
     ticket = store.get(ticket_id)
     if ticket is None:

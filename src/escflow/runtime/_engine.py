@@ -45,33 +45,12 @@ from escflow.runtime._model import (
 from escflow.runtime._timing import Remaining, Timing
 from escflow.spec._load import did_you_mean
 from escflow.spec._models import RESOLVED, storable
-from escflow.store import MemoryStore, Store, Write
+from escflow.store import MemoryStore, Store, Write, check_text
 from escflow.timing._clock import Clock, SystemClock, ensure_aware
 
 EvidenceKind = Literal["email", "call", "document", "note"]
 EVIDENCE: tuple[EvidenceKind, ...] = ("email", "call", "document", "note")
 _ATTEMPTS = 3  # reads and re-applications of a call that meets a concurrent writer
-
-
-def _check_text(**fields: str | None) -> None:
-    """Refuse text that no store can keep, naming the argument it came in: a lone
-    surrogate (what Python makes of bytes that were not UTF-8, in a command line say) or
-    a NUL character."""
-    for name, value in fields.items():
-        if value is None or (value.isascii() and "\x00" not in value):
-            continue  # the common case, at the cost of a flag test
-        if "\x00" in value:
-            raise RuntimeFlowError(
-                f"{name} holds a NUL character (at position {value.index(chr(0)) + 1}); remove it"
-            )
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise RuntimeFlowError(
-                f"{name} is not valid text: position {exc.start + 1} holds"
-                f" {value[exc.start]!r}, a lone surrogate (a byte that was not UTF-8, read as"
-                " text); send the text as UTF-8"
-            ) from None
 
 
 def _checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
@@ -85,9 +64,9 @@ def _checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
                 f"attribute '{name}' is {value!r}; an attribute is text, true/false, a whole"
                 " number within 64 bits, or a finite decimal number"
             )
-        _check_text(**{f"the name of attribute {name!r}": name})
+        check_text(**{f"the name of attribute {name!r}": name})
         if isinstance(value, str):
-            _check_text(**{f"attribute {name!r}": value})
+            check_text(**{f"attribute {name!r}": value})
         checked[name] = value
     return checked
 
@@ -179,7 +158,7 @@ class Engine:
 
     def get(self, ticket_id: str) -> Ticket:
         """The ticket as it is now."""
-        _check_text(ticket_id=ticket_id)
+        check_text(ticket_id=ticket_id)
         ticket = self.store.get(ticket_id)
         if ticket is None:
             raise UnknownTicket(f"no ticket '{ticket_id}'")
@@ -231,7 +210,7 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Open a ticket of ``category`` (a flow id) at the entry step of its priority."""
-        _check_text(category=category, priority=priority, ticket_id=ticket_id, actor=actor, key=key)
+        check_text(category=category, priority=priority, ticket_id=ticket_id, actor=actor, key=key)
         flow = self.matrix.flow(category)
         chosen = priority or flow.default_priority or next(iter(flow.priorities), None) or ""
         if flow.priorities and chosen not in flow.priorities:
@@ -281,7 +260,7 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Fire a trigger of the ticket's step: hierarchical, functional, loop or resolution."""
-        _check_text(trigger=trigger, note=note, reason=reason)
+        check_text(trigger=trigger, note=note, reason=reason)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             self._fire(draft, flow, now, trigger, reason=reason, note=note)
@@ -299,7 +278,7 @@ class Engine:
     ) -> Change:
         """Someone at the ticket's level took it: no warning follows; the first one is the
         first response of the SLA."""
-        _check_text(note=note)
+        check_text(note=note)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = draft.current
@@ -322,7 +301,7 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Wait on the customer: the level's window and the resolution target stop."""
-        _check_text(reason=reason)
+        check_text(reason=reason)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = self._must_be_open(draft.current)
@@ -359,7 +338,7 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """The customer answered: the clocks run again with the time they had left."""
-        _check_text(note=note)
+        check_text(note=note)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = draft.current
@@ -401,7 +380,7 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Resolve the ticket, through its step's resolution trigger when it has one."""
-        _check_text(note=note, reason=reason)
+        check_text(note=note, reason=reason)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = draft.current
@@ -430,7 +409,7 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Reopen a resolved ticket at the step where it was resolved, with a fresh window."""
-        _check_text(reason=reason)
+        check_text(reason=reason)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = draft.current
@@ -462,7 +441,7 @@ class Engine:
             )
         if not summary.strip():
             raise RuntimeFlowError("evidence needs a summary: what the email, call or note says")
-        _check_text(summary=summary, ref=ref)
+        check_text(summary=summary, ref=ref)
         occurred = ensure_aware(occurred_at, "occurred_at") if occurred_at else None
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
@@ -521,9 +500,9 @@ class Engine:
         written in one commit, instead of a read and a commit per event.
         A ticket may appear more than once; its calls apply in order.
         """
-        _check_text(actor=actor)
+        check_text(actor=actor)
         for ticket_id, trigger in calls:
-            _check_text(ticket_id=ticket_id, trigger=trigger)
+            check_text(ticket_id=ticket_id, trigger=trigger)
         now = self._now(at)
         found = self.store.get_many([ticket_id for ticket_id, _ in calls])
         drafts: dict[str, _Draft] = {}
@@ -612,7 +591,7 @@ class Engine:
         """Apply one call to the ticket as it is now; when another writer got there first,
         read it again and apply the call anew (the earlier result, if that writer was a
         retry of this very call)."""
-        _check_text(ticket_id=ticket_id, actor=actor, key=key)
+        check_text(ticket_id=ticket_id, actor=actor, key=key)
         for _ in range(_ATTEMPTS):
             replayed = self._replayed(key, ticket_id)
             if replayed is not None:

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import orjson
 
+from escflow.errors import RuntimeFlowError
 from escflow.runtime._model import Action, Event, EventKind, Ticket
 from escflow.store._protocol import Write
 
@@ -22,6 +23,28 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INSTANTS = frozenset(
     {"deadline", "warn_at", "until", "first_response_due", "resolution_due", "occurred_at"}
 )
+
+
+def check_text(**fields: str | None) -> None:
+    """Refuse text that no store can keep, naming the argument it came in: a lone
+    surrogate (what Python makes of bytes that were not UTF-8, in a command line say) or
+    a NUL character (PostgreSQL refuses it; SQLite would keep it and cut it short in
+    places)."""
+    for name, value in fields.items():
+        if value is None or (value.isascii() and "\x00" not in value):
+            continue  # the common case, at the cost of a flag test
+        if "\x00" in value:
+            raise RuntimeFlowError(
+                f"{name} holds a NUL character (at position {value.index(chr(0)) + 1}); remove it"
+            )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise RuntimeFlowError(
+                f"{name} is not valid text: position {exc.start + 1} holds"
+                f" {value[exc.start]!r}, a lone surrogate (a byte that was not UTF-8, read as"
+                " text); send the text as UTF-8"
+            ) from None
 
 
 def micros(instant: datetime | None) -> int | None:

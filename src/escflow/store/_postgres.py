@@ -103,6 +103,13 @@ class PostgresStore:
         connect_timeout: int = 5,
         lease: timedelta = timedelta(seconds=60),
     ) -> None:
+        try:
+            dsn.encode("utf-8")
+        except UnicodeEncodeError as exc:  # not shown: the URL may hold a password
+            raise StoreError(
+                f"the PostgreSQL URL cannot be used: character {exc.start + 1} is a byte that"
+                " was not UTF-8; write postgresql://user@host:5432/database"
+            ) from None
         self._dsn = dsn  # private: it may hold the password; messages use ``url``
         self.url = redact(dsn)
         self.lease = lease

@@ -158,6 +158,9 @@ class SQLiteStore:
         except sqlite3.Error as exc:  # a full disk, an I/O error: nothing of it stays
             self._rollback()
             raise self._error(exc, doing) from None
+        except UnicodeEncodeError as exc:  # a lone surrogate cannot be stored as UTF-8
+            self._rollback()
+            raise StoreError(f"cannot {doing} {self.path}: {exc}") from None
         except BaseException:
             self._rollback()
             raise
@@ -178,6 +181,8 @@ class SQLiteStore:
             return self._db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise self._error(exc, "read") from None
+        except UnicodeEncodeError as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from None
 
     def close(self) -> None:
         """Close the connection."""
