@@ -19,6 +19,7 @@ from escflow.errors import (
     UnknownTrigger,
 )
 from escflow.runtime import Actions, Engine
+from escflow.runtime._worker import Worker
 from escflow.timing._clock import ManualClock
 from tests.runtime.conftest import Inbox
 
@@ -125,6 +126,26 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         lambda e: e.attach("T-1", "email", "caf\udce9"),
     ),
     (
+        "an empty ticket id",
+        RuntimeFlowError,
+        "the ticket id is empty; give one, or none to have one made",
+        lambda e: e.open("complaint", "medium", " "),
+    ),
+    # SQLite reads a negative LIMIT as none at all: a tick would take every due ticket.
+    (
+        "a negative tick",
+        RuntimeFlowError,
+        "limit is -1; give a whole number from 1 to 100,000",
+        lambda e: e.tick(limit=-1),
+    ),
+    (
+        "a tick beyond the bound",
+        RuntimeFlowError,
+        "limit is 1000000",
+        lambda e: e.tick(limit=10**6),
+    ),
+    ("an empty delivery round", RuntimeFlowError, "limit is 0", lambda e: e.deliver(limit=0)),
+    (
         "a burst naming a ticket from bytes that were not UTF-8",
         RuntimeFlowError,
         "ticket_id is not valid text",
@@ -162,6 +183,13 @@ def test_events_on_a_resolved_ticket_are_refused(opened: Engine) -> None:
         with pytest.raises(TicketClosed, match="resolved"):
             call()
     assert opened.history("T-1") == before
+
+
+def test_a_worker_needs_a_batch_and_a_poll_interval(engine: Engine) -> None:
+    with pytest.raises(RuntimeFlowError, match="batch is 0; give a whole number from 1"):
+        Worker(engine, batch=0)
+    with pytest.raises(RuntimeFlowError, match="poll is -1 seconds; give a positive interval"):
+        Worker(engine, poll=timedelta(seconds=-1))
 
 
 def test_a_clock_that_goes_backwards(opened: Engine, clock: ManualClock) -> None:

@@ -91,6 +91,26 @@ def test_bytes_that_are_not_utf8_on_the_command_line_are_refused_cleanly(tmp_pat
     assert json.loads(after) == json.loads(before), "nothing was written"
 
 
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--batch", "0"], "argument --batch: 0 is out of range; give 1 to 100,000"),
+        (["--batch", "99999999999999999999"], "is out of range; give 1 to 100,000"),
+        (["--batch", "many"], "argument --batch: 'many' is not a whole number"),
+        (["--poll", "-1"], "argument --poll: -1 is out of range"),
+        (["--poll", "nan"], "argument --poll: nan is out of range"),
+    ],
+)
+def test_a_worker_option_out_of_range_is_a_usage_error(
+    tmp_path: Path, option: list[str], said: str
+) -> None:
+    done = escflow(
+        "worker", "--once", "--db", f"sqlite:///{tmp_path / 't.db'}", *option, cwd=tmp_path
+    )
+    assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "t.db").exists(), "refused before the store is opened"
+
+
 def test_worker_once_escalates_what_is_due(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'w.db'}"
     seed(url, 20)

@@ -22,6 +22,7 @@ from typing import IO, Any
 from escflow.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Commands, load_or_explain
 from escflow.cli._store import add_db
 from escflow.runtime import Actions, Change, Engine, Event, Ticket, post_json
+from escflow.runtime._engine import MAX_BATCH
 from escflow.runtime._worker import Worker
 from escflow.store import open_store
 
@@ -78,13 +79,18 @@ def register(commands: Commands) -> None:
     )
     _common(worker)
     worker.add_argument("--once", action="store_true", help="one round, then exit (for cron)")
-    worker.add_argument("--batch", type=int, default=500, help="tickets and actions per round")
+    worker.add_argument(
+        "--batch",
+        type=_batch,
+        default=500,
+        help=f"tickets and actions per round, 1 to {MAX_BATCH:,} (default: 500)",
+    )
     worker.add_argument(
         "--poll",
-        type=float,
+        type=_poll,
         default=5.0,
         metavar="SECONDS",
-        help="longest sleep between rounds (default: 5)",
+        help="longest sleep between rounds, at most a day (default: 5)",
     )
     worker.add_argument(
         "--actions-log",
@@ -93,6 +99,28 @@ def register(commands: Commands) -> None:
         help="append delivered actions here as JSON lines (default: stdout)",
     )
     worker.set_defaults(run=_worker)
+
+
+def _batch(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_BATCH:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; give 1 to {MAX_BATCH:,}")
+    return value
+
+
+def _poll(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 86_400:  # NaN fails this comparison too
+        raise argparse.ArgumentTypeError(
+            f"{text} is out of range; give more than 0 and at most 86400 seconds"
+        )
+    return value
 
 
 def _verb(verbs: Any, name: str, text: str) -> argparse.ArgumentParser:

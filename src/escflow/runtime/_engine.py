@@ -51,6 +51,15 @@ from escflow.timing._clock import Clock, SystemClock, ensure_aware
 EvidenceKind = Literal["email", "call", "document", "note"]
 EVIDENCE: tuple[EvidenceKind, ...] = ("email", "call", "document", "note")
 _ATTEMPTS = 3  # reads and re-applications of a call that meets a concurrent writer
+# Tickets or actions in one tick or delivery round: one transaction, held in memory.
+MAX_BATCH = 100_000
+
+
+def check_limit(limit: int, name: str = "limit") -> None:
+    """Refuse a batch size outside 1 to :data:`MAX_BATCH` (SQLite reads a negative LIMIT
+    as no limit at all)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_BATCH:
+        raise RuntimeFlowError(f"{name} is {limit!r}; give a whole number from 1 to {MAX_BATCH:,}")
 
 
 def _checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
@@ -219,6 +228,8 @@ class Engine:
                 f" (priorities: {', '.join(flow.priorities)})"
             )
         checked = _checked_attrs(attrs)
+        if ticket_id is not None and not ticket_id.strip():
+            raise RuntimeFlowError("the ticket id is empty; give one, or none to have one made")
         ticket_id = ticket_id or f"T-{uuid.uuid4().hex[:12]}"
         replayed = self._replayed(key, ticket_id)
         if replayed is not None:
@@ -467,6 +478,7 @@ class Engine:
         writer moved one of its tickets meanwhile, the batch is applied ticket by ticket
         instead, and the moved ticket waits for the next tick.
         """
+        check_limit(limit)
         instant = self._now(now)
         drafts: list[_Draft] = []
         for ticket in self.store.due(instant, limit):
@@ -525,6 +537,7 @@ class Engine:
         The outcomes are recorded together, in one commit after the batch (delivery is at
         least once: an action whose outcome a crash lost is delivered again, same key).
         """
+        check_limit(limit)
         instant = self._now(now)
         done: list[Action] = []
         try:

@@ -13,7 +13,8 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from escflow.runtime._engine import Engine
+from escflow.errors import RuntimeFlowError
+from escflow.runtime._engine import Engine, check_limit
 
 _MIN_WAIT = 0.05
 
@@ -58,6 +59,11 @@ class Worker:
         poll: timedelta = timedelta(seconds=5),
         stop: threading.Event | None = None,
     ) -> None:
+        check_limit(batch, "batch")
+        if poll <= timedelta(0):
+            raise RuntimeFlowError(
+                f"poll is {poll.total_seconds():g} seconds; give a positive interval"
+            )
         self.engine = engine
         self.batch = batch
         self.poll = poll
