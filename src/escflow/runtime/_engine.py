@@ -604,7 +604,7 @@ class Engine:
         """Apply one call to the ticket as it is now; when another writer got there first,
         read it again and apply the call anew (the earlier result, if that writer was a
         retry of this very call)."""
-        check_text(ticket_id=ticket_id, actor=actor, key=key)
+        check_text(actor=actor, key=key)  # the ticket id: by get, when _begin reads it
         for _ in range(_ATTEMPTS):
             replayed = self._replayed(key, ticket_id)
             if replayed is not None:
