@@ -11,6 +11,7 @@ import pytest
 
 from escflow.errors import ConflictError, DuplicateTicket
 from escflow.runtime import Action, Event, Ticket, apply
+from escflow.runtime._model import Status
 from escflow.store import MemoryStore, Store, Write
 from escflow.store._sqlite import SQLiteStore
 from tests.store.conftest import postgres_store
@@ -242,3 +243,38 @@ def test_outbox_pending_and_attempts(store: Store) -> None:
     assert store.pending_actions(T0 + timedelta(days=1), 10) == []
     [done] = store.actions("T-1")
     assert (done.status, done.attempts) == ("delivered", 2)
+
+
+def test_tickets_are_listed_soonest_due_first_and_filtered(store: Store) -> None:
+    create(store, "T-b", T0 + timedelta(hours=2))
+    create(store, "T-a", T0 + timedelta(hours=2))  # the same instant as T-b: by id
+    create(store, "T-soon", T0 + timedelta(minutes=30))
+    create(store, "T-Z", None)
+    create(store, "T-none", None)
+    first = opened("T-g", T0 + timedelta(hours=1))
+    other = replace(first, data={**first.data, "flow": "g"})
+    store.append([Write(apply(None, other), [other], [], 0)])
+    waiting = create(store, "T-p", T0 + timedelta(minutes=10))
+    pause = Event("T-p", 2, T0 + timedelta(minutes=1), "paused", "ana")
+    store.append([Write(apply(waiting, pause), [pause], [], 1)])
+
+    def ids(
+        status: Status | None = None,
+        flow: str | None = None,
+        due_by: datetime | None = None,
+        limit: int = 50,
+    ) -> list[str]:
+        found = store.tickets(status=status, flow=flow, due_by=due_by, limit=limit)
+        return [t.id for t in found]
+
+    # Those without a deadline come last, by id byte by byte ('Z' before 'n'), whatever
+    # the database's collation says.
+    assert ids() == ["T-soon", "T-g", "T-a", "T-b", "T-Z", "T-none", "T-p"]
+    assert ids(limit=2) == ["T-soon", "T-g"]
+    assert ids(status="paused") == ["T-p"] and ids(status="resolved") == []
+    assert ids(flow="g") == ["T-g"] and ids(flow="nope") == []
+    assert ids(due_by=T0 + timedelta(hours=1)) == ["T-soon", "T-g"]
+    assert ids(status="open", flow="f", due_by=T0 + timedelta(hours=2)) == ["T-soon", "T-a", "T-b"]
+    assert ids(due_by=T0) == []
+    listed = store.tickets(status="paused", flow=None, due_by=None, limit=1)
+    assert listed == [store.get("T-p")] and listed[0].status == "paused"

@@ -58,6 +58,78 @@ def test_ticket_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["ticket", "open", "complaint", "--attr", "nonsense", *db]) == 2
 
 
+def test_ticket_list_shows_what_is_due_and_what_is_overdue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    seed(url, 2)  # opened in January: their windows have long passed
+    db = ["--db", url, "--flows", str(FLOWS)]
+    assert main(["ticket", "open", "helpdesk", "--id", "NEW-1", *db]) == 0
+    assert main(["ticket", "pause", "NEW-1", *db]) == 0
+    capsys.readouterr()
+    assert main(["ticket", "list", *db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "NEXT", "DUE"]
+    assert [line.split()[0] for line in lines[1:]] == ["T-0", "T-1", "NEW-1"]
+    assert lines[1].endswith("2026-01-05T09:15:00+00:00 (overdue)")
+    assert lines[3].split()[2] == "paused" and lines[3].endswith(" -")
+    assert main(["ticket", "list", "--overdue", "--limit", "1", "--format", "json", *db]) == 0
+    assert [t["id"] for t in json.loads(capsys.readouterr().out)] == ["T-0"]
+    assert main(["ticket", "list", "--due-by", "2026-01-05T10:15:00+01:00", *db]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]] == ["T-0"]
+    assert main(["ticket", "list", "--status", "resolved", *db]) == 0
+    assert capsys.readouterr().out == "no tickets\n"
+    assert main(["ticket", "list", "--flow", "complant", *db]) == 1
+    assert "did you mean 'complaint'?" in capsys.readouterr().err
+    for wrong, said in (
+        (["--status", "opn"], "invalid choice: 'opn'"),
+        (["--overdue", "--due-by", "2026-01-05T10:00Z"], "not allowed with argument"),
+        (["--due-by", "2026-01-05T10:00"], "'2026-01-05T10:00' has no offset"),
+        (["--limit", "0"], "0 is out of range"),
+    ):
+        assert main(["ticket", "list", *wrong, *db]) == 2
+        assert said in capsys.readouterr().err
+
+
+def test_evidence_and_the_outbox_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(FLOWS)]
+    assert main(["ticket", "open", "complaint", "--id", "T-1", *db]) == 0
+    attach = ["ticket", "attach", "T-1", "call", "rang about invoice 42", "--ref", "CALL-7"]
+    assert main([*attach, "--occurred-at", "2026-11-23T09:30+01:00", *db]) == 0
+    assert "attached [call CALL-7] (rang about invoice 42)" in capsys.readouterr().out
+    assert main(["ticket", "history", "T-1", "--format", "json", *db]) == 0
+    evidence = json.loads(capsys.readouterr().out)[-1]
+    assert (evidence["kind"], evidence["note"]) == ("attached", "rang about invoice 42")
+    assert evidence["data"] == {
+        "kind": "call",
+        "ref": "CALL-7",
+        "occurred_at": "2026-11-23T08:30:00+00:00",
+    }
+    assert main(["ticket", "attach", "T-1", "fax", "x", *db]) == 2
+    assert main(["ticket", "attach", "T-1", "note", " ", *db]) == 1
+    assert "evidence needs a summary" in capsys.readouterr().err
+
+    assert main(["ticket", "fire", "T-1", "asks-for-manager", *db]) == 0
+    capsys.readouterr()
+    assert main(["ticket", "outbox", "T-1", *db]) == 0
+    queued = capsys.readouterr().out.splitlines()
+    assert queued and all(line.endswith("  pending") for line in queued)
+    assert any("customer -> customer" in line for line in queued)
+    log = tmp_path / "actions.jsonl"
+    assert main(["worker", "--once", "--actions-log", str(log), *db]) == 0
+    assert main(["ticket", "outbox", "T-1", "--format", "json", *db]) == 0
+    delivered = json.loads(capsys.readouterr().out)
+    assert [a["key"] for a in delivered] == [line.split()[0] for line in queued]
+    assert {a["status"] for a in delivered} == {"delivered"}
+    assert all(a["attempts"] == 1 and a["delivered_at"] for a in delivered)
+    notice = next(a for a in delivered if a["kind"] == "customer")
+    assert "is moving to" in notice["payload"]["message"]
+    assert main(["ticket", "outbox", "NOPE", *db]) == 1
+    assert "no ticket 'NOPE'" in capsys.readouterr().err
+
+
 def test_bytes_that_are_not_utf8_on_the_command_line_are_refused_cleanly(tmp_path: Path) -> None:
     db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(FLOWS)]
     assert escflow("ticket", "open", "complaint", "--id", "T-1", *db, cwd=tmp_path).returncode == 0

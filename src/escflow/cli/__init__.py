@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from escflow.cli import _definitions, _render, _runtime, _sheets, _store, _tickets
-from escflow.cli._common import EXIT_PROBLEMS
+from escflow.cli._common import EXIT_PROBLEMS, EXIT_USAGE
 from escflow.errors import EscflowError
 
 GROUPS = [_definitions, _render, _runtime, _store, _tickets, _sheets]
@@ -31,9 +31,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 problems, 2 usage)."""
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         status: int = args.run(args)
+    except SystemExit as exc:  # argparse stops at --help (0) and at a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except EscflowError as exc:
         print(f"escflow: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS

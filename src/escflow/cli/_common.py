@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,22 @@ def add_paths(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="flow files or folders (default: flows/)",
     )
+
+
+def instant(text: str) -> datetime:
+    """An argument that is an instant with its offset (an argparse type: a usage error
+    otherwise)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an instant; write e.g. 2026-11-23T10:00+01:00"
+        ) from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' has no offset; write e.g. {text}+01:00 or {text}Z"
+        )
+    return value
 
 
 def plural(count: int, word: str) -> str:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import UTC, datetime
 
 from escflow.cli._common import (
     EXIT_OK,
     EXIT_PROBLEMS,
-    EXIT_USAGE,
     Commands,
     add_paths,
+    instant,
     load_or_explain,
 )
 from escflow.runtime import simulate
@@ -29,7 +28,9 @@ def register(commands: Commands) -> None:
     dry.add_argument("flow", metavar="FLOW", help="the flow id (issue category), e.g. complaint")
     add_paths(dry)
     dry.add_argument(
-        "--start", help="start instant with its offset, e.g. 2026-11-23T10:00+01:00 (default: now)"
+        "--start",
+        type=instant,
+        help="start instant with its offset, e.g. 2026-11-23T10:00+01:00 (default: now)",
     )
     dry.add_argument("--priority", help="the ticket's priority (default: the matrix's)")
     dry.add_argument(
@@ -51,26 +52,7 @@ def _simulate(args: argparse.Namespace) -> int:
     matrix = load_or_explain(args.paths)
     if matrix is None:
         return EXIT_PROBLEMS
-    start_text: str | None = args.start
-    if start_text:
-        try:
-            start = datetime.fromisoformat(start_text)
-        except ValueError:
-            print(
-                f"escflow: --start '{start_text}' is not an instant; write e.g."
-                " 2026-11-23T10:00+01:00",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-        if start.tzinfo is None:
-            print(
-                f"escflow: --start '{start_text}' has no offset; write e.g."
-                f" {start_text}+01:00 or {start_text}Z",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-    else:
-        start = datetime.now(UTC).replace(second=0, microsecond=0)
+    start: datetime = args.start or datetime.now(UTC).replace(second=0, microsecond=0)
     result = simulate(
         matrix,
         args.flow,

@@ -19,10 +19,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from escflow.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Commands, load_or_explain
+from escflow.cli._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    Commands,
+    instant,
+    load_or_explain,
+)
 from escflow.cli._store import add_db
-from escflow.runtime import Actions, Change, Engine, Event, Ticket, post_json
-from escflow.runtime._engine import MAX_BATCH
+from escflow.runtime import Action, Actions, Change, Engine, Event, Ticket, post_json
+from escflow.runtime._engine import EVIDENCE, MAX_BATCH
+from escflow.runtime._model import STATUSES
 from escflow.runtime._worker import Worker
 from escflow.store import open_store
 
@@ -64,12 +72,51 @@ def register(commands: Commands) -> None:
         verb.add_argument("--note", help="a note (the reason, for pause and reopen)")
         verb.add_argument("--key", help="idempotency key")
 
+    attached = _verb(verbs, "attach", "record evidence: an email, a call, a document, a note")
+    attached.add_argument("ticket_id", metavar="ID")
+    attached.add_argument("kind", choices=EVIDENCE, help="what the evidence is")
+    attached.add_argument("summary", help="what it says, in a line")
+    attached.add_argument("--ref", help="where it is kept: a message id, a file, a link")
+    attached.add_argument(
+        "--occurred-at",
+        type=instant,
+        metavar="WHEN",
+        help="when the call or email happened, with its offset, e.g. 2026-11-23T10:00+01:00",
+    )
+    attached.add_argument("--key", help="idempotency key")
+
     for name, text in (
         ("show", "the ticket now, and the triggers valid from its step"),
         ("history", "every event of the ticket"),
+        ("outbox", "the actions the ticket queued, and whether each was delivered"),
     ):
         verb = _verb(verbs, name, text)
         verb.add_argument("ticket_id", metavar="ID")
+
+    listed = _verb(
+        verbs, "list", "tickets, the soonest next deadline first (those without one after them)"
+    )
+    listed.add_argument("--status", choices=STATUSES)
+    listed.add_argument("--flow", metavar="FLOW", help="tickets of this flow (issue category)")
+    due = listed.add_mutually_exclusive_group()
+    due.add_argument(
+        "--overdue",
+        action="store_true",
+        help="only tickets whose deadline or warning has passed (a worker would move them)",
+    )
+    due.add_argument(
+        "--due-by",
+        type=instant,
+        metavar="WHEN",
+        help="only tickets whose deadline or warning falls by then, e.g. 2026-11-23T17:00+01:00",
+    )
+    listed.add_argument(
+        "--limit",
+        type=_batch,
+        default=50,
+        metavar="N",
+        help=f"at most N tickets, 1 to {MAX_BATCH:,} (default: 50)",
+    )
 
     worker = commands.add_parser(
         "worker",
@@ -184,11 +231,32 @@ def _ticket(args: argparse.Namespace) -> int:
         change = engine.acknowledge(args.ticket_id, actor, args.note, args.key)
     elif verb in ("pause", "reopen") or verb in ("resume", "resolve"):
         change = getattr(engine, verb)(args.ticket_id, actor, args.note, args.key)
+    elif verb == "attach":
+        change = engine.attach(
+            args.ticket_id,
+            args.kind,
+            args.summary,
+            actor,
+            ref=args.ref,
+            occurred_at=args.occurred_at,
+            key=args.key,
+        )
     elif verb == "show":
         ticket = engine.get(args.ticket_id)
         return _print_ticket(ticket, engine.valid_triggers(args.ticket_id), args.format)
-    else:
+    elif verb == "history":
         return _print_history(engine.history(args.ticket_id), args.format)
+    elif verb == "outbox":
+        return _print_outbox(engine.outbox(args.ticket_id), args.format)
+    else:
+        now = engine.clock.now()
+        found = engine.tickets(
+            status=args.status,
+            flow=args.flow,
+            due_by=now if args.overdue else args.due_by,
+            limit=args.limit,
+        )
+        return _print_list(found, now, args.format)
     return _print_change(change, args.format)
 
 
@@ -241,6 +309,9 @@ def _event_line(event: Event) -> str:
     parts = [f"{event.seq:>3}", event.at.isoformat(), event.kind]
     if event.trigger:
         parts.append(f"[{event.trigger}]")
+    if event.kind == "attached":
+        ref = event.data.get("ref")
+        parts.append(f"[{event.data.get('kind')}{f' {ref}' if ref else ''}]")
     if event.to_step:
         parts.append(
             f"{event.from_step} -> {event.to_step}" if event.from_step else f"-> {event.to_step}"
@@ -302,6 +373,74 @@ def _print_history(events: list[Event], fmt: str) -> int:
     else:
         for event in events:
             print(_event_line(event))
+    return EXIT_OK
+
+
+def _action_dict(action: Action) -> dict[str, Any]:
+    return {
+        "key": action.key,
+        "kind": action.kind,
+        "target": action.target,
+        "status": action.status,
+        "attempts": action.attempts,
+        "created_at": action.created_at.isoformat(),
+        "next_attempt_at": _iso_or_none(action.next_attempt_at),
+        "delivered_at": _iso_or_none(action.delivered_at),
+        "failed_at": _iso_or_none(action.failed_at),
+        "last_error": action.last_error,
+        "payload": json.loads(json.dumps(dict(action.payload), default=_iso)),
+    }
+
+
+def _iso_or_none(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _print_outbox(actions: list[Action], fmt: str) -> int:
+    if fmt == "json":
+        print(json.dumps([_action_dict(a) for a in actions], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for action in actions:
+        if action.delivered_at is not None:
+            state = f"delivered {action.delivered_at.isoformat()}"
+        elif action.failed_at is not None:
+            state = f"failed after {action.attempts} attempts: {action.last_error}"
+        elif action.attempts:
+            when = _iso_or_none(action.next_attempt_at)
+            state = f"pending, attempt {action.attempts + 1} at {when}: {action.last_error}"
+        else:
+            state = "pending"
+        print(f"{action.key}  {action.kind} -> {action.target}  {state}")
+    if not actions:
+        print("no actions")
+    return EXIT_OK
+
+
+def _print_list(tickets: list[Ticket], now: datetime, fmt: str) -> int:
+    if fmt == "json":
+        print(json.dumps([_ticket_dict(t) for t in tickets], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not tickets:
+        print("no tickets")
+        return EXIT_OK
+    rows = [("ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "NEXT DUE")]
+    for ticket in tickets:
+        due = ticket.next_due
+        when = "-" if due is None else due.isoformat() + (" (overdue)" if due <= now else "")
+        rows.append(
+            (
+                ticket.id,
+                ticket.flow,
+                ticket.status,
+                ticket.level,
+                ticket.step,
+                ticket.assignee or "-",
+                when,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:  # the last column is not padded: no trailing spaces
+        print("  ".join([*(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)), row[-1]]))
     return EXIT_OK
 
 

@@ -32,12 +32,14 @@ from escflow.runtime._actions import (
 )
 from escflow.runtime._machine import FlowMachine
 from escflow.runtime._model import (
+    STATUSES,
     Action,
     Attrs,
     AttrValue,
     Change,
     Event,
     EventKind,
+    Status,
     Ticket,
     apply,
     replay,
@@ -182,6 +184,37 @@ class Engine:
         """Every action the ticket queued, with its delivery status."""
         self.get(ticket_id)
         return self.store.actions(ticket_id)
+
+    def tickets(
+        self,
+        *,
+        status: Status | None = None,
+        flow: str | None = None,
+        due_by: datetime | None = None,
+        limit: int = 50,
+    ) -> list[Ticket]:
+        """Up to ``limit`` tickets that pass every filter given, the soonest next deadline or
+        warning first, those without one after them (by id).
+
+        ``status`` is open, paused or resolved; ``flow`` a flow id; ``due_by`` keeps the
+        tickets whose deadline or warning falls at or before it: ``due_by=clock.now()``
+        lists the overdue ones, which a running worker would have moved already.
+        """
+        check_limit(limit)
+        if status is not None and status not in STATUSES:
+            raise RuntimeFlowError(
+                f"'{status}' is not a ticket status (use one of: {', '.join(STATUSES)})"
+                f"{did_you_mean(str(status), STATUSES)}"
+            )
+        check_text(flow=flow)
+        instant = ensure_aware(due_by, "due_by") if due_by is not None else None
+        found = self.store.tickets(status=status, flow=flow, due_by=instant, limit=limit)
+        if flow is not None and not found and flow not in self.matrix.flows:
+            raise RuntimeFlowError(
+                f"no flow '{flow}' in the matrix and no ticket of it in the store (flows:"
+                f" {', '.join(sorted(self.matrix.flows))}){did_you_mean(flow, self.matrix.flows)}"
+            )
+        return found
 
     def flow_of(self, ticket: Ticket) -> CompiledFlow:
         """The flow version the ticket is pinned to (rebuilt from the store if it changed)."""

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 Status = Literal["open", "paused", "resolved"]
+STATUSES: tuple[Status, ...] = ("open", "paused", "resolved")
 EventKind = Literal[
     "opened",  # the ticket starts at its entry step
     "moved",  # a manual trigger fired

@@ -103,6 +103,34 @@ TICKET_COLUMNS = (
 )
 
 
+def tickets_query(
+    status: str | None,
+    flow: str | None,
+    due_by: Any,
+    limit: int,
+    *,
+    mark: str,
+    by_id: str = "id",
+) -> tuple[str, list[Any]]:
+    """The SELECT of ``Store.tickets`` and its parameters: ``mark`` is the store's
+    placeholder, ``due_by`` the instant as the store keeps it, ``by_id`` how it orders ids
+    byte by byte (as Python compares them)."""
+    where: list[str] = []
+    args: list[Any] = []
+    for column, value in (("status", status), ("flow", flow)):
+        if value is not None:
+            where.append(f"{column} = {mark}")
+            args.append(value)
+    if due_by is not None:  # the next_due index finds these without reading every row
+        where.append(f"next_due IS NOT NULL AND next_due <= {mark}")
+        args.append(due_by)
+    sql = f"SELECT {TICKET_COLUMNS} FROM tickets"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY next_due IS NULL, next_due, {by_id} LIMIT {mark}"
+    return sql, [*args, limit]
+
+
 def ticket_row(
     ticket: Ticket, instant: Callable[[datetime | None], Any] = micros
 ) -> tuple[Any, ...]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from escflow.errors import ConflictError, DuplicateTicket
-from escflow.runtime._model import Action, Event, Ticket
+from escflow.runtime._model import Action, Event, Status, Ticket
 from escflow.store._protocol import KeyRecord, Write
 
 
@@ -114,6 +114,19 @@ class MemoryStore:
             heapq.heappop(self._due)
         return self._due[0][0] if self._due else None
 
+    def tickets(
+        self, *, status: Status | None, flow: str | None, due_by: datetime | None, limit: int
+    ) -> list[Ticket]:
+        """Tickets passing every filter given, soonest next deadline first (see the protocol)."""
+        found = [
+            t
+            for t in self._tickets.values()
+            if (status is None or t.status == status)
+            and (flow is None or t.flow == flow)
+            and (due_by is None or (t.next_due is not None and t.next_due <= due_by))
+        ]
+        return heapq.nsmallest(limit, found, key=_listed)
+
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:
         """Undelivered actions whose next attempt is due, oldest first."""
         pending = [
@@ -131,3 +144,12 @@ class MemoryStore:
     def actions(self, ticket_id: str) -> list[Action]:
         """Every action of a ticket, oldest first."""
         return [self._actions[k] for k in self._by_ticket.get(ticket_id, [])]
+
+
+_NONE = datetime.min.replace(tzinfo=UTC)  # stands for "no deadline": those sort by id alone
+
+
+def _listed(ticket: Ticket) -> tuple[bool, datetime, str]:
+    """Soonest next deadline or warning first, tickets without one last, ties by id."""
+    due = ticket.next_due
+    return (due is None, _NONE if due is None else due, ticket.id)

@@ -57,7 +57,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 
 from escflow.errors import ConflictError, DuplicateTicket, StoreError
-from escflow.runtime._model import Action, Event, Ticket
+from escflow.runtime._model import Action, Event, Status, Ticket
 from escflow.store._codec import (
     TICKET_COLUMNS,
     action_from_row,
@@ -67,6 +67,7 @@ from escflow.store._codec import (
     keyed_events,
     ticket_from_row,
     ticket_row,
+    tickets_query,
 )
 from escflow.store._migrate import ensure_current, migrations, refuse_newer
 from escflow.store._protocol import KeyRecord, Write
@@ -437,6 +438,14 @@ class PostgresStore:
         )
         rows.sort(key=lambda r: (r[13], r[0]))  # RETURNING keeps no order: by next_due, id
         return [ticket_from_row(r, _utc) for r in rows]
+
+    def tickets(
+        self, *, status: Status | None, flow: str | None, due_by: datetime | None, limit: int
+    ) -> list[Ticket]:
+        """Tickets passing every filter given, soonest next deadline first (see the protocol;
+        claimed or not)."""
+        sql, args = tickets_query(status, flow, due_by, limit, mark="%s", by_id='id COLLATE "C"')
+        return [ticket_from_row(r, _utc) for r in self._read(sql, args)]
 
     def next_due(self) -> datetime | None:
         """The soonest deadline or warning of any open ticket (claimed or not)."""

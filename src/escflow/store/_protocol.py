@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from escflow.runtime._model import Action, Event, Ticket
+from escflow.runtime._model import Action, Event, Status, Ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,14 @@ class Store(Protocol):
 
     def next_due(self) -> datetime | None:
         """The soonest deadline or warning of any open ticket."""
+        ...
+
+    def tickets(
+        self, *, status: Status | None, flow: str | None, due_by: datetime | None, limit: int
+    ) -> list[Ticket]:
+        """Up to ``limit`` tickets that pass every filter given (``status``; ``flow``, a flow
+        id; ``due_by``: a deadline or warning at or before that instant), the soonest next
+        deadline or warning first, tickets without one after them, ties by id."""
         ...
 
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:

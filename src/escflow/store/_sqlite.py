@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from escflow.errors import ConflictError, DuplicateTicket, StoreError
-from escflow.runtime._model import Action, Event, Ticket
+from escflow.runtime._model import Action, Event, Status, Ticket
 from escflow.store._codec import (
     TICKET_COLUMNS,
     action_from_row,
@@ -28,6 +28,7 @@ from escflow.store._codec import (
     micros,
     ticket_from_row,
     ticket_row,
+    tickets_query,
 )
 from escflow.store._migrate import ensure_current, migrations, refuse_newer
 from escflow.store._protocol import KeyRecord, Write
@@ -352,6 +353,13 @@ class SQLiteStore:
             "SELECT next_due FROM tickets WHERE next_due IS NOT NULL ORDER BY next_due LIMIT 1"
         )
         return from_micros(rows[0][0]) if rows else None
+
+    def tickets(
+        self, *, status: Status | None, flow: str | None, due_by: datetime | None, limit: int
+    ) -> list[Ticket]:
+        """Tickets passing every filter given, soonest next deadline first (see the protocol)."""
+        sql, args = tickets_query(status, flow, micros(due_by), limit, mark="?")
+        return [ticket_from_row(r) for r in self._read(sql, tuple(args))]
 
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:
         """Undelivered actions whose next attempt is due, oldest first."""
