@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -145,6 +145,24 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         lambda e: e.tick(limit=10**6),
     ),
     ("an empty delivery round", RuntimeFlowError, "limit is 0", lambda e: e.deliver(limit=0)),
+    # Python's calendar ends in 9999: a deadline after such an instant could not be put.
+    (
+        "an instant past the years escflow schedules",
+        TimeError,
+        "at 9999-12-31T23:00:00+00:00 is out of range; escflow schedules instants from",
+        lambda e: e.fire("T-1", "asks-for-manager", at=datetime(9999, 12, 31, 23, tzinfo=UTC)),
+    ),
+    (
+        "evidence of a call before the year 1",
+        TimeError,
+        "occurred_at 0001-01-01T00:00:00+05:00 is out of range",
+        lambda e: e.attach(
+            "T-1",
+            "call",
+            "rang",
+            occurred_at=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+        ),
+    ),
     (
         "a burst naming a ticket from bytes that were not UTF-8",
         RuntimeFlowError,

@@ -77,6 +77,11 @@ def test_unknown_key_suggests_the_right_one(write: Write) -> None:
         ("{max: soon}", "levels[0].window.max: 'soon' is not a duration"),
         ("{max: 1.5 hours}", "use a smaller unit, e.g. '90 minutes'"),
         ("{min: 2 hours, max: 30 minutes}", "E106 levels[0].window.max: the window's minimum"),
+        # Longer than any real window, and than the calendar a deadline can be put on.
+        (
+            "5-99999999999 days",
+            "levels[0].window: '99999999999 days' is too long; a duration is at most 100 years",
+        ),
     ],
 )
 def test_bad_windows_are_located(write: Write, window: str, message: str) -> None:

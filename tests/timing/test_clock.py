@@ -28,6 +28,30 @@ def test_ensure_aware_refuses_naive_with_the_documented_message() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(1, 1, 1, 0, 0, tzinfo=timezone(timedelta(hours=5))),  # before year 1 in UTC
+        datetime(9999, 12, 31, 23, 0, tzinfo=UTC),  # a window's end would pass year 9999
+        datetime(3000, 1, 1, 2, 30, tzinfo=PLUS_TWO),
+        datetime(1899, 12, 31, 23, 59, tzinfo=UTC),
+    ],
+)
+def test_ensure_aware_refuses_instants_outside_the_years_1900_to_2999(value: datetime) -> None:
+    with pytest.raises(TimeError) as caught:
+        ensure_aware(value, "at")
+    assert str(caught.value) == (
+        f"at {value.isoformat()} is out of range; escflow schedules instants from 1900-01-01"
+        " to 2999-12-31 (UTC)"
+    )
+
+
+def test_the_range_is_judged_in_utc() -> None:
+    late = datetime(3000, 1, 1, 0, 30, tzinfo=PLUS_TWO)  # 22:30 UTC on the last day
+    assert ensure_aware(late, "at") == datetime(2999, 12, 31, 22, 30, tzinfo=UTC)
+    assert ensure_aware(datetime(1900, 1, 1, tzinfo=UTC), "at").year == 1900
+
+
 def test_ensure_aware_refuses_non_datetimes() -> None:
     with pytest.raises(TimeError, match="deadline must be a timezone-aware datetime"):
         ensure_aware("2026-01-02T10:00:00Z", "deadline")  # type: ignore[arg-type]

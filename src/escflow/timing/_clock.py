@@ -12,16 +12,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from escflow.errors import TimeError
 
-__all__ = ["Clock", "ManualClock", "SystemClock", "ensure_aware", "load_zone"]
+__all__ = ["EARLIEST", "LATEST", "Clock", "ManualClock", "SystemClock", "ensure_aware", "load_zone"]
+
+# The instants escflow schedules in. Deadlines lie at most a longest duration (see
+# timing._duration) past an instant, so they stay far from the year 9999, where Python's
+# datetime ends.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 
 def ensure_aware(value: datetime, what: str) -> datetime:
-    """Return ``value`` converted to UTC; raise :class:`TimeError` if it is naive.
+    """Return ``value`` converted to UTC; raise :class:`TimeError` if it is naive or falls
+    outside the years 1900 to 2999.
 
     ``what`` names the value in the message (for example ``"start"``), so the caller can tell
     which argument was wrong.
     """
-    if type(value) is datetime and value.tzinfo is UTC:
+    if type(value) is datetime and value.tzinfo is UTC and EARLIEST <= value < LATEST:
         return value  # the common case, on every call of the engine: nothing to convert
     if not isinstance(value, datetime):
         raise TimeError(f"{what} must be a timezone-aware datetime, got {value!r}")
@@ -30,7 +37,16 @@ def ensure_aware(value: datetime, what: str) -> datetime:
         raise TimeError(
             f"{what} must be timezone-aware, got {value} (no tzinfo); add a timezone such as +00:00"
         )
-    return value.astimezone(UTC)
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 at +05:00 is before the first instant Python has
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise TimeError(
+            f"{what} {value.isoformat()} is out of range; escflow schedules instants from"
+            " 1900-01-01 to 2999-12-31 (UTC)"
+        )
+    return utc
 
 
 def load_zone(name: str, what: str = "timezone") -> ZoneInfo:

@@ -34,6 +34,9 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 EXAMPLES = "'30 minutes', '2 hours', '1 business day' or '4 business hours'"
+# A hundred years: longer than any window or SLA, and short enough that a deadline never
+# runs past the end of Python's calendar (timing._clock bounds the instants).
+LONGEST_DAYS = 36_500
 
 
 @dataclass(frozen=True, order=True)
@@ -47,6 +50,10 @@ class Duration:
     def __post_init__(self) -> None:
         if self.value <= 0:
             raise ValueError(f"a duration must be positive, got {self.value} {self.unit}")
+        if self.minutes > LONGEST_DAYS * 1440:
+            raise ValueError(
+                f"'{self}' is too long; a duration is at most 100 years ({LONGEST_DAYS:,} days)"
+            )
 
     @property
     def minutes(self) -> int:
@@ -91,7 +98,7 @@ class Duration:
         value = int(raw)
         if value == 0:
             raise ValueError(f"'{text.strip()}' is zero; a duration must be positive")
-        return cls(value, unit, match["business"] is not None)
+        return cls(value, unit, match["business"] is not None)  # which refuses one too long
 
     def __str__(self) -> str:
         unit = self.unit if self.value != 1 else self.unit[:-1]
