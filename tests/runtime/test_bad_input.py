@@ -145,6 +145,38 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         lambda e: e.tick(limit=10**6),
     ),
     ("an empty delivery round", RuntimeFlowError, "limit is 0", lambda e: e.deliver(limit=0)),
+    # A service's code, not type-checked, passing what is not text: named, not an
+    # AttributeError from deep inside.
+    (
+        "a ticket id that is a number",
+        RuntimeFlowError,
+        "ticket_id must be text, got 123",
+        lambda e: e.fire(123, "asks-for-manager"),  # type: ignore[arg-type]
+    ),
+    (
+        "no trigger",
+        RuntimeFlowError,
+        "trigger must be text, got None",
+        lambda e: e.fire("T-1", None),  # type: ignore[arg-type]
+    ),
+    (
+        "no actor",
+        RuntimeFlowError,
+        "actor must be text, got None",
+        lambda e: e.acknowledge("T-1", None),  # type: ignore[arg-type]
+    ),
+    (
+        "a note in bytes",
+        RuntimeFlowError,
+        "note must be text, got b'angry'",
+        lambda e: e.acknowledge("T-1", note=b"angry"),  # type: ignore[arg-type]
+    ),
+    (
+        "a burst of ticket ids without triggers",
+        RuntimeFlowError,
+        "each call is a (ticket_id, trigger) pair; got 'T-1'",
+        lambda e: e.fire_many(["T-1"]),  # type: ignore[list-item]
+    ),
     # Python's calendar ends in 9999: a deadline after such an instant could not be put.
     (
         "an instant past the years escflow schedules",

@@ -47,7 +47,7 @@ from escflow.runtime._model import (
 from escflow.runtime._timing import Remaining, Timing
 from escflow.spec._load import did_you_mean
 from escflow.spec._models import RESOLVED, storable
-from escflow.store import MemoryStore, Store, Write, check_text
+from escflow.store import MemoryStore, Store, Write, check_text, need_text
 from escflow.timing._clock import Clock, SystemClock, ensure_aware
 
 EvidenceKind = Literal["email", "call", "document", "note"]
@@ -169,7 +169,7 @@ class Engine:
 
     def get(self, ticket_id: str) -> Ticket:
         """The ticket as it is now."""
-        check_text(ticket_id=ticket_id)
+        need_text(ticket_id=ticket_id)
         ticket = self.store.get(ticket_id)
         if ticket is None:
             raise UnknownTicket(f"no ticket '{ticket_id}'")
@@ -252,7 +252,8 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Open a ticket of ``category`` (a flow id) at the entry step of its priority."""
-        check_text(category=category, priority=priority, ticket_id=ticket_id, actor=actor, key=key)
+        need_text(category=category, actor=actor)
+        check_text(priority=priority, ticket_id=ticket_id, key=key)
         flow = self.matrix.flow(category)
         chosen = priority or flow.default_priority or next(iter(flow.priorities), None) or ""
         if flow.priorities and chosen not in flow.priorities:
@@ -304,7 +305,8 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Fire a trigger of the ticket's step: hierarchical, functional, loop or resolution."""
-        check_text(trigger=trigger, note=note, reason=reason)
+        need_text(trigger=trigger)
+        check_text(note=note, reason=reason)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             self._fire(draft, flow, now, trigger, reason=reason, note=note)
@@ -483,9 +485,10 @@ class Engine:
             raise RuntimeFlowError(
                 f"'{kind}' is not a kind of evidence; use one of: {', '.join(EVIDENCE)}"
             )
+        need_text(summary=summary)
         if not summary.strip():
             raise RuntimeFlowError("evidence needs a summary: what the email, call or note says")
-        check_text(summary=summary, ref=ref)
+        check_text(ref=ref)
         occurred = ensure_aware(occurred_at, "occurred_at") if occurred_at else None
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
@@ -545,9 +548,11 @@ class Engine:
         written in one commit, instead of a read and a commit per event.
         A ticket may appear more than once; its calls apply in order.
         """
-        check_text(actor=actor)
-        for ticket_id, trigger in calls:
-            check_text(ticket_id=ticket_id, trigger=trigger)
+        need_text(actor=actor)
+        for call in calls:
+            if not isinstance(call, tuple | list) or len(call) != 2:
+                raise RuntimeFlowError(f"each call is a (ticket_id, trigger) pair; got {call!r}")
+            need_text(ticket_id=call[0], trigger=call[1])
         now = self._now(at)
         found = self.store.get_many([ticket_id for ticket_id, _ in calls])
         drafts: dict[str, _Draft] = {}
@@ -637,7 +642,8 @@ class Engine:
         """Apply one call to the ticket as it is now; when another writer got there first,
         read it again and apply the call anew (the earlier result, if that writer was a
         retry of this very call)."""
-        check_text(actor=actor, key=key)  # the ticket id: by get, when _begin reads it
+        need_text(actor=actor)
+        check_text(key=key)  # the ticket id: by get, when _begin reads it
         for _ in range(_ATTEMPTS):
             replayed = self._replayed(key, ticket_id)
             if replayed is not None:

@@ -1,6 +1,6 @@
 """Where tickets live: the store protocol and its implementations."""
 
-from escflow.store._codec import check_text
+from escflow.store._codec import check_text, need_text
 from escflow.store._memory import MemoryStore
 from escflow.store._open import DEFAULT_URL, open_store, store_url, upgrade_store
 from escflow.store._protocol import KeyRecord, Store, Write
@@ -12,6 +12,7 @@ __all__ = [
     "Store",
     "Write",
     "check_text",
+    "need_text",
     "open_store",
     "store_url",
     "upgrade_store",

@@ -26,13 +26,15 @@ _INSTANTS = frozenset(
 
 
 def check_text(**fields: str | None) -> None:
-    """Refuse text that no store can keep, naming the argument it came in: a lone
-    surrogate (what Python makes of bytes that were not UTF-8, in a command line say) or
-    a NUL character (PostgreSQL refuses it; SQLite would keep it and cut it short in
-    places)."""
+    """Refuse text that no store can keep, naming the argument it came in: a value that is
+    not text at all, a lone surrogate (what Python makes of bytes that were not UTF-8, in
+    a command line say) or a NUL character (PostgreSQL refuses it; SQLite would keep it
+    and cut it short in places). None passes: the argument was not given."""
     for name, value in fields.items():
-        if value is None or (value.isascii() and "\x00" not in value):
-            continue  # the common case, at the cost of a flag test
+        if value is None or (type(value) is str and value.isascii() and "\x00" not in value):
+            continue  # the common case, at the cost of two tests
+        if not isinstance(value, str):
+            raise RuntimeFlowError(f"{name} must be text, got {value!r}")
         if "\x00" in value:
             raise RuntimeFlowError(
                 f"{name} holds a NUL character (at position {value.index(chr(0)) + 1}); remove it"
@@ -45,6 +47,14 @@ def check_text(**fields: str | None) -> None:
                 f" {value[exc.start]!r}, a lone surrogate (a byte that was not UTF-8, read as"
                 " text); send the text as UTF-8"
             ) from None
+
+
+def need_text(**fields: str) -> None:
+    """:func:`check_text` for arguments that must be given: None is refused too."""
+    for name, value in fields.items():
+        if value is None:
+            raise RuntimeFlowError(f"{name} must be text, got None")
+    check_text(**fields)
 
 
 def micros(instant: datetime | None) -> int | None:
