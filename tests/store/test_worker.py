@@ -130,6 +130,49 @@ def test_evidence_and_the_outbox_from_the_command_line(
     assert "no ticket 'NOPE'" in capsys.readouterr().err
 
 
+def test_the_outbox_shows_retries_and_failures_with_their_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    matrix = load_matrix(FLOWS)
+
+    def unreachable(action: object) -> None:
+        raise ConnectionError("the mail server did not answer")
+
+    for attempts in (8, 1):  # T-8 will retry; T-1 gives up after its only attempt
+        engine = Engine(
+            matrix,
+            open_store(url),
+            actions=Actions(
+                notify=unreachable,
+                handlers=dict.fromkeys(matrix.handler_names, unreachable),
+                max_attempts=attempts,
+            ),
+        )
+        engine.open("complaint", "medium", f"T-{attempts}")
+        engine.fire(f"T-{attempts}", "asks-for-manager")
+        engine.deliver()
+    db = ["--db", url, "--flows", str(FLOWS)]
+    capsys.readouterr()
+    assert main(["ticket", "outbox", "T-8", *db]) == 0
+    retrying = capsys.readouterr().out.splitlines()
+    assert retrying and all(
+        "  pending, attempt 2 at " in line
+        and line.endswith(": ConnectionError: the mail server did not answer")
+        for line in retrying
+    ), retrying
+    assert main(["ticket", "outbox", "T-1", *db]) == 0
+    failed = capsys.readouterr().out.splitlines()
+    assert failed and all(
+        line.endswith("failed after 1 attempt: ConnectionError: the mail server did not answer")
+        for line in failed
+    ), failed
+    assert main(["ticket", "outbox", "T-1", "--format", "json", *db]) == 0
+    outcome = json.loads(capsys.readouterr().out)
+    assert {(a["status"], a["attempts"]) for a in outcome} == {("failed", 1)}
+    assert all(a["failed_at"] and a["delivered_at"] is None for a in outcome)
+
+
 def test_bytes_that_are_not_utf8_on_the_command_line_are_refused_cleanly(tmp_path: Path) -> None:
     db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(FLOWS)]
     assert escflow("ticket", "open", "complaint", "--id", "T-1", *db, cwd=tmp_path).returncode == 0

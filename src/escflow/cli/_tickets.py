@@ -26,6 +26,7 @@ from escflow.cli._common import (
     Commands,
     instant,
     load_or_explain,
+    plural,
 )
 from escflow.cli._store import add_db
 from escflow.runtime import Action, Actions, Change, Engine, Event, Ticket, post_json
@@ -404,7 +405,7 @@ def _print_outbox(actions: list[Action], fmt: str) -> int:
         if action.delivered_at is not None:
             state = f"delivered {action.delivered_at.isoformat()}"
         elif action.failed_at is not None:
-            state = f"failed after {action.attempts} attempts: {action.last_error}"
+            state = f"failed after {plural(action.attempts, 'attempt')}: {action.last_error}"
         elif action.attempts:
             when = _iso_or_none(action.next_attempt_at)
             state = f"pending, attempt {action.attempts + 1} at {when}: {action.last_error}"
