@@ -124,21 +124,45 @@ def tickets_query(
 ) -> tuple[str, list[Any]]:
     """The SELECT of ``Store.tickets`` and its parameters: ``mark`` is the store's
     placeholder, ``due_by`` the instant as the store keeps it, ``by_id`` how it orders ids
-    byte by byte (as Python compares them)."""
-    where: list[str] = []
+    byte by byte (as Python compares them).
+
+    Tickets with a next deadline are read in the order of the next_due index (which holds
+    the id too): a listing of a million tickets reads a page or two, not every row. Those
+    without one follow, in id order, in the same statement (one snapshot).
+    """
+    filters = ""
     args: list[Any] = []
     for column, value in (("status", status), ("flow", flow)):
         if value is not None:
-            where.append(f"{column} = {mark}")
+            filters += f" AND {column} = {mark}"
             args.append(value)
-    if due_by is not None:  # the next_due index finds these without reading every row
-        where.append(f"next_due IS NOT NULL AND next_due <= {mark}")
-        args.append(due_by)
-    sql = f"SELECT {TICKET_COLUMNS} FROM tickets"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY next_due IS NULL, next_due, {by_id} LIMIT {mark}"
-    return sql, [*args, limit]
+    parts: list[tuple[str, list[Any]]] = []
+    # Paused and resolved tickets have no deadline (runtime._model.apply).
+    if status not in ("paused", "resolved"):
+        bound = "" if due_by is None else f" AND next_due <= {mark}"
+        parts.append(
+            (
+                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE next_due IS NOT NULL{bound}{filters}"
+                f" ORDER BY next_due, {by_id} LIMIT {mark}",
+                [*([] if due_by is None else [due_by]), *args, limit],
+            )
+        )
+    if due_by is None:
+        parts.append(
+            (
+                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE next_due IS NULL{filters}"
+                f" ORDER BY {by_id} LIMIT {mark}",
+                [*args, limit],
+            )
+        )
+    if len(parts) == 1:
+        return parts[0]
+    (soon, soon_args), (rest, rest_args) = parts
+    return (
+        f"SELECT * FROM (SELECT * FROM ({soon}) AS soon UNION ALL SELECT * FROM ({rest}) AS rest)"
+        f" AS listed ORDER BY next_due IS NULL, next_due, {by_id} LIMIT {mark}",
+        [*soon_args, *rest_args, limit],
+    )
 
 
 def ticket_row(
