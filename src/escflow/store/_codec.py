@@ -127,8 +127,9 @@ def tickets_query(
     byte by byte (as Python compares them).
 
     Tickets with a next deadline are read in the order of the next_due index (which holds
-    the id too): a listing of a million tickets reads a page or two, not every row. Those
-    without one follow, in id order, in the same statement (one snapshot).
+    the id too), without a sort: the overdue ones among a million tickets take a page or
+    two. Those without one follow, in id order, in the same statement (one snapshot); no
+    index finds them, so that part reads the table.
     """
     filters = ""
     args: list[Any] = []
