@@ -13,7 +13,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -280,14 +280,22 @@ def _ticket_dict(ticket: Ticket) -> dict[str, Any]:
         "resolved_at",
         "version",
     )
-    out = {name: getattr(ticket, name) for name in fields}
-    out["digest"] = ticket.digest[:12]
-    out["attrs"] = dict(ticket.attrs)
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in out.items()}
+    return {**_fields(ticket, fields), "digest": ticket.digest[:12], "attrs": dict(ticket.attrs)}
+
+
+def _fields(record: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of a record as JSON values: instants in ISO 8601."""
+    values = {name: getattr(record, name) for name in names}
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}
 
 
 def _iso(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _jsonable(data: Mapping[str, Any]) -> Any:
+    """Event data or an action's payload as JSON values (instants in ISO 8601)."""
+    return json.loads(json.dumps(dict(data), default=_iso))
 
 
 def _event_dict(event: Event) -> dict[str, Any]:
@@ -302,7 +310,7 @@ def _event_dict(event: Event) -> dict[str, Any]:
         "reason": event.reason,
         "note": event.note,
         "key": event.key,
-        "data": json.loads(json.dumps(dict(event.data), default=_iso)),
+        "data": _jsonable(event.data),
     }
 
 
@@ -378,23 +386,19 @@ def _print_history(events: list[Event], fmt: str) -> int:
 
 
 def _action_dict(action: Action) -> dict[str, Any]:
-    return {
-        "key": action.key,
-        "kind": action.kind,
-        "target": action.target,
-        "status": action.status,
-        "attempts": action.attempts,
-        "created_at": action.created_at.isoformat(),
-        "next_attempt_at": _iso_or_none(action.next_attempt_at),
-        "delivered_at": _iso_or_none(action.delivered_at),
-        "failed_at": _iso_or_none(action.failed_at),
-        "last_error": action.last_error,
-        "payload": json.loads(json.dumps(dict(action.payload), default=_iso)),
-    }
-
-
-def _iso_or_none(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+    fields = (
+        "key",
+        "kind",
+        "target",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+        "failed_at",
+        "last_error",
+    )
+    return {**_fields(action, fields), "payload": _jsonable(action.payload)}
 
 
 def _print_outbox(actions: list[Action], fmt: str) -> int:
@@ -407,7 +411,7 @@ def _print_outbox(actions: list[Action], fmt: str) -> int:
         elif action.failed_at is not None:
             state = f"failed after {plural(action.attempts, 'attempt')}: {action.last_error}"
         elif action.attempts:
-            when = _iso_or_none(action.next_attempt_at)
+            when = _iso(action.next_attempt_at)
             state = f"pending, attempt {action.attempts + 1} at {when}: {action.last_error}"
         else:
             state = "pending"

@@ -12,18 +12,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from escflow.errors import TimeError
 
-__all__ = ["EARLIEST", "LATEST", "Clock", "ManualClock", "SystemClock", "ensure_aware", "load_zone"]
+__all__ = ["Clock", "ManualClock", "SystemClock", "ensure_aware", "load_zone"]
 
 # The instants escflow schedules in. Deadlines lie at most a longest duration (see
 # timing._duration) past an instant, so they stay far from the year 9999, where Python's
 # datetime ends.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+_RANGE = f"from {EARLIEST:%Y-%m-%d} to {LATEST - timedelta(days=1):%Y-%m-%d} (UTC)"
 
 
 def ensure_aware(value: datetime, what: str) -> datetime:
     """Return ``value`` converted to UTC; raise :class:`TimeError` if it is naive or falls
-    outside the years 1900 to 2999.
+    outside the years 1900 to 2999 (:data:`EARLIEST` to :data:`LATEST`).
 
     ``what`` names the value in the message (for example ``"start"``), so the caller can tell
     which argument was wrong.
@@ -43,8 +44,7 @@ def ensure_aware(value: datetime, what: str) -> datetime:
         utc = None
     if utc is None or not EARLIEST <= utc < LATEST:
         raise TimeError(
-            f"{what} {value.isoformat()} is out of range; escflow schedules instants from"
-            " 1900-01-01 to 2999-12-31 (UTC)"
+            f"{what} {value.isoformat()} is out of range; escflow schedules instants {_RANGE}"
         )
     return utc
 

@@ -52,7 +52,8 @@ class Duration:
             raise ValueError(f"a duration must be positive, got {self.value} {self.unit}")
         if self.minutes > LONGEST_DAYS * 1440:
             raise ValueError(
-                f"'{self}' is too long; a duration is at most 100 years ({LONGEST_DAYS:,} days)"
+                f"'{self}' is too long; a duration is at most {LONGEST_DAYS // 365} years"
+                f" ({LONGEST_DAYS:,} days)"
             )
 
     @property
