@@ -9,6 +9,7 @@ import pytest
 
 from escflow import EscflowError, Matrix
 from escflow.errors import (
+    ConflictError,
     DuplicateTicket,
     InvalidTrigger,
     RuntimeFlowError,
@@ -201,6 +202,36 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "ticket_id is not valid text",
         lambda e: e.fire_many([("T-1", "asks-for-manager"), ("T-\udcff", "solved")]),
     ),
+    (
+        "no burst at all",
+        RuntimeFlowError,
+        "calls is None; give a list of (ticket_id, trigger) pairs",
+        lambda e: e.fire_many(None),  # type: ignore[arg-type]
+    ),
+    (
+        "attributes that are not a mapping",
+        RuntimeFlowError,
+        "attrs is [('region', 'north')]; give a mapping of names to values",
+        lambda e: e.open("complaint", "medium", "T-2", [("region", "north")]),  # type: ignore[arg-type]
+    ),
+    (
+        "an empty priority",
+        RuntimeFlowError,
+        "unknown priority ''",
+        lambda e: e.open("complaint", "", "T-2"),
+    ),
+    (
+        "a naive tick names its argument",
+        TimeError,
+        "now must be timezone-aware",
+        lambda e: e.tick(datetime(2026, 11, 23, 10, 0)),
+    ),
+    (
+        "a naive delivery round names its argument",
+        TimeError,
+        "now must be timezone-aware",
+        lambda e: e.deliver(datetime(2026, 11, 23, 10, 0)),
+    ),
 ]
 
 
@@ -218,6 +249,55 @@ def test_refused_calls_change_nothing(
     assert text in str(raised.value)
     assert (opened.get("T-1"), opened.history("T-1"), opened.outbox("T-1")) == before
     assert opened.store.get("T-2") is None
+
+
+# A key names one call: a new call under an old key must not get the old result.
+KEYED: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
+    (
+        "a key used again for another trigger",
+        ConflictError,
+        "the idempotency key 'k-1' was used on ticket 'T-1' for another call (moved by"
+        " 'asks-for-manager', actor system, at 2026-11-23T09:00:00+00:00); a new call needs a new key",
+        lambda e: e.fire("T-1", "solved", key="k-1"),
+    ),
+    (
+        "a key used again for a pause",
+        ConflictError,
+        "the idempotency key 'k-1' was used on ticket 'T-1' for another call",
+        lambda e: e.pause("T-1", key="k-1"),
+    ),
+    (
+        "a key used again by another actor",
+        ConflictError,
+        "the idempotency key 'k-1' was used on ticket 'T-1' for another call",
+        lambda e: e.fire("T-1", "asks-for-manager", "ana", key="k-1"),
+    ),
+    (
+        "a key used again with another note",
+        ConflictError,
+        "the idempotency key 'k-1' was used on ticket 'T-1' for another call",
+        lambda e: e.fire("T-1", "asks-for-manager", note="again", key="k-1"),
+    ),
+    (
+        "a key used again to open a ticket",
+        ConflictError,
+        "the idempotency key 'k-1' was used for ticket 'T-1'; a new call needs a new key",
+        lambda e: e.open("complaint", "medium", "T-2", key="k-1"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "error", "text", "call"), KEYED, ids=[c[0] for c in KEYED])
+def test_a_key_used_again_for_another_call_is_refused(
+    opened: Engine,
+    name: str,
+    error: type[EscflowError],
+    text: str,
+    call: Callable[[Engine], object],
+) -> None:
+    opened.fire("T-1", "asks-for-manager", key="k-1")
+    test_refused_calls_change_nothing(opened, name, error, text, call)
+    assert opened.fire("T-1", "asks-for-manager", key="k-1").replayed, "the same call replays"
 
 
 def test_events_on_a_resolved_ticket_are_refused(opened: Engine) -> None:
@@ -259,3 +339,31 @@ def test_a_handler_nobody_registered_is_refused_before_anything_runs(matrix: Mat
         Engine(matrix, actions=Actions(notify=inbox))
     with pytest.raises(UnknownHandler, match="no 'notify' deliverer"):
         Engine(matrix, actions=Actions(handlers=dict.fromkeys(matrix.handler_names, inbox)))
+
+
+def test_a_refused_call_at_a_later_time_leaves_the_clock_where_it_was(
+    opened: Engine, clock: ManualClock
+) -> None:
+    """A call refused for its content, whatever its ``at``, must not hold back the calls
+    after it until that time comes."""
+    next_year = clock.now() + timedelta(days=365)
+    with pytest.raises(UnknownTrigger):
+        opened.fire("T-1", "no-such-trigger", at=next_year)
+    with pytest.raises(DuplicateTicket):
+        opened.open("complaint", "medium", "T-1", at=next_year)
+    with pytest.raises(UnknownTicket):
+        opened.fire_many([("T-404", "solved")], at=next_year)
+    assert opened.fire("T-1", "asks-for-manager").ticket.level == "level-2"
+    assert opened.open("complaint", "medium", "T-2").ticket.level == "level-1"
+
+
+def test_a_store_or_clock_that_is_not_one_is_refused_when_the_engine_is_made(
+    matrix: Matrix,
+) -> None:
+    actions = Actions(notify=Inbox(), handlers=dict.fromkeys(matrix.handler_names, Inbox()))
+    with pytest.raises(RuntimeFlowError, match=r"open it first: escflow.store.open_store\("):
+        Engine(matrix, "sqlite:///x.db", actions=actions)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeFlowError, match="is not a store: it has no save_version, "):
+        Engine(matrix, {}, actions=actions)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeFlowError, match="has no now\\(\\) method"):
+        Engine(matrix, clock=object(), actions=actions)  # type: ignore[arg-type]

@@ -149,7 +149,9 @@ def test_pause_stops_the_clock_and_resume_gives_back_what_was_left(
     assert engine.tick() == []
     resumed = engine.resume("T-p").ticket
     assert resumed.deadline == clock.now() + timedelta(minutes=10)
-    assert resumed.resolution_due == MONDAY_9_UTC.replace(day=26) + timedelta(days=2)
+    # The SLA counts business days whatever the level's window: 3 business days less the
+    # 20 minutes used, from Wednesday 10:20 Paris, end Monday 10:00 Paris (not Saturday).
+    assert resumed.resolution_due == utc(2026, 11, 30, 9, 0)
 
 
 def test_pause_in_business_time_keeps_business_minutes(engine: Engine, clock: ManualClock) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from escflow import EscflowError, load_matrix
 from escflow.cli import main
+from escflow.runtime import simulate
 from tests.conftest import FLOWS
 
 START = "2026-11-23T10:00+01:00"
@@ -91,6 +94,17 @@ def test_timeline_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["--start", "tomorrow"], 2, "is not an instant"),
         (["--start", "9999-12-31T20:00Z"], 1, "start 9999-12-31T20:00:00+00:00 is out of range"),
         (["--until", "+3000000 days"], 1, "'3000000 days' is too long; a duration is at most"),
+        # A run that would stop before what it was asked to show.
+        (
+            ["--until", "2026-11-22T10:00+01:00"],
+            1,
+            "until (2026-11-22T09:00:00+00:00) comes before the start (2026-11-23T09:00:00+00:00)",
+        ),
+        (
+            ["--event", "+5h solved", "--until", "+10m"],
+            1,
+            "until (2026-11-23T09:10:00+00:00) comes before event '+5h solved'",
+        ),
     ],
 )
 def test_bad_scripts_are_explained(
@@ -99,3 +113,16 @@ def test_bad_scripts_are_explained(
     got, out, err = run(capsys, "complaint", str(FLOWS), "--start", START, *args)
     assert got == code and out == ""
     assert message in err and "Traceback" not in err
+
+
+def test_the_python_api_refuses_what_is_not_a_script() -> None:
+    matrix = load_matrix(FLOWS)
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with pytest.raises(EscflowError, match="events is '\\+45m asks-for-manager'; give a list"):
+        simulate(matrix, "complaint", start, events="+45m asks-for-manager")
+    with pytest.raises(EscflowError, match="events is \\[None\\]; give a list of texts"):
+        simulate(matrix, "complaint", start, events=[None])  # type: ignore[list-item]
+    with pytest.raises(EscflowError, match=r"until is datetime\.timedelta"):
+        simulate(matrix, "complaint", start, until=timedelta(days=1))  # type: ignore[arg-type]
+    until = simulate(matrix, "complaint", start, until=start + timedelta(minutes=45))
+    assert [row.what for row in until.rows][-1].startswith("escalated")

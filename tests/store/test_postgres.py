@@ -151,12 +151,12 @@ def test_migrations_produce_the_schema(store: PostgresStore, pg_url: str) -> Non
 def test_db_upgrade_command(pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade", "--db", pg_url]) == 0
     assert capsys.readouterr().out == (
-        f"{pg_url}: schema 0 -> 3 (0001_initial.sql, 0002_ticket_columns.sql,"
-        " 0003_events_in_order.sql)\n"
+        f"{pg_url}: schema 0 -> 4 (0001_initial.sql, 0002_ticket_columns.sql,"
+        " 0003_events_in_order.sql, 0004_paused_only_while_paused.sql)\n"
     )
     assert main(["db", "upgrade", "--db", pg_url]) == 0
-    assert capsys.readouterr().out == f"{pg_url}: schema 3 is current\n"
-    assert upgrade_store(pg_url) == (3, 3, [])
+    assert capsys.readouterr().out == f"{pg_url}: schema 4 is current\n"
+    assert upgrade_store(pg_url) == (4, 4, [])
 
 
 def test_both_dialects_have_the_same_migrations() -> None:
@@ -186,7 +186,7 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(pg_url: str) -> 
 
     store = PostgresStore(pg_url)
     try:
-        assert store.schema_version() == latest("postgres") == 3
+        assert store.schema_version() == latest("postgres") == 4
         schema1.assert_upgraded(store, memory, now)
     finally:
         store.close()
@@ -201,7 +201,7 @@ def test_an_empty_database_is_not_created_when_upgrades_are_off(pg_url: str) -> 
 def test_an_older_schema_is_upgraded(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     PostgresStore(pg_url).close()
     known = migrations("postgres")
-    newer = [*known, (len(known) + 1, "0003_notes.sql", "ALTER TABLE tickets ADD note text;")]
+    newer = [*known, (len(known) + 1, "9999_notes.sql", "ALTER TABLE tickets ADD note text;")]
     monkeypatch.setattr(postgres_module, "migrations", lambda dialect: newer)
     monkeypatch.setattr(migrate_module, "migrations", lambda dialect: newer)
     with pytest.raises(StoreError, match=f"schema version {len(known)}; run 'escflow db upgrade"):

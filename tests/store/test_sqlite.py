@@ -6,16 +6,21 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from escflow import load_matrix
 from escflow.cli import main
 from escflow.errors import StoreError
+from escflow.runtime import Actions, Engine, replay
 from escflow.store import open_store
 from escflow.store._codec import iso, micros
 from escflow.store._migrate import latest, migrations
 from escflow.store._sqlite import SQLiteStore, _statements
+from escflow.timing import ManualClock
+from tests.conftest import FLOWS
 from tests.store import schema1
 
 COLUMNS = {
@@ -91,11 +96,11 @@ def test_db_upgrade_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     url = f"sqlite:///{tmp_path / 'new.db'}"
     assert main(["db", "upgrade", "--db", url]) == 0
     assert capsys.readouterr().out == (
-        f"{url}: schema 0 -> 3 (0001_initial.sql, 0002_ticket_columns.sql,"
-        " 0003_events_in_order.sql)\n"
+        f"{url}: schema 0 -> 4 (0001_initial.sql, 0002_ticket_columns.sql,"
+        " 0003_events_in_order.sql, 0004_paused_only_while_paused.sql)\n"
     )
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out == f"{url}: schema 3 is current\n"
+    assert capsys.readouterr().out == f"{url}: schema 4 is current\n"
 
 
 @pytest.mark.parametrize(
@@ -188,6 +193,37 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(tmp_path: Path) 
     db.close()
 
     store = SQLiteStore(path)
-    assert store.schema_version() == latest("sqlite") == 3
+    assert store.schema_version() == latest("sqlite") == 4
     schema1.assert_upgraded(store, memory, now)
+    store.close()
+
+
+def test_schema_4_clears_paused_at_of_tickets_no_longer_paused(tmp_path: Path) -> None:
+    """Schema 3 kept paused_at on a ticket resolved while paused (and on reopening it): the
+    upgrade mends those rows so that each ticket equals the replay of its events again."""
+    path = tmp_path / "old.db"
+    store = SQLiteStore(path)
+    clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    matrix = load_matrix(FLOWS)
+    handlers = dict.fromkeys(matrix.handler_names, print)
+    engine = Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
+    for ticket_id in ("T-resolved", "T-reopened", "T-paused"):
+        engine.open("complaint", "medium", ticket_id)
+        engine.pause(ticket_id)
+    clock.advance(timedelta(minutes=5))
+    engine.resolve("T-resolved")
+    engine.resolve("T-reopened")
+    engine.reopen("T-reopened")
+    paused_at = micros(clock.now() - timedelta(minutes=5))
+    # The rows as schema 3 wrote them.
+    store._db.execute("UPDATE tickets SET paused_at = ?", (paused_at,))
+    store._db.execute("UPDATE escflow_schema SET version = 3")
+    store.close()
+
+    store = SQLiteStore(path)
+    assert store.schema_version() == 4
+    for ticket_id in ("T-resolved", "T-reopened", "T-paused"):
+        assert store.get(ticket_id) == replay(store.history(ticket_id))
+    paused = store.get("T-paused")
+    assert paused is not None and paused.paused_at == clock.now() - timedelta(minutes=5)
     store.close()

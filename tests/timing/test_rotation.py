@@ -267,3 +267,38 @@ def test_shift_normalises_members_and_anchor() -> None:
     assert shift.anchor == utc(2026, 1, 5, 9)
     assert shift.anchor.tzinfo is UTC
     assert shift.anchor - timedelta(hours=1) == utc(2026, 1, 5, 8)
+
+
+# -- shifts at a fixed time in an hour that repeats --------------------------------------------
+
+
+def test_a_shift_starting_in_the_repeated_hour_is_one_turn() -> None:
+    # 01:30 New York happens twice on Sun 2026-11-01 (EDT, then EST); cron runs a fixed-time
+    # job once, and the shift is one member's turn. Counting one turn a day from Sun
+    # 2026-03-01 (a): Nov 1 is day 245 -> 245 % 3 = 2 -> c; Nov 2 -> a; Nov 3 -> b.
+    rotation = Rotation(
+        "America/New_York",
+        [Shift("30 1 * * *", 120, ["a", "b", "c"], datetime(2026, 3, 1, tzinfo=NEW_YORK))],
+    )
+    assert rotation.on_duty(datetime(2026, 11, 1, 1, 45, tzinfo=NEW_YORK)) == "c"
+    # The second 01:45 (EST, fold=1) is within c's 2 elapsed hours (05:30-07:30 UTC).
+    assert rotation.on_duty(datetime(2026, 11, 1, 1, 45, fold=1, tzinfo=NEW_YORK)) == "c"
+    assert rotation.on_duty(datetime(2026, 11, 1, 2, 45, tzinfo=NEW_YORK)) is None
+    assert rotation.on_duty(datetime(2026, 11, 2, 1, 45, tzinfo=NEW_YORK)) == "a"
+    assert rotation.on_duty(datetime(2026, 11, 3, 1, 45, tzinfo=NEW_YORK)) == "b"
+    # Clocks going forward skip 02:00-03:00, not the turn: Mar 8 (day 7 -> b) starts at 03:30.
+    assert rotation.on_duty(datetime(2026, 3, 8, 3, 45, tzinfo=NEW_YORK)) == "b"
+    assert rotation.on_duty(datetime(2026, 3, 9, 1, 45, tzinfo=NEW_YORK)) == "c"
+
+
+def test_a_shift_every_half_hour_runs_in_both_passes_of_the_repeated_hour() -> None:
+    # '*' in the minute or hour field: cron runs it in both passes, and so do the shifts.
+    # From 00:00 EDT Nov 1 (a): 00:30 b, 01:00 EDT c, 01:30 EDT a, 01:00 EST b, 01:30 EST c.
+    rotation = Rotation(
+        "America/New_York",
+        [Shift("*/30 * * * *", 30, ["a", "b", "c"], datetime(2026, 11, 1, tzinfo=NEW_YORK))],
+    )
+    assert rotation.on_duty(datetime(2026, 11, 1, 1, 15, tzinfo=NEW_YORK)) == "c"
+    assert rotation.on_duty(datetime(2026, 11, 1, 1, 45, tzinfo=NEW_YORK)) == "a"
+    assert rotation.on_duty(datetime(2026, 11, 1, 1, 15, fold=1, tzinfo=NEW_YORK)) == "b"
+    assert rotation.on_duty(datetime(2026, 11, 1, 1, 45, fold=1, tzinfo=NEW_YORK)) == "c"

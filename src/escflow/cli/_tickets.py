@@ -243,8 +243,7 @@ def _ticket(args: argparse.Namespace) -> int:
             key=args.key,
         )
     elif verb == "show":
-        ticket = engine.get(args.ticket_id)
-        return _print_ticket(ticket, engine.valid_triggers(args.ticket_id), args.format)
+        return _print_ticket(engine, engine.preview(args.ticket_id), args.format)
     elif verb == "history":
         return _print_history(engine.history(args.ticket_id), args.format)
     elif verb == "outbox":
@@ -361,18 +360,29 @@ def _print_change(change: Change, fmt: str) -> int:
     return EXIT_OK
 
 
-def _print_ticket(ticket: Ticket, triggers: list[str], fmt: str) -> int:
+def _print_ticket(engine: Engine, now: Change, fmt: str) -> int:
+    """The ticket as its flow has taken it by now, and the timer events not yet stored."""
+    ticket = now.ticket
+    triggers = engine.valid_triggers(ticket.id) if ticket.status != "resolved" else []
     if fmt == "json":
-        print(
-            json.dumps(
-                {**_ticket_dict(ticket), "valid_triggers": triggers}, indent=2, ensure_ascii=False
-            )
-        )
+        shown = {
+            **_ticket_dict(ticket),
+            "valid_triggers": triggers,
+            "unstored_events": [_event_dict(e) for e in now.events],
+        }
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
         return EXIT_OK
     for key, value in _ticket_dict(ticket).items():
         if value not in (None, {}, ""):
             print(f"{key:>18}: {value}")
     print(f"{'valid triggers':>18}: {', '.join(triggers) or '-'}")
+    if now.events:
+        print(
+            f"{len(now.events)} timer event{'s' if len(now.events) != 1 else ''} passed since"
+            " the ticket was stored (a worker or the next call stores them):"
+        )
+        for event in now.events:
+            print(_event_line(event))
     return EXIT_OK
 
 

@@ -97,7 +97,7 @@ def resolve_target(index: FlowIndex, name: str) -> str | None:
     return None
 
 
-def timer_label(maximum: Duration) -> str:
+def timer_label(maximum: Duration | str) -> str:
     """The label of the timer a window adds: what the customer and the chart read."""
     return f"Unresolved after {maximum}"
 

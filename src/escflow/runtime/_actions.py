@@ -223,10 +223,11 @@ class Blueprint:
         return Action(key, ticket.id, self.kind, self.target, payload, at)
 
 
-def blueprints(flow: CompiledFlow, step: str) -> tuple[Blueprint, ...]:
-    """The automated responses of ``step`` (checklist lines are for people, not the outbox)."""
+def blueprints(flow: CompiledFlow, step: str, window: str) -> tuple[Blueprint, ...]:
+    """The automated responses of ``step`` (checklist lines are for people, not the outbox),
+    for tickets that have its level's ``window`` (as their priority scales it)."""
     level = flow.level_of(step)
-    common = (f"{level.number} ({level.name})", level.name, str(level.window))
+    common = (f"{level.number} ({level.name})", level.name, window)
     prepared: list[Blueprint] = []
     for response in flow.steps[step].responses:
         if isinstance(response, NotifyAction):
@@ -280,12 +281,13 @@ class Notice:
     wait: str
 
     @classmethod
-    def of(cls, flow: CompiledFlow, level: CompiledLevel) -> Notice:
-        """Prepare the notice for tickets escalating to ``level``."""
+    def of(cls, flow: CompiledFlow, level: CompiledLevel, window: str) -> Notice:
+        """Prepare the notice for tickets escalating to ``level``, whose ``window`` (as
+        their priority scales it) is what the customer is told to expect."""
         language = flow.language.split("-")[0]
         template = _NOTICES.get(language, _NOTICES["en"])
         final = _FINAL.get(language, _FINAL["en"])
-        wait = str(level.window) if level.window.max is not None else final
+        wait = window if level.window.max is not None else final
         return cls(template, level.name, wait)
 
     def action(self, ticket: Ticket, why: str, key: str, at: datetime) -> Action:
@@ -312,9 +314,9 @@ class Notice:
 
 
 def warning_action(
-    flow: CompiledFlow, ticket: Ticket, level: CompiledLevel, key: str, at: datetime
+    ticket: Ticket, level: CompiledLevel, minimum: str, key: str, at: datetime
 ) -> Action:
-    """Tell the level that its window's minimum passed without anyone taking the ticket."""
+    """Tell the level that its window's ``minimum`` passed without anyone taking the ticket."""
     escalates = ticket.deadline.isoformat() if ticket.deadline else "never"
     return Action(
         key,
@@ -327,7 +329,7 @@ def warning_action(
             "assignee": ticket.assignee,
             "channel": None,
             "channels": level.contact.channels.model_dump(exclude_none=True),
-            "message": f"Ticket {ticket.id} has waited {level.window.min} at level {level.number}"
+            "message": f"Ticket {ticket.id} has waited {minimum} at level {level.number}"
             f" ({level.name}) without acknowledgement; it escalates at {escalates}.",
         },
         at,

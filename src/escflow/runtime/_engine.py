@@ -9,11 +9,12 @@ store transaction, and return the :class:`Change`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 from escflow.compile import CompiledFlow, CompiledTrigger, Matrix, compile_source
+from escflow.compile._index import timer_label
 from escflow.errors import (
     ConflictError,
     DuplicateTicket,
@@ -53,6 +54,9 @@ from escflow.timing._clock import Clock, SystemClock, ensure_aware
 EvidenceKind = Literal["email", "call", "document", "note"]
 EVIDENCE: tuple[EvidenceKind, ...] = ("email", "call", "document", "note")
 _ATTEMPTS = 3  # reads and re-applications of a call that meets a concurrent writer
+# Timer events one call applies to one ticket: only a flow whose timers loop, left without
+# a worker for long, has more due; a tick applies these and leaves the rest for the next.
+_CATCH_UP = 10_000
 # Tickets or actions in one tick or delivery round: one transaction, held in memory.
 MAX_BATCH = 100_000
 
@@ -64,8 +68,36 @@ def check_limit(limit: int, name: str = "limit") -> None:
         raise RuntimeFlowError(f"{name} is {limit!r}; give a whole number from 1 to {MAX_BATCH:,}")
 
 
+# What an engine calls on its store: an object without one of them is refused up front.
+_STORE_METHODS = tuple(
+    name for name in vars(Store) if not name.startswith("_") and callable(vars(Store)[name])
+)
+
+
+def _check_parts(store: object, clock: object) -> None:
+    """Refuse, when the engine is made, a store or clock that would fail on first use."""
+    if isinstance(store, str):
+        raise RuntimeFlowError(
+            f"store is the text {store!r}; open it first: escflow.store.open_store({store!r})"
+        )
+    missing = [name for name in _STORE_METHODS if not callable(getattr(store, name, None))]
+    if missing:
+        raise RuntimeFlowError(
+            f"store {store!r} is not a store: it has no {', '.join(missing)} (give a MemoryStore,"
+            " or open one with escflow.store.open_store(url))"
+        )
+    if not callable(getattr(clock, "now", None)):
+        raise RuntimeFlowError(
+            f"clock {clock!r} has no now() method (give a SystemClock or a ManualClock)"
+        )
+
+
 def _checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
     """A ticket's attributes, refused unless each is text, a boolean, or a finite number."""
+    if attrs is not None and not isinstance(attrs, Mapping):
+        raise RuntimeFlowError(
+            f"attrs is {attrs!r}; give a mapping of names to values, e.g. {{'region': 'north'}}"
+        )
     checked: dict[str, AttrValue] = {}
     for name, value in (attrs or {}).items():
         if not isinstance(name, str):
@@ -80,6 +112,27 @@ def _checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
             check_text(**{f"attribute {name!r}": value})
         checked[name] = value
     return checked
+
+
+def _call(kinds: tuple[EventKind, ...], actor: str, **fields: object) -> Callable[[Event], bool]:
+    """Whether an event is the first of a call of one of ``kinds`` by ``actor`` with these
+    event ``fields`` (the check that a repeated idempotency key repeats the same call)."""
+
+    def same(event: Event) -> bool:
+        return (
+            event.kind in kinds
+            and event.actor == actor
+            and all(getattr(event, name) == value for name, value in fields.items())
+        )
+
+    return same
+
+
+def _described(event: Event) -> str:
+    """An event as the call that made it, for messages:
+    ``moved by 'asks-for-manager', actor ana, at 2026-11-23T09:00:00+00:00``."""
+    how = f" by '{event.trigger}'" if event.trigger else ""
+    return f"{event.kind}{how}, actor {event.actor}, at {event.at.isoformat()}"
 
 
 class _Draft:
@@ -155,13 +208,14 @@ class Engine:
         self.matrix = matrix
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
+        _check_parts(self.store, self.clock)
         self.actions = actions if actions is not None else Actions()
         self.actions.check(matrix.flows.values())
         self._timing = Timing()
         self._flows: dict[str, CompiledFlow] = {f.digest: f for f in matrix.flows.values()}
         self._machines: dict[str, FlowMachine] = {}
-        self._responses: dict[tuple[str, str], tuple[Blueprint, ...]] = {}
-        self._notices: dict[tuple[str, str], Notice] = {}
+        self._responses: dict[tuple[str, str, str], tuple[Blueprint, ...]] = {}
+        self._notices: dict[tuple[str, str, str], Notice] = {}
         self._saved: set[str] = set()
         self._last: datetime | None = None
 
@@ -231,9 +285,21 @@ class Engine:
             self._flows[flow.digest] = flow
         return flow
 
-    def valid_triggers(self, ticket_id: str) -> list[str]:
-        """The triggers that can fire from the ticket's step now."""
+    def preview(self, ticket_id: str, *, at: datetime | None = None) -> Change:
+        """The ticket as its flow has taken it by now (or ``at``): the warnings and
+        deadlines that passed since it was stored, applied but not stored (a tick or the
+        next call stores them). ``events`` are those; empty when nothing passed."""
         ticket = self.get(ticket_id)
+        now = ensure_aware(at, "at") if at is not None else ensure_aware(self.clock.now(), "now")
+        draft = _Draft(ticket, ticket.id, "timer", None)
+        if now > ticket.updated_at:  # a ticket stored ahead of the clock has nothing passed
+            self._catch_up(draft, self.flow_of(ticket), now)
+        return Change(draft.current, tuple(draft.events), tuple(draft.actions))
+
+    def valid_triggers(self, ticket_id: str, *, at: datetime | None = None) -> list[str]:
+        """The triggers that can fire from the ticket's step now (or ``at``), as ``fire``
+        sees the ticket: where its flow has taken it, deadlines that passed included."""
+        ticket = self.preview(ticket_id, at=at).ticket
         if ticket.status == "resolved":
             return []
         return self._machine(self.flow_of(ticket)).triggers_from(ticket.step)
@@ -255,17 +321,35 @@ class Engine:
         need_text(category=category, actor=actor)
         check_text(priority=priority, ticket_id=ticket_id, key=key)
         flow = self.matrix.flow(category)
-        chosen = priority or flow.default_priority or next(iter(flow.priorities), None) or ""
+        if priority is None:
+            chosen = flow.default_priority or next(iter(flow.priorities), None) or ""
+        else:
+            chosen = priority
         if flow.priorities and chosen not in flow.priorities:
             raise RuntimeFlowError(
                 f"unknown priority '{chosen}'{did_you_mean(chosen, flow.priorities)}"
-                f" (priorities: {', '.join(flow.priorities)})"
+                f" (priorities: {', '.join(flow.priorities)}; leave it out for the default)"
             )
         checked = _checked_attrs(attrs)
         if ticket_id is not None and not ticket_id.strip():
             raise RuntimeFlowError("the ticket id is empty; give one, or none to have one made")
+
+        def same(event: Event) -> bool:
+            data = event.data
+            return (
+                event.kind == "opened"
+                and event.actor == actor
+                and data.get("flow") == flow.id
+                and data.get("priority") == chosen
+                and data.get("attrs", {}) == checked
+            )
+
+        if ticket_id is None and key is not None:
+            # A retry of an open that had its id made: the key finds the ticket it made.
+            record = self.store.find_key(key)
+            ticket_id = record.ticket_id if record is not None else None
         ticket_id = ticket_id or f"T-{uuid.uuid4().hex[:12]}"
-        replayed = self._replayed(key, ticket_id)
+        replayed = self._replayed(key, ticket_id, same)
         if replayed is not None:
             return replayed
         now = self._now(at)
@@ -291,7 +375,9 @@ class Engine:
                 "resolution_due": sla.deadline,
             },
         )
-        return self._commit(draft)
+        change = self._commit(draft)
+        self._applied(now)
+        return change
 
     def fire(
         self,
@@ -311,7 +397,14 @@ class Engine:
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             self._fire(draft, flow, now, trigger, reason=reason, note=note)
 
-        return self._run(ticket_id, actor, key, at, change)
+        return self._run(
+            ticket_id,
+            actor,
+            key,
+            at,
+            change,
+            _call(("moved", "resolved"), actor, trigger=trigger, note=note),
+        )
 
     def acknowledge(
         self,
@@ -335,7 +428,9 @@ class Engine:
             within = None if not first or due is None else now <= due
             draft.add("acknowledged", now, note=note, data={"first": first, "within_sla": within})
 
-        return self._run(ticket_id, actor, key, at, change)
+        return self._run(
+            ticket_id, actor, key, at, change, _call(("acknowledged",), actor, note=note)
+        )
 
     def pause(
         self,
@@ -369,10 +464,14 @@ class Engine:
                     "remaining_resolution": left.resolution,
                     "business": left.business,
                     "calendar": left.calendar,
+                    "resolution_business": left.resolution_business,
+                    "resolution_calendar": left.resolution_calendar,
                 },
             )
 
-        return self._run(ticket_id, actor, key, at, change)
+        return self._run(
+            ticket_id, actor, key, at, change, _call(("paused",), actor, reason=reason)
+        )
 
     def resume(
         self,
@@ -398,6 +497,10 @@ class Engine:
                 data["remaining_resolution"],
                 data["business"],
                 data["calendar"],
+                # A pause recorded before escflow kept the SLA's own terms measured the
+                # resolution in the window's: it is resumed in the terms it was measured in.
+                data.get("resolution_business", data["business"]),
+                data.get("resolution_calendar", data["calendar"]),
             )
             deadline, warn, resolution = self._timing.resume(flow, left, now)
             draft.add(
@@ -413,7 +516,7 @@ class Engine:
             )
             self._catch_up(draft, flow, now)
 
-        return self._run(ticket_id, actor, key, at, change)
+        return self._run(ticket_id, actor, key, at, change, _call(("resumed",), actor, note=note))
 
     def resolve(
         self,
@@ -443,7 +546,7 @@ class Engine:
                 data=self._sla_outcome(draft.current, now),
             )
 
-        return self._run(ticket_id, actor, key, at, change)
+        return self._run(ticket_id, actor, key, at, change, _call(("resolved",), actor, note=note))
 
     def reopen(
         self,
@@ -466,7 +569,9 @@ class Engine:
                 )
             self._enter(draft, flow, "reopened", now, ticket.step, reason=reason, notice=False)
 
-        return self._run(ticket_id, actor, key, at, change)
+        return self._run(
+            ticket_id, actor, key, at, change, _call(("reopened",), actor, reason=reason)
+        )
 
     def attach(
         self,
@@ -490,20 +595,13 @@ class Engine:
             raise RuntimeFlowError("evidence needs a summary: what the email, call or note says")
         check_text(ref=ref)
         occurred = ensure_aware(occurred_at, "occurred_at") if occurred_at else None
+        data = {"kind": kind, "ref": ref, "occurred_at": occurred}
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
-            draft.add(
-                "attached",
-                now,
-                note=summary,
-                data={
-                    "kind": kind,
-                    "ref": ref,
-                    "occurred_at": occurred,
-                },
-            )
+            draft.add("attached", now, note=summary, data=data)
 
-        return self._run(ticket_id, actor, key, at, change)
+        same = _call(("attached",), actor, note=summary, data=data)
+        return self._run(ticket_id, actor, key, at, change, same)
 
     def tick(
         self, now: datetime | None = None, *, limit: int = 1000, group: bool = True
@@ -515,29 +613,34 @@ class Engine:
         instead, and the moved ticket waits for the next tick.
         """
         check_limit(limit)
-        instant = self._now(now)
+        instant = self._now(now, "now")
         drafts: list[_Draft] = []
         for ticket in self.store.due(instant, limit):
             draft = _Draft(ticket, ticket.id, "timer", None)
-            self._catch_up(draft, self.flow_of(ticket), instant)
+            # A ticket with more due than one catch-up applies keeps the rest for the next
+            # tick, which finds it due still.
+            self._catch_up(draft, self.flow_of(ticket), instant, partial=True)
             if draft.events:
                 drafts.append(draft)
+        changes: list[Change] = []
         if group and len(drafts) > 1:
             try:
-                return self._commit_all(drafts)
+                changes = self._commit_all(drafts)
             except ConflictError:
                 pass  # fall back to one transaction per ticket
-        changes: list[Change] = []
+            else:
+                drafts = []
         for draft in drafts:
             try:
                 changes.append(self._commit(draft))
             except ConflictError:
                 continue  # a concurrent call moved it; the next tick sees its new deadline
+        self._applied(instant)
         return changes
 
     def fire_many(
         self,
-        calls: Sequence[tuple[str, str]],
+        calls: Iterable[tuple[str, str]],
         actor: str = "system",
         *,
         at: datetime | None = None,
@@ -549,14 +652,17 @@ class Engine:
         A ticket may appear more than once; its calls apply in order.
         """
         need_text(actor=actor)
-        for call in calls:
+        if isinstance(calls, str | bytes) or not isinstance(calls, Iterable):
+            raise RuntimeFlowError(f"calls is {calls!r}; give a list of (ticket_id, trigger) pairs")
+        pairs = list(calls)  # read once: an iterator is checked and applied alike
+        for call in pairs:
             if not isinstance(call, tuple | list) or len(call) != 2:
                 raise RuntimeFlowError(f"each call is a (ticket_id, trigger) pair; got {call!r}")
             need_text(ticket_id=call[0], trigger=call[1])
         now = self._now(at)
-        found = self.store.get_many([ticket_id for ticket_id, _ in calls])
+        found = self.store.get_many([ticket_id for ticket_id, _ in pairs])
         drafts: dict[str, _Draft] = {}
-        for ticket_id, trigger in calls:
+        for ticket_id, trigger in pairs:
             draft = drafts.get(ticket_id)
             if draft is None:
                 ticket = found.get(ticket_id)
@@ -567,7 +673,9 @@ class Engine:
             else:
                 flow = self.flow_of(draft.current)
             self._fire(draft, flow, now, trigger)
-        return self._commit_all(list(drafts.values()))
+        changes = self._commit_all(list(drafts.values()))
+        self._applied(now)
+        return changes
 
     def deliver(self, now: datetime | None = None, *, limit: int = 100) -> list[Action]:
         """Deliver queued actions that are due; failures are retried with backoff.
@@ -576,7 +684,7 @@ class Engine:
         least once: an action whose outcome a crash lost is delivered again, same key).
         """
         check_limit(limit)
-        instant = self._now(now)
+        instant = self._now(now, "now")
         done: list[Action] = []
         try:
             for action in self.store.pending_actions(instant, limit):
@@ -588,19 +696,27 @@ class Engine:
                 done.append(attempted(action, self.actions, instant, error))
         finally:
             self.store.record_attempts(done)
+        self._applied(instant)
         return done
 
     # --- the mechanics ----------------------------------------------------------------
 
-    def _now(self, at: datetime | None) -> datetime:
-        now = ensure_aware(at, "at") if at is not None else ensure_aware(self.clock.now(), "now")
+    def _now(self, at: datetime | None, name: str = "at") -> datetime:
+        """The instant of a call: ``at``, or the clock's; never before an applied call's."""
+        now = ensure_aware(at, name) if at is not None else ensure_aware(self.clock.now(), "now")
         if self._last is not None and now < self._last:
             raise TimeError(
                 f"the clock went backwards: {now.isoformat()} is before {self._last.isoformat()},"
                 " the time of the previous call"
             )
-        self._last = now
         return now
+
+    def _applied(self, now: datetime) -> None:
+        """Mark ``now`` as the time of the last applied call. Only an applied call moves it:
+        a refused call with a mistaken ``at`` a year ahead must not lock out every call
+        until then."""
+        if self._last is None or now > self._last:
+            self._last = now
 
     def _machine(self, flow: CompiledFlow) -> FlowMachine:
         machine = self._machines.get(flow.digest)
@@ -638,28 +754,38 @@ class Engine:
         key: str | None,
         at: datetime | None,
         change: Callable[[_Draft, CompiledFlow, datetime], None],
+        same: Callable[[Event], bool],
     ) -> Change:
         """Apply one call to the ticket as it is now; when another writer got there first,
         read it again and apply the call anew (the earlier result, if that writer was a
-        retry of this very call)."""
+        retry of this very call: ``same`` tells whether a keyed event was made by it)."""
         need_text(actor=actor)
         check_text(key=key)  # the ticket id: by get, when _begin reads it
         for _ in range(_ATTEMPTS):
-            replayed = self._replayed(key, ticket_id)
+            replayed = self._replayed(key, ticket_id, same)
             if replayed is not None:
                 return replayed
             draft, flow, now = self._begin(ticket_id, actor, key, at)
             change(draft, flow, now)
             try:
-                return self._commit(draft)
+                applied = self._commit(draft)
             except ConflictError:
                 continue
+            self._applied(now)
+            return applied
         raise ConflictError(
             f"ticket '{ticket_id}' was changed by other writers {_ATTEMPTS} times while this"
             " call was applied; try again"
         )
 
-    def _replayed(self, key: str | None, ticket_id: str) -> Change | None:
+    def _replayed(
+        self, key: str | None, ticket_id: str, same: Callable[[Event], bool]
+    ) -> Change | None:
+        """The earlier result of this call if its key was applied already, or None.
+
+        A key names one call: used again for another call (another trigger, actor, note,
+        ticket...) it is refused, so that a caller never takes an old result for a new one.
+        """
         if key is None:
             return None
         record = self.store.find_key(key)
@@ -667,10 +793,16 @@ class Engine:
             return None
         if record.ticket_id != ticket_id:
             raise ConflictError(
-                f"the idempotency key '{key}' was used for ticket '{record.ticket_id}'"
+                f"the idempotency key '{key}' was used for ticket '{record.ticket_id}'; a new"
+                " call needs a new key"
             )
         events = self.store.history(record.ticket_id, upto=record.last_seq)
         mine = tuple(e for e in events if e.seq >= record.first_seq)
+        if not mine or not same(mine[0]):
+            raise ConflictError(
+                f"the idempotency key '{key}' was used on ticket '{ticket_id}' for another call"
+                f" ({_described(mine[0]) if mine else 'unknown'}); a new call needs a new key"
+            )
         return Change(replay(events), mine, replayed=True)
 
     @staticmethod
@@ -690,10 +822,17 @@ class Engine:
         self.store.append([Write(d.current, d.events, d.actions, d.expected) for d in drafts])
         return [Change(d.current, tuple(d.events), tuple(d.actions)) for d in drafts]
 
-    def _catch_up(self, draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
-        """Apply, at their own instants, the warnings and deadlines due by ``now``."""
+    def _catch_up(
+        self, draft: _Draft, flow: CompiledFlow, now: datetime, *, partial: bool = False
+    ) -> None:
+        """Apply, at their own instants, the warnings and deadlines due by ``now``.
+
+        At most :data:`_CATCH_UP` of them: with more due, a ``partial`` catch-up (a tick)
+        stops there, and any other call is refused rather than applied to a ticket that is
+        not where its flow has taken it.
+        """
         key, draft.key = draft.key, None
-        for _ in range(10_000):  # a bound, not a limit anyone meets: windows are positive
+        for _ in range(_CATCH_UP):
             ticket = draft.current
             due = ticket.next_due
             if due is None or due > now:
@@ -702,19 +841,25 @@ class Engine:
                 ticket.deadline is None or ticket.warn_at <= ticket.deadline
             ):
                 level = flow.level(ticket.level)
+                minimum = self._timing.window_text(flow, level, ticket.priority).min
                 event = draft.add(
                     "warned",
                     ticket.warn_at,
                     actor="timer",
-                    reason=f"window minimum {level.window.min} passed",
+                    reason=f"window minimum {minimum} passed",
                 )
-                draft.actions.append(
-                    warning_action(
-                        flow, ticket, level, f"{ticket.id}:{event.seq}:warning", event.at
-                    )
-                )
+                key = f"{ticket.id}:{event.seq}:warning"
+                draft.actions.append(warning_action(ticket, level, str(minimum), key, event.at))
                 continue
             self._expire(draft, flow, ticket)
+        else:
+            due = draft.current.next_due
+            if not partial and due is not None and due <= now:
+                raise RuntimeFlowError(
+                    f"ticket '{draft.ticket_id}' has more than {_CATCH_UP:,} warnings and"
+                    f" deadlines due before {now.isoformat()} (its flow's timers loop); let a"
+                    " worker catch it up (escflow worker --once, or Engine.tick) and call again"
+                )
         draft.key = key
 
     def _fire(
@@ -752,16 +897,20 @@ class Engine:
             )
             return
         timer = flow.steps[ticket.step].timer
+        window = self._timing.window_text(flow, level, ticket.priority)
         if timer is None:
             draft.add(
                 "expired",
                 at,
                 actor="timer",
-                reason=f"window of {level.window} ended; no automatic trigger leads on",
+                reason=f"window of {window.window} ended; no automatic trigger leads on",
             )
             return
         target = self._machine(flow).target(ticket.id, ticket.step, timer.id)
-        self._follow(draft, flow, "escalated", at, timer, target, actor="timer")
+        # The timer a window adds is labelled with the window's end as written; the reason
+        # a ticket gives quotes the end its priority gave it.
+        reason = timer_label(window.max) if timer.implicit and window.max else None
+        self._follow(draft, flow, "escalated", at, timer, target, actor="timer", reason=reason)
 
     def _follow(
         self,
@@ -904,10 +1053,11 @@ class Engine:
             )
         self._queue_responses(draft, flow, step, event, reason or "")
         if notice and kind not in ("opened", "repeated", "reopened"):
-            key = (flow.digest, level.id)
+            key = (flow.digest, level.id, draft.current.priority)
             prepared = self._notices.get(key)
             if prepared is None:
-                prepared = self._notices[key] = Notice.of(flow, level)
+                window = self._timing.window_text(flow, level, draft.current.priority).window
+                prepared = self._notices[key] = Notice.of(flow, level, window)
             draft.actions.append(
                 prepared.action(
                     draft.current, reason or "", f"{draft.ticket_id}:{event.seq}:notice", at
@@ -917,11 +1067,13 @@ class Engine:
     def _queue_responses(
         self, draft: _Draft, flow: CompiledFlow, step: str, event: Event, reason: str
     ) -> None:
-        key = (flow.digest, step)
+        ticket = draft.current
+        key = (flow.digest, step, ticket.priority)
         prepared = self._responses.get(key)
         if prepared is None:
-            prepared = self._responses[key] = blueprints(flow, step)
-        ticket = draft.current
+            level = flow.level_of(step)
+            window = self._timing.window_text(flow, level, ticket.priority).window
+            prepared = self._responses[key] = blueprints(flow, step, window)
         for i, blueprint in enumerate(prepared):
             draft.actions.append(
                 blueprint.action(ticket, reason, f"{draft.ticket_id}:{event.seq}:{i}", event.at)

@@ -220,6 +220,7 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
         resolution_due = _instant(data.get("resolution_due"))
     elif kind == "resolved":
         status, resolved_at, deadline, warn_at = "resolved", event.at, None, None
+        paused_at = None  # a ticket resolved while waiting on the customer waits no more
     elif kind == "reopened":
         status, resolved_at = "open", None
     return Ticket(

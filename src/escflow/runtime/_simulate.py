@@ -91,6 +91,16 @@ def when(text: str, start: datetime, flow: CompiledFlow, timing: Timing) -> date
     return timing.add(flow, calendar, duration, 1.0, start)
 
 
+def _until(until: str | datetime, start: datetime, flow: CompiledFlow, timing: Timing) -> datetime:
+    if isinstance(until, datetime):
+        return ensure_aware(until, "until")
+    if not isinstance(until, str):
+        raise EscflowError(
+            f"until is {until!r}; give a time such as '+5 business days' or an instant"
+        )
+    return when(until, start, flow, timing)
+
+
 def _parse_event(
     text: str, start: datetime, flow: CompiledFlow, timing: Timing
 ) -> tuple[datetime, str]:
@@ -110,19 +120,34 @@ def simulate(
     *,
     priority: str | None = None,
     events: Sequence[str] = (),
-    until: str | None = None,
+    until: str | datetime | None = None,
 ) -> Simulation:
-    """Run one ticket of ``flow_id`` from ``start`` through ``events`` until ``until``."""
+    """Run one ticket of ``flow_id`` from ``start`` through ``events`` until ``until``.
+
+    ``events`` are texts such as ``'+45m asks-for-manager'``; ``until`` is such a time
+    (``'+5 business days'``) or an instant, at or after the start and the last event.
+    """
     flow = matrix.flow(flow_id)
     start = ensure_aware(start, "start")
+    if isinstance(events, str) or not all(isinstance(text, str) for text in events):
+        raise EscflowError(
+            f"events is {events!r}; give a list of texts such as ['+45m asks-for-manager']"
+        )
     timing = Timing()
     script = sorted(
         ((*_parse_event(text, start, flow, timing), n) for n, text in enumerate(events)),
         key=lambda item: (item[0], item[2]),
     )
-    end = when(until, start, flow, timing) if until else max([start, *(t for t, _, _ in script)])
     if script and script[0][0] < start:
         raise EscflowError(f"event '{events[script[0][2]]}' comes before the start")
+    last = max([start, *(t for t, _, _ in script)])
+    end = _until(until, start, flow, timing) if until is not None else last
+    if end < last:
+        what = f"event '{events[script[-1][2]]}'" if script else "the start"
+        raise EscflowError(
+            f"until ({end.isoformat()}) comes before {what} ({last.isoformat()}); the run"
+            " would stop before it: give a later until"
+        )
     sent: list[Action] = []
     handlers = dict.fromkeys(matrix.handler_names, sent.append)
     clock = ManualClock(start)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from escflow.compile import CompiledFlow, CompiledLevel
 from escflow.spec._models import Calendar, Contact, Window
 from escflow.timing._calendar import BusinessCalendar, add_wall
-from escflow.timing._duration import Duration
+from escflow.timing._duration import Duration, Unit
 from escflow.timing._rotation import Rotation, Shift
 
 DEFAULT_ANCHOR = date(2024, 1, 1)  # counts a rotation's turns when 'since' is not given
@@ -32,9 +32,11 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Remaining:
-    """What was left of a window (or an SLA) when the clock stopped.
+    """What was left of a level's window and of the SLA's resolution when the clock stopped.
 
-    ``business`` remainders are working minutes of ``calendar``; others are elapsed time.
+    Each counts in its own terms: the window's (``business``: working minutes of
+    ``calendar``, else elapsed minutes) and the SLA's (``resolution_business``: working
+    minutes of ``resolution_calendar``, the flow's calendar).
     """
 
     deadline: float | None
@@ -42,6 +44,18 @@ class Remaining:
     resolution: float | None
     business: bool
     calendar: str | None
+    resolution_business: bool
+    resolution_calendar: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowText:
+    """A level's window as a ticket of one priority has it, in words: ``window``
+    (``30-75 minutes``), its ``min`` and ``max`` ends (None where it has none)."""
+
+    window: str
+    min: str | None
+    max: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +83,7 @@ class Timing:
         self._calendars: dict[tuple[str, str], BusinessCalendar] = {}
         self._rotations: dict[tuple[str, str], Rotation | None] = {}
         self._ends: dict[tuple[str, str, str], tuple[_End | None, _End | None]] = {}
+        self._texts: dict[tuple[str, str, str], WindowText] = {}
 
     def calendar(self, flow: CompiledFlow, name: str) -> BusinessCalendar:
         """The business calendar ``name`` of a flow version."""
@@ -123,6 +138,25 @@ class Timing:
         warn, end = ends
         return Span(warn.after(start) if warn else None, end.after(start) if end else None)
 
+    def window_text(self, flow: CompiledFlow, level: CompiledLevel, priority: str) -> WindowText:
+        """The window of ``level`` for a ``priority`` ticket in words, scaled by the
+        priority's factor as its deadlines are: what notices and reasons quote."""
+        key = (flow.digest, level.id, priority)
+        found = self._texts.get(key)
+        if found is None:
+            window, factor = _window(flow, level, priority)
+            day = self.calendar(flow, level.calendar).day_minutes if level.calendar else 1440
+            low, high = (_scaled(d, factor, day) if d else None for d in (window.min, window.max))
+            if not isinstance(low, str) and not isinstance(high, str):
+                text = str(Window.model_construct(min=low, max=high))
+            else:  # an end in mixed units: no Duration holds it, so no shared unit either
+                text = f"{low} - {high}" if low and high else f"up to {high}"
+                text = text if high else f"from {low} until resolution"
+            found = self._texts[key] = WindowText(
+                text, str(low) if low else None, str(high) if high else None
+            )
+        return found
+
     def sla(self, flow: CompiledFlow, priority: str, start: datetime) -> Span:
         """When the first response and the resolution are due (``warn_at``, ``deadline``)."""
         target = flow.sla.get(priority)
@@ -142,41 +176,57 @@ class Timing:
         now: datetime,
         instants: tuple[datetime | None, datetime | None, datetime | None],
     ) -> Remaining:
-        """What is left of (deadline, warning, resolution) at ``now``, in the window's terms."""
+        """What is left of (deadline, warning) at ``now`` in the window's terms, and of the
+        resolution target in the SLA's."""
         window, _ = _window(flow, level, priority)
         business = window.business and level.calendar is not None
-        calendar = self.calendar(flow, level.calendar) if business and level.calendar else None
-
-        def left(instant: datetime | None) -> float | None:
-            if instant is None:
-                return None
-            if instant <= now:
-                return 0.0
-            if calendar is not None:
-                return calendar.business_minutes_between(now, instant)
-            return (instant - now) / timedelta(minutes=1)
-
+        target = flow.sla.get(priority)
+        by_sla = target is not None and target.resolution.business and flow.calendar is not None
+        sla_calendar = flow.calendar if by_sla else None
         deadline, warn, resolution = instants
-        return Remaining(left(deadline), left(warn), left(resolution), business, level.calendar)
+        return Remaining(
+            self._left(flow, level.calendar if business else None, now, deadline),
+            self._left(flow, level.calendar if business else None, now, warn),
+            self._left(flow, sla_calendar, now, resolution),
+            business,
+            level.calendar,
+            by_sla,
+            sla_calendar,
+        )
+
+    def _left(
+        self, flow: CompiledFlow, calendar: str | None, now: datetime, instant: datetime | None
+    ) -> float | None:
+        """Minutes from ``now`` to ``instant``: working minutes of ``calendar``, if given."""
+        if instant is None:
+            return None
+        if instant <= now:
+            return 0.0
+        if calendar is not None:
+            return self.calendar(flow, calendar).business_minutes_between(now, instant)
+        return (instant - now) / timedelta(minutes=1)
 
     def resume(
         self, flow: CompiledFlow, remaining: Remaining, now: datetime
     ) -> tuple[datetime | None, datetime | None, datetime | None]:
         """(deadline, warning, resolution) after resuming at ``now``."""
-        calendar = (
-            self.calendar(flow, remaining.calendar)
-            if remaining.business and remaining.calendar
-            else None
+        window = remaining.calendar if remaining.business else None
+        sla = remaining.resolution_calendar if remaining.resolution_business else None
+        return (
+            self._again(flow, window, now, remaining.deadline),
+            self._again(flow, window, now, remaining.warn),
+            self._again(flow, sla, now, remaining.resolution),
         )
 
-        def again(minutes: float | None) -> datetime | None:
-            if minutes is None:
-                return None
-            if calendar is not None:
-                return calendar.add_business_minutes(now, minutes)
-            return now + timedelta(minutes=minutes)
-
-        return again(remaining.deadline), again(remaining.warn), again(remaining.resolution)
+    def _again(
+        self, flow: CompiledFlow, calendar: str | None, now: datetime, minutes: float | None
+    ) -> datetime | None:
+        """``now`` plus ``minutes``: working minutes of ``calendar``, if given."""
+        if minutes is None:
+            return None
+        if calendar is not None:
+            return self.calendar(flow, calendar).add_business_minutes(now, minutes)
+        return now + timedelta(minutes=minutes)
 
     def rotation(self, flow: CompiledFlow, contact_id: str) -> Rotation | None:
         """The duty rotation of a contact point, or None when it has no shifts."""
@@ -208,6 +258,28 @@ class Timing:
                 return cursor
             cursor = rotation.next_change(cursor)
         return None
+
+
+def _scaled(duration: Duration, factor: float, day_minutes: int) -> Duration | str:
+    """``duration`` scaled by ``factor`` as a deadline counts it (a business day is
+    ``day_minutes`` of working time; scaled wall days are elapsed time), in the largest
+    whole unit, minutes up to two hours: '2 hours' x 0.25 is '30 minutes'. In words when
+    no unit fits: '7 hours 30 minutes'."""
+    if factor == 1:
+        return duration
+    seconds = round(duration.nominal_minutes(day_minutes) * factor * 60)
+    day = day_minutes * 60 if duration.business else 86_400
+    units: tuple[tuple[Unit, int], ...] = (("days", day), ("hours", 3600), ("minutes", 60))
+    for unit, size in units:
+        if seconds >= size and seconds % size == 0 and (unit != "minutes" or seconds <= 7200):
+            return Duration(seconds // size, unit, duration.business)
+    business = "business " if duration.business else ""
+    parts = []
+    for name, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {business}{name}{'s' if count != 1 else ''}")
+    return " ".join(parts)
 
 
 def _window(flow: CompiledFlow, level: CompiledLevel, priority: str) -> tuple[Window, float]:

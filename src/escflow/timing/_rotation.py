@@ -97,6 +97,11 @@ class _Timeline:
         self.shift = shift
         self.duration = timedelta(minutes=shift.duration_minutes)
         self._zone = zone
+        # croniter fires a fixed-time expression in both passes of the hour repeated when
+        # clocks go back; cron runs such a job once (only expressions with '*' in their
+        # minute or hour field run in both), and so does a shift: one turn, not two.
+        minute, hour = shift.cron.split()[:2]
+        self._once = "*" not in minute and "*" not in hour
         self._lock = threading.Lock()
         # Fire times have no microseconds, so "after anchor - 1 us" means "at or after anchor".
         self.first = self._next_fire(shift.anchor - timedelta(microseconds=1))
@@ -108,11 +113,18 @@ class _Timeline:
         self._last: _Located | None = None
 
     def _next_fire(self, after: datetime) -> datetime | None:
-        try:
-            fire = croniter(self.shift.cron, after.astimezone(self._zone)).get_next(datetime)
-        except CroniterBadDateError:
-            return None
-        return fire.astimezone(UTC)
+        return self._following(croniter(self.shift.cron, after.astimezone(self._zone)))
+
+    def _following(self, cron: croniter) -> datetime | None:
+        """The next fire time of ``cron`` in UTC (None: it never fires again), skipping the
+        repeat of a fixed time in the second pass of a repeated hour."""
+        while True:
+            try:
+                fire = cron.get_next(datetime).astimezone(UTC)
+            except CroniterBadDateError:
+                return None
+            if not (self._once and fire.astimezone(self._zone).fold):
+                return fire
 
     def locate(self, at: datetime) -> _Located:
         """The latest fire at or before ``at`` (UTC), its number, and the fire after ``at``."""
@@ -141,10 +153,7 @@ class _Timeline:
             index, fire = mark * _STRIDE, self._marks[mark]
         cron = croniter(self.shift.cron, fire.astimezone(self._zone))
         for _ in range(MAX_STEPS_PER_QUERY):
-            try:
-                following: datetime | None = cron.get_next(datetime).astimezone(UTC)
-            except CroniterBadDateError:
-                following = None
+            following = self._following(cron)
             if following is not None:
                 self._remember(index + 1, following)
             if following is None or following > at:

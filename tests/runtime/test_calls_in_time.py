@@ -1,0 +1,198 @@
+"""What a ticket is told and when: windows as its priority scales them, pauses in the
+terms of each clock, catching up, and calls that are retried."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from escflow import load_matrix
+from escflow.errors import RuntimeFlowError
+from escflow.runtime import Actions, Engine
+from escflow.timing._clock import ManualClock
+from tests.runtime.conftest import Inbox
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def test_a_critical_ticket_is_told_the_windows_its_priority_gives(
+    engine: Engine, clock: ManualClock, inbox: Inbox
+) -> None:
+    # Critical enters level 3 (its own window: 15-30 minutes) and scales the others by
+    # 0.25: level 4's 2-5 hours are 30-75 minutes, level 5's 1-2 business days (8 hours
+    # each in the office calendar) are 2-4 business hours.
+    engine.open("complaint", "critical", "T-c")
+    clock.advance(timedelta(minutes=30))
+    engine.tick()  # level 3's 30 minutes end: level 4
+    clock.advance(timedelta(minutes=30))
+    engine.tick()  # level 4's minimum: the warning
+    clock.advance(timedelta(minutes=45))
+    engine.tick()  # level 4's 75 minutes end: level 5
+    engine.deliver()
+    notices = [a.payload["message"] for a in inbox.received if a.kind == "customer"]
+    assert any("should answer within 30-75 minutes." in n for n in notices), notices
+    assert any("should answer within 2-4 business hours." in n for n in notices), notices
+    events = engine.history("T-c")
+    assert [(e.at, e.reason) for e in events if e.kind == "warned"] == [
+        (utc(2026, 11, 23, 9, 15), "window minimum 15 minutes passed"),  # level 3, as set
+        (utc(2026, 11, 23, 10, 0), "window minimum 30 minutes passed"),  # level 4, scaled
+    ]
+    escalated = [(e.at, e.to_step) for e in events if e.kind == "escalated"]
+    assert escalated == [
+        (utc(2026, 11, 23, 9, 30), "level-4"),
+        (utc(2026, 11, 23, 10, 45), "level-5"),
+    ]
+    warnings = [a.payload["message"] for a in inbox.received if a.key.endswith(":warning")]
+    assert [w.split(" (")[0] for w in warnings] == [
+        "Ticket T-c has waited 15 minutes at level 3",
+        "Ticket T-c has waited 30 minutes at level 4",
+    ]
+
+
+def test_an_escalation_by_a_window_gives_the_end_its_priority_gave(
+    engine: Engine, clock: ManualClock
+) -> None:
+    # High enters level 2 and halves its 30 minutes - 1 hour: the timer the window adds
+    # fires at 30 minutes, and the reason says so (the chart's label says '1 hour').
+    engine.open("complaint", "high", "T-h")
+    clock.advance(timedelta(minutes=30))
+    (change,) = engine.tick()
+    escalated = next(e for e in change.events if e.kind == "escalated")
+    assert (escalated.trigger, escalated.reason) == ("timeout", "Unresolved after 30 minutes")
+
+
+def test_a_medium_ticket_is_told_the_windows_as_written(
+    engine: Engine, clock: ManualClock, inbox: Inbox
+) -> None:
+    engine.open("complaint", "medium", "T-m")
+    engine.fire("T-m", "asks-for-manager")
+    engine.deliver()
+    notice = next(a for a in inbox.received if a.kind == "customer")
+    assert notice.payload["window"] == "30 minutes - 1 hour"
+
+
+def test_a_pause_keeps_a_wall_time_sla_in_wall_time(engine: Engine, clock: ManualClock) -> None:
+    # account-access, critical: resolution in 2 hours of wall time, whatever the level.
+    # Moved up to level 5, whose window counts business days, then paused 30 minutes in:
+    # 90 minutes are left of the SLA, and they run from the resume, even at night.
+    clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))  # Friday 16:00 Paris
+    engine.open("account-access", "critical", "T-w")
+    for trigger in ("locked-by-policy", "ownership-dispute", "legal-question"):
+        engine.fire("T-w", trigger)
+    assert engine.get("T-w").level == "level-5"
+    clock.advance(timedelta(minutes=30))
+    engine.pause("T-w")
+    clock.set(datetime(2026, 11, 27, 19, 0, tzinfo=UTC))  # Friday 20:00 Paris
+    resumed = engine.resume("T-w").ticket
+    assert resumed.resolution_due == utc(2026, 11, 27, 20, 30)
+
+
+def test_a_pause_keeps_a_business_time_sla_in_business_time(
+    engine: Engine, clock: ManualClock
+) -> None:
+    # complaint, medium: 3 business days to resolve, opened Friday 16:00 Paris: due
+    # Wednesday 16:00. Paused at 16:05 (23 h 55 of business time left), resumed Monday
+    # 09:00: Monday 8 h + Tuesday 8 h + Wednesday 7 h 55 -> Wednesday 16:55 Paris. The level
+    # window is wall time (15-30 minutes): the SLA does not follow it.
+    clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+    assert engine.open("complaint", "medium", "T-b").ticket.resolution_due == utc(
+        2026, 12, 2, 15, 0
+    )
+    clock.advance(timedelta(minutes=5))
+    engine.pause("T-b")
+    clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))  # Monday 09:00 Paris
+    assert engine.resume("T-b").ticket.resolution_due == utc(2026, 12, 2, 15, 55)
+
+
+def test_resolving_a_paused_ticket_ends_the_pause(engine: Engine, clock: ManualClock) -> None:
+    engine.open("complaint", "medium", "T-r")
+    engine.pause("T-r")
+    clock.advance(timedelta(minutes=5))
+    assert engine.resolve("T-r").ticket.paused_at is None
+    reopened = engine.reopen("T-r").ticket
+    assert (reopened.status, reopened.paused_at) == ("open", None)
+
+
+def test_what_a_call_sees_is_where_the_flow_has_taken_the_ticket(
+    engine: Engine, clock: ManualClock
+) -> None:
+    engine.open("complaint", "medium", "T-p")
+    clock.advance(timedelta(minutes=45))  # level 1 ended at 30 minutes; no tick ran
+    preview = engine.preview("T-p")
+    assert [e.kind for e in preview.events] == ["warned", "escalated"]
+    assert preview.ticket.level == "level-2"
+    assert engine.get("T-p").level == "level-1", "a preview stores nothing"
+    assert "asks-for-manager" not in engine.valid_triggers("T-p")
+    assert "solution-unsuccessful" in engine.valid_triggers("T-p")
+    engine.fire("T-p", "solution-unsuccessful")
+    assert engine.get("T-p").level == "level-3"
+
+
+def test_an_open_without_an_id_is_replayed_by_its_key(engine: Engine) -> None:
+    first = engine.open("complaint", "medium", key="crm-open-7")
+    again = engine.open("complaint", "medium", key="crm-open-7")
+    assert again.replayed and again.ticket.id == first.ticket.id
+    assert again.events == first.events
+    assert len(engine.tickets()) == 1
+
+
+def test_a_burst_may_come_as_an_iterator(engine: Engine) -> None:
+    engine.open("complaint", "medium", "T-i")
+    changes = engine.fire_many(iter([("T-i", "asks-for-manager"), ("T-i", "solved")]))
+    assert [c.ticket.status for c in changes] == ["resolved"]
+    assert engine.get("T-i").status == "resolved"
+
+
+LOOP = """\
+escflow: 1
+kind: matrix
+name: Loop
+issue_types: {support: {name: Support}}
+contacts:
+  desk: {name: Desk, kind: team}
+  lead: {name: Lead, kind: person}
+---
+escflow: 1
+kind: flow
+id: loop
+name: Loop
+issue_type: support
+levels:
+  - level: 1
+    contact: desk
+    window: 1-2 minutes
+    triggers: [{id: up, label: Up}, {id: done, label: Done, to: resolved}]
+  - level: 2
+    contact: lead
+    window: 1-2 minutes
+    escalates_to: level-1
+    triggers: [{id: done, label: Done, to: resolved}]
+"""
+
+
+def test_a_flow_whose_timers_loop_is_caught_up_by_ticks_not_by_calls(tmp_path: Path) -> None:
+    # Two levels pass a ticket back and forth, a warning at 1 minute and an escalation at 2:
+    # 15 days unattended are 21,600 timer events. A call is refused rather than applied to
+    # a ticket that is not where its flow has taken it; ticks move it on, 10,000 at a time.
+    (tmp_path / "loop.yaml").write_text(LOOP, encoding="utf-8")
+    clock = ManualClock(utc(2026, 1, 5, 10, 0))
+    engine = Engine(load_matrix(tmp_path), clock=clock, actions=Actions(notify=Inbox()))
+    engine.open("loop", None, "T-loop")
+    clock.set(utc(2026, 1, 20, 10, 0))
+    before = engine.history("T-loop")
+    with pytest.raises(RuntimeFlowError, match="more than 10,000 warnings and deadlines due"):
+        engine.fire("T-loop", "up")
+    with pytest.raises(RuntimeFlowError, match="more than 10,000 warnings and deadlines due"):
+        engine.preview("T-loop")
+    assert engine.history("T-loop") == before
+    versions = []
+    while engine.tick():
+        versions.append(engine.get("T-loop").version)
+    assert versions == [1 + 10_000, 1 + 20_000, 1 + 21_600]
+    caught_up = engine.get("T-loop")
+    assert caught_up.next_due is not None and caught_up.next_due > clock.now()
+    assert engine.fire("T-loop", "done").ticket.status == "resolved"
