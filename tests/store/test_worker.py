@@ -275,3 +275,25 @@ def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert all(
         t is not None and t.level == "level-7" for t in (store.get(f"T-{n}") for n in range(5))
     )
+
+
+def test_ticket_show_gives_where_the_flow_has_taken_an_unattended_ticket(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Opened long ago and never ticked: the stored row says level 1, but its windows have
+    # passed; show answers as the next call would see it, and lists what is not stored yet.
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    seed(url, 1)
+    db = ["--db", url, "--flows", str(FLOWS)]
+    assert main(["ticket", "show", "T-0", "--format", "json", *db]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["level"] == "level-7" and shown["valid_triggers"] == ["resolved"]
+    unstored = [(e["kind"], e["to"]) for e in shown["unstored_events"]]
+    assert unstored[0] == ("warned", None) and unstored[-1] == ("escalated", "level-7")
+    assert main(["ticket", "show", "T-0", *db]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(unstored)} timer events passed since the ticket was stored" in out
+    assert main(["ticket", "history", "T-0", "--format", "json", *db]) == 0
+    assert [e["kind"] for e in json.loads(capsys.readouterr().out)] == ["opened"], (
+        "show stores nothing"
+    )
