@@ -257,7 +257,8 @@ KEYED: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "a key used again for another trigger",
         ConflictError,
         "the idempotency key 'k-1' was used on ticket 'T-1' for another call (moved by"
-        " 'asks-for-manager', actor system, at 2026-11-23T09:00:00+00:00); a new call needs a new key",
+        " 'asks-for-manager', actor system, at 2026-11-23T09:00:00+00:00); a new call needs"
+        " a new key",
         lambda e: e.fire("T-1", "solved", key="k-1"),
     ),
     (
