@@ -20,12 +20,15 @@ from escflow.errors import EscflowError
 from escflow.io._sheet_book import Book, Sheet, cell_text
 from escflow.io._sheet_comments import file_comments
 from escflow.io._sheet_csv import write_csv
+from escflow.io._sheet_layout import COLUMNS
 from escflow.io._sheet_read import Reader
 from escflow.io._sheet_write import Written, write_book
 from escflow.problems import YamlPath, format_path
 from escflow.spec._models import FlowDoc, MatrixDoc
 
 FORMATS = ("xlsx", "csv", "md", "html")
+# Excel's limit on the text of one cell; openpyxl silently cuts longer text.
+XLSX_CELL_LIMIT = 32_767
 
 
 def format_of(path: Path) -> str:
@@ -48,6 +51,7 @@ def export_matrix(matrix: Matrix, fmt: str = "xlsx") -> bytes:
     if fmt == "xlsx":
         from escflow.io._sheet_xlsx import write_xlsx  # openpyxl loads only for workbooks
 
+        check_cell_sizes(written.book)
         _add_notes(matrix, written)
         return write_xlsx(written.book)
     if fmt == "csv":
@@ -78,6 +82,44 @@ def check_round_trip(matrix: Matrix, book: Book) -> None:
         raise EscflowError(
             f"the sheet cannot hold these definitions exactly; export would change:\n{shown}"
         )
+
+
+def check_cell_sizes(book: Book) -> None:
+    """Raise when a cell would hold more text than an .xlsx cell can (Excel's limit)."""
+    found: list[str] = []
+    for sheet in book.sheets:
+        for r, row in enumerate(sheet.rows):
+            for c, value in enumerate(row):
+                # Excel counts UTF-16 code units: a character outside the BMP counts twice.
+                size = len(cell_text(value).encode("utf-16-le")) // 2
+                if size > XLSX_CELL_LIMIT:
+                    found.append(f"{sheet.ref(r, c)} ({_cell_subject(sheet, r, c)}): {size:,}")
+    if found:
+        shown = "\n".join(f"  {line} characters" for line in found[:10])
+        raise EscflowError(
+            f"an .xlsx cell holds at most {XLSX_CELL_LIMIT:,} characters, and these cells would"
+            f" hold more; the end of their text would be lost:\n{shown}\n"
+            "shorten that text, or split it (a level's responses and triggers over several"
+            " steps, each a row of its own in the Levels sheet); nothing was written"
+        )
+
+
+def _cell_subject(sheet: Sheet, row: int, column: int) -> str:
+    """What a cell holds, in words: "Responses of 'Billing/payment', Level 2"."""
+    columns = COLUMNS.get(sheet.name)
+    if columns is None or not sheet.rows:  # the matrix table
+        name = cell_text(sheet.value(row, 0))
+        return f"category '{name[:60]}'" if column > 0 else "a category name"
+    header = [cell_text(v) for v in sheet.rows[0]]
+    title = header[column] if column < len(header) else "a cell"
+    keys = [
+        f"'{text[:60]}'" if key in ("Category", "Id", "Name", "Setting") else text[:60]
+        for key in ("Category", "Setting", "Id", "Level", "Team", "Step")
+        if key in header
+        and header.index(key) != column
+        and (text := cell_text(sheet.value(row, header.index(key))))
+    ]
+    return f"{title} of {', '.join(keys)}" if keys else title
 
 
 def _compare(what: str, model: type[MatrixDoc | FlowDoc], data: Any, original: Any) -> list[str]:

@@ -187,8 +187,18 @@ def _validate(
             drafts[display_name(copy.resolve())] = targets[target]
         report = check_paths([root])
     shared = _shared_cells(list(targets.values()))
+    # A matrix that does not load (a bad value in the Contacts or Calendars sheet) leaves
+    # every flow checked without one: "no matrix document found", "no calendar applies"
+    # for each. Those follow from the matrix's own problem; only that one is reported.
+    matrix_files = {file for file, draft in drafts.items() if draft.kind == "matrix"}
+    broken = any(
+        p.file in matrix_files and p.severity == "error" and p.code[0] in "LS"
+        for p in report.problems
+    )
     located: list[Problem] = []
     for problem in report.problems:
+        if broken and problem.file not in matrix_files and problem.code[0] in "EW":
+            continue
         draft = drafts.get(problem.file)
         if draft is None:
             original = real.get(problem.file)

@@ -181,6 +181,8 @@ def parse_timeline(text: str) -> str | dict[str, Any]:
     Raises ValueError with a message a designer can act on.
     """
     item = parse_item(text, WINDOW)
+    if item.problem is not None:
+        raise ValueError(item.problem)
     calendar = item.get("calendar")
     body = item.text.replace("~", "-").strip()
     if until_resolution(body):

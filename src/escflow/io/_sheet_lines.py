@@ -8,12 +8,16 @@
 
 The options block is the last ``[...]`` of the line whose content parses under the
 cell's grammar (its keys, flags and whether a bare id may lead it); anything else in
-brackets stays text. Values, and the text itself, may be written as a JSON string
-(``"..."``) when they hold what would otherwise be read as syntax.
+brackets stays text, except a block that reads as options with a misspelt or unknown
+name (``[notfy: ...]``, ``[id; too: resolved]``): that line is a problem
+(:attr:`Item.problem`), never text with a changed meaning. Values, and the text itself,
+may be written as a JSON string (``"..."``) when they hold what would otherwise be read
+as syntax.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -39,16 +43,29 @@ class Grammar:
     flags: frozenset[str] = frozenset()
     bare_id: bool = False
     exactly_one_of: frozenset[str] = frozenset()
+    what: str = "line"  # "a trigger line" in messages
+
+    def known(self) -> str:
+        """The options in words: "an id, to:, reason: or automatic"."""
+        names = (["an id"] if self.bare_id else []) + [f"{k}:" for k in sorted(self.keys)]
+        names += sorted(self.flags)
+        return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
 
 
-TRIGGER = Grammar(frozenset({"id", "to", "reason"}), frozenset({"automatic"}), bare_id=True)
+TRIGGER = Grammar(
+    frozenset({"id", "to", "reason"}), frozenset({"automatic"}), bare_id=True, what="trigger"
+)
 RESPONSE = Grammar(
     frozenset({"notify", "webhook", "handler", "channel", "label", "with"}),
     exactly_one_of=frozenset({"notify", "webhook", "handler"}),
+    what="response",
 )
-WINDOW = Grammar(frozenset({"calendar"}))
-SHIFT = Grammar(frozenset({"lasts", "since", "members"}))
+WINDOW = Grammar(frozenset({"calendar"}), what="timeline")
+SHIFT = Grammar(frozenset({"lasts", "since", "members"}), what="shift")
 PLAIN = Grammar(frozenset())
+# How close an unknown name must be to an option's to be taken for a misspelling of it
+# when nothing else in the brackets is an option ("notfy" for "notify", not "note").
+_MISSPELT = 0.75
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,9 @@ class Item:
     text: str
     options: tuple[Option, ...] = ()
     line: int = 1
+    # Why the line's last brackets, which read as options, cannot be read (a misspelt
+    # option name); the line is then an error, not text.
+    problem: str | None = None
 
     def get(self, key: str) -> str | None:
         """The value of ``key``, or None."""
@@ -85,21 +105,31 @@ def items(text: str, grammar: Grammar) -> list[Item]:
 def parse_item(line: str, grammar: Grammar, number: int = 1) -> Item:
     """One line: the text and, when the line ends with a valid block, its options."""
     line = _BULLET.sub("", line.strip())
+    problem: str | None = None
     if line.endswith("]"):
         start = len(line)
         while (start := line.rfind("[", 0, start)) >= 0:
             if start == 0 or line[start - 1].isspace():
                 options = _options(line[start + 1 : -1], grammar)
-                if options is not None:
+                if isinstance(options, tuple):
                     return Item(unquote_cell(line[:start].strip()), options, number)
-    return Item(unquote_cell(line), (), number)
+                if problem is None and options is not None:
+                    problem = (
+                        f"'{line[start:]}': {options}; a {grammar.what}'s options are"
+                        f" {grammar.known()}; to keep the brackets as text, write the whole"
+                        " line in double quotes"
+                    )
+    return Item(unquote_cell(line), (), number, problem)
 
 
-def _options(content: str, grammar: Grammar) -> tuple[Option, ...] | None:
+def _options(content: str, grammar: Grammar) -> tuple[Option, ...] | str | None:
+    """The options in ``content``; None when it is text; a message when it reads as
+    options but one of them is unknown (most likely misspelt)."""
     parts = split_outside_quotes(content, ";")
     if parts is None:
         return None
     options: list[Option] = []
+    unknown: list[str] = []  # names written as options that the grammar does not have
     for raw in parts:
         part = raw.strip()
         if not part:
@@ -114,15 +144,39 @@ def _options(content: str, grammar: Grammar) -> tuple[Option, ...] | None:
             options.append((part.lower(), None))
         elif grammar.bare_id and _BARE.match(part) and all(k is not None for k, _ in options):
             options.append((None, part))
+        elif match and _BARE.match(match[1].strip()):
+            unknown.append(match[1].strip())
+        elif _BARE.match(part):
+            unknown.append(part)
         else:
-            return None
+            return None  # free text in brackets: the brackets are text
+    if unknown:
+        return _unknown_options(unknown, grammar, bool(options))
     if not options:
         return None
     if grammar.exactly_one_of:
         leading = [k for k, _ in options if k in grammar.exactly_one_of]
         if len(leading) != 1:
-            return None
+            if not options or options[0][0] is None:
+                return None
+            wanted = ", ".join(f"'{k}:'" for k in sorted(grammar.exactly_one_of))
+            given = "none" if not leading else ", ".join(f"'{k}:'" for k in leading)
+            return f"an action takes exactly one of {wanted} (given: {given})"
     return tuple(options)
+
+
+def _unknown_options(unknown: list[str], grammar: Grammar, with_known: bool) -> str | None:
+    """The message for option names the grammar does not have; None when the brackets
+    are more likely text (nothing else in them is an option, no name is close to one)."""
+    names = sorted(grammar.keys | grammar.flags)
+    lowered = [n.lower() for n in unknown]
+    if not with_known and not any(
+        difflib.get_close_matches(n, names, n=1, cutoff=_MISSPELT) for n in lowered
+    ):
+        return None
+    close = difflib.get_close_matches(lowered[0], names, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown option '{unknown[0]}'{hint}"
 
 
 def split_outside_quotes(text: str, separator: str) -> list[str] | None:
@@ -184,7 +238,8 @@ def format_item(text: str, options: list[Option], grammar: Grammar) -> str:
         line = _render(text, options, quote_values=quote_values, quote_text=quote_text)
         got = parse_item(line, grammar)
         one_line = len(line.splitlines()) <= 1
-        if one_line and (got.text, got.options) == (expected.text, expected.options):
+        same = (got.text, got.options) == (expected.text, expected.options)
+        if one_line and same and got.problem is None:
             return line
     raise ValueError(f"cannot write {text!r} with {options!r} as one line")
 

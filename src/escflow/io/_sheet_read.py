@@ -71,6 +71,7 @@ class Reader(FlowReader):
                 if given:
                     self.contact(*given)
         overrides = self._category_priorities(categories)
+        self._check_entries(categories, overrides)
         flows = [self._flow(c, units, overrides) for c in categories]
         if matrix is not None:
             self._finish_starters(matrix)
@@ -88,14 +89,23 @@ class Reader(FlowReader):
             sheet.text(row, c) for c in range(1, len(sheet.rows[row]))
         ):
             row += 1
+        columns: dict[int, Column] | None = None
         while row < len(sheet.rows):
             if sheet.is_blank(row):
                 row += 1
                 continue
-            columns = self._block_header(sheet, row)
-            if columns is None:
-                return categories
-            row += 3
+            # A new table starts with its row of levels (a title right above it is an
+            # error that _block_header reports); other rows after a blank row are more
+            # categories of the table above: blank rows between them are not read.
+            if (
+                columns is None
+                or self._is_header(sheet, row)
+                or (row + 1 < len(sheet.rows) and self._is_header(sheet, row + 1))
+            ):
+                columns = self._block_header(sheet, row)
+                if columns is None:
+                    return categories
+                row += 3
             while row < len(sheet.rows) and not sheet.is_blank(row):
                 if self._is_header(sheet, row):
                     break
@@ -126,7 +136,9 @@ class Reader(FlowReader):
             self.error(
                 "X002",
                 "expected the header row of levels: 'Escalation level', 'Level 1', 'Level 2',"
-                f" ... (got '{sheet.text(row, 0)}' alone)",
+                f" ... (got '{sheet.text(row, 0)}' alone, above a table's row of levels; a"
+                " title is read above the first table only: delete this row, or move a"
+                " category's row below its table's header rows)",
                 sheet.ref(row, 0),
             )
             return None
@@ -263,10 +275,29 @@ class Reader(FlowReader):
                 )
                 continue
             category.attrs = row
-        taken: set[str] = set()
+        # Ids given in the Id column come first and must differ; ids made from names
+        # then step aside from them (``billing-2``).
+        given: dict[str, Row] = {}
+        for category in categories:
+            attrs = category.attrs
+            key = attrs.text("Id") if attrs is not None else ""
+            if attrs is None or not key:
+                continue
+            first = given.setdefault(key, attrs)
+            if first is not attrs:
+                self.error(
+                    "X002",
+                    f"'{key}' is already the id of '{first.text('Category')}'"
+                    f" ({first.ref('Id')}); give each category its own id (or leave the cell"
+                    " empty for an id made from the name)",
+                    attrs.ref("Id"),
+                )
+                continue  # an id of its own below, so that no other row is misread
+            category.key = key
+        taken = set(given)
         for number, category in enumerate(categories, start=1):
-            given = category.attrs.text("Id") if category.attrs else ""
-            category.key = unique(given or slug(category.name, f"category-{number}"), taken)
+            if not category.key:
+                category.key = unique(slug(category.name, f"category-{number}"), taken)
 
     def category(self, text: str, categories: list[Category]) -> Category | None:
         """The category a cell names, by name or by id."""
@@ -280,6 +311,34 @@ class Reader(FlowReader):
         hint = did_you_mean(text, [c.name for c in categories])
         what = f"'{text}' is not a category of the matrix sheet" if text else "empty category"
         self.error("X004", f"{what}{hint}; write the name as in the first sheet", where)
+
+    def _check_entries(self, categories: list[Category], overrides: dict[str, list[Row]]) -> None:
+        """A priority's entry level (Priorities sheet) that categories lack: one problem at
+        its cell, rather than the flow check's one per category at the category's row."""
+        for key, (number, where) in self.priority_entries.items():
+            lacking = [
+                category
+                for category in categories
+                if number not in category.cells
+                and not any(
+                    self.priorities.find(row.text("Priority")) == key and row.text("Entry level")
+                    for row in overrides.get(category.key, [])
+                )
+            ]
+            if not lacking:
+                continue
+            shown = ", ".join(
+                f"'{c.name}' ({', '.join(map(str, sorted(c.cells)))})" for c in lacking[:3]
+            )
+            more = f" and {len(lacking) - 3} more" if len(lacking) > 3 else ""
+            which = "1 category does" if len(lacking) == 1 else f"{len(lacking)} categories do"
+            self.error(
+                "E111",
+                f"priority '{key}' enters at {level_label(number)}, which {which} not have"
+                f" (levels of {shown}{more}); choose a level they have, or give them their own"
+                f" Entry level for '{key}' in the Category priorities sheet",
+                where,
+            )
 
     # -- the levels sheet
 

@@ -26,6 +26,7 @@ from escflow.io._sheet_layout import (
     COLUMNS,
     CONTACTS,
     IGNORED_SHEETS,
+    MATRIX,
     ORDER,
     REQUIRED,
     level_number,
@@ -180,16 +181,39 @@ class Unit:
     rows: list[Row] = field(default_factory=list)
 
 
+def matrix_sheet(book: Book) -> Sheet | None:
+    """The sheet holding the matrix table.
+
+    The sheet named 'Matrix' when there is one; otherwise the first sheet with a row of
+    levels ('Level 1', 'Level 2', ...), passing over a cover sheet, a "Read me" or a
+    named table that someone moved in front of it; otherwise the first sheet, so that
+    its problems are reported.
+    """
+    named = book.sheet(MATRIX)
+    if named is not None:
+        return named
+    skip = {normalize(name) for name in ORDER[1:]} | IGNORED_SHEETS
+    candidates = [s for s in book.sheets if normalize(s.name) not in skip]
+    with_levels = next((s for s in candidates if _has_level_row(s)), None)
+    return with_levels or book.first(frozenset(skip))
+
+
+def _has_level_row(sheet: Sheet) -> bool:
+    for row in range(len(sheet.rows)):
+        cells = [sheet.text(row, c) for c in range(1, len(sheet.rows[row]))]
+        filled = [c for c in cells if c]
+        if filled and all(level_number(c) is not None for c in filled):
+            return True
+    return False
+
+
 class BaseReader:
     """Reads one workbook; collects every problem instead of stopping at the first."""
 
     def __init__(self, book: Book, existing: MatrixDoc | None) -> None:
         self.book = book
         self.file = book.file
-        # The matrix table is the first sheet, passing over a "Read me" or a named table
-        # that someone moved in front of it.
-        tables = {normalize(name) for name in ORDER[1:]} | IGNORED_SHEETS
-        self.matrix_sheet = book.first(frozenset(tables))
+        self.matrix_sheet = matrix_sheet(book)
         self.existing = existing
         self.problems: list[Problem] = []
         self.contacts = Names("contact point")
@@ -202,6 +226,8 @@ class BaseReader:
         self.cells: dict[str, list[tuple[Draft, YamlPath]]] = {}
         self.starter_contacts: dict[str, str] | None = None  # made from the matrix names
         self.starter_issue_types: dict[str, str] | None = None
+        # Priority id -> (entry level, cell), from the Priorities sheet.
+        self.priority_entries: dict[str, tuple[int, str]] = {}
 
     # -- reporting
 
@@ -236,7 +262,14 @@ class BaseReader:
                 continue
             if not matrix and normalize(sheet.name) not in known:
                 hint = did_you_mean(sheet.name, ORDER[1:])
-                self.warn("W005", f"this sheet is not read{hint}", sheet_ref(sheet.name))
+                assert self.matrix_sheet is not None  # read() returns early without one
+                table = f"'{self.matrix_sheet.name}'"
+                self.warn(
+                    "W005",
+                    f"this sheet is not read{hint} (the matrix table is read from {table});"
+                    " a sheet for people only may be named 'Read me' or 'Notes'",
+                    sheet_ref(sheet.name),
+                )
                 continue
             for cells in sheet.merged:
                 self.error(

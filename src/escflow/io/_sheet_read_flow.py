@@ -359,6 +359,10 @@ class FlowReader(MatrixReader):
             response_ref, trigger_ref = row.ref("Responses"), row.ref("Triggers")
         else:
             return
+        for found, where in ((responses, response_ref), (triggers, trigger_ref)):
+            for item in found:
+                if item.problem is not None:
+                    self.error("X003", f"{item.problem} (line {item.line} of the cell)", where)
         if responses:
             into["responses"] = []
             self.record(draft, (*path, "responses"), response_ref)

@@ -41,7 +41,8 @@ from escflow.io._sheet_read_base import (
 )
 from escflow.problems import YamlPath
 from escflow.spec._load import did_you_mean
-from escflow.spec._models import FORMAT_VERSION, MatrixDoc
+from escflow.spec._models import FORMAT_VERSION, MatrixDoc, parse_days, parse_hours
+from escflow.timing import calendar_problem
 
 STARTER_CALENDAR = "office"
 _DAYS_HOURS = re.compile(r"^\s*([^:]+?)\s*:\s*(.+?)\s*$")
@@ -144,6 +145,8 @@ class MatrixReader(BaseReader):
             key = row.text("Id")
             entry: dict[str, Any] = {"name": row.text("Name")} if row.text("Name") else {}
             entry.update(self._entry_and_factor(row))
+            if isinstance(entry.get("entry"), int):
+                self.priority_entries[key] = (entry["entry"], row.ref("Entry level"))
             priorities[key] = entry
             self.priorities.add(key, row.text("Name") or None)
             self.record(draft, ("priorities", key), row.ref("Id"))
@@ -182,12 +185,23 @@ class MatrixReader(BaseReader):
                         row.ref("Hours"),
                     )
                     continue
+                try:
+                    # The format checks hours for the whole calendar (at its Id cell);
+                    # here a bad line is reported at the Hours cell, with its line.
+                    parse_days(match[1])
+                    parse_hours(match[2])
+                except ValueError as exc:
+                    self.error("X003", f"{exc} (line {item.line})", row.ref("Hours"))
                 hours[match[1]] = match[2]
             entry["hours"] = hours
+            holidays_ref = row.ref("Holidays")
             if row.text("Holidays"):
                 holidays = {"country": row.text("Holidays")}
                 if row.text("Holiday subdivision"):
                     holidays["subdivision"] = row.text("Holiday subdivision")
+                    if calendar_problem(holidays["country"], None) is None:
+                        # The country is known: a holidays problem is the subdivision's.
+                        holidays_ref = row.ref("Holiday subdivision")
                 entry["holidays"] = holidays
             for column in ("Closed", "Open"):
                 dates = [date_or_text(i.text) for i in items(row.raw(column), PLAIN)]
@@ -199,6 +213,10 @@ class MatrixReader(BaseReader):
             self.record(draft, ("calendars", key), row.ref("Id"))
             for column, name in CALENDAR_FIELDS:
                 self.record(draft, ("calendars", key, name), row.ref(column))
+            self.record(draft, ("calendars", key, "holidays"), holidays_ref)
+            self.record(
+                draft, ("calendars", key, "holidays", "subdivision"), row.ref("Holiday subdivision")
+            )
         draft.data["calendars"] = calendars
         self.record(draft, ("calendars",), self.header_refs[CALENDARS])
 
@@ -226,7 +244,9 @@ class MatrixReader(BaseReader):
                 entry["members"] = members
             if row.text("Calendar"):
                 entry["calendar"] = row.text("Calendar")
-            shifts = [self._shift(item) for item in items(row.raw("Shifts"), SHIFT)]
+            shifts = [
+                self._shift(item, row.ref("Shifts")) for item in items(row.raw("Shifts"), SHIFT)
+            ]
             if shifts:
                 entry["shifts"] = shifts
             if row.text("Off duty"):
@@ -244,7 +264,9 @@ class MatrixReader(BaseReader):
         draft.data["contacts"] = contacts
         self.record(draft, ("contacts",), self.header_refs[CONTACTS])
 
-    def _shift(self, item: Item) -> dict[str, Any]:
+    def _shift(self, item: Item, where: str) -> dict[str, Any]:
+        if item.problem is not None:
+            self.error("X003", f"{item.problem} (line {item.line} of the cell)", where)
         shift: dict[str, Any] = {"starts": item.text}
         if item.get("lasts"):
             shift["lasts"] = item.get("lasts")
