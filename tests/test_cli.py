@@ -135,3 +135,63 @@ def test_a_real_process_never_shows_a_traceback(tmp_path: Path, content: bytes) 
     assert "Traceback" not in done.stdout + done.stderr
     assert done.stdout.startswith("bad.yaml:1:") or done.stdout.startswith("bad.yaml:")
     assert list(tmp_path.iterdir()) == [path], "validate writes nothing"
+
+
+# Names are printed through rich, which reads "[...]" as markup and ":name:" as an emoji
+# code; a designer's text must come out exactly as written, whatever brackets it holds.
+MARKUP_FLOW = "Flow [/bold] [red]x[/] :smile:"
+BRACKETS_FLOW = "Billing [urgent] issues"
+MARKUP_CONTACT = "Agent [b]x[/b] :thumbs_up:"
+MARKUP_ISSUE = "Support [reverse]"
+MARKUP_LABEL = "Done [i]now[/i] :smile:"
+
+
+def _write_markup_flows(write: Write) -> Path:
+    matrix = MATRIX.replace("{name: Support}", f"{{name: '{MARKUP_ISSUE}'}}").replace(
+        "{name: Agent,", f"{{name: '{MARKUP_CONTACT}',"
+    )
+    write("matrix.yaml", matrix)
+    write("markup.yaml", FLOW.replace("name: F\n", f"name: '{MARKUP_FLOW}'\n"))
+    brackets = FLOW.replace("id: f\n", "id: g\n").replace("name: F\n", f"name: {BRACKETS_FLOW}\n")
+    return write("brackets.yaml", brackets.replace("label: Done,", f"label: '{MARKUP_LABEL}',", 1))
+
+
+def test_matrix_prints_names_with_brackets_as_written(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _write_markup_flows(write).parent
+    code, out, err = run(["matrix", str(folder)], capsys)
+    assert (code, err) == (0, "")
+    for text in (MARKUP_FLOW, BRACKETS_FLOW, MARKUP_CONTACT, MARKUP_ISSUE):
+        assert text in out, (text, out)
+    assert "😄" not in out and "👍" not in out
+
+
+def test_simulate_prints_names_with_brackets_as_written(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _write_markup_flows(write).parent
+    for flow_id, name in (("f", MARKUP_FLOW), ("g", BRACKETS_FLOW)):
+        start = "2026-03-02T10:00+01:00"
+        code, out, err = run(
+            ["simulate", flow_id, str(folder), "--start", start, "--event", "+5m done"], capsys
+        )
+        assert (code, err) == (0, ""), err
+        assert f"{name} ({flow_id}), priority normal" in out, out
+        assert f"1 {MARKUP_CONTACT}" in out, out
+    assert f"resolved: {MARKUP_LABEL}" in out, out
+    assert "😄" not in out and "👍" not in out
+
+
+@pytest.mark.parametrize("command", [["render", "-o"], ["export", "-o"]])
+def test_a_control_character_stops_render_and_export_at_the_file(
+    write: Write, capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    flow = write("defs/flow.yaml", FLOW.replace("name: F\n", 'name: "F\\x1b[31m"\n'))
+    write("defs/matrix.yaml", MATRIX)
+    output = tmp_path / ("out" if command[0] == "render" else "out.xlsx")
+    code, out, err = run([*command, str(output), str(flow.parent)], capsys)
+    assert code == 1
+    assert f"{flow}:4:7: S004 name: character 2 of this text is U+001B" in err
+    assert "\x1b" not in out + err
+    assert not output.exists()

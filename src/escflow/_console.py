@@ -1,4 +1,10 @@
-"""Terminal tables. The only module that imports rich."""
+"""Terminal tables. The only module that imports rich.
+
+Every text from a definition (names, labels, reasons, windows) goes into the table as a
+:class:`rich.text.Text`, never as a string: rich reads ``[...]`` in a string as markup
+(``Billing [urgent] issues`` would lose a word, ``[/bold]`` would raise) and ``:smile:``
+as an emoji code. Styles are added to the Text, not written into it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from escflow.runtime._simulate import Simulation
 from escflow.views import MatrixTable
@@ -15,7 +22,7 @@ from escflow.views import MatrixTable
 def print_matrix(table: MatrixTable) -> None:
     """Print the matrix as a table; wide enough to read when piped to a file."""
     width = shutil.get_terminal_size((200, 40)).columns if sys.stdout.isatty() else 200
-    console = Console(width=max(width, 120), highlight=False, soft_wrap=False)
+    console = _console(max(width, 120), soft_wrap=False)
     grid = Table(title="Escalation matrix", show_lines=True)
     grid.add_column("Category", style="bold", min_width=16)
     for number in table.levels:
@@ -28,23 +35,25 @@ def print_matrix(table: MatrixTable) -> None:
         if row.issue_type != current:
             current = row.issue_type
             blank = [""] * (len(table.levels) + teams)
-            grid.add_row(f"[reverse] {row.issue_type} [/reverse]", *blank)
+            grid.add_row(Text(f" {row.issue_type} ", style="reverse"), *blank)
         cells = [
-            f"{c.contact}\n[dim]{c.window}[/dim]" if (c := row.cells.get(n)) else "-"
+            Text.assemble(c.contact, "\n", (c.window, "dim")) if (c := row.cells.get(n)) else "-"
             for n in table.levels
         ]
-        extra = ["\n".join(row.teams) or "-"] if teams else []
-        grid.add_row(row.flow_name, *cells, *extra)
+        extra = [Text("\n".join(row.teams) or "-")] if teams else []
+        grid.add_row(Text(row.flow_name), *cells, *extra)
     console.print(grid)
 
 
 def print_timeline(result: Simulation) -> None:
     """Print a dry run's timeline: when, level, step, on duty, what happened and why."""
-    console = Console(width=max(shutil.get_terminal_size((160, 40)).columns, 120), highlight=False)
+    console = _console(max(shutil.get_terminal_size((160, 40)).columns, 120))
     flow = result.flow
     grid = Table(
-        title=f"{flow.name} ({flow.id}), priority {result.priority or '-'}, times in"
-        f" {result.timezone}",
+        title=Text(
+            f"{flow.name} ({flow.id}), priority {result.priority or '-'}, times in"
+            f" {result.timezone}"
+        ),
         show_lines=False,
     )
     for column in (
@@ -59,7 +68,7 @@ def print_timeline(result: Simulation) -> None:
     ):
         grid.add_column(column, overflow="fold")
     for row in result.rows:
-        grid.add_row(
+        cells = (
             row.local,
             row.level,
             row.step,
@@ -69,5 +78,14 @@ def print_timeline(result: Simulation) -> None:
             row.next_local or "-",
             "\n".join(row.actions),
         )
+        grid.add_row(*(Text(cell) for cell in cells))
     console.print(grid)
-    console.print(f"Ticket is {result.status}.")
+    console.print(Text(f"Ticket is {result.status}."))
+
+
+def _console(width: int, *, soft_wrap: bool = False) -> Console:
+    """A console that prints text as given: no markup, no emoji codes, no highlighting.
+
+    The tables hold Text already; this also covers any plain string printed later.
+    """
+    return Console(width=width, highlight=False, soft_wrap=soft_wrap, markup=False, emoji=False)

@@ -182,3 +182,108 @@ def test_utf8_bom_and_unicode_labels(write: Write) -> None:
     report = check_paths([path.parent])
     assert report.matrix is not None
     assert report.matrix.flows["f"].name == "Réclamation — 고객 불만 — شكوى"
+
+
+# Control characters and non-characters break the diagrams (dot refuses them), the
+# spreadsheets (XLSX is XML) and the terminal: the loader refuses them where they are.
+# The texts are written as YAML escapes in double quotes, the way they slip in.
+_INVISIBLE = [
+    ("nul", "\\0", "U+0000, a control character"),
+    ("start-of-heading", "\\x01", "U+0001, a control character"),
+    ("terminal-escape", "\\e[31m", "U+001B, a control character"),
+    ("carriage-return", "\\r", "U+000D, a control character"),
+    ("delete", "\\x7f", "U+007F, a control character"),
+    ("next-line", "\\N", "U+0085, a control character"),
+    ("non-character", "\\uFFFE", "U+FFFE, a Unicode non-character"),
+    ("non-character-fdd0", "\\uFDD0", "U+FDD0, a Unicode non-character"),
+    ("non-character-plane-1", "\\U0001FFFF", "U+1FFFF, a Unicode non-character"),
+]
+
+
+@pytest.mark.parametrize(
+    ("escape", "named"), [c[1:] for c in _INVISIBLE], ids=[c[0] for c in _INVISIBLE]
+)
+def test_control_characters_in_a_flow_text_are_located(
+    write: Write, escape: str, named: str
+) -> None:
+    write("matrix.yaml", MATRIX)
+    flow = write("flow.yaml", FLOW.replace("label: Done,", f'label: "Do{escape}ne",', 1))
+    report = check_paths([flow.parent])
+    assert report.matrix is None
+    [problem] = report.problems
+    assert problem.location == f"{flow}:11:27"
+    assert problem.format().startswith(
+        f"{flow}:11:27: S004 levels[0].triggers[0].label: character 3 of this text is {named}"
+    )
+    assert "delete it" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("where", "path", "line", "column", "character"),
+    [
+        ("matrix name", "name", 3, 7, 5),
+        ("contact name", "contacts.agent.name", 9, 17, 4),
+        # A key: located at the key, and shown with the escape, not the raw character.
+        ("calendar days", "calendars.office.hours.mon\\x01fri", 7, 54, 4),
+    ],
+)
+def test_control_characters_in_the_matrix_are_located(
+    write: Write, where: str, path: str, line: int, column: int, character: int
+) -> None:
+    edits = {
+        "matrix name": ("name: Test matrix", 'name: "Test\\x01matrix"'),
+        "contact name": ("{name: Agent,", '{name: "Age\\x01nt",'),
+        "calendar days": ('{mon-fri: "09:00-17:00"}', '{"mon\\x01fri": "09:00-17:00"}'),
+    }
+    old, new = edits[where]
+    matrix = write("matrix.yaml", MATRIX.replace(old, new, 1))
+    write("flow.yaml", FLOW)
+    report = check_paths([matrix.parent])
+    messages = [p.format() for p in report.problems]
+    expected = f"{matrix}:{line}:{column}: S004 {path}: character {character} of this text is"
+    assert any(m.startswith(f"{expected} U+0001, a control character") for m in messages), messages
+
+
+def test_control_characters_in_responses_actions_and_arguments_are_refused(
+    write: Write,
+) -> None:
+    responses = (
+        "    responses:\n"
+        '      - "Check\\x1b the account"\n'
+        '      - {notify: lead, message: "Call\\x07 now"}\n'
+        '      - {webhook: "https://example.com/\\x1b", label: Hook}\n'
+        '      - {handler: h, with: {note: "a\\x00b"}}\n'
+    )
+    flow = FLOW.replace("    window: 15-30 minutes\n", f"    window: 15-30 minutes\n{responses}", 1)
+    problems = _flow_problems(write, flow)
+    assert [p.split(" of this text")[0] for p in problems] == [
+        "S004 levels[0].responses[0]: character 6",
+        "S004 levels[0].responses[1].message: character 5",
+        "S004 levels[0].responses[2].webhook: character 21",
+        "S004 levels[0].responses[3].with: 'note': character 2",
+    ]
+
+
+def test_tabs_and_line_breaks_stay_allowed_in_text(write: Write) -> None:
+    flow = FLOW.replace(
+        "name: F\n", 'name: "F\\tG"\ndescription: |\n  First line\n  \tindented by a tab\n'
+    ).replace("label: Done,", 'label: "Do\\nne",', 1)
+    write("matrix.yaml", MATRIX)
+    report = check_paths([write("flow.yaml", flow).parent])
+    assert report.ok, [p.format() for p in report.problems]
+    assert report.matrix is not None
+    assert report.matrix.flows["f"].name == "F\tG"
+
+
+def test_a_raw_control_character_in_the_file_is_located(write: Write) -> None:
+    path = write("flow.yaml", FLOW.replace("name: F\n", "name: Fé\x1bx\n"))
+    report = check_paths([path])
+    assert [(p.code, p.line, p.column) for p in report.problems] == [("L004", 4, 9)]
+    assert "U+001B, a control character" in report.problems[0].message
+
+
+def test_messages_quoting_a_value_show_its_control_characters_as_escapes(write: Write) -> None:
+    flow = FLOW.replace("  - level: 1\n", '  - level: "one\\x1b[2J\\ttwo"\n', 1)
+    problems = _flow_problems(write, flow)
+    assert "S003 levels[0].level: expected a whole number, got 'one\\x1b[2J\\ttwo'" in problems
+    assert not any(c in p for p in problems for c in "\x1b\t\n")

@@ -45,6 +45,7 @@ from escflow.render._text import (
     duration_text,
     escape,
     factor_text,
+    tooltip,
     window_text,
     wrapped,
 )
@@ -211,10 +212,10 @@ def _edge_attrs(trigger: CompiledTrigger, taken: _Taken | None) -> dict[str, str
         attrs["arrowhead"] = "dot"
     if taken is not None and (trigger.source, trigger.id) in taken.moves:
         attrs.update(color=PATH, penwidth="3.5")
-    tooltip = f"{trigger.id}: {trigger.label}"
+    text = f"{trigger.id}: {trigger.label}"
     if trigger.reason:
-        tooltip += f" (the customer is told: {trigger.reason})"
-    attrs["tooltip"] = graphviz.escape(tooltip)
+        text += f" (the customer is told: {trigger.reason})"
+    attrs["tooltip"] = tooltip(text)
     return attrs
 
 

@@ -1,4 +1,4 @@
-"""Text for labels: escaping for HTML-like labels, wrapping, compact durations, the look.
+"""Text for labels: escaping (labels, tooltips), wrapping, compact durations, the look.
 
 Nothing here imports graphviz: these are plain string helpers shared by the flowchart
 and the matrix overview, and the one place the diagrams' fonts and colours are chosen.
@@ -32,19 +32,45 @@ RESOLVED_FILL = "#e6f2e7"
 PATH = "#d0006f"
 PATH_FILL = "#fff3b0"
 
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
-_SPECIAL = re.compile("[&<>\"']")
+# Graphviz reads a backslash as an escape even in HTML-like labels: \G, \N, \E, \T,
+# \H and \L become the graph's, node's or edge's name or label, and "\\" becomes "\".
+# Doubling every backslash leaves one, literal. An entity (&#92;) is no way out: it is
+# decoded before the escapes are read.
+_ENTITIES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&#39;",
+    "\\": "\\\\",
+}
+# A tooltip is an escString that dot 2.43 unescapes twice (once while decoding it,
+# once while substituting the names), so a literal backslash takes four. Its entities
+# are decoded as well, so "&" must be one for "&amp;" to stay "&amp;". An apostrophe
+# is safe in a quoted DOT string and stays as it is.
+_TOOLTIP = {**_ENTITIES, "'": "'", "\\": "\\" * 4}
+_SPECIAL = re.compile("[&<>\"'\\\\]")
 _SPACE = re.compile(r"\s+")
 
 
 def escape(text: str) -> str:
-    """User text made safe inside a Graphviz HTML-like label.
+    """User text made safe inside a Graphviz HTML-like label: it shows as written.
 
     Whitespace runs (newlines included) become one space, because a raw newline is
     not a line break in an HTML-like label and layout is ours to decide.
     """
     flat = _SPACE.sub(" ", text).strip()
     return _SPECIAL.sub(lambda m: _ENTITIES[m.group()], flat)
+
+
+def tooltip(text: str) -> str:
+    """User text as a Graphviz tooltip attribute (an escString) that shows as written.
+
+    Whitespace runs become one space, as in labels. The result holds no quote and
+    never starts with ``<``, so the DOT writer quotes it as a plain string.
+    """
+    flat = _SPACE.sub(" ", text).strip()
+    return _SPECIAL.sub(lambda m: _TOOLTIP[m.group()], flat)
 
 
 def _width(text: str) -> int:

@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, Tag, TypeAdapter, ValidationError
 
 from escflow.problems import Problem, YamlPath
+from escflow.spec._chars import visible
 from escflow.spec._models import Document as DocumentModel
 from escflow.spec._models import FlowDoc, MatrixDoc
 from escflow.spec._yaml import MAX_BYTES, Document, read_documents
@@ -154,8 +155,12 @@ def _problem(document: Document, error: Any) -> Problem:
         code, key = "S001", True
     else:
         code, message = _describe_error(kind, error, loc)
+        key = bool(loc) and loc[-1] == "[key]"  # a mapping's key is wrong, not its value
     line, column = document.locate(path, key=key)
-    return Problem(code, "error", message, document.file, line, column, path)
+    # Messages and keys quote what was written; a control character in them must not
+    # reach the terminal raw (and a line break would split the one-line report).
+    shown = tuple(visible(part) if isinstance(part, str) else part for part in path)
+    return Problem(code, "error", visible(message), document.file, line, column, shown)
 
 
 def _describe_error(kind: str, error: Any, loc: tuple[Any, ...]) -> tuple[str, str]:

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from escflow.spec._chars import check_text
 from escflow.timing._duration import EXAMPLES, Duration
 
 FORMAT_VERSION = 1
@@ -53,7 +54,11 @@ Id = Annotated[
     AfterValidator(_check_id),
     WithJsonSchema({"type": "string", "pattern": _ID.pattern}),
 ]
-Text = Annotated[str, Field(strict=True, min_length=1, max_length=2000)]
+# Every text a person writes: no control characters (tab and line break aside) nor
+# non-characters, which would break the diagrams, the spreadsheets and the terminal.
+Text = Annotated[str, Field(strict=True, min_length=1, max_length=2000), AfterValidator(check_text)]
+# Text that may be empty or long (the names of days), checked the same.
+_Chars = Annotated[str, AfterValidator(check_text)]
 
 
 def _parse_duration(value: Any) -> Duration:
@@ -210,7 +215,7 @@ class Calendar(Model):
     """Working time: a time zone, weekly hours, public holidays and explicit dates."""
 
     timezone: Annotated[str, Field(strict=True), AfterValidator(_check_timezone)]
-    hours: dict[str, Text] = Field(
+    hours: dict[_Chars, Text] = Field(
         description="days -> working hours, e.g. {'mon-fri': '09:00-17:00', 'sat': '10:00-14:00'}"
     )
     holidays: HolidaySource | None = None
@@ -376,7 +381,9 @@ class NotifyAction(Model):
 class WebhookAction(Model):
     """POST the ticket's state to a URL."""
 
-    webhook: Annotated[str, Field(strict=True, pattern=r"^https?://\S+$")]
+    webhook: Annotated[
+        str, Field(strict=True, pattern=r"^https?://\S+$"), AfterValidator(check_text)
+    ]
     label: Text | None = None
 
 
@@ -392,9 +399,17 @@ def storable(value: object) -> bool:
 
 def _storable_args(value: Any) -> Any:
     """Refuse numbers the stores cannot keep exactly (before the union below would
-    quietly turn a whole number beyond 64 bits into a decimal)."""
+    quietly turn a whole number beyond 64 bits into a decimal), and unprintable text."""
     if isinstance(value, dict):
         for name, arg in value.items():
+            # Checked here rather than by the union below, which would report a bad
+            # text once per type it tried.
+            for text in (name, arg):
+                if isinstance(text, str):
+                    try:
+                        check_text(text)
+                    except ValueError as exc:
+                        raise ValueError(f"'{name}': {exc}") from None
             if isinstance(arg, int | float) and not storable(arg):
                 kind = (
                     "a decimal here must be finite"

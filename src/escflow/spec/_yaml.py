@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from escflow.problems import Problem, YamlPath
+from escflow.spec._chars import describe, visible
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
@@ -215,6 +216,29 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     return Problem("L004", "error", f"YAML syntax error: {what}{context}", file, line, column)
 
 
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    """A character YAML refuses anywhere in the file, located at its line and column.
+
+    The reader gives a byte offset (libyaml) or a character index (PyYAML); the
+    character itself is found the same way under both: the first one in the text.
+    """
+    char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    index = text.find(char)
+    if index < 0:
+        return Problem("L004", "error", f"YAML syntax error: {exc.reason}", file, 1, 1)
+    line = text.count("\n", 0, index) + 1
+    column = index - text.rfind("\n", 0, index)
+    return Problem(
+        "L004",
+        "error",
+        f"YAML syntax error: {describe(char)}, cannot be in a YAML file; delete it"
+        " (tabs and line breaks are fine)",
+        file,
+        line,
+        column,
+    )
+
+
 def read_documents(
     path: Path, file: str, max_bytes: int = MAX_BYTES
 ) -> tuple[list[Document], list[Problem]]:
@@ -254,11 +278,13 @@ def read_documents(
             documents.append(doc)
     except yaml.MarkedYAMLError as exc:
         return [], [_syntax_problem(exc, text, file)]
+    except yaml.reader.ReaderError as exc:
+        return [], [_reader_problem(exc, text, file)]
     except yaml.YAMLError as exc:
         return [], [Problem("L004", "error", f"YAML syntax error: {exc}", file, 1, 1)]
     except _Refused as exc:
         line, column = _pos(exc.mark)
-        return [], [Problem(exc.code, "error", exc.message, file, line, column)]
+        return [], [Problem(exc.code, "error", visible(exc.message), file, line, column)]
     except RecursionError:
         return [], [Problem("L009", "error", f"nesting deeper than {MAX_DEPTH} levels", file, 1, 1)]
     if not documents:
