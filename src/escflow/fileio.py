@@ -1,12 +1,41 @@
-"""Writing files whole or not at all."""
+"""Writing files whole or not at all.
+
+:func:`write_all` writes a set of files so that either every one of them has its new
+content or none has changed: each file is staged in a temporary file beside its target
+(written and synced), the files being replaced are kept aside, and only then are the
+staged files renamed into place; a failure at any point removes the staged files and
+puts back the files already replaced. :func:`write_atomic` is the same for one file.
+
+A path that is a symbolic link is written through: its target is replaced (atomically)
+and the link stays a link. A path that exists but is not a regular file (a folder, a
+FIFO, a device, a socket) is refused before anything is written.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import secrets
+import shutil
+import stat
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from escflow.errors import EscflowError
+
+# What to do about the usual reasons a write fails.
+_HINTS = {
+    errno.EACCES: "check the permissions of the file and of its folder",
+    errno.EPERM: "check the permissions of the file and of its folder; in a shared folder"
+    " with the sticky bit only a file's owner may replace it",
+    errno.ENOSPC: "free some space on that disk and try again",
+    errno.EDQUOT: "your disk quota is used up; free some space and try again",
+    errno.EROFS: "the file system is read-only; write elsewhere",
+    errno.EFBIG: "the file is too large for that file system; write elsewhere",
+}
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -14,23 +43,310 @@ def write_atomic(path: Path, data: bytes) -> None:
 
     A reader never sees half a file, and a failure leaves no partial file behind.
     """
-    folder = path.parent if str(path.parent) else Path()
+    write_all({path: data})
+
+
+def write_all(files: Mapping[Path, bytes]) -> None:
+    """Write every one of ``files`` (path -> content), or none of them.
+
+    Raises :class:`EscflowError` naming the file that could not be written and why;
+    the files are then as they were before the call.
+    """
+    several = len(files) > 1
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    except OSError as exc:
-        raise EscflowError(f"cannot write {path}: {exc.strerror}") from None
+        plan = [_Target(path, _real_target(path), data) for path, data in files.items()]
+    except EscflowError as exc:
+        raise EscflowError(f"{exc}; nothing was written" if several else str(exc)) from None
+    seen: dict[Path, Path] = {}
+    for target in plan:
+        earlier = seen.setdefault(target.real, target.path)
+        if earlier != target.path:
+            raise EscflowError(f"cannot write {target.path}: it is the same file as {earlier}")
+    created: list[Path] = []
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        Path(temporary).chmod(path.stat().st_mode & 0o777 if path.exists() else _default_mode())
-        Path(temporary).replace(path)
+        for target in plan:
+            _make_folder(target, created)
+        for target in plan:
+            target.stage()
+        if several:  # one rename is atomic by itself; several need a way back
+            for target in plan:
+                target.keep_original()
+    except BaseException as exc:  # an interruption too: leave no temporary file behind
+        _discard(plan, created)
+        if isinstance(exc, _Failure):
+            raise EscflowError(exc.message(several)) from None
+        raise
+    for done, target in enumerate(plan):
+        try:
+            if target.staged is None:
+                raise OSError(errno.ENOENT, "the staged file is gone")
+            target.staged.replace(target.real)
+        except BaseException as exc:
+            problems = _roll_back(plan[:done])
+            _discard(plan, created)
+            if not isinstance(exc, OSError):
+                raise
+            message = _Failure(target, exc).message(several and not problems)
+            raise EscflowError(message + problems) from None
+        target.staged = None
+    for target in plan:
+        _remove(target.backup)
+    for folder in {target.real.parent for target in plan}:
+        _sync_folder(folder)
+
+
+@dataclass
+class _Target:
+    """One file to write: the path given, the file really written, and its states."""
+
+    path: Path
+    real: Path
+    data: bytes
+    staged: Path | None = None  # the new content, beside ``real``, until renamed
+    backup: Path | None = None  # the old content, kept until every rename is done
+    existed: bool = False
+
+    def stage(self) -> None:
+        """Write the new content to a temporary file beside the target."""
+        try:
+            handle, name = tempfile.mkstemp(prefix=f".{self.real.name}.", dir=self.real.parent)
+        except OSError as exc:
+            raise _Failure(self, exc) from None
+        self.staged = Path(name)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(self.data)
+                out.flush()
+                os.fsync(out.fileno())
+            # mkstemp makes the file private (0600): give it the mode of the file it
+            # replaces, or the mode a plain open() would.
+            try:
+                old = self.real.stat()
+            except FileNotFoundError:
+                self.staged.chmod(_default_mode())
+            else:
+                self.existed = True
+                self.staged.chmod(old.st_mode & 0o777)
+                if os.geteuid() == 0:  # root keeps a replaced file's owner
+                    os.chown(self.staged, old.st_uid, old.st_gid)
+        except OSError as exc:
+            raise _Failure(self, exc) from None
+
+    def keep_original(self) -> None:
+        """Keep the file about to be replaced, to put it back if a later rename fails."""
+        if not self.existed:
+            return
+        try:
+            self.backup = _hard_link(self.real)
+            if self.backup is None:  # no hard links here: a copy will do
+                handle, name = tempfile.mkstemp(
+                    prefix=f".{self.real.name}.", suffix=".old", dir=self.real.parent
+                )
+                self.backup = Path(name)
+                with os.fdopen(handle, "wb") as out, self.real.open("rb") as source:
+                    shutil.copyfileobj(source, out)
+                    out.flush()
+                    os.fsync(out.fileno())
+                shutil.copymode(self.real, self.backup)
+        except OSError as exc:
+            raise _Failure(self, exc, "cannot keep a copy of the current file") from None
+
+
+class _Failure(Exception):
+    """Why one target could not be written (turned into the user's message)."""
+
+    def __init__(self, target: _Target, error: OSError, doing: str = "") -> None:
+        super().__init__(error)
+        self.target = target
+        self.error = error
+        self.doing = doing
+
+    def message(self, several: bool) -> str:
+        """``cannot write <file>: <reason> (<what to do>)``, and that nothing changed."""
+        reason = _reason(self.error)
+        if self.doing:
+            reason = f"{self.doing}: {reason}"
+        text = f"cannot write {_shown(self.target)}: {reason}"
+        return text + ("; nothing was written" if several else "")
+
+
+def _shown(target: _Target) -> str:
+    if target.real != target.path:
+        return f"{target.path} (a link to {target.real})"
+    return str(target.path)
+
+
+def _real_target(path: Path) -> Path:
+    """The file to replace for ``path``: itself, or the file its symbolic links lead to.
+
+    Refuses a path that exists and is not a regular file, before anything is written.
+    """
+    real = path
+    try:
+        link = _stat(path, follow=False)
+        if link is not None and stat.S_ISLNK(link.st_mode):
+            real = Path(os.path.realpath(path))
+        status = real.stat()
+    except FileNotFoundError:
+        return real
+    except NotADirectoryError:
+        blocker = next((p for p in real.parents if _is_file(p)), real.parent)
+        raise EscflowError(f"cannot write {path}: {blocker} is not a folder") from None
+    except OSError as exc:  # a loop of links, a folder that cannot be searched
+        raise EscflowError(f"cannot write {path}: {_reason(exc)}") from None
+    if stat.S_ISREG(status.st_mode):
+        return real
+    what = f"{path} (a link to {real})" if real != path else str(path)
+    if stat.S_ISDIR(status.st_mode):
+        raise EscflowError(
+            f"cannot write {what}: it is a folder; move it away or write to another file"
+        )
+    kind = (
+        "a FIFO (named pipe)"
+        if stat.S_ISFIFO(status.st_mode)
+        else "a device"
+        if stat.S_ISCHR(status.st_mode) or stat.S_ISBLK(status.st_mode)
+        else "a socket"
+        if stat.S_ISSOCK(status.st_mode)
+        else "not a regular file"
+    )
+    raise EscflowError(
+        f"cannot write {what}: it is {kind}, not a regular file; escflow writes regular"
+        " files only: give another file name"
+    )
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse, before any work, an output folder that cannot be created or written.
+
+    ``folder`` may not exist yet: its nearest existing ancestor must then be a folder.
+    """
+    probe = folder
+    try:
+        while (status := _stat(probe)) is None and probe.parent != probe:
+            probe = probe.parent
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise EscflowError(f"cannot write {path}: {exc.strerror}") from None
+        raise EscflowError(
+            f"output folder {folder} is not writable: {probe}: {_reason(exc)}"
+        ) from None
+    if status is not None and not stat.S_ISDIR(status.st_mode):
+        if probe == folder:
+            raise EscflowError(
+                f"{folder} is not a folder; give a folder to write into (it is created if missing)"
+            )
+        raise EscflowError(f"output folder {folder} is not writable: {probe} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise EscflowError(f"output folder {folder} is not writable: permission denied on {probe}")
+
+
+def _make_folder(target: _Target, created: list[Path]) -> None:
+    """Create the target's folder (and its parents), remembering which were made."""
+    missing: list[Path] = []
+    probe = target.real.parent
+    try:
+        while (status := _stat(probe)) is None and probe.parent != probe:
+            missing.append(probe)
+            probe = probe.parent
+    except OSError as exc:
+        raise _Failure(target, exc, f"cannot look into {probe}") from None
+    if status is not None and not stat.S_ISDIR(status.st_mode):
+        raise _Failure(target, OSError(errno.ENOTDIR, f"{probe} is not a folder"))
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue  # made meanwhile by someone else: not ours to remove
+        except OSError as exc:
+            raise _Failure(target, exc, f"cannot create the folder {path}") from None
+        created.append(path)
+
+
+def _stat(path: Path, *, follow: bool = True) -> os.stat_result | None:
+    """``path``'s status; None when nothing is there. Other failures are raised."""
+    try:
+        return path.stat(follow_symlinks=follow)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _is_file(path: Path) -> bool:
+    """Whether something that is not a folder is at ``path`` (False when unknown)."""
+    try:
+        status = _stat(path)
+    except OSError:
+        return False
+    return status is not None and not stat.S_ISDIR(status.st_mode)
+
+
+def _reason(error: OSError) -> str:
+    """The system's reason, with what to do about it when that is known."""
+    reason = error.strerror or str(error)
+    hint = _HINTS.get(error.errno or 0)
+    return f"{reason} ({hint})" if hint else reason
+
+
+def _hard_link(path: Path) -> Path | None:
+    """A second name for ``path`` beside it, or None where hard links are not allowed."""
+    for _ in range(100):
+        link = path.with_name(f".{path.name}.{secrets.token_hex(4)}.old")
+        try:
+            os.link(path, link)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno in (errno.EPERM, errno.EACCES, errno.EMLINK, errno.ENOTSUP, errno.EXDEV):
+                return None  # e.g. protected hard links: the caller copies instead
+            raise
+        return link
+    return None
+
+
+def _roll_back(replaced: list[_Target]) -> str:
+    """Put back the files already replaced; what could not be put back, if anything."""
+    problems: list[str] = []
+    for target in reversed(replaced):
+        try:
+            if target.backup is not None:
+                target.backup.replace(target.real)
+                target.backup = None
+            elif not target.existed:
+                target.real.unlink()
+        except OSError as exc:
+            kept = f" (its previous content is in {target.backup})" if target.backup else ""
+            problems.append(f"could not put back {target.path}{kept}: {exc.strerror or exc}")
+            target.backup = None  # keep it: it is the only copy left
+    return "; " + "; ".join(problems) if problems else ""
+
+
+def _discard(plan: list[_Target], created: list[Path]) -> None:
+    """Remove the staged files, the copies kept aside and the folders made."""
+    for target in plan:
+        _remove(target.staged)
+        _remove(target.backup)
+        target.staged = target.backup = None
+    for folder in reversed(created):
+        with contextlib.suppress(OSError):  # not empty (someone wrote there meanwhile)
+            folder.rmdir()
+
+
+def _remove(path: Path | None) -> None:
+    if path is not None:
+        with contextlib.suppress(OSError):  # one that cannot be removed is only clutter
+            path.unlink(missing_ok=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames durable (best effort: not every system can sync a folder)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def _default_mode() -> int:

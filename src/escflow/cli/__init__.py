@@ -1,20 +1,59 @@
 """The ``escflow`` command: parse arguments, call the library, print. No logic of its own.
 
 Each module of this package registers a group of subcommands; they share the exit
-codes: 0 done, 1 problems found (or the operation was refused), 2 usage error.
+codes: 0 done, 1 problems found (or the operation was refused, or the output could not
+be written), 2 usage error, 130 interrupted, 141 the reader of the output went away (a
+closed pipe, e.g. ``| head``: said nothing, as other Unix tools do).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO, cast
 
 from escflow.cli import _definitions, _render, _runtime, _sheets, _store, _tickets
 from escflow.cli._common import EXIT_PROBLEMS, EXIT_USAGE
 from escflow.errors import EscflowError
 
 GROUPS = [_definitions, _render, _runtime, _store, _tickets, _sheets]
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
+
+
+class _OutputFailed(Exception):
+    """Writing to standard output failed; ``error`` says why."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class _GuardedOutput:
+    """Standard output whose write errors are told apart from every other OSError."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _OutputFailed(exc) from None
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _OutputFailed(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,17 +70,48 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 problems, 2 usage)."""
+    stdout = sys.stdout
+    if stdout is not None:
+        sys.stdout = cast(TextIO, _GuardedOutput(stdout))
     try:
         args = parser().parse_args(argv)
         status: int = args.run(args)
+        sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush
     except SystemExit as exc:  # argparse stops at --help (0) and at a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except EscflowError as exc:
         print(f"escflow: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except _OutputFailed as failed:
+        _drop_output(stdout)
+        if isinstance(failed.error, BrokenPipeError):
+            return EXIT_BROKEN_PIPE
+        reason = failed.error.strerror or str(failed.error)
+        print(
+            f"escflow: cannot write the output to standard output: {reason};"
+            " the output is incomplete",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    finally:
+        sys.stdout = stdout
     return status
+
+
+def _drop_output(stdout: TextIO) -> None:
+    """Send what is left of standard output nowhere, so that the interpreter's own flush
+    at exit does not fail again (Python's advice for a closed pipe)."""
+    try:
+        descriptor = stdout.fileno()
+    except (OSError, ValueError):
+        return  # not a file (a test's capture): nothing will be flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, descriptor)
+    finally:
+        os.close(devnull)
 
 
 def run() -> None:

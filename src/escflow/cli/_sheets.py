@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import stat
 import sys
 from pathlib import Path
 
@@ -14,8 +15,16 @@ from escflow.cli._common import (
     load_or_explain,
     plural,
 )
-from escflow.fileio import write_atomic
-from escflow.io import SheetError, export_format, export_matrix, import_sheet, template_bytes
+from escflow.errors import EscflowError, RenderError
+from escflow.fileio import check_folder, write_all, write_atomic
+from escflow.io import (
+    SHEET_SUFFIXES,
+    SheetError,
+    export_format,
+    export_matrix,
+    import_sheet,
+    template_bytes,
+)
 from escflow.spec._load import display_name
 
 
@@ -73,8 +82,11 @@ def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.sheet is None:
         parser.error("give the SHEET to import (or --template FILE to start one)")
+    _check_sheet(args.sheet)
+    check_folder(args.output)
     try:
-        result = import_sheet(args.sheet, args.output, dry_run=args.dry_run)
+        # Checked in full first; the files are then written here, all of them or none.
+        result = import_sheet(args.sheet, args.output, dry_run=True)
     except SheetError as error:
         for problem in error.problems:
             print(problem.format(), file=sys.stderr)
@@ -86,6 +98,8 @@ def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
+    if not args.dry_run:
+        write_all({path: text.encode("utf-8") for path, text in result.files.items()})
     for problem in result.warnings:
         print(problem.format())
     verb = "would write" if args.dry_run else "wrote"
@@ -98,12 +112,46 @@ def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_sheet(sheet: Path) -> None:
+    """Refuse a folder, or a sheet that cannot be looked at, before reading anything."""
+    try:
+        status = sheet.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return  # the reader says there is no such file
+    except OSError as exc:
+        raise EscflowError(
+            f"cannot read {sheet}: {exc.strerror or exc} (check the permissions of the file"
+            " and of its folders)"
+        ) from None
+    if stat.S_ISDIR(status.st_mode):
+        raise EscflowError(_folder_given(sheet))
+
+
+def _folder_given(folder: Path) -> str:
+    """The message for a folder given where a sheet is expected, naming the sheets in it."""
+    try:
+        sheets = sorted(
+            p.name for p in folder.iterdir() if p.suffix.lower() in SHEET_SUFFIXES and p.is_file()
+        )
+    except OSError:
+        sheets = []
+    more = f" and {len(sheets) - 3} more" if len(sheets) > 3 else ""
+    found = f" (it holds {', '.join(sheets[:3])}{more})" if sheets else ""
+    return (
+        f"{folder} is a folder; import reads a spreadsheet file: give a .xlsx or .csv file{found}"
+    )
+
+
 def _export(paths: list[Path], output: Path) -> int:
     fmt = export_format(output)
     matrix = load_or_explain(paths)
     if matrix is None:
         return EXIT_PROBLEMS
-    write_atomic(output, export_matrix(matrix, fmt))
+    try:
+        data = export_matrix(matrix, fmt)
+    except RenderError as exc:  # the handbook's flowcharts could not be drawn
+        raise RenderError(f"{output} was not written: {exc}") from None
+    write_atomic(output, data)
     print(f"wrote {output} ({_categories(len(matrix.flows))})")
     return EXIT_OK
 

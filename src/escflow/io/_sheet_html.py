@@ -1,8 +1,8 @@
 """The training handbook: one self-contained, printable HTML page.
 
 The matrix table first (as the first sheet shows it), then one section per flow with
-its flowchart (inline SVG from :mod:`escflow.render`, when it is installed and
-Graphviz's ``dot`` is on the PATH) and, level by level, who acts, how long they have,
+its flowchart (inline SVG from :mod:`escflow.render`; Graphviz's ``dot`` must be on
+the PATH, or no page is made) and, level by level, who acts, how long they have,
 what they do and what moves the ticket on. Nothing is loaded from elsewhere: the
 page works offline and prints one flow per page.
 """
@@ -16,7 +16,7 @@ from html import escape
 from typing import cast
 
 from escflow.compile import CompiledFlow, CompiledLevel, CompiledTrigger, Matrix
-from escflow.errors import EscflowError
+from escflow.errors import EscflowError, RenderError
 from escflow.io._sheet_book import cell_text
 from escflow.io._sheet_layout import ABSENT_MARK, level_label
 from escflow.io._sheet_write import Written
@@ -49,7 +49,6 @@ li { margin: 1px 0; }
 .target { color: #205493; white-space: nowrap; }
 figure.diagram { margin: 8px 0 12px; text-align: center; }
 figure.diagram svg { max-width: 100%; height: auto; }
-figure.missing { border: 1px dashed #999; padding: 12px; color: #555; }
 nav ol { columns: 2; }
 section.flow { margin-top: 28px; }
 @page { size: A4 landscape; margin: 12mm; }
@@ -134,25 +133,39 @@ def _matrix_tables(matrix: Matrix, written: Written) -> str:
 
 # --- one flow ----------------------------------------------------------------------------
 
-Render = Callable[[CompiledFlow, str], str | None]
+Render = Callable[[CompiledFlow, str], str]
 
 
 def _renderer() -> Render:
-    """The diagram function: escflow.render's SVG, or nothing when it is unavailable."""
+    """The diagram function: escflow.render's SVG, inline.
+
+    A handbook is for training with the flowcharts, so one that cannot be drawn is an
+    error (naming the flow), never a page with a placeholder; the ``.md`` export gives
+    the tables alone.
+    """
     try:
         module = importlib.import_module("escflow.render")
-    except ImportError:
-        return lambda flow, category: None
-    render_flow = cast(Callable[..., bytes], getattr(module, "render_flow", None))
-    if render_flow is None:
-        return lambda flow, category: None
+    except ImportError as exc:
+        raise RenderError(
+            f"the handbook's flowcharts need escflow's renderer, which cannot be loaded"
+            f" ({exc}); reinstall escflow, or export to .md for the tables alone"
+        ) from None
+    render_flow = cast(Callable[..., bytes], module.render_flow)
+    try:
+        module.check_dot()
+    except EscflowError as exc:
+        raise RenderError(
+            f"the handbook's flowcharts need Graphviz: {exc}; or export to .md for the tables alone"
+        ) from None
 
-    def draw(flow: CompiledFlow, category: str) -> str | None:
-        """The flow's diagram as inline SVG, or None when it cannot be drawn."""
+    def draw(flow: CompiledFlow, category: str) -> str:
+        """The flow's diagram as inline SVG."""
         try:
             svg = render_flow(flow, format="svg", category=category)
-        except EscflowError:
-            return None  # e.g. Graphviz's dot is not installed: the page says so
+        except EscflowError as exc:
+            raise RenderError(
+                f"cannot draw the flowchart of flow '{flow.id}' ({flow.name}): {exc}"
+            ) from None
         return _inline_svg(svg.decode("utf-8"), f"f-{flow.id}-")
 
     return draw
@@ -182,13 +195,7 @@ def _flow_section(matrix: Matrix, flow: CompiledFlow, render: Render) -> str:
     if flow.description:
         out.append(f"<p>{escape(flow.description.strip())}</p>")
     svg = render(flow, category)
-    if svg is None:
-        out.append(
-            '<figure class="diagram missing" lang="en" dir="ltr">The flowchart could not be'
-            " drawn here: it needs escflow's renderer and Graphviz's <code>dot</code>.</figure>"
-        )
-    else:
-        out.append(f'<figure class="diagram" data-flow="{escape(flow.id)}">{svg}</figure>')
+    out.append(f'<figure class="diagram" data-flow="{escape(flow.id)}">{svg}</figure>')
     out.append(_levels_table(flow))
     out.append(_sla_table(matrix, flow))
     out.append("</section>")
