@@ -50,3 +50,17 @@ def test_a_wrong_question_is_refused_with_what_to_ask(
     with pytest.raises(error) as raised:
         engine.tickets(**query)  # type: ignore[arg-type]
     assert message in str(raised.value)
+
+
+def test_paused_and_resolved_tickets_are_never_overdue(engine: Engine, clock: ManualClock) -> None:
+    # They have no deadline: asking for the overdue ones among them finds none (this
+    # question built no SQL at all before, and failed inside the store).
+    for ticket_id in ("T-p", "T-r"):
+        engine.open("complaint", "medium", ticket_id)
+    engine.pause("T-p")
+    engine.resolve("T-r")
+    clock.advance(timedelta(days=30))
+    assert engine.tickets(status="paused", due_by=clock.now()) == []
+    assert engine.tickets(status="resolved", due_by=clock.now()) == []
+    assert [t.id for t in engine.tickets(status="paused")] == ["T-p"]
+    assert [t.id for t in engine.tickets(status="resolved")] == ["T-r"]

@@ -539,3 +539,34 @@ def test_a_closed_store_says_so(store: PostgresStore) -> None:
     store.close()
     with pytest.raises(StoreError, match="is closed"):
         store.get("T-1")
+
+
+def test_another_programs_schema_is_refused_untouched(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute("CREATE TABLE customers (id integer, name text)")
+    with pytest.raises(StoreError, match=r"holds tables escflow did not make \(customers\)"):
+        open_store(pg_url)
+    assert main(["db", "upgrade", "--db", pg_url]) == 1
+    assert "it is another program's database, or the URL is mistyped" in capsys.readouterr().err
+    assert tables(pg_url) == {"customers": ["id", "name"]}
+
+
+def test_a_url_without_a_database_is_refused(pg_dsn: str) -> None:
+    parts = urlsplit(pg_dsn)
+    bare = urlunsplit(parts._replace(path="", query=""))
+    with pytest.raises(StoreError, match="names no database: write postgresql://user@host"):
+        open_store(bare)
+
+
+def test_db_upgrade_never_prints_the_password(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parts = urlsplit(pg_url)
+    user, host = parts.netloc.rsplit("@", 1)
+    with_password = urlunsplit(parts._replace(netloc=f"{user}:S3cretPW@{host}"))
+    assert main(["db", "upgrade", "--db", with_password]) == 0
+    assert main(["db", "upgrade", "--db", with_password]) == 0
+    out = capsys.readouterr().out
+    assert "schema 4 is current" in out and "S3cretPW" not in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -227,3 +228,59 @@ def test_schema_4_clears_paused_at_of_tickets_no_longer_paused(tmp_path: Path) -
     paused = store.get("T-paused")
     assert paused is not None and paused.paused_at == clock.now() - timedelta(minutes=5)
     store.close()
+
+
+def _made_by_another_program(path: Path, tables: str) -> bytes:
+    with sqlite3.connect(path) as db:
+        db.executescript(tables)
+    db.close()
+    return path.read_bytes()
+
+
+def test_another_programs_database_is_refused_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --db must not turn a CRM's database into a ticket store."""
+    path = tmp_path / "crm.db"
+    before = _made_by_another_program(path, "CREATE TABLE customers (id INTEGER, name TEXT);")
+    url = f"sqlite:///{path}"
+    commands = [
+        ["ticket", "list", "--db", url, "--flows", str(FLOWS)],
+        ["db", "upgrade", "--db", url],
+        ["worker", "--once", "--db", url, "--flows", str(FLOWS)],
+    ]
+    for command in commands:
+        assert main(command) == 1
+        assert "holds tables escflow did not make (customers)" in capsys.readouterr().err
+    assert path.read_bytes() == before
+
+
+def test_a_newer_database_in_its_own_journal_mode_is_left_alone(tmp_path: Path) -> None:
+    # Made by a newer escflow (or by hand) without WAL: refusing it must not switch it.
+    path = tmp_path / "newer.db"
+    before = _made_by_another_program(
+        path,
+        "CREATE TABLE escflow_schema (version INTEGER); INSERT INTO escflow_schema VALUES (99);",
+    )
+    with pytest.raises(StoreError, match="schema version 99, made by a newer escflow"):
+        SQLiteStore(path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///:memory:", "would keep the tickets in memory and lose them"),
+        ("sqlite:///t.db?mode=ro", "take a file path only, no '?' query or '#' part"),
+        ("sqlite:///t.db#x", "take a file path only"),
+        ("", "the database URL is empty"),
+        ("  ", "the database URL is empty"),
+    ],
+)
+def test_urls_that_would_lose_tickets_or_name_another_file(
+    url: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match=re.escape(message)):
+        open_store(url)
+    assert list(tmp_path.iterdir()) == [], "no file made"

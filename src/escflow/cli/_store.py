@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from escflow.cli._common import EXIT_OK, Commands
-from escflow.store import store_url, upgrade_store
+from escflow.store import shown_url, store_url, upgrade_store
 
 
 def add_db(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +29,7 @@ def register(commands: Commands) -> None:
 def _upgrade(args: argparse.Namespace) -> int:
     url = store_url(args.db)
     before, after, applied = upgrade_store(url)
+    url = shown_url(url)
     if applied:
         print(f"{url}: schema {before} -> {after} ({', '.join(applied)})")
     else:

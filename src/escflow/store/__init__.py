@@ -2,7 +2,7 @@
 
 from escflow.store._codec import check_text, need_text
 from escflow.store._memory import MemoryStore
-from escflow.store._open import DEFAULT_URL, open_store, store_url, upgrade_store
+from escflow.store._open import DEFAULT_URL, open_store, shown_url, store_url, upgrade_store
 from escflow.store._protocol import KeyRecord, Store, Write
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "check_text",
     "need_text",
     "open_store",
+    "shown_url",
     "store_url",
     "upgrade_store",
 ]

@@ -156,6 +156,8 @@ def tickets_query(
                 [*args, limit],
             )
         )
+    if not parts:  # only paused or resolved tickets, by a deadline: they have none
+        return f"SELECT {TICKET_COLUMNS} FROM tickets WHERE 1 = 0 LIMIT {mark}", [limit]
     if len(parts) == 1:
         return parts[0]
     (soon, soon_args), (rest, rest_args) = parts

@@ -41,6 +41,23 @@ def refuse_newer(where: str, current: int, dialect: str) -> None:
         )
 
 
+def refuse_foreign(where: str, tables: list[str], place: str) -> None:
+    """Refuse, untouched, a database without escflow's schema that holds tables of its
+    own: a mistyped URL must not turn another program's database into a ticket store.
+
+    ``tables`` are all the tables there, read at once: escflow's version table is made in
+    the transaction that makes its first tables, so a migration under way is never taken
+    for another program.
+    """
+    if tables and "escflow_schema" not in tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(
+            f"{where} holds tables escflow did not make ({shown}): it is another program's"
+            f" database, or the URL is mistyped; escflow keeps its tickets in {place} of its"
+            " own (nothing was changed)"
+        )
+
+
 def ensure_current(
     where: str, url: str, current: int, dialect: str, upgrade: Callable[[], object] | None
 ) -> None:

@@ -19,6 +19,8 @@ _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 def store_url(url: str | None = None) -> str:
     """The URL to use: the one given, else ``$ESCFLOW_DB``, else a SQLite file here."""
+    if url is not None and not url.strip():
+        raise StoreError("the database URL is empty: give one, e.g. sqlite:///escflow.db")
     return url or os.environ.get("ESCFLOW_DB") or DEFAULT_URL
 
 
@@ -69,11 +71,30 @@ def _postgres(url: str, *, upgrade: bool = True, check: bool = True) -> Postgres
     return PostgresStore(url, upgrade=upgrade, check=check)
 
 
+def shown_url(url: str) -> str:
+    """The URL as it may be printed: a PostgreSQL password never is."""
+    if url.startswith(_POSTGRES_SCHEMES):
+        from escflow.store._postgres import redact
+
+        return redact(url)
+    return url
+
+
 def _sqlite_path(chosen: str) -> str:
     if chosen.startswith("sqlite:///"):
         path = chosen[len("sqlite:///") :]
         if not path:
             raise StoreError(f"'{chosen}' names no file: write sqlite:///path/to/escflow.db")
+        if path == ":memory:":
+            raise StoreError(
+                f"'{chosen}' would keep the tickets in memory and lose them when the program"
+                " ends: give a file (sqlite:///path/to/escflow.db), or, in Python, MemoryStore()"
+            )
+        if "?" in path or "#" in path:
+            raise StoreError(
+                f"'{chosen}': escflow's SQLite URLs take a file path only, no '?' query or"
+                " '#' part (escflow sets the database's options itself)"
+            )
         return path
     scheme = chosen.split(":", 1)[0] if ":" in chosen else chosen
     shown = re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", chosen)  # never echo a password

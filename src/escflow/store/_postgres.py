@@ -69,7 +69,7 @@ from escflow.store._codec import (
     ticket_row,
     tickets_query,
 )
-from escflow.store._migrate import ensure_current, migrations, refuse_newer
+from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
 from escflow.store._protocol import KeyRecord, Write
 
 Connection: TypeAlias = psycopg.Connection[TupleRow]
@@ -160,10 +160,18 @@ class PostgresStore:
         return applied
 
     def check_not_newer(self) -> None:
-        """Refuse a database whose schema a newer escflow made."""
+        """Refuse, untouched, a database whose schema a newer escflow made, or one whose
+        schema holds another program's tables."""
         refuse_newer(str(self.url), self.schema_version(), self.dialect)
+        tables = self._read(
+            "SELECT relname FROM pg_catalog.pg_class WHERE relkind IN ('r', 'p')"
+            " AND relnamespace = current_schema()::regnamespace",
+            doing="read",
+        )
+        refuse_foreign(self.url, [str(t[0]) for t in tables], "a database or schema")
 
     def _check_schema(self, upgrade: bool) -> None:
+        self.check_not_newer()
         ensure_current(
             str(self.url),
             self.url,
@@ -184,6 +192,11 @@ class PostgresStore:
                 f"the PostgreSQL URL {self.url} cannot be used: {reason}; write"
                 " postgresql://user@host:5432/database"
             ) from None
+        if not params.get("dbname"):  # libpq would pick one after the user's name
+            raise StoreError(
+                f"the PostgreSQL URL {self.url} names no database: write"
+                " postgresql://user@host:5432/database"
+            )
         extra: dict[str, Any] = {}
         if "connect_timeout" not in params:  # libpq waits forever by default
             extra["connect_timeout"] = self._connect_timeout

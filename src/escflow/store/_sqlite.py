@@ -30,7 +30,7 @@ from escflow.store._codec import (
     ticket_row,
     tickets_query,
 )
-from escflow.store._migrate import ensure_current, migrations, refuse_newer
+from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
 from escflow.store._protocol import KeyRecord, Write
 
 _INSERT_TICKET = f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join('?' * 23)})"
@@ -46,7 +46,10 @@ _iso = lru_cache(maxsize=1024)(iso)
 # page of a million tickets' B-trees. No memory map: mapped pages of a large file count
 # in the worker's resident memory (256 MiB of them took a busy worker on a million
 # tickets from 121 to 345 MB) for no measurable gain in speed.
-PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "cache_size=-32768")
+SETTINGS = ("synchronous=FULL", "foreign_keys=ON", "cache_size=-32768")
+# WAL is written into the file: set once the file is known to be escflow's (or empty).
+JOURNAL = "journal_mode=WAL"
+PRAGMAS = (JOURNAL, *SETTINGS)
 _ACTION_COLUMNS = (
     "key, ticket_id, kind, target, payload, created_at, attempts, next_attempt_at,"
     " delivered_at, failed_at, last_error"
@@ -75,7 +78,7 @@ class SQLiteStore:
             self._db = sqlite3.connect(
                 str(path), isolation_level=None, timeout=timeout, check_same_thread=False
             )
-            for pragma in PRAGMAS:
+            for pragma in SETTINGS:
                 self._db.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from None
@@ -99,6 +102,7 @@ class SQLiteStore:
 
     def upgrade(self) -> list[str]:
         """Apply the migrations the file lacks; returns their names."""
+        self._journal()
         current = self.schema_version()
         applied: list[str] = []
         for number, name, sql in migrations(self.dialect):
@@ -114,10 +118,14 @@ class SQLiteStore:
         return applied
 
     def check_not_newer(self) -> None:
-        """Refuse a database whose schema a newer escflow made."""
+        """Refuse, untouched, a database whose schema a newer escflow made, or one that
+        holds another program's tables."""
         refuse_newer(str(self.path), self.schema_version(), self.dialect)
+        refuse_foreign(str(self.path), self._tables(), "a file")
 
     def _check_schema(self, upgrade: bool) -> None:
+        self.check_not_newer()
+        self._journal()
         ensure_current(
             str(self.path),
             f"sqlite:///{self.path}",
@@ -125,6 +133,18 @@ class SQLiteStore:
             self.dialect,
             self.upgrade if upgrade else None,
         )
+
+    def _tables(self) -> list[str]:
+        rows = self._read(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        return [str(row[0]) for row in rows]
+
+    def _journal(self) -> None:
+        try:
+            self._db.execute(f"PRAGMA {JOURNAL}")
+        except sqlite3.Error as exc:
+            raise self._error(exc, "open") from None
 
     # --- plumbing ---------------------------------------------------------------------
 
