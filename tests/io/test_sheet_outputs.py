@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from escflow.cli import main
+from escflow.errors import EscflowError
+from escflow.io import import_sheet
 from tests.conftest import FLOWS, ROOT
 
 SHEET = ROOT / "examples" / "escalation-matrix.xlsx"
@@ -221,3 +223,71 @@ def test_a_flow_dot_cannot_draw_is_named(tmp_path: Path) -> None:
     )
     assert "out of memory" in done.stderr
     assert not (tmp_path / "h.html").exists()
+
+
+# --- import from Python: the same guarantee as the command ------------------------------
+
+
+@pytest.fixture
+def imported_in_python(tmp_path: Path) -> Path:
+    """Like ``imported``, made through the Python API."""
+    out = tmp_path / "flows"
+    import_sheet(SHEET, out)
+    for path in out.iterdir():
+        path.write_text(path.read_text(encoding="utf-8") + "# kept\n", encoding="utf-8")
+    (out / "complaint.yaml").unlink()
+    return out
+
+
+def test_import_sheet_with_a_folder_in_the_way_writes_nothing(imported_in_python: Path) -> None:
+    blocker = imported_in_python / "complaint.yaml"
+    blocker.mkdir()
+    before = listing_with_kinds(imported_in_python)
+    with pytest.raises(EscflowError) as caught:
+        import_sheet(SHEET, imported_in_python)
+    assert str(caught.value) == (
+        f"cannot write {blocker}: it is a folder; move it away or write to another file;"
+        " nothing was written"
+    )
+    assert listing_with_kinds(imported_in_python) == before
+    assert before["complaint.yaml"] == "d"
+
+
+def test_import_sheet_puts_back_the_first_file_when_the_second_fails(
+    imported_in_python: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = listing(imported_in_python)
+    order = list(import_sheet(SHEET, imported_in_python, dry_run=True).files)
+    first, second = order[0].name, order[1].name
+    assert first in before and second in before  # the first is replaced, then put back
+    renamed: list[str] = []
+
+    def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        renamed.append(Path(target).name)
+        if Path(target).name == second and Path(source).name.startswith(f".{second}."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        REAL_REPLACE(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(EscflowError) as caught:
+        import_sheet(SHEET, imported_in_python)
+    message = str(caught.value)
+    assert message.startswith(
+        f"cannot write {imported_in_python / second}: No space left on device"
+    )
+    assert message.endswith("nothing was written")
+    assert renamed[:2] == [first, second]  # the first was in place when the second failed
+    assert listing(imported_in_python) == before  # the first put back, no temporary left
+    assert before[first].endswith(b"# kept\n")
+
+
+def test_import_sheet_writes_every_file_when_it_can(imported_in_python: Path) -> None:
+    result = import_sheet(SHEET, imported_in_python)
+    files = listing(imported_in_python)
+    assert set(files) == {path.name for path in result.written}
+    assert not any(content.endswith(b"# kept\n") for content in files.values())
+
+
+def listing_with_kinds(folder: Path) -> dict[str, bytes | str]:
+    """Every entry of ``folder``: a file's content, or ``d`` for a folder."""
+    return {p.name: "d" if p.is_dir() else p.read_bytes() for p in sorted(folder.iterdir())}

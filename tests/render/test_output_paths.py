@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -13,7 +14,13 @@ import pytest
 
 from escflow import load_matrix
 from escflow.cli import main
-from escflow.render import MATRIX_FILE
+from escflow.render import (
+    MATRIX_FILE,
+    RenderError,
+    TicketPath,
+    write_diagrams,
+    write_ticket_path,
+)
 from tests.conftest import FLOWS
 
 REAL_REPLACE = os.replace
@@ -112,3 +119,89 @@ def test_an_output_path_that_is_a_file_is_refused(
     assert code == 1
     assert err.startswith(f"escflow: {afile} is not a folder")
     assert afile.read_text() == "mine"
+
+
+# --- the Python API: write_diagrams and write_ticket_path, all or none -----------------
+
+
+def test_write_diagrams_with_a_folder_in_the_way_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "d"
+    (out / "logistics.dot").mkdir(parents=True)
+    with pytest.raises(RenderError) as caught:
+        write_diagrams(load_matrix(FLOWS), out, "dot")
+    assert str(caught.value) == (
+        f"cannot write {out / 'logistics.dot'}: it is a folder; move it away or write to"
+        " another file; nothing was written"
+    )
+    assert listing(out) == {"logistics.dot": "d"}
+
+
+def test_write_diagrams_puts_back_the_first_file_when_the_second_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    matrix = load_matrix(FLOWS)
+    first, second = (f"{flow_id}.dot" for flow_id in sorted(matrix.flows)[:2])
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / first).write_text("digraph old {}\n")
+    before = listing(out)
+    renamed = fail_renaming_onto(monkeypatch, second)
+    with pytest.raises(RenderError) as caught:
+        write_diagrams(matrix, out, "dot")
+    assert renamed[:3] == [first, second, first]  # replaced, failed, put back
+    assert str(caught.value).startswith(f"cannot write {out / second}: No space left on device")
+    assert "not writable" not in str(caught.value)  # the folder is not to blame
+    assert listing(out) == before
+
+
+def test_write_ticket_path_with_a_folder_in_the_way_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "d"
+    (out / "T-7.dot").mkdir(parents=True)
+    flow = load_matrix(FLOWS).flow("complaint")
+    with pytest.raises(RenderError) as caught:
+        write_ticket_path(flow, TicketPath("T-7"), out, "dot")
+    assert str(caught.value) == (
+        f"cannot write {out / 'T-7.dot'}: it is a folder; move it away or write to another file"
+    )
+    assert listing(out) == {"T-7.dot": "d"}
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot for svg")
+def test_write_ticket_path_puts_back_the_first_file_when_the_second_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "T-7.dot").write_text("digraph old {}\n")
+    before = listing(out)
+    renamed = fail_renaming_onto(monkeypatch, "T-7.svg")
+    flow = load_matrix(FLOWS).flow("complaint")
+    with pytest.raises(RenderError) as caught:
+        write_ticket_path(flow, TicketPath("T-7"), out, "dot,svg")
+    assert renamed == ["T-7.dot", "T-7.svg", "T-7.dot"]  # replaced, failed, put back
+    assert str(caught.value).startswith(f"cannot write {out / 'T-7.svg'}: No space left")
+    assert str(caught.value).endswith("nothing was written")
+    assert listing(out) == before
+
+
+def test_write_ticket_path_writes_every_format(tmp_path: Path) -> None:
+    flow = load_matrix(FLOWS).flow("complaint")
+    written = write_ticket_path(flow, TicketPath("T-7"), tmp_path / "new" / "d", "dot")
+    assert written == [tmp_path / "new" / "d" / "T-7.dot"]
+    assert written[0].read_bytes().startswith(b"digraph")
+
+
+def fail_renaming_onto(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """Make renaming a staged file onto ``name`` fail as a full disk would; the other
+    renames (the files before it, and putting them back) work. Returns the names renamed
+    onto, in order, as they are tried."""
+    renamed: list[str] = []
+
+    def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        renamed.append(Path(target).name)
+        if Path(target).name == name and Path(source).name.startswith(f".{name}."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        REAL_REPLACE(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return renamed

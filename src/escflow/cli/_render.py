@@ -9,15 +9,14 @@ from escflow.cli._common import EXIT_OK, EXIT_PROBLEMS, Commands, add_paths, loa
 from escflow.cli._store import add_db
 from escflow.compile import compile_source
 from escflow.errors import StoreError, UnknownTicket
-from escflow.fileio import check_folder, write_all
 from escflow.render import (
     DIRECTIONS,
     FORMATS,
     RenderError,
     parse_formats,
     path_of,
-    render_all,
-    render_flow,
+    write_diagrams,
+    write_ticket_path,
 )
 from escflow.store import check_text, open_store, store_url
 
@@ -94,9 +93,7 @@ def _render_ticket(
         )
     flow = compile_source(source)
     path = path_of(ticket, store.history(ticket_id))
-    check_folder(output)  # before drawing anything
-    drawn = {f"{ticket_id}.{fmt}": render_flow(flow, fmt, direction, path=path) for fmt in formats}
-    written = _write(output, drawn)
+    written = write_ticket_path(flow, path, output, formats, direction)
     print(f"{output}: ticket {ticket_id} on flow {flow.id} ({', '.join(str(p) for p in written)})")
     return EXIT_OK
 
@@ -105,17 +102,9 @@ def _render(paths: list[Path], output: Path, formats: tuple[str, ...], direction
     matrix = load_or_explain(paths)
     if matrix is None:
         return EXIT_PROBLEMS
-    check_folder(output)  # before drawing anything
-    written = _write(output, render_all(matrix, formats, direction))
+    written = write_diagrams(matrix, output, formats, direction)
     print(
         f"{output}: {plural(len(matrix.flows), 'flow')} and the matrix overview"
         f" as {', '.join(formats)} ({plural(len(written), 'file')} written)"
     )
     return EXIT_OK
-
-
-def _write(folder: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write the drawn files into ``folder``: every one of them, or none."""
-    paths = {folder / name: data for name, data in files.items()}
-    write_all(paths)
-    return list(paths)

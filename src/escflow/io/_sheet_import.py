@@ -1,13 +1,12 @@
 """``escflow import``: a spreadsheet in, checked flow files out, all or nothing.
 
 The generated YAML is validated together with the folder's other files in a
-temporary copy of the folder; only when that copy has no error are the files moved
-into place, each staged beside its target first so that the renames come last.
+temporary copy of the folder; only when that copy has no error are the files written,
+through :func:`escflow.fileio.write_all`: every one of them, or none.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from os import PathLike
 from pathlib import Path
 
 from escflow.compile import check_paths
-from escflow.errors import EscflowError
+from escflow.fileio import write_all
 from escflow.io._sheet_book import Book, SheetError, sheet_problem
 from escflow.io._sheet_csv import read_csv
 from escflow.io._sheet_read import Draft, Reader
@@ -71,6 +70,9 @@ def import_sheet(
     ...); otherwise the folder's matrix file is used and left as it is; with neither, a
     starter matrix is made from the contact points. Files that already hold one of the
     imported documents are replaced; nothing else in the folder changes.
+
+    The files are written all together or not at all: when one cannot be written, an
+    :class:`~escflow.errors.EscflowError` names it and the folder is as it was.
     """
     book = read_book(Path(sheet))
     folder = Path(output)
@@ -94,7 +96,7 @@ def import_sheet(
         raise SheetError(problems)
     written: tuple[Path, ...] = ()
     if not dry_run:
-        _write_all(texts)
+        write_all({path: text.encode("utf-8") for path, text in texts.items()})
         written = tuple(texts)
     reused = existing.matrix_file if parsed.matrix is None else None
     return ImportResult(texts, written, tuple(problems), reused)
@@ -244,29 +246,3 @@ def _shared_cells(drafts: list[Draft]) -> set[str]:
         for cell in {origin.cell for origin in draft.origins.values()}:
             seen[cell] = seen.get(cell, 0) + 1
     return {cell for cell, count in seen.items() if count > 1}
-
-
-def _write_all(texts: dict[Path, str]) -> None:
-    """Stage every file beside its target, then rename them all into place."""
-    staged: list[tuple[Path, Path]] = []
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        for target, text in texts.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-            staged.append((Path(name), target))
-            with os.fdopen(handle, "wb") as out:
-                out.write(text.encode("utf-8"))
-                out.flush()
-                os.fsync(out.fileno())
-            # mkstemp makes the file private (0600); a definition file is as readable as
-            # the one it replaces, or as the umask makes new files.
-            mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask
-            Path(name).chmod(mode)
-        for temporary, target in staged:
-            temporary.replace(target)
-    except OSError as exc:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-        raise EscflowError(f"cannot write the imported files: {exc.strerror or exc}") from None

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from escflow.compile import CompiledFlow, Matrix
 from escflow.errors import EscflowError, RenderError
-from escflow.fileio import write_atomic
+from escflow.fileio import check_folder, write_all
 from escflow.render._dot import FORMATS, check_dot, parse_formats, run_dot
 from escflow.render._flow import DIRECTIONS, edge_id, flow_source, resolved_node
 from escflow.render._matrix import matrix_source
@@ -86,19 +86,6 @@ def render_all(
     return {name: data for (name, _, _), data in zip(jobs, results, strict=True)}
 
 
-def _check_writable(folder: Path) -> None:
-    """Refuse early, before any drawing, a folder that cannot be created or written."""
-    probe = folder
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if probe.exists() and not probe.is_dir():
-        raise RenderError(f"output folder {folder} is not writable: {probe} is not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise RenderError(f"output folder {folder} is not writable: permission denied on {probe}")
-
-
 def write_diagrams(
     matrix: Matrix,
     folder: str | os.PathLike[str],
@@ -108,11 +95,12 @@ def write_diagrams(
     """Render every diagram of ``matrix`` and write them into ``folder``; returns the paths.
 
     Everything is drawn in memory first, so a failure (no ``dot``, a bad format) writes
-    nothing; each file is then written atomically, so none is ever left half-written.
-    Files already in the folder that this call does not produce are left alone.
+    nothing; the files are then written all together or not at all: a
+    :class:`RenderError` names the file that could not be written, and the folder is as
+    it was. Files already in the folder that this call does not produce are left alone.
     """
     target = Path(folder)
-    _check_writable(target)
+    _check_folder(target)
     files = render_all(matrix, formats, direction)
     return _write_files(target, files)
 
@@ -124,9 +112,12 @@ def write_ticket_path(
     formats: Iterable[str] | str = ("svg",),
     direction: str = "TB",
 ) -> list[Path]:
-    """Draw ``flow`` with a ticket's path highlighted into ``folder/<ticket id>.<format>``."""
+    """Draw ``flow`` with a ticket's path highlighted into ``folder/<ticket id>.<format>``.
+
+    Like :func:`write_diagrams`: drawn first, then every file written or none.
+    """
     target = Path(folder)
-    _check_writable(target)
+    _check_folder(target)
     chosen = parse_formats(formats)
     files = {
         f"{path.ticket_id}.{fmt}": render_flow(flow, fmt, direction, path=path) for fmt in chosen
@@ -155,13 +146,19 @@ __all__ = [
 ]
 
 
-def _write_files(target: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write each drawn file atomically into ``target``; the paths written."""
-    written: list[Path] = []
-    for name, data in files.items():
-        try:
-            write_atomic(target / name, data)
-        except EscflowError as exc:
-            raise RenderError(f"output folder {target} is not writable: {exc}") from None
-        written.append(target / name)
-    return written
+def _check_folder(folder: Path) -> None:
+    """Refuse, before any drawing, a folder that cannot be created or written."""
+    try:
+        check_folder(folder)
+    except EscflowError as exc:  # render raises RenderError for a bad path too (errors.py)
+        raise RenderError(str(exc)) from None
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write the drawn files into ``folder``, every one or none; the paths written."""
+    paths = {folder / name: data for name, data in files.items()}
+    try:
+        write_all(paths)
+    except EscflowError as exc:  # its message names the file and says nothing was written
+        raise RenderError(str(exc)) from None
+    return list(paths)
