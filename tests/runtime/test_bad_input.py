@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +23,8 @@ from escflow.errors import (
 )
 from escflow.runtime import Actions, Engine
 from escflow.runtime._worker import Worker
+from escflow.store import KeyRecord
+from escflow.store._sqlite import SQLiteStore
 from escflow.timing._clock import ManualClock
 from tests.runtime.conftest import Inbox
 
@@ -203,6 +207,48 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         lambda e: e.fire_many([("T-1", "asks-for-manager"), ("T-\udcff", "solved")]),
     ),
     (
+        "a ticket id with spaces around it",
+        RuntimeFlowError,
+        "the ticket id ' T-2 ' starts or ends with spaces; give it without them",
+        lambda e: e.open("complaint", "medium", " T-2 "),
+    ),
+    (
+        "a ticket id over two lines",
+        RuntimeFlowError,
+        "the ticket id 'T-2\\nX' holds a control character (at position 4)",
+        lambda e: e.open("complaint", "medium", "T-2\nX"),
+    ),
+    (
+        "a ticket id with a terminal escape",
+        RuntimeFlowError,
+        "holds a control character (at position 1)",
+        lambda e: e.open("complaint", "medium", "\x1b[31mT-2"),
+    ),
+    (
+        "a ticket id longer than any helpdesk's",
+        RuntimeFlowError,
+        "the ticket id is 201 characters long; give at most 200",
+        lambda e: e.open("complaint", "medium", "T" * 201),
+    ),
+    (
+        "nobody did it",
+        RuntimeFlowError,
+        "actor is empty; say who does it",
+        lambda e: e.acknowledge("T-1", " "),
+    ),
+    (
+        "nobody opened it",
+        RuntimeFlowError,
+        "actor is empty; say who does it",
+        lambda e: e.open("complaint", "medium", "T-2", actor=""),
+    ),
+    (
+        "a reason of spaces, told to the customer",
+        RuntimeFlowError,
+        "reason is empty; say why, or leave it out",
+        lambda e: e.fire("T-1", "asks-for-manager", reason="   "),
+    ),
+    (
         "no burst at all",
         RuntimeFlowError,
         "calls is None; give a list of (ticket_id, trigger) pairs",
@@ -368,3 +414,41 @@ def test_a_store_or_clock_that_is_not_one_is_refused_when_the_engine_is_made(
         Engine(matrix, {}, actions=actions)  # type: ignore[arg-type]
     with pytest.raises(RuntimeFlowError, match="has no now\\(\\) method"):
         Engine(matrix, clock=object(), actions=actions)  # type: ignore[arg-type]
+
+
+def test_a_retry_racing_its_original_open_gets_the_original(
+    matrix: Matrix, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Two processes send the same open (a retry while the first is under way): the one
+    that loses the race answers with what the other applied, with or without an id."""
+    inbox = Inbox()
+    actions = Actions(notify=inbox, handlers=dict.fromkeys(matrix.handler_names, inbox))
+    path = tmp_path / "race.db"
+    first = Engine(matrix, SQLiteStore(path), clock, actions)
+    late = Engine(matrix, _KeyFoundLate(SQLiteStore(path)), clock, actions)
+    for ticket_id in ("T-race", None):
+        key = f"open-{ticket_id}"
+        applied = first.open("complaint", "medium", ticket_id, key=key)
+        # The late one looked the key up before the first committed: it found nothing.
+        again = late.open("complaint", "medium", ticket_id, key=key)
+        assert again.replayed and again.ticket.id == applied.ticket.id
+        assert again.events == applied.events
+    assert len(first.tickets()) == 2
+
+
+class _KeyFoundLate:
+    """A real store whose first look-up of each key misses it, as a process does that
+    looked before another committed."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+        self._looked: set[str] = set()
+
+    def find_key(self, key: str) -> KeyRecord | None:
+        if key not in self._looked:
+            self._looked.add(key)
+            return None
+        return self._store.find_key(key)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)

@@ -297,3 +297,41 @@ def test_ticket_show_gives_where_the_flow_has_taken_an_unattended_ticket(
     assert [e["kind"] for e in json.loads(capsys.readouterr().out)] == ["opened"], (
         "show stores nothing"
     )
+
+
+def test_what_the_ticket_commands_refuse_before_touching_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(FLOWS)]
+    usage = [
+        (["ticket", "open", "complaint", "--attr", "k=v", "--attr", "k=w"], "gives 'k' twice"),
+        (["ticket", "show", "T-1", "--actor", "ana"], "unrecognized arguments: --actor ana"),
+        (["worker", "--once", "--format", "json"], "unrecognized arguments: --format json"),
+        (["ticket", "list", "--due-by", "2026-11-23"], "write e.g. 2026-11-23T00:00+01:00"),
+        (["ticket", "list", "--due-by", "0001-01-01T00:00Z"], "is out of range; escflow"),
+        (["worker", "--poll", "1e-9"], "give 0.001 to 86400 seconds"),
+    ]
+    for args, message in usage:
+        assert main([*args, *db]) == 2, args
+        assert message in capsys.readouterr().err
+    assert main(["worker", "--once", "--actions-log", str(tmp_path), *db]) == 1
+    assert f"cannot write the actions log {tmp_path}: Is a directory" in capsys.readouterr().err
+    missing = tmp_path / "no" / "x.log"
+    assert main(["worker", "--once", "--actions-log", str(missing), *db]) == 1
+    assert "No such file or directory; give a file in a folder that exists" in (
+        capsys.readouterr().err
+    )
+    assert list(tmp_path.iterdir()) == [], "nothing opened, nothing made"
+
+
+def test_history_keeps_one_event_a_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(FLOWS)]
+    assert main(["ticket", "open", "complaint", "--id", "T-1", *db]) == 0
+    assert main(["ticket", "ack", "T-1", "--note", "called back\nno answer\tyet", *db]) == 0
+    capsys.readouterr()
+    assert main(["ticket", "history", "T-1", *db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [str(n) for n in range(1, len(lines) + 1)]
+    assert lines[-1].endswith("acknowledged (called back\\nno answer\\tyet) by cli")
+    assert main(["ticket", "history", "T-1", "--format", "json", *db]) == 0
+    assert json.loads(capsys.readouterr().out)[-1]["note"] == "called back\nno answer\tyet"

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from escflow.compile import Matrix, Report, check_paths
+from escflow.errors import EscflowError
+from escflow.timing import ensure_aware
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 Commands = Any  # argparse's _SubParsersAction is private; its type is not worth the import
@@ -36,10 +38,15 @@ def instant(text: str) -> datetime:
             f"'{text}' is not an instant; write e.g. 2026-11-23T10:00+01:00"
         ) from None
     if value.tzinfo is None:
+        # A date alone parses as midnight: the example must show the time it needs.
+        shown = text if "T" in text or " " in text.strip() else f"{text}T00:00"
         raise argparse.ArgumentTypeError(
-            f"'{text}' has no offset; write e.g. {text}+01:00 or {text}Z"
+            f"'{text}' has no offset; write e.g. {shown}+01:00 or {shown}Z"
         )
-    return value
+    try:
+        return ensure_aware(value, "the instant")
+    except EscflowError as exc:  # out of the years escflow schedules: a usage error too
+        raise argparse.ArgumentTypeError(f"'{text}': {exc}") from None
 
 
 def plural(count: int, word: str) -> str:

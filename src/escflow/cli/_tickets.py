@@ -91,11 +91,14 @@ def register(commands: Commands) -> None:
         ("history", "every event of the ticket"),
         ("outbox", "the actions the ticket queued, and whether each was delivered"),
     ):
-        verb = _verb(verbs, name, text)
+        verb = _verb(verbs, name, text, acts=False)
         verb.add_argument("ticket_id", metavar="ID")
 
     listed = _verb(
-        verbs, "list", "tickets, the soonest next deadline first (those without one after them)"
+        verbs,
+        "list",
+        "tickets, the soonest next deadline first (those without one after them)",
+        acts=False,
     )
     listed.add_argument("--status", choices=STATUSES)
     listed.add_argument("--flow", metavar="FLOW", help="tickets of this flow (issue category)")
@@ -164,17 +167,18 @@ def _poll(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 86_400:  # NaN fails this comparison too
-        raise argparse.ArgumentTypeError(
-            f"{text} is out of range; give more than 0 and at most 86400 seconds"
-        )
+    if not 0.001 <= value <= 86_400:  # NaN fails this comparison too
+        raise argparse.ArgumentTypeError(f"{text} is out of range; give 0.001 to 86400 seconds")
     return value
 
 
-def _verb(verbs: Any, name: str, text: str) -> argparse.ArgumentParser:
+def _verb(verbs: Any, name: str, text: str, *, acts: bool = True) -> argparse.ArgumentParser:
+    """A ticket verb; one that ``acts`` (changes the ticket) says who does it."""
     parser: argparse.ArgumentParser = verbs.add_parser(name, help=text, description=text)
     _common(parser)
-    parser.add_argument("--actor", default="cli", help="who does it (default: cli)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    if acts:
+        parser.add_argument("--actor", default="cli", help="who does it (default: cli)")
     parser.set_defaults(run=_ticket)
     return parser
 
@@ -188,7 +192,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the definitions (default: flows/)",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def _engine(args: argparse.Namespace, stream: IO[str]) -> Engine | None:
@@ -206,21 +209,25 @@ def _attrs(pairs: list[str]) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ValueError(f"--attr '{pair}' is not KEY=VALUE")
+        if key in found:
+            raise ValueError(
+                f"--attr gives '{key}' twice ({key}={found[key]}, {pair}); give each key once"
+            )
         found[key] = value
     return found
 
 
 def _ticket(args: argparse.Namespace) -> int:
+    verb, actor = args.verb, getattr(args, "actor", "cli")
+    try:  # a usage error, said before any store is opened (or made)
+        attrs = _attrs(args.attr) if verb == "open" else {}
+    except ValueError as exc:
+        print(f"escflow: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     engine = _engine(args, sys.stdout)
     if engine is None:
         return EXIT_PROBLEMS
-    verb, actor = args.verb, getattr(args, "actor", "cli")
     if verb == "open":
-        try:
-            attrs = _attrs(args.attr)
-        except ValueError as exc:
-            print(f"escflow: {exc}", file=sys.stderr)
-            return EXIT_USAGE
         change = engine.open(
             args.category, args.priority, args.ticket_id, attrs, actor=actor, key=args.key
         )
@@ -326,10 +333,19 @@ def _event_line(event: Event) -> str:
         )
     line = " ".join(parts)
     if event.reason:
-        line += f": {event.reason}"
+        line += f": {_one_line(event.reason)}"
     if event.note:
-        line += f" ({event.note})"
+        line += f" ({_one_line(event.note)})"
     return f"{line} by {event.actor}"
+
+
+def _one_line(text: str) -> str:
+    """A note or reason on the event's line: its line breaks and tabs shown as escapes
+    (one event, one line; ``--format json`` keeps the text as written)."""
+    return text.translate(_ESCAPES)
+
+
+_ESCAPES = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
 def _print_change(change: Change, fmt: str) -> int:
@@ -476,11 +492,17 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    log: IO[str] = (
-        args.actions_log.open("a", encoding="utf-8", buffering=1)
-        if args.actions_log
-        else sys.stdout
-    )
+    log: IO[str] = sys.stdout
+    if args.actions_log:
+        try:
+            log = args.actions_log.open("a", encoding="utf-8", buffering=1)
+        except OSError as exc:
+            print(
+                f"escflow: cannot write the actions log {args.actions_log}:"
+                f" {exc.strerror or exc}; give a file in a folder that exists",
+                file=sys.stderr,
+            )
+            return EXIT_PROBLEMS
     try:
         engine = _engine(args, log)
         if engine is None:

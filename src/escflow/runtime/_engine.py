@@ -8,6 +8,7 @@ store transaction, and return the :class:`Change`.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -112,6 +113,40 @@ def _checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
             check_text(**{f"attribute {name!r}": value})
         checked[name] = value
     return checked
+
+
+# Longer than any CRM's or helpdesk's ticket number; short enough for a listing's column.
+MAX_ID = 200
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _check_id(ticket_id: str) -> None:
+    """Refuse an id that could not be typed back or shown on one line."""
+    if not ticket_id.strip():
+        raise RuntimeFlowError("the ticket id is empty; give one, or none to have one made")
+    if ticket_id != ticket_id.strip():
+        raise RuntimeFlowError(
+            f"the ticket id {ticket_id!r} starts or ends with spaces; give it without them"
+        )
+    found = _UNPRINTABLE.search(ticket_id)
+    if found:
+        raise RuntimeFlowError(
+            f"the ticket id {ticket_id!r} holds a control character (at position"
+            f" {found.start() + 1}); a ticket id is one line of visible text"
+        )
+    if len(ticket_id) > MAX_ID:
+        raise RuntimeFlowError(
+            f"the ticket id is {len(ticket_id):,} characters long; give at most {MAX_ID}"
+        )
+
+
+def _check_said(actor: str, reason: str | None = None) -> None:
+    """Refuse a blank actor (the history says who did it) or a blank reason (the
+    customer is told it)."""
+    if not actor.strip():
+        raise RuntimeFlowError("actor is empty; say who does it, e.g. the agent's name")
+    if reason is not None and not reason.strip():
+        raise RuntimeFlowError("reason is empty; say why, or leave it out")
 
 
 def _call(kinds: tuple[EventKind, ...], actor: str, **fields: object) -> Callable[[Event], bool]:
@@ -320,6 +355,7 @@ class Engine:
         """Open a ticket of ``category`` (a flow id) at the entry step of its priority."""
         need_text(category=category, actor=actor)
         check_text(priority=priority, ticket_id=ticket_id, key=key)
+        _check_said(actor)
         flow = self.matrix.flow(category)
         if priority is None:
             chosen = flow.default_priority or next(iter(flow.priorities), None) or ""
@@ -331,8 +367,8 @@ class Engine:
                 f" (priorities: {', '.join(flow.priorities)}; leave it out for the default)"
             )
         checked = _checked_attrs(attrs)
-        if ticket_id is not None and not ticket_id.strip():
-            raise RuntimeFlowError("the ticket id is empty; give one, or none to have one made")
+        if ticket_id is not None:
+            _check_id(ticket_id)
 
         def same(event: Event) -> bool:
             data = event.data
@@ -344,14 +380,38 @@ class Engine:
                 and data.get("attrs", {}) == checked
             )
 
-        if ticket_id is None and key is not None:
-            # A retry of an open that had its id made: the key finds the ticket it made.
-            record = self.store.find_key(key)
-            ticket_id = record.ticket_id if record is not None else None
-        ticket_id = ticket_id or f"T-{uuid.uuid4().hex[:12]}"
-        replayed = self._replayed(key, ticket_id, same)
+        def earlier() -> Change | None:
+            """The result of this call if its key was applied: an open without an id finds
+            the ticket it made by the key."""
+            record = self.store.find_key(key) if key is not None else None
+            if record is None:
+                return None
+            return self._replayed(key, ticket_id or record.ticket_id, same)
+
+        replayed = earlier()
         if replayed is not None:
             return replayed
+        try:
+            made = ticket_id or f"T-{uuid.uuid4().hex[:12]}"
+            return self._open(flow, chosen, checked, made, actor, key, at)
+        except (DuplicateTicket, ConflictError):
+            # A retry racing its original (two processes sent the same call): the one
+            # that lost answers with what the other applied.
+            replayed = earlier()
+            if replayed is None:
+                raise
+            return replayed
+
+    def _open(
+        self,
+        flow: CompiledFlow,
+        chosen: str,
+        checked: dict[str, AttrValue],
+        ticket_id: str,
+        actor: str,
+        key: str | None,
+        at: datetime | None,
+    ) -> Change:
         now = self._now(at)
         if self.store.get(ticket_id) is not None:
             raise DuplicateTicket(f"a ticket with the id '{ticket_id}' exists already")
@@ -393,6 +453,7 @@ class Engine:
         """Fire a trigger of the ticket's step: hierarchical, functional, loop or resolution."""
         need_text(trigger=trigger)
         check_text(note=note, reason=reason)
+        _check_said(actor, reason)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             self._fire(draft, flow, now, trigger, reason=reason, note=note)
@@ -443,6 +504,7 @@ class Engine:
     ) -> Change:
         """Wait on the customer: the level's window and the resolution target stop."""
         check_text(reason=reason)
+        _check_said(actor, reason)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = self._must_be_open(draft.current)
@@ -559,6 +621,7 @@ class Engine:
     ) -> Change:
         """Reopen a resolved ticket at the step where it was resolved, with a fresh window."""
         check_text(reason=reason)
+        _check_said(actor, reason)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = draft.current
@@ -761,6 +824,7 @@ class Engine:
         retry of this very call: ``same`` tells whether a keyed event was made by it)."""
         need_text(actor=actor)
         check_text(key=key)  # the ticket id: by get, when _begin reads it
+        _check_said(actor)
         for _ in range(_ATTEMPTS):
             replayed = self._replayed(key, ticket_id, same)
             if replayed is not None:
