@@ -243,6 +243,24 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         lambda e: e.open("complaint", "medium", "T-2", actor=""),
     ),
     (
+        "no actor for a trigger",
+        RuntimeFlowError,
+        "actor must be text, got None",
+        lambda e: e.fire("T-1", "asks-for-manager", None),  # type: ignore[arg-type]
+    ),
+    (
+        "no actor for a pause",
+        RuntimeFlowError,
+        "actor must be text, got None",
+        lambda e: e.pause("T-1", None),  # type: ignore[arg-type]
+    ),
+    (
+        "nobody fired the burst",
+        RuntimeFlowError,
+        "actor is empty; say who does it",
+        lambda e: e.fire_many([("T-1", "asks-for-manager")], " "),
+    ),
+    (
         "a reason of spaces, told to the customer",
         RuntimeFlowError,
         "reason is empty; say why, or leave it out",

@@ -196,3 +196,15 @@ def test_a_flow_whose_timers_loop_is_caught_up_by_ticks_not_by_calls(tmp_path: P
     caught_up = engine.get("T-loop")
     assert caught_up.next_due is not None and caught_up.next_due > clock.now()
     assert engine.fire("T-loop", "done").ticket.status == "resolved"
+
+
+def test_a_keyed_call_after_a_warning_keeps_its_key(engine: Engine, clock: ManualClock) -> None:
+    # The call first applies the warning that passed at 15 minutes; its own event, not the
+    # warning's action, carries the call's key, so a retry finds it and replays.
+    engine.open("complaint", "medium", "T-k")
+    clock.advance(timedelta(minutes=20))
+    change = engine.fire("T-k", "asks-for-manager", key="crm-9")
+    assert [(e.kind, e.key) for e in change.events] == [("warned", None), ("moved", "crm-9")]
+    retry = engine.fire("T-k", "asks-for-manager", key="crm-9")
+    assert retry.replayed and retry.events == change.events[1:]
+    assert len(engine.history("T-k")) == 3

@@ -302,3 +302,20 @@ def test_a_shift_every_half_hour_runs_in_both_passes_of_the_repeated_hour() -> N
     assert rotation.on_duty(datetime(2026, 11, 1, 1, 45, tzinfo=NEW_YORK)) == "a"
     assert rotation.on_duty(datetime(2026, 11, 1, 1, 15, fold=1, tzinfo=NEW_YORK)) == "b"
     assert rotation.on_duty(datetime(2026, 11, 1, 1, 45, fold=1, tzinfo=NEW_YORK)) == "c"
+
+
+def test_cron_aliases_start_shifts() -> None:
+    # '@daily' is midnight (one turn a day); '@hourly' runs in both passes of an hour that
+    # repeats, as cron does: 01:00 EDT and 01:00 EST are two turns on Sun 2026-11-01.
+    daily = Rotation(
+        "America/New_York",
+        [Shift("@daily", 60, ["a", "b"], datetime(2026, 11, 1, tzinfo=NEW_YORK))],
+    )
+    assert daily.on_duty(datetime(2026, 11, 1, 0, 30, tzinfo=NEW_YORK)) == "a"
+    assert daily.on_duty(datetime(2026, 11, 2, 0, 30, tzinfo=NEW_YORK)) == "b"
+    hourly = Rotation(
+        "America/New_York",
+        [Shift("@hourly", 60, ["a", "b"], datetime(2026, 11, 1, tzinfo=NEW_YORK))],
+    )
+    assert hourly.on_duty(datetime(2026, 11, 1, 1, 30, tzinfo=NEW_YORK)) == "b"
+    assert hourly.on_duty(datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=NEW_YORK)) == "a"

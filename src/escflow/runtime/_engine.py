@@ -140,11 +140,16 @@ def _check_id(ticket_id: str) -> None:
         )
 
 
-def _check_said(actor: str, reason: str | None = None) -> None:
-    """Refuse a blank actor (the history says who did it) or a blank reason (the
-    customer is told it)."""
+def _check_actor(actor: str) -> None:
+    """Refuse an actor that is not text, or blank: the history says who did it."""
+    need_text(actor=actor)
     if not actor.strip():
         raise RuntimeFlowError("actor is empty; say who does it, e.g. the agent's name")
+
+
+def _check_reason(reason: str | None) -> None:
+    """Refuse a reason that no store can keep, or blank: the customer is told it."""
+    check_text(reason=reason)
     if reason is not None and not reason.strip():
         raise RuntimeFlowError("reason is empty; say why, or leave it out")
 
@@ -353,9 +358,9 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Open a ticket of ``category`` (a flow id) at the entry step of its priority."""
-        need_text(category=category, actor=actor)
+        need_text(category=category)
         check_text(priority=priority, ticket_id=ticket_id, key=key)
-        _check_said(actor)
+        _check_actor(actor)
         flow = self.matrix.flow(category)
         if priority is None:
             chosen = flow.default_priority or next(iter(flow.priorities), None) or ""
@@ -452,8 +457,8 @@ class Engine:
     ) -> Change:
         """Fire a trigger of the ticket's step: hierarchical, functional, loop or resolution."""
         need_text(trigger=trigger)
-        check_text(note=note, reason=reason)
-        _check_said(actor, reason)
+        check_text(note=note)
+        _check_reason(reason)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             self._fire(draft, flow, now, trigger, reason=reason, note=note)
@@ -503,8 +508,7 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Wait on the customer: the level's window and the resolution target stop."""
-        check_text(reason=reason)
-        _check_said(actor, reason)
+        _check_reason(reason)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = self._must_be_open(draft.current)
@@ -620,8 +624,7 @@ class Engine:
         at: datetime | None = None,
     ) -> Change:
         """Reopen a resolved ticket at the step where it was resolved, with a fresh window."""
-        check_text(reason=reason)
-        _check_said(actor, reason)
+        _check_reason(reason)
 
         def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = draft.current
@@ -714,7 +717,7 @@ class Engine:
         written in one commit, instead of a read and a commit per event.
         A ticket may appear more than once; its calls apply in order.
         """
-        need_text(actor=actor)
+        _check_actor(actor)
         if isinstance(calls, str | bytes) or not isinstance(calls, Iterable):
             raise RuntimeFlowError(f"calls is {calls!r}; give a list of (ticket_id, trigger) pairs")
         pairs = list(calls)  # read once: an iterator is checked and applied alike
@@ -822,9 +825,8 @@ class Engine:
         """Apply one call to the ticket as it is now; when another writer got there first,
         read it again and apply the call anew (the earlier result, if that writer was a
         retry of this very call: ``same`` tells whether a keyed event was made by it)."""
-        need_text(actor=actor)
+        _check_actor(actor)
         check_text(key=key)  # the ticket id: by get, when _begin reads it
-        _check_said(actor)
         for _ in range(_ATTEMPTS):
             replayed = self._replayed(key, ticket_id, same)
             if replayed is not None:
@@ -912,8 +914,10 @@ class Engine:
                     actor="timer",
                     reason=f"window minimum {minimum} passed",
                 )
-                key = f"{ticket.id}:{event.seq}:warning"
-                draft.actions.append(warning_action(ticket, level, str(minimum), key, event.at))
+                action_key = f"{ticket.id}:{event.seq}:warning"
+                draft.actions.append(
+                    warning_action(ticket, level, str(minimum), action_key, event.at)
+                )
                 continue
             self._expire(draft, flow, ticket)
         else:

@@ -100,8 +100,11 @@ class _Timeline:
         # croniter fires a fixed-time expression in both passes of the hour repeated when
         # clocks go back; cron runs such a job once (only expressions with '*' in their
         # minute or hour field run in both), and so does a shift: one turn, not two.
-        minute, hour = shift.cron.split()[:2]
-        self._once = "*" not in minute and "*" not in hour
+        fields = shift.cron.split()
+        if fields[0].startswith("@"):  # an alias: only @hourly has no fixed hour
+            self._once = fields[0].lower() != "@hourly"
+        else:
+            self._once = "*" not in fields[0] and "*" not in fields[1]
         self._lock = threading.Lock()
         # Fire times have no microseconds, so "after anchor - 1 us" means "at or after anchor".
         self.first = self._next_fire(shift.anchor - timedelta(microseconds=1))
