@@ -16,7 +16,7 @@ from escflow.cli._common import (
     plural,
 )
 from escflow.errors import EscflowError, RenderError
-from escflow.fileio import check_folder, write_all, write_atomic
+from escflow.fileio import check_folder, write_atomic
 from escflow.io import (
     SHEET_SUFFIXES,
     SheetError,
@@ -85,8 +85,7 @@ def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     _check_sheet(args.sheet)
     check_folder(args.output)
     try:
-        # Checked in full first; the files are then written here, all of them or none.
-        result = import_sheet(args.sheet, args.output, dry_run=True)
+        result = import_sheet(args.sheet, args.output, dry_run=args.dry_run)
     except SheetError as error:
         for problem in error.problems:
             print(problem.format(), file=sys.stderr)
@@ -98,8 +97,6 @@ def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
-    if not args.dry_run:
-        write_all({path: text.encode("utf-8") for path, text in result.files.items()})
     for problem in result.warnings:
         print(problem.format())
     verb = "would write" if args.dry_run else "wrote"

@@ -339,13 +339,13 @@ def _event_line(event: Event) -> str:
     return f"{line} by {event.actor}"
 
 
+_ESCAPES = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
 def _one_line(text: str) -> str:
     """A note or reason on the event's line: its line breaks and tabs shown as escapes
     (one event, one line; ``--format json`` keeps the text as written)."""
     return text.translate(_ESCAPES)
-
-
-_ESCAPES = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
 def _print_change(change: Change, fmt: str) -> int:
@@ -379,7 +379,7 @@ def _print_change(change: Change, fmt: str) -> int:
 def _print_ticket(engine: Engine, now: Change, fmt: str) -> int:
     """The ticket as its flow has taken it by now, and the timer events not yet stored."""
     ticket = now.ticket
-    triggers = engine.valid_triggers(ticket.id) if ticket.status != "resolved" else []
+    triggers = engine.triggers_of(ticket)
     if fmt == "json":
         shown = {
             **_ticket_dict(ticket),
@@ -394,8 +394,8 @@ def _print_ticket(engine: Engine, now: Change, fmt: str) -> int:
     print(f"{'valid triggers':>18}: {', '.join(triggers) or '-'}")
     if now.events:
         print(
-            f"{len(now.events)} timer event{'s' if len(now.events) != 1 else ''} passed since"
-            " the ticket was stored (a worker or the next call stores them):"
+            f"{plural(len(now.events), 'timer event')} passed since the ticket was stored"
+            " (a worker or the next call stores them):"
         )
         for event in now.events:
             print(_event_line(event))

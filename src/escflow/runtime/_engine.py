@@ -330,7 +330,7 @@ class Engine:
         deadlines that passed since it was stored, applied but not stored (a tick or the
         next call stores them). ``events`` are those; empty when nothing passed."""
         ticket = self.get(ticket_id)
-        now = ensure_aware(at, "at") if at is not None else ensure_aware(self.clock.now(), "now")
+        now = self._instant(at)
         draft = _Draft(ticket, ticket.id, "timer", None)
         if now > ticket.updated_at:  # a ticket stored ahead of the clock has nothing passed
             self._catch_up(draft, self.flow_of(ticket), now)
@@ -339,7 +339,10 @@ class Engine:
     def valid_triggers(self, ticket_id: str, *, at: datetime | None = None) -> list[str]:
         """The triggers that can fire from the ticket's step now (or ``at``), as ``fire``
         sees the ticket: where its flow has taken it, deadlines that passed included."""
-        ticket = self.preview(ticket_id, at=at).ticket
+        return self.triggers_of(self.preview(ticket_id, at=at).ticket)
+
+    def triggers_of(self, ticket: Ticket) -> list[str]:
+        """The triggers valid from ``ticket`` as given (a preview's, say), manual first."""
         if ticket.status == "resolved":
             return []
         return self._machine(self.flow_of(ticket)).triggers_from(ticket.step)
@@ -530,7 +533,6 @@ class Engine:
                     "remaining_resolution": left.resolution,
                     "business": left.business,
                     "calendar": left.calendar,
-                    "resolution_business": left.resolution_business,
                     "resolution_calendar": left.resolution_calendar,
                 },
             )
@@ -565,8 +567,11 @@ class Engine:
                 data["calendar"],
                 # A pause recorded before escflow kept the SLA's own terms measured the
                 # resolution in the window's: it is resumed in the terms it was measured in.
-                data.get("resolution_business", data["business"]),
-                data.get("resolution_calendar", data["calendar"]),
+                data["resolution_calendar"]
+                if "resolution_calendar" in data
+                else data["calendar"]
+                if data["business"]
+                else None,
             )
             deadline, warn, resolution = self._timing.resume(flow, left, now)
             draft.add(
@@ -767,9 +772,13 @@ class Engine:
 
     # --- the mechanics ----------------------------------------------------------------
 
+    def _instant(self, at: datetime | None, name: str = "at") -> datetime:
+        """``at`` (named ``name`` in messages), or the clock's time, in UTC."""
+        return ensure_aware(at, name) if at is not None else ensure_aware(self.clock.now(), "now")
+
     def _now(self, at: datetime | None, name: str = "at") -> datetime:
         """The instant of a call: ``at``, or the clock's; never before an applied call's."""
-        now = ensure_aware(at, name) if at is not None else ensure_aware(self.clock.now(), "now")
+        now = self._instant(at, name)
         if self._last is not None and now < self._last:
             raise TimeError(
                 f"the clock went backwards: {now.isoformat()} is before {self._last.isoformat()},"

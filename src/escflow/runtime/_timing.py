@@ -35,8 +35,8 @@ class Remaining:
     """What was left of a level's window and of the SLA's resolution when the clock stopped.
 
     Each counts in its own terms: the window's (``business``: working minutes of
-    ``calendar``, else elapsed minutes) and the SLA's (``resolution_business``: working
-    minutes of ``resolution_calendar``, the flow's calendar).
+    ``calendar``, else elapsed minutes) and the SLA's (working minutes of
+    ``resolution_calendar``, the flow's calendar, or elapsed minutes when it is None).
     """
 
     deadline: float | None
@@ -44,7 +44,6 @@ class Remaining:
     resolution: float | None
     business: bool
     calendar: str | None
-    resolution_business: bool
     resolution_calendar: str | None
 
 
@@ -147,11 +146,14 @@ class Timing:
             window, factor = _window(flow, level, priority)
             day = self.calendar(flow, level.calendar).day_minutes if level.calendar else 1440
             low, high = (_scaled(d, factor, day) if d else None for d in (window.min, window.max))
-            if not isinstance(low, str) and not isinstance(high, str):
+            if isinstance(low, str) or isinstance(high, str):
+                # An end in mixed units ('7 hours 30 minutes'): no unit for both ends.
+                if high is None:
+                    text = f"from {low} until resolution"
+                else:
+                    text = f"{low} - {high}" if low else f"up to {high}"
+            else:
                 text = str(Window.model_construct(min=low, max=high))
-            else:  # an end in mixed units: no Duration holds it, so no shared unit either
-                text = f"{low} - {high}" if low and high else f"up to {high}"
-                text = text if high else f"from {low} until resolution"
             found = self._texts[key] = WindowText(
                 text, str(low) if low else None, str(high) if high else None
             )
@@ -180,17 +182,16 @@ class Timing:
         resolution target in the SLA's."""
         window, _ = _window(flow, level, priority)
         business = window.business and level.calendar is not None
+        counted_in = level.calendar if business else None
         target = flow.sla.get(priority)
-        by_sla = target is not None and target.resolution.business and flow.calendar is not None
-        sla_calendar = flow.calendar if by_sla else None
+        sla_calendar = flow.calendar if target and target.resolution.business else None
         deadline, warn, resolution = instants
         return Remaining(
-            self._left(flow, level.calendar if business else None, now, deadline),
-            self._left(flow, level.calendar if business else None, now, warn),
+            self._left(flow, counted_in, now, deadline),
+            self._left(flow, counted_in, now, warn),
             self._left(flow, sla_calendar, now, resolution),
             business,
             level.calendar,
-            by_sla,
             sla_calendar,
         )
 
@@ -211,11 +212,10 @@ class Timing:
     ) -> tuple[datetime | None, datetime | None, datetime | None]:
         """(deadline, warning, resolution) after resuming at ``now``."""
         window = remaining.calendar if remaining.business else None
-        sla = remaining.resolution_calendar if remaining.resolution_business else None
         return (
             self._again(flow, window, now, remaining.deadline),
             self._again(flow, window, now, remaining.warn),
-            self._again(flow, sla, now, remaining.resolution),
+            self._again(flow, remaining.resolution_calendar, now, remaining.resolution),
         )
 
     def _again(
