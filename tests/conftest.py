@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,25 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def escflow(
+    *args: str, cwd: Path | None = None, path: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``escflow ARGS`` as its own process (in ``cwd``, with ``PATH`` set to ``path``
+    when given) and return what it printed and its exit status."""
+    env = dict(os.environ)
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run(
+        [sys.executable, "-m", "escflow", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
 
 
 def worker_command(url: str, *options: str) -> list[str]:

@@ -19,7 +19,7 @@ import pytest
 from escflow.cli import main
 from escflow.errors import EscflowError
 from escflow.io import import_sheet
-from tests.conftest import FLOWS, ROOT
+from tests.conftest import FLOWS, ROOT, escflow
 
 SHEET = ROOT / "examples" / "escalation-matrix.xlsx"
 REAL_REPLACE = os.replace
@@ -30,20 +30,6 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     code = main(args)
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def escflow(*args: str, cwd: Path, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    if path is not None:
-        env["PATH"] = path
-    return subprocess.run(
-        [sys.executable, "-m", "escflow", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
 
 
 def listing(folder: Path) -> dict[str, bytes]:

@@ -16,19 +16,9 @@ from escflow import load_matrix
 from escflow.cli import main
 from escflow.runtime import Actions, Engine
 from escflow.store import open_store
-from tests.conftest import FLOWS, worker_command
+from tests.conftest import FLOWS, escflow, worker_command
 
 PAST = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday; every deadline since has passed
-
-
-def escflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "escflow", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
 
 
 def seed(url: str, count: int) -> None:
