@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -325,3 +326,34 @@ def test_history_keeps_one_event_a_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert lines[-1].endswith("acknowledged (called back\\nno answer\\tyet) by cli")
     assert main(["ticket", "history", "T-1", "--format", "json", *db]) == 0
     assert json.loads(capsys.readouterr().out)[-1]["note"] == "called back\nno answer\tyet"
+
+
+def test_actions_a_worker_marks_delivered_on_its_stdout_survive_a_kill(tmp_path: Path) -> None:
+    # Standard output into a pipe is block-buffered: an action written there but still in
+    # the buffer when the worker is killed was lost, though the store said it was delivered.
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    seed(url, 3)
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    worker = subprocess.Popen(
+        worker_command(url, "--poll", "0.2"),
+        cwd=tmp_path,
+        env=buffered,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    store = open_store(url)
+    deadline = time.monotonic() + 30
+    delivered: set[str] = set()
+    while time.monotonic() < deadline and len(delivered) < 10:
+        time.sleep(0.1)
+        delivered = {
+            a.key for n in range(3) for a in store.actions(f"T-{n}") if a.delivered_at is not None
+        }
+    assert len(delivered) >= 10, "the worker delivered nothing in 30 s"
+    worker.kill()
+    out, _ = worker.communicate(timeout=20)
+    written = {json.loads(line)["key"] for line in out.decode().splitlines()}
+    delivered = {
+        a.key for n in range(3) for a in store.actions(f"T-{n}") if a.delivered_at is not None
+    }
+    assert delivered <= written

@@ -59,7 +59,8 @@ class Actions:
     def log(cls, stream: IO[str], **handlers: Deliver) -> Actions:
         """Deliver every action as one JSON line on ``stream``; handy for dry runs and demos.
 
-        Handlers not given by name are logged too.
+        Handlers not given by name are logged too. Each line is flushed before the action
+        counts as delivered: a line left in a buffer dies with the process.
         """
 
         def write(action: Action) -> None:
@@ -70,6 +71,7 @@ class Actions:
                 **action.payload,
             }
             stream.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+            stream.flush()
 
         return cls(notify=write, webhook=write, handlers=_LoggingHandlers(write, handlers))
 
