@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +131,70 @@ def test_the_python_api_refuses_what_is_not_a_script() -> None:
         simulate(matrix, "complaint", start, until=timedelta(days=1))  # type: ignore[arg-type]
     until = simulate(matrix, "complaint", start, until=start + timedelta(minutes=45))
     assert [row.what for row in until.rows][-1].startswith("escalated")
+
+
+ROTA_MATRIX = """\
+escflow: 1
+kind: matrix
+name: Rota
+calendar: office
+issue_types: {cs: {name: CS}}
+priorities: {medium: {}, high: {factor: 0.5}}
+default_priority: medium
+calendars: {office: {timezone: Europe/Paris, hours: {mon-fri: "09:00-17:00"}}}
+contacts:
+  rep:
+    name: Rep
+    kind: team
+    members: [ana, bruno]
+    shifts: [{starts: "0 8 * * mon-fri", lasts: 9 hours, since: 2026-01-05}]
+  mgr: {name: Manager, kind: person}
+"""
+
+ROTA_FLOW = """\
+escflow: 1
+kind: flow
+id: f
+name: F
+issue_type: cs
+priorities:
+  high: {windows: {1: 5-10 minutes}}
+levels:
+  - level: 1
+    contact: rep
+    window: 15-30 minutes
+    triggers: [{id: ok, label: Solved, to: resolved}]
+  - level: 2
+    contact: mgr
+    window: until resolution
+    triggers: [{id: ok, label: Solved, to: resolved}]
+"""
+
+
+def rota_timeline(tmp_path: Path, start: str, priority: str) -> list[dict[str, object]]:
+    (tmp_path / "matrix.yaml").write_text(ROTA_MATRIX, encoding="utf-8")
+    (tmp_path / "f.yaml").write_text(ROTA_FLOW, encoding="utf-8")
+    matrix = load_matrix(tmp_path)
+    at = datetime.fromisoformat(start)
+    timeline = simulate(matrix, "f", start=at, priority=priority, until=at + timedelta(days=3))
+    return [row.as_dict() for row in timeline.rows]
+
+
+def test_a_timer_escalation_quotes_the_window_the_priority_gave(tmp_path: Path) -> None:
+    # 'high' overrides level 1's window with 5-10 minutes: the ticket moves on after 10.
+    rows = rota_timeline(tmp_path, "2026-11-23T10:00+01:00", "high")
+    escalated = [r for r in rows if str(r["what"]).startswith("escalated by timer")]
+    assert [(r["local"], r["what"], r["why"]) for r in escalated] == [
+        ("Mon 2026-11-23 10:10", "escalated by timer: Unresolved after 10 minutes", None)
+    ]
+
+
+def test_nobody_is_on_duty_while_a_ticket_is_held(tmp_path: Path) -> None:
+    # Opened on a Saturday: the rota's next shift starts on Monday at 08:00, with bruno.
+    rows = rota_timeline(tmp_path, "2026-11-28T10:00+01:00", "medium")
+    assert [(r["what"], r["on_duty"]) for r in rows[:3]] == [
+        ("opened", None),
+        ("held until someone is on duty: bruno from Mon 2026-11-30 08:00", None),
+        ("window minimum passed", "bruno"),
+    ]
+    assert rows[2]["local"] == "Mon 2026-11-30 08:15"

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -206,7 +207,7 @@ _WHAT = {
 def _rows(
     flow: CompiledFlow, history: list[Event], outbox: list[Action], zone: str
 ) -> tuple[Row, ...]:
-    from escflow.runtime._model import apply
+    from escflow.runtime._model import _instant, apply
 
     tz = ZoneInfo(zone)
     by_seq: dict[int, list[str]] = {}
@@ -216,25 +217,43 @@ def _rows(
         by_seq.setdefault(seq, []).append(f"{action.kind} -> {label}")
     rows: list[Row] = []
     ticket = None
+    # A level entered while nobody is on duty is followed, at the same instant, by its
+    # 'held' event: from the entry until the shift starts, nobody is on duty there.
+    held: dict[int, datetime] = {}
+    for before, event in pairwise(history):
+        until = _instant(event.data.get("until")) if event.kind == "held" else None
+        if until is not None:
+            held[before.seq] = until
+    nobody_until: datetime | None = None
     for event in history:
         ticket = apply(ticket, event)
         level = flow.level(ticket.level)
         what = _WHAT[event.kind]
+        if "level" in event.data:
+            nobody_until = held.get(event.seq)
+        if nobody_until is not None and event.at >= nobody_until:
+            nobody_until = None
+        if event.kind == "held" and nobody_until is not None:
+            local = nobody_until.astimezone(tz).strftime(_LOCAL)
+            what = f"{what}: {ticket.assignee} from {local}" if ticket.assignee else what
         trigger = None
         if event.trigger and event.from_step is not None and event.from_step in flow.steps:
             edges = flow.steps[event.from_step].triggers
             trigger = next((t for t in edges if t.id == event.trigger), None)
-        if trigger is not None and event.kind in ("moved", "escalated", "resolved"):
-            what = f"{what}: {trigger.label}"
+        named = trigger.label if trigger else None
+        if trigger is not None and trigger.implicit and event.reason:
+            named = event.reason  # the window's end as the ticket's priority gave it
+        if named is not None and event.kind in ("moved", "escalated", "resolved"):
+            what = f"{what}: {named}"
         rows.append(
             Row(
                 at=event.at,
                 local=event.at.astimezone(tz).strftime(_LOCAL),
                 level=f"{level.number} {level.name}",
                 step=ticket.step,
-                on_duty=ticket.assignee,
+                on_duty=None if nobody_until is not None else ticket.assignee,
                 what=what,
-                why=event.reason if event.reason != (trigger.label if trigger else None) else None,
+                why=event.reason if event.reason != named else None,
                 next_deadline=ticket.deadline,
                 next_local=ticket.deadline.astimezone(tz).strftime(_LOCAL)
                 if ticket.deadline
