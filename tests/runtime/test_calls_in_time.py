@@ -132,6 +132,14 @@ def test_what_a_call_sees_is_where_the_flow_has_taken_the_ticket(
     assert engine.get("T-p").level == "level-3"
 
 
+def test_no_trigger_is_valid_while_a_ticket_waits_on_the_customer(engine: Engine) -> None:
+    engine.open("complaint", "medium", "T-w")
+    engine.pause("T-w")
+    assert engine.valid_triggers("T-w") == []
+    engine.resume("T-w")
+    assert "asks-for-manager" in engine.valid_triggers("T-w")
+
+
 def test_an_open_without_an_id_is_replayed_by_its_key(engine: Engine) -> None:
     first = engine.open("complaint", "medium", key="crm-open-7")
     again = engine.open("complaint", "medium", key="crm-open-7")

@@ -198,3 +198,10 @@ def test_nobody_is_on_duty_while_a_ticket_is_held(tmp_path: Path) -> None:
         ("window minimum passed", "bruno"),
     ]
     assert rows[2]["local"] == "Mon 2026-11-30 08:15"
+
+
+def test_events_may_come_from_any_iterable() -> None:
+    matrix = load_matrix(FLOWS)
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    given = simulate(matrix, "complaint", start, events=(e for e in ["+10m solved"]))
+    assert given.status == "resolved"

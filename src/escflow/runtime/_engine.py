@@ -342,8 +342,9 @@ class Engine:
         return self.triggers_of(self.preview(ticket_id, at=at).ticket)
 
     def triggers_of(self, ticket: Ticket) -> list[str]:
-        """The triggers valid from ``ticket`` as given (a preview's, say), manual first."""
-        if ticket.status == "resolved":
+        """The triggers valid from ``ticket`` as given (a preview's, say), manual first;
+        none while it is resolved or paused, as ``fire`` refuses them then."""
+        if ticket.status != "open":
             return []
         return self._machine(self.flow_of(ticket)).triggers_from(ticket.step)
 

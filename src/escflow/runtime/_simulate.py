@@ -7,7 +7,7 @@ collected, so a process designer can see who is contacted when, and why.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
@@ -120,7 +120,7 @@ def simulate(
     start: datetime,
     *,
     priority: str | None = None,
-    events: Sequence[str] = (),
+    events: Iterable[str] = (),
     until: str | datetime | None = None,
 ) -> Simulation:
     """Run one ticket of ``flow_id`` from ``start`` through ``events`` until ``until``.
@@ -130,21 +130,23 @@ def simulate(
     """
     flow = matrix.flow(flow_id)
     start = ensure_aware(start, "start")
-    if isinstance(events, str) or not all(isinstance(text, str) for text in events):
+    # An iterator is read once, here.
+    texts = list(events) if isinstance(events, Iterable) and not isinstance(events, str) else None
+    if texts is None or not all(isinstance(text, str) for text in texts):
         raise EscflowError(
             f"events is {events!r}; give a list of texts such as ['+45m asks-for-manager']"
         )
     timing = Timing()
     script = sorted(
-        ((*_parse_event(text, start, flow, timing), n) for n, text in enumerate(events)),
+        ((*_parse_event(text, start, flow, timing), n) for n, text in enumerate(texts)),
         key=lambda item: (item[0], item[2]),
     )
     if script and script[0][0] < start:
-        raise EscflowError(f"event '{events[script[0][2]]}' comes before the start")
+        raise EscflowError(f"event '{texts[script[0][2]]}' comes before the start")
     last = max([start, *(t for t, _, _ in script)])
     end = _until(until, start, flow, timing) if until is not None else last
     if end < last:
-        what = f"event '{events[script[-1][2]]}'" if script else "the start"
+        what = f"event '{texts[script[-1][2]]}'" if script else "the start"
         raise EscflowError(
             f"until ({end.isoformat()}) comes before {what} ({last.isoformat()}); the run"
             " would stop before it: give a later until"
@@ -166,7 +168,7 @@ def simulate(
         except EscflowError as exc:
             step = engine.get(_SIMULATION_ID).step
             raise type(exc)(
-                f"event '{events[n]}' (at {at.isoformat()}, ticket at step '{step}'): {exc}"
+                f"event '{texts[n]}' (at {at.isoformat()}, ticket at step '{step}'): {exc}"
             ) from None
     if end > clock.now():
         clock.set(end)
