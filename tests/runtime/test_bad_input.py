@@ -387,13 +387,53 @@ def test_a_worker_needs_a_batch_and_a_poll_interval(engine: Engine) -> None:
         Worker(engine, poll=timedelta(seconds=-1))
 
 
-def test_a_clock_that_goes_backwards(opened: Engine, clock: ManualClock) -> None:
+class SetBack:
+    """A clock that an operator (or a time sync) can set back."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def test_a_clock_that_goes_backwards(matrix: Matrix, clock: ManualClock) -> None:
+    inbox = Inbox()
+    wall = SetBack(clock.now())
+    engine = Engine(
+        matrix,
+        clock=wall,
+        actions=Actions(notify=inbox, handlers=dict.fromkeys(matrix.handler_names, inbox)),
+    )
+    engine.open("complaint", "medium", "T-1")
+    wall.at += timedelta(minutes=5)
+    engine.fire("T-1", "asks-for-manager")
+    before = engine.history("T-1")
+    wall.at -= timedelta(minutes=1)
+    with pytest.raises(TimeError, match=r"the clock went backwards: it says .*, after saying"):
+        engine.open("complaint", "medium", "T-2")
+    assert engine.history("T-1") == before and [t.id for t in engine.tickets()] == ["T-1"]
+
+
+def test_an_event_before_the_tickets_last_change(opened: Engine, clock: ManualClock) -> None:
     later = clock.now() + timedelta(minutes=5)
     opened.fire("T-1", "asks-for-manager", at=later)
     before = opened.history("T-1")
-    with pytest.raises(TimeError, match="the clock went backwards"):
+    with pytest.raises(TimeError, match=r"ticket 'T-1' last changed at .* would go back in time"):
         opened.fire("T-1", "solved", at=later - timedelta(minutes=1))
     assert opened.history("T-1") == before
+
+
+def test_a_call_at_its_own_instant_holds_back_no_other_ticket(
+    opened: Engine, clock: ManualClock
+) -> None:
+    # A report given 'at' five minutes ahead, then a back-filled ticket from two days ago:
+    # each ticket's history orders its own events; the clock's calls go on.
+    opened.fire("T-1", "asks-for-manager", at=clock.now() + timedelta(minutes=5))
+    assert opened.open("complaint", "medium", "T-2").ticket.opened_at == clock.now()
+    assert opened.tick() == []
+    past = clock.now() - timedelta(days=2)
+    assert opened.open("complaint", "medium", "T-0", at=past).ticket.opened_at == past
 
 
 def test_a_handler_nobody_registered_is_refused_before_anything_runs(matrix: Matrix) -> None:

@@ -444,9 +444,7 @@ class Engine:
                 "resolution_due": sla.deadline,
             },
         )
-        change = self._commit(draft)
-        self._applied(now)
-        return change
+        return self._commit(draft)
 
     def fire(
         self,
@@ -707,7 +705,6 @@ class Engine:
                 changes.append(self._commit(draft))
             except ConflictError:
                 continue  # a concurrent call moved it; the next tick sees its new deadline
-        self._applied(instant)
         return changes
 
     def fire_many(
@@ -745,9 +742,7 @@ class Engine:
             else:
                 flow = self.flow_of(draft.current)
             self._fire(draft, flow, now, trigger)
-        changes = self._commit_all(list(drafts.values()))
-        self._applied(now)
-        return changes
+        return self._commit_all(list(drafts.values()))
 
     def deliver(self, now: datetime | None = None, *, limit: int = 100) -> list[Action]:
         """Deliver queued actions that are due; failures are retried with backoff.
@@ -768,7 +763,6 @@ class Engine:
                 done.append(attempted(action, self.actions, instant, error))
         finally:
             self.store.record_attempts(done)
-        self._applied(instant)
         return done
 
     # --- the mechanics ----------------------------------------------------------------
@@ -778,21 +772,22 @@ class Engine:
         return ensure_aware(at, name) if at is not None else ensure_aware(self.clock.now(), "now")
 
     def _now(self, at: datetime | None, name: str = "at") -> datetime:
-        """The instant of a call: ``at``, or the clock's; never before an applied call's."""
-        now = self._instant(at, name)
+        """The instant of a call: ``at``, or the clock's time, never before its last reading.
+
+        Only the clock's readings are held to each other: an ``at`` is the caller's word
+        for when something happened (a late report, a back-fill), which each ticket's own
+        history bounds, and it must not hold back the calls on other tickets.
+        """
+        if at is not None:
+            return ensure_aware(at, name)
+        now = ensure_aware(self.clock.now(), "now")
         if self._last is not None and now < self._last:
             raise TimeError(
-                f"the clock went backwards: {now.isoformat()} is before {self._last.isoformat()},"
-                " the time of the previous call"
+                f"the clock went backwards: it says {now.isoformat()}, after saying"
+                f" {self._last.isoformat()}; give the engine a clock that only moves forward"
             )
+        self._last = now
         return now
-
-    def _applied(self, now: datetime) -> None:
-        """Mark ``now`` as the time of the last applied call. Only an applied call moves it:
-        a refused call with a mistaken ``at`` a year ahead must not lock out every call
-        until then."""
-        if self._last is None or now > self._last:
-            self._last = now
 
     def _machine(self, flow: CompiledFlow) -> FlowMachine:
         machine = self._machines.get(flow.digest)
@@ -844,11 +839,9 @@ class Engine:
             draft, flow, now = self._begin(ticket_id, actor, key, at)
             change(draft, flow, now)
             try:
-                applied = self._commit(draft)
+                return self._commit(draft)
             except ConflictError:
                 continue
-            self._applied(now)
-            return applied
         raise ConflictError(
             f"ticket '{ticket_id}' was changed by other writers {_ATTEMPTS} times while this"
             " call was applied; try again"
