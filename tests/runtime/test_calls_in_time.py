@@ -108,6 +108,22 @@ def test_a_pause_keeps_a_business_time_sla_in_business_time(
     assert engine.resume("T-b").ticket.resolution_due == utc(2026, 12, 2, 15, 55)
 
 
+def test_the_notices_read_as_sentences_to_the_last_level(
+    engine: Engine, clock: ManualClock, inbox: Inbox
+) -> None:
+    engine.open("complaint", "high", "T-s")
+    clock.advance(timedelta(days=30))  # every window has passed: level 7, senior management
+    engine.tick()
+    engine.deliver()
+    messages = [a.payload["message"] for a in inbox.received if "message" in a.payload]
+    # Level 2 (where 'high' enters) is told why the ticket came, though nothing moved it.
+    assert messages[0] == "Complaint T-s needs you: new ticket, priority high"
+    assert messages[-1] == (
+        "Your request T-s is moving to Senior management because unresolved after 12 business"
+        " hours. Senior management will handle it until it is resolved."
+    )
+
+
 def test_resolving_a_paused_ticket_ends_the_pause(engine: Engine, clock: ManualClock) -> None:
     engine.open("complaint", "medium", "T-r")
     engine.pause("T-r")

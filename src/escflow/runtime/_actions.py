@@ -257,21 +257,25 @@ def blueprints(flow: CompiledFlow, step: str, window: str) -> tuple[Blueprint, .
     return tuple(prepared)
 
 
+# Per language: why the ticket moves, then how long the level may take, or, at a level
+# that keeps the ticket until it is resolved, that it does.
 _NOTICES = {
     "en": (
-        "Your request {ticket} is moving to {who} because {why}. {who} should answer"
-        " within {window}."
+        "Your request {ticket} is moving to {who} because {why}.",
+        "{who} should answer within {window}.",
+        "{who} will handle it until it is resolved.",
     ),
     "fr": (
-        "Votre demande {ticket} est transmise à {who}, car : {why}. Délai de réponse"
-        " prévu : {window}."
+        "Votre demande {ticket} est transmise à {who}, car : {why}.",
+        "Délai de réponse prévu : {window}.",
+        "{who} la suivra jusqu'à sa résolution.",
     ),
     "id": (
-        "Permintaan Anda {ticket} diteruskan ke {who} karena {why}. {who} akan menanggapi"
-        " dalam {window}."
+        "Permintaan Anda {ticket} diteruskan ke {who} karena {why}.",
+        "{who} akan menanggapi dalam {window}.",
+        "{who} akan menanganinya hingga selesai.",
     ),
 }
-_FINAL = {"en": "until it is resolved", "fr": "jusqu'à la résolution", "id": "hingga selesai"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,18 +290,16 @@ class Notice:
     def of(cls, flow: CompiledFlow, level: CompiledLevel, window: str) -> Notice:
         """Prepare the notice for tickets escalating to ``level``, whose ``window`` (as
         their priority scales it) is what the customer is told to expect."""
-        language = flow.language.split("-")[0]
-        template = _NOTICES.get(language, _NOTICES["en"])
-        final = _FINAL.get(language, _FINAL["en"])
-        wait = window if level.window.max is not None else final
-        return cls(template, level.name, wait)
+        moving, answer, final = _NOTICES.get(flow.language.split("-")[0], _NOTICES["en"])
+        template = f"{moving} {answer if level.window.max is not None else final}"
+        return cls(template, level.name, window)
 
     def action(self, ticket: Ticket, why: str, key: str, at: datetime) -> Action:
         """Why the ticket moves, to whom, and how long the next level may take."""
         named = ticket.assignee not in (None, self.level_name)
         who = f"{ticket.assignee} ({self.level_name})" if named else self.level_name
         message = self.template.format(
-            ticket=ticket.id, who=who, why=why.rstrip("."), window=self.wait
+            ticket=ticket.id, who=who, why=_in_sentence(why.rstrip(".")), window=self.wait
         )
         return Action(
             key,
@@ -351,3 +353,11 @@ def attempted(action: Action, actions: Actions, now: datetime, error: str | None
         last_error=error,
         next_attempt_at=now + actions.retry_after(attempts),
     )
+
+
+def _in_sentence(text: str) -> str:
+    """``text`` to follow 'because': a capital that only opened a label goes
+    ('Unresolved after 2 days'), an acronym or a name keeps its own ('SLA breached')."""
+    if text[:1].isupper() and text[1:2].islower():
+        return text[0].lower() + text[1:]
+    return text

@@ -1122,6 +1122,8 @@ class Engine:
                     "warn_at": data["warn_at"],
                 },
             )
+        if reason is None and kind == "opened":  # what a level's '$reason' says at first
+            reason = f"new ticket, priority {priority}"
         self._queue_responses(draft, flow, step, event, reason or "")
         if notice and kind not in ("opened", "repeated", "reopened"):
             key = (flow.digest, level.id, draft.current.priority)
