@@ -104,7 +104,7 @@ def test_export_refuses_an_unknown_format_and_invalid_definitions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run(["export", str(FLOWS), "-o", str(tmp_path / "matrix.pdf")], capsys)
-    assert code == 1 and "use a .xlsx, .csv, .md or .html file name" in err
+    assert code == 2 and "use a .xlsx, .csv, .md or .html file name" in err
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "matrix.yaml").write_text(MATRIX.replace("kind: team", "kind: tem"))
     code, _, err = run(["export", str(tmp_path / "bad"), "-o", str(tmp_path / "x.csv")], capsys)

@@ -82,15 +82,16 @@ def test_timeline_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--event", "soon asks-for-manager"], 1, "'soon' is not a time"),
-        (["--event", "+10m"], 1, "'+10m' is not an event: write '<when> <trigger>'"),
+        # A time or an event misspelt is a usage error (2); one the flow refuses is not (1).
+        (["--event", "soon asks-for-manager"], 2, "'soon' is not a time"),
+        (["--event", "+10m"], 2, "'+10m' is not an event: write '<when> <trigger>'"),
         (
             ["--event", "+45m asks-for-manager"],
             1,
             "event '+45m asks-for-manager' (at 2026-11-23T09:45:00+00:00, ticket at step"
             " 'level-2')",
         ),
-        (["--event", "+1 fortnight resolve"], 1, "'fortnight' in '1 fortnight' is not a unit"),
+        (["--event", "+1 fortnight resolve"], 2, "'fortnight' in '1 fortnight' is not a unit"),
         (["--start", "2026-11-23T10:00"], 2, "has no offset"),
         (["--start", "tomorrow"], 2, "is not an instant"),
         (
@@ -98,7 +99,7 @@ def test_timeline_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
             2,
             "the instant 9999-12-31T20:00:00+00:00 is out of range",
         ),
-        (["--until", "+3000000 days"], 1, "'3000000 days' is too long; a duration is at most"),
+        (["--until", "+3000000 days"], 2, "'3000000 days' is too long; a duration is at most"),
         # A run that would stop before what it was asked to show.
         (
             ["--until", "2026-11-22T10:00+01:00"],

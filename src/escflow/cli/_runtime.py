@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from escflow.cli._common import (
@@ -14,7 +15,9 @@ from escflow.cli._common import (
     instant,
     load_or_explain,
 )
+from escflow.errors import EscflowError
 from escflow.runtime import simulate
+from escflow.runtime._simulate import parse_event, parse_when
 
 
 def register(commands: Commands) -> None:
@@ -37,15 +40,33 @@ def register(commands: Commands) -> None:
         "--event",
         action="append",
         default=[],
+        type=_scripted(parse_event),
         metavar="'WHEN TRIGGER'",
         help="a scripted event: '+45m asks-for-manager', '+2h ack', '+1 business"
         " day resolve' (commands: ack, pause, resume, resolve, reopen); repeatable",
     )
     dry.add_argument(
-        "--until", help="how long to run, e.g. '+5 business days' (default: the last event)"
+        "--until",
+        type=_scripted(parse_when),
+        help="how long to run, e.g. '+5 business days' (default: the last event)",
     )
     dry.add_argument("--format", choices=("text", "json"), default="text")
     dry.set_defaults(run=_simulate)
+
+
+def _scripted(parse: Callable[[str], object]) -> Callable[[str], str]:
+    """An argparse type that keeps the text once ``parse`` reads it: a misspelt time is a
+    usage error, said before the definitions are read (the flow, which the text needs to
+    become an instant, checks the rest)."""
+
+    def check(text: str) -> str:
+        try:
+            parse(text)
+        except EscflowError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+
+    return check
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -65,7 +65,7 @@ def register(commands: Commands) -> None:
     )
     add_paths(export)
     export.add_argument(
-        "-o", "--output", type=Path, required=True, help="file: .xlsx, .csv, .md or .html"
+        "-o", "--output", type=_export_path, required=True, help="file: .xlsx, .csv, .md or .html"
     )
     export.set_defaults(run=lambda a: _export(a.paths, a.output))
 
@@ -137,6 +137,17 @@ def _folder_given(folder: Path) -> str:
     return (
         f"{folder} is a folder; import reads a spreadsheet file: give a .xlsx or .csv file{found}"
     )
+
+
+def _export_path(text: str) -> Path:
+    """An argparse type: a file name whose suffix names an export format (a usage error
+    otherwise, said before the definitions are read)."""
+    path = Path(text)
+    try:
+        export_format(path)
+    except EscflowError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return path
 
 
 def _export(paths: list[Path], output: Path) -> int:

@@ -71,8 +71,9 @@ class Simulation:
     status: str
 
 
-def when(text: str, start: datetime, flow: CompiledFlow, timing: Timing) -> datetime:
-    """``+45m``, ``+2 business days`` (from ``start``) or an ISO instant with its offset."""
+def parse_when(text: str) -> datetime | Duration:
+    """The instant (``2026-11-23T10:45+01:00``) or the offset from the start (``+45m``,
+    ``+2 business days``) that ``text`` gives."""
     match = _OFFSET.match(text.strip())
     if match is None:
         try:
@@ -83,13 +84,32 @@ def when(text: str, start: datetime, flow: CompiledFlow, timing: Timing) -> date
                 " or an instant such as 2026-11-23T10:45:00+01:00"
             ) from None
     try:
-        duration = Duration.parse(match["duration"])
+        return Duration.parse(match["duration"])
     except ValueError as exc:
         raise EscflowError(f"'{text}': {exc}") from None
+
+
+def parse_event(text: str) -> tuple[datetime | Duration, str]:
+    """When a scripted event (``'+45m asks-for-manager'``) comes, and its trigger or command."""
+    parts = text.strip().rsplit(" ", 1)
+    if len(parts) != 2:
+        raise EscflowError(
+            f"'{text}' is not an event: write '<when> <trigger>', e.g. '+45m asks-for-manager'"
+            f" (or a command: {', '.join(COMMANDS)})"
+        )
+    return parse_when(parts[0]), parts[1]
+
+
+def _at(
+    given: datetime | Duration, text: str, start: datetime, flow: CompiledFlow, timing: Timing
+) -> datetime:
+    """The instant ``given`` (read from ``text``) names in ``flow``'s time."""
+    if isinstance(given, datetime):
+        return given
     calendar = flow.calendar
-    if duration.business and calendar is None:
+    if given.business and calendar is None:
         raise EscflowError(f"'{text}' counts business time but flow '{flow.id}' has no calendar")
-    return timing.add(flow, calendar, duration, 1.0, start)
+    return timing.add(flow, calendar, given, 1.0, start)
 
 
 def _until(until: str | datetime, start: datetime, flow: CompiledFlow, timing: Timing) -> datetime:
@@ -99,19 +119,14 @@ def _until(until: str | datetime, start: datetime, flow: CompiledFlow, timing: T
         raise EscflowError(
             f"until is {until!r}; give a time such as '+5 business days' or an instant"
         )
-    return when(until, start, flow, timing)
+    return _at(parse_when(until), until, start, flow, timing)
 
 
 def _parse_event(
     text: str, start: datetime, flow: CompiledFlow, timing: Timing
 ) -> tuple[datetime, str]:
-    parts = text.strip().rsplit(" ", 1)
-    if len(parts) != 2:
-        raise EscflowError(
-            f"'{text}' is not an event: write '<when> <trigger>', e.g. '+45m asks-for-manager'"
-            f" (or a command: {', '.join(COMMANDS)})"
-        )
-    return when(parts[0], start, flow, timing), parts[1]
+    given, name = parse_event(text)
+    return _at(given, text, start, flow, timing), name
 
 
 def simulate(
