@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +46,29 @@ def test_validate_prints_located_lines_and_exits_1(
         in first
     )
     assert out.splitlines()[-1].endswith("1 error, 0 warnings")
+
+
+def test_the_readme_validate_example_is_what_validate_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```text\n\$ escflow validate flows/\n(.*?)```", readme, re.DOTALL)
+    assert example is not None, "the README shows 'escflow validate flows/' with one error"
+    shown = example[1]
+    # The example's one error names a line of flows/complaint.yaml; make that mistake.
+    located = re.match(r"flows/complaint\.yaml:(\d+):", shown)
+    assert located is not None, shown
+    line = int(located[1])
+    shutil.copytree(FLOWS, tmp_path / "flows")
+    complaint = tmp_path / "flows" / "complaint.yaml"
+    lines = complaint.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert "to: resolved" in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace("to: resolved", "to: resolvd")
+    complaint.write_text("".join(lines), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["validate", "flows/"], capsys)
+    assert code == 1
+    assert out == shown
 
 
 def test_validate_json(write: Write, capsys: pytest.CaptureFixture[str]) -> None:

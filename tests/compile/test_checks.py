@@ -69,6 +69,52 @@ def test_a_single_flow_file_finds_its_matrix_beside_it(write: Write) -> None:
     assert "did you mean 'lead'?" in report.problems[0].message
 
 
+BROKEN_MATRICES = {
+    "a schema error": ("calendar: office\n", "calendr: office\n", "S001", 4, "did you mean"),
+    "a syntax error": ("0.5}}", "0.5}", "L004", 7, "YAML syntax error"),
+}
+
+
+@pytest.mark.parametrize("given", ["folder", "flow file"])
+@pytest.mark.parametrize("broken", list(BROKEN_MATRICES))
+def test_a_broken_matrix_is_reported_as_it_is_not_as_missing(
+    write: Write, given: str, broken: str
+) -> None:
+    old, new, code, line, text = BROKEN_MATRICES[broken]
+    matrix = write("m.yaml", MATRIX.replace(old, new))
+    # Level 2 counts business days (the matrix's calendar would apply) and only the
+    # matrix's 'urgent' priority enters it: both need the matrix, which did not load.
+    flow = FLOW.replace("    window: until resolution\n", "    window: 1-2 business days\n")
+    path = write("f.yaml", flow.replace("window: 15-30 minutes", "window: until resolution"))
+    report = check_paths([path.parent if given == "folder" else path])
+    assert [(p.code, p.file, p.line) for p in report.problems] == [(code, str(matrix), line)], [
+        p.format() for p in report.problems
+    ]
+    assert text in report.problems[0].message
+    assert report.compiled == ()
+
+
+def test_a_broken_flow_among_the_files_given_does_not_hide_the_matrix_beside(
+    write: Write,
+) -> None:
+    write("m.yaml", MATRIX)
+    good = write("f.yaml", FLOW)
+    bad = write("g.yaml", FLOW.replace("id: f", "id: g").replace("name: F", "name: [F"))
+    report = check_paths([good, bad])
+    assert [(p.code, p.file) for p in report.problems] == [("L004", str(bad))]
+    assert report.compiled == ("f",)
+
+
+def test_the_flows_without_errors_compile_beside_one_with_errors(write: Write) -> None:
+    write("m.yaml", MATRIX)
+    write("f.yaml", FLOW)
+    write("g.yaml", FLOW.replace("id: f", "id: g").replace("contact: lead", "contact: laed"))
+    report = check_paths([write("h.yaml", FLOW.replace("id: f", "id: h")).parent])
+    assert [p.code for p in report.errors] == ["E108"]
+    assert report.matrix is None
+    assert report.compiled == ("f", "h")
+
+
 def test_a_cycle_with_no_exit_names_the_cycle() -> None:
     report = check_paths([CHECKS / "E104-no-path-to-resolution.yaml"])
     messages = [p.message for p in report.problems]

@@ -60,6 +60,14 @@ CASES: dict[str, tuple[Make, str, str | None, str]] = {
         "Matrix!C3",
         "expected a timeline such as '15-30 minutes'",
     ),
+    "a timeline in a fraction of its unit": (
+        # The unit is given once for both ends; the hint must not ask for it again.
+        xlsx([HEADER, CONTACTS, ["Timeline", "1.5-2 hours", "2-3 hours", "Resolution"], GOOD[3]]),
+        "X003",
+        "Matrix!B3",
+        "got '1.5-2 hours' ('1.5 hours' is not a whole number; use a smaller unit, e.g."
+        " '90 minutes')",
+    ),
     "a category with more levels than the header": (
         xlsx([*GOOD[:3], ["Order status", None, None, None, "Response: call"]]),
         "X002",

@@ -18,7 +18,7 @@ from escflow.render._text import (
     TEAM_FILL,
     wrap,
 )
-from tests.conftest import FLOWS, MATRIX
+from tests.conftest import FLOW, FLOWS, MATRIX
 from tests.render.dotgraph import DotGraph, parse
 
 
@@ -133,8 +133,34 @@ def test_entry_arrows_where_priorities_enter(matrix: Matrix) -> None:
     assert set(entries) == {"level-1", "level-2", "level-3"}
     assert "Low" in entries["level-1"] and "Medium" in entries["level-1"]
     assert "High · windows ×0.5" in entries["level-2"]
-    assert "Critical · windows ×0.25" in entries["level-3"]
+    assert "Critical · windows" in entries["level-3"]
     assert "New ticket" in entries["level-1"]
+
+
+def test_an_entry_shows_the_windows_a_priority_writes_out(matrix: Matrix) -> None:
+    # flows/sla-violation.yaml gives critical 5-15 min at level 1 and 15-30 min at
+    # level 2; the matrix's factor 0.25 scales only the levels after them.
+    flow, graph = chart(matrix, "sla-violation")
+    assert flow.priorities["critical"].window(flow.level("level-1"))[1] == 1.0
+    label = graph.nodes["entry.level-1"]["label"]
+    critical = label[label.index("Critical") :]
+    assert "Critical · windows ×0.25" not in critical
+    lines = re.findall(r'<font point-size="9">([^<]*)</font>', critical)
+    assert lines == ["level 1: 5-15 min", "level 2: 15-30 min", "other levels ×0.25"]
+
+
+def test_windows_written_for_every_level_show_no_factor(tmp_path: Path) -> None:
+    (tmp_path / "matrix.yaml").write_text(MATRIX, encoding="utf-8")
+    windows = "priorities:\n  urgent: {windows: {1: 5-10 minutes, 2: 1-2 hours}}\nlevels:\n"
+    flow_text = FLOW.replace("levels:\n", windows)
+    (tmp_path / "flow.yaml").write_text(flow_text, encoding="utf-8")
+    graph = parse(flow_source(load_matrix(tmp_path).flow("f")))
+    label = graph.nodes["entry.level-2"]["label"]
+    assert "urgent · windows" in label
+    assert re.findall(r'<font point-size="9">([^<]*)</font>', label) == [
+        "level 1: 5-10 min",
+        "level 2: 1-2 h",
+    ]
 
 
 def test_a_flow_whose_priorities_all_enter_at_one_level_has_one_entry(matrix: Matrix) -> None:

@@ -76,6 +76,16 @@ def test_unknown_key_suggests_the_right_one(write: Write) -> None:
         ("{max: 30}", "levels[0].window.max: '30' has no unit; write e.g. '30 minutes'"),
         ("{max: soon}", "levels[0].window.max: 'soon' is not a duration"),
         ("{max: 1.5 hours}", "use a smaller unit, e.g. '90 minutes'"),
+        # The unit both ends share is given: the hint is the same as for '1.5 hours'.
+        (
+            "1.5-2 hours",
+            "levels[0].window: '1.5 hours' is not a whole number; use a smaller unit,"
+            " e.g. '90 minutes'",
+        ),
+        ("1.5-2 business hours", "use a smaller unit, e.g. '90 business minutes'"),
+        ("1-1.5 business days", "e.g. '12 business hours' where a business day is 8 hours"),
+        ("{max: 1.5 minutes}", "round it to whole minutes, e.g. '2 minutes'"),
+        ("{max: '1.5'}", "levels[0].window.max: '1.5' has no unit; write e.g. '90 minutes'"),
         ("{min: 2 hours, max: 30 minutes}", "E106 levels[0].window.max: the window's minimum"),
         # Longer than any real window, and than the calendar a deadline can be put on.
         (
@@ -96,6 +106,27 @@ def test_wrong_types_say_what_was_expected(write: Write) -> None:
     problems = _flow_problems(write, flow)
     assert "S003 levels[0].level: expected a whole number, got 'one'" in problems
     assert "S003 levels[0].triggers[0].label: expected text, got a list" in problems
+
+
+def test_a_value_no_member_of_a_union_takes_is_one_problem(write: Write) -> None:
+    # An argument may be text, a whole number, a number or true/false: pydantic reports
+    # one error per member; the designer needs one line saying what would do.
+    flow = FLOW.replace(
+        "    window: 15-30 minutes\n",
+        "    window: 15-30 minutes\n    responses:\n      - handler: do-thing\n"
+        "        label: Do a thing\n        with: {list: [1, 2]}\n",
+        1,
+    )
+    assert _flow_problems(write, flow) == [
+        "S003 levels[0].responses[0].with.list: expected text, a number or true/false, got a list"
+    ]
+    shifts = "members: [a], shifts: [{starts: '0 9 * * *', lasts: 1 hour, since: soon}]"
+    matrix = write("matrix.yaml", MATRIX.replace("kind: team}", f"kind: team, {shifts}}}"))
+    report = check_paths([matrix])
+    assert [p.format().split(": ", 1)[1] for p in report.problems] == [
+        "S003 contacts.agent.shifts[0].since: expected a date or instant such as"
+        " 2026-01-05T09:00+01:00, got 'soon'"
+    ]
 
 
 def test_handler_arguments_the_stores_cannot_keep_are_refused(write: Write) -> None:
@@ -173,6 +204,43 @@ def test_merge_keys_keep_their_own_positions(write: Write) -> None:
     assert problems == []
     assert documents[0].data["other"] == {"x": 1, "y": 3}
     assert documents[0].locate(("other", "y")) == (4, 6)
+
+
+ALIASED = """\
+escflow: 1
+kind: flow
+id: f
+name: F
+issue_type: support
+levels:
+  - &L
+    level: 1
+    contact: agent
+    window: 15-30 minutes
+    triggers:
+      - {id: done, label: Done, to: resolved}
+  - *L
+"""
+
+
+def test_problems_under_an_alias_point_at_the_alias_not_the_anchor(write: Write) -> None:
+    write("matrix.yaml", MATRIX)
+    flow = write("flow.yaml", ALIASED)
+    report = check_paths([flow])
+    found = {(p.code, ".".join(map(str, p.path)), p.line, p.column) for p in report.problems}
+    assert ("E102", "levels.1", 13, 5) in found, [p.format() for p in report.problems]
+    assert ("E115", "levels.1.level", 13, 5) in found
+    duplicate = next(p for p in report.problems if p.code == "E102")
+    assert "the id 'level-1' is used twice (first at line 7)" in duplicate.message
+
+
+def test_merged_keys_are_located_at_the_alias_that_merges_them(write: Write) -> None:
+    path = write("m.yaml", "base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\nlist: [*b]\n")
+    documents, problems = read_documents(path, "m.yaml")
+    assert problems == []
+    assert documents[0].locate(("base", "x")) == (1, 14)
+    assert documents[0].locate(("other", "x")) == (3, 7)
+    assert documents[0].locate(("list", 0)) == documents[0].locate(("list", 0, "y")) == (5, 8)
 
 
 def test_utf8_bom_and_unicode_labels(write: Write) -> None:

@@ -55,10 +55,10 @@ def plural(count: int, word: str) -> str:
 
 
 def summary(report: Report) -> str:
-    """The one-line outcome of a check."""
-    flows = len(report.matrix.flows) if report.matrix else 0
+    """The one-line outcome of a check: files read, flows that compiled without error,
+    and the problems."""
     return (
-        f"{plural(report.files, 'file')} checked, {plural(flows, 'flow')} compiled:"
+        f"{plural(report.files, 'file')} checked, {plural(len(report.compiled), 'flow')} compiled:"
         f" {plural(len(report.errors), 'error')}, {plural(len(report.warnings), 'warning')}"
     )
 

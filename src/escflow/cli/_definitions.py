@@ -49,7 +49,7 @@ def _validate(paths: list[Path], fmt: str) -> int:
                 {
                     "ok": report.ok,
                     "files": report.files,
-                    "flows": sorted(report.matrix.flows) if report.matrix else [],
+                    "flows": sorted(report.compiled),
                     "errors": len(report.errors),
                     "warnings": len(report.warnings),
                     "problems": [p.as_dict() for p in report.problems],

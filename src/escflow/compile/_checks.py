@@ -17,14 +17,18 @@ from escflow.compile._index import FlowIndex, StepRef, UnitRef
 from escflow.problems import Problem, Severity, YamlPath
 from escflow.spec._load import Loaded, did_you_mean
 from escflow.spec._models import CUSTOMER, RESOLVED, FlowDoc, MatrixDoc, NotifyAction, Window
-from escflow.timing import calendar_problem, cron_problem
+from escflow.timing import Duration, calendar_problem, cron_problem
 
 Finding = tuple[YamlPath, str]
 
 
 @dataclass
 class FlowContext:
-    """What a flow rule can look at."""
+    """What a flow rule can look at.
+
+    ``matrix`` is None when there is none or it failed its own checks; a rule that needs
+    it then says nothing, since E121 or the matrix's own problems already say why.
+    """
 
     loaded: Loaded[FlowDoc]
     index: FlowIndex
@@ -43,9 +47,12 @@ class FlowContext:
             or (self.matrix.calendar if self.matrix else None)
         )
 
-    def day_minutes(self, calendar: str | None) -> int:
-        """Minutes in one business day of ``calendar`` (8 hours when unknown)."""
-        if self.matrix and calendar in self.matrix.calendars:
+    def day_minutes(self, calendar: str | None) -> int | None:
+        """Minutes in one business day of ``calendar`` (8 hours when the matrix does not
+        define it; None without a matrix, which would define it)."""
+        if self.matrix is None:
+            return None
+        if calendar in self.matrix.calendars:
             return self.matrix.calendars[calendar].day_minutes()
         return 480
 
@@ -240,6 +247,8 @@ def unknown_calendar(ctx: FlowContext) -> Iterator[Finding]:
 
 @flow_rule("E117", "business-time-without-calendar", "a business-time window with no calendar")
 def business_without_calendar(ctx: FlowContext) -> Iterator[Finding]:
+    if ctx.matrix is None:
+        return  # the matrix's calendar may be the one that applies
     for unit in ctx.index.units:
         if unit.level.window.business and ctx.calendar_of(unit) is None:
             yield (
@@ -367,6 +376,8 @@ def level_order(ctx: FlowContext) -> Iterator[Finding]:
 
 @flow_rule("E103", "unreachable-step", "no trigger or entry leads to a step")
 def unreachable_step(ctx: FlowContext) -> Iterator[Finding]:
+    if ctx.matrix is None:
+        return  # the matrix's priorities say where tickets enter
     entries = [s.id for s in ctx.entries().values() if s is not None]
     for step_id in sorted(ctx.graph.unreachable(entries), key=_order(ctx)):
         ref = ctx.index.step_by_id[step_id]
@@ -430,11 +441,19 @@ def bad_automatic(ctx: FlowContext) -> Iterator[Finding]:
 # --- windows ----------------------------------------------------------------------------
 
 
+def _minutes(ctx: FlowContext, duration: Duration, calendar: str | None) -> int | None:
+    """Nominal minutes of ``duration``; None for business days of an unknown length."""
+    day = ctx.day_minutes(calendar)
+    if day is None:
+        return None if duration.business and duration.unit == "days" else duration.minutes
+    return duration.nominal_minutes(day)
+
+
 def _nominal(ctx: FlowContext, unit: UnitRef, window: Window, end: str) -> int | None:
     duration = getattr(window, end)
     if duration is None:
         return None
-    return int(duration.nominal_minutes(ctx.day_minutes(ctx.calendar_of(unit))))
+    return _minutes(ctx, duration, ctx.calendar_of(unit))
 
 
 @flow_rule("E106", "window-min-over-max", "a window whose minimum is longer than its maximum")
@@ -476,9 +495,11 @@ def window_shrinks(ctx: FlowContext) -> Iterator[Finding]:
     "W125", "sla-response-after-resolution", "an SLA whose first response comes after resolution"
 )
 def sla_order(ctx: FlowContext) -> Iterator[Finding]:
+    calendar = ctx.flow.calendar or (ctx.matrix.calendar if ctx.matrix else None)
     for name, target in ctx.flow.sla.items():
-        day = ctx.day_minutes(ctx.flow.calendar or (ctx.matrix.calendar if ctx.matrix else None))
-        if target.first_response.nominal_minutes(day) > target.resolution.nominal_minutes(day):
+        first = _minutes(ctx, target.first_response, calendar)
+        resolution = _minutes(ctx, target.resolution, calendar)
+        if first is not None and resolution is not None and first > resolution:
             yield (
                 ("sla", name, "first_response"),
                 (

@@ -23,7 +23,7 @@ from escflow.compile._graph import FlowGraph
 from escflow.compile._index import FlowIndex, StepRef, TriggerRef, build_index
 from escflow.errors import DefinitionError
 from escflow.problems import Problem
-from escflow.spec._load import Loaded, expand, load_files
+from escflow.spec._load import Loaded, Loads, expand, load_files
 from escflow.spec._models import FORMAT_VERSION, RESOLVED, FlowDoc, MatrixDoc, NotifyAction
 from escflow.spec._yaml import MAX_BYTES, Document
 
@@ -37,6 +37,8 @@ class Report:
     problems: tuple[Problem, ...]
     matrix: Matrix | None
     files: int
+    compiled: tuple[str, ...] = ()
+    """The ids of the flows that compiled without error, even when others have errors."""
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -58,13 +60,18 @@ def check_paths(paths: Sequence[StrPath] = ("flows",), *, max_bytes: int = MAX_B
     """Check the matrix and flows in ``paths`` (files or folders); never raises for bad input.
 
     When no matrix document is among them, the folders of the given files are searched
-    for one, so a single flow file can be checked on its own.
+    for one, so a single flow file can be checked on its own. A matrix that is there but
+    fails its checks is reported as it is; the flow rules that need it then stay quiet
+    rather than report what only its absence would explain.
     """
     files, problems = expand([Path(p) for p in paths])
-    matrices, flows, found = load_files(files, max_bytes)
-    problems.extend(found)
-    if not matrices and not found and flows:
-        matrices, problems = _matrix_beside(files, problems, max_bytes)
+    loads = load_files(files, max_bytes)
+    problems.extend(loads.problems)
+    matrices, failed, flows = loads.matrices, loads.failed_matrices, loads.flows
+    if not matrices and not failed and flows:
+        beside = _matrix_beside(files, max_bytes)
+        problems.extend(beside.problems)
+        matrices, failed = beside.matrices, beside.failed_matrices
     matrix = matrices[0] if matrices else None
     for extra in matrices[1:]:
         assert matrix is not None
@@ -73,7 +80,7 @@ def check_paths(paths: Sequence[StrPath] = ("flows",), *, max_bytes: int = MAX_B
                 "E121", f"a second matrix document (the first is in {matrix.file}); keep one", ()
             )
         )
-    if matrix is None and flows:
+    if matrix is None and not failed and flows:
         problems.append(
             flows[0].problem(
                 "E121",
@@ -86,18 +93,27 @@ def check_paths(paths: Sequence[StrPath] = ("flows",), *, max_bytes: int = MAX_B
         problems.append(Problem("L011", "error", "no flow files given", "-", 1, 1))
     contexts, duplicates = _flow_contexts(flows, matrix.model if matrix else None)
     problems.extend(duplicates)
+    clean: list[FlowContext] = []
     for context in contexts:
-        problems.extend(run_flow_rules(context))
+        found = run_flow_rules(context)
+        problems.extend(found)
+        if not any(p.severity == "error" for p in found):
+            clean.append(context)
+    compiled: dict[str, CompiledFlow] = {}
     if matrix is not None:
         complete = not any(p.code[0] in "LS" and p.file != matrix.file for p in problems)
-        problems.extend(run_matrix_rules(MatrixContext(matrix, contexts, complete)))
+        found = run_matrix_rules(MatrixContext(matrix, contexts, complete))
+        problems.extend(found)
+        # A flow compiles against one sound matrix; an error in it (or a second one)
+        # leaves every flow without a definition to run on.
+        if len(matrices) == 1 and not any(p.severity == "error" for p in found):
+            compiled = {c.flow.id: _build(c, matrix.model) for c in clean}
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.code))
     result: Matrix | None = None
     if matrix is not None and not any(p.severity == "error" for p in problems):
-        compiled = {c.flow.id: _build(c, matrix.model) for c in contexts}
         warnings = tuple(p for p in problems if p.severity == "warning")
         result = Matrix(matrix.model, matrix.file, compiled, warnings)
-    return Report(tuple(problems), result, len(files))
+    return Report(tuple(problems), result, len(files), tuple(compiled))
 
 
 def load_matrix(*paths: StrPath) -> Matrix:
@@ -126,17 +142,20 @@ def compile_flow(matrix: MatrixDoc, flow: FlowDoc, *, file: str = "<flow>") -> C
     return _build(contexts[0], matrix)
 
 
-def _matrix_beside(
-    files: list[Path], problems: list[Problem], max_bytes: int
-) -> tuple[list[Loaded[MatrixDoc]], list[Problem]]:
+def _matrix_beside(files: list[Path], max_bytes: int) -> Loads:
+    """The first file beside ``files`` that holds a matrix document: its matrix (loaded
+    or failed) and the problems of that file, so a broken matrix is reported, not missed.
+    """
     folders = list(dict.fromkeys(f.parent for f in files))
     candidates = [
         p for folder in folders for p in sorted(folder.glob("*.y*ml")) if p.resolve() not in files
     ]
-    matrices, _, found = load_files(candidates, max_bytes)
-    if matrices:
-        problems.extend(p for p in found if p.file == matrices[0].file)
-    return matrices[:1], problems
+    for candidate in candidates:
+        found = load_files([candidate], max_bytes)
+        if found.matrices or found.failed_matrices:
+            # Its flows are not among those asked about; only the matrix is wanted here.
+            return Loads(found.matrices[:1], [], found.problems, found.failed_matrices[:1])
+    return Loads()
 
 
 def _flow_contexts(

@@ -24,7 +24,13 @@ from typing import Any
 
 import graphviz
 
-from escflow.compile import CompiledFlow, CompiledLevel, CompiledStep, CompiledTrigger
+from escflow.compile import (
+    CompiledFlow,
+    CompiledLevel,
+    CompiledStep,
+    CompiledTrigger,
+    EffectivePriority,
+)
 from escflow.errors import RenderError
 from escflow.render._path import TicketPath, stamp
 from escflow.render._text import (
@@ -264,12 +270,32 @@ def _legend(path: bool) -> str:
     )
 
 
+def _priority_line(flow: CompiledFlow, priority: EffectivePriority) -> str:
+    """A priority's name and the windows it gives, as the runner applies them.
+
+    A window the flow writes out for this priority is shown as written, one level a
+    line; the factor is shown for the levels it still scales (``other levels`` once some
+    windows are written out).
+    """
+    written = [
+        f"level {level.number}: {window_text(priority.window(level)[0])}"
+        for level in flow.levels
+        if level.id in priority.windows
+    ]
+    scaled = priority.factor != 1 and any(lv.id not in priority.windows for lv in flow.levels)
+    factor = factor_text(priority.factor)
+    if not written:
+        return escape(f"{priority.name} · windows {factor}" if scaled else priority.name)
+    lines = [*written, f"other levels {factor}"] if scaled else written
+    detail = "".join(f'<br/><font point-size="9">{escape(line)}</font>' for line in lines)
+    return f"{escape(priority.name)} · windows{detail}"
+
+
 def _entries(flow: CompiledFlow) -> dict[str, list[str]]:
     """Entry level id -> the lines naming the priorities that start there."""
     groups: dict[str, list[str]] = {}
     for priority in sorted(flow.priorities.values(), key=lambda p: p.rank):
-        note = "" if priority.factor == 1 else f" · windows {factor_text(priority.factor)}"
-        groups.setdefault(priority.entry_level, []).append(f"{escape(priority.name)}{note}")
+        groups.setdefault(priority.entry_level, []).append(_priority_line(flow, priority))
     return groups or {flow.ladder[0].id: []}
 
 

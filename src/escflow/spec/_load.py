@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -94,24 +95,53 @@ def expand(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     return unique, problems
 
 
-def load_files(
-    files: Sequence[Path], max_bytes: int = MAX_BYTES
-) -> tuple[list[Loaded[MatrixDoc]], list[Loaded[FlowDoc]], list[Problem]]:
-    """Read and check every document of ``files``; return matrices, flows and problems."""
-    matrices: list[Loaded[MatrixDoc]] = []
-    flows: list[Loaded[FlowDoc]] = []
-    problems: list[Problem] = []
+@dataclass
+class Loads:
+    """What :func:`load_files` found: the checked documents and every problem."""
+
+    matrices: list[Loaded[MatrixDoc]] = field(default_factory=list)
+    flows: list[Loaded[FlowDoc]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    failed_matrices: list[str] = field(default_factory=list)
+    """The files holding a matrix that could not be read or failed its checks (the
+    problems say why).
+
+    A matrix that exists but failed is not a missing one: what flows take from it is
+    unknown, not absent.
+    """
+
+
+# A file YAML cannot read may still be the matrix: its 'kind' line says so.
+_MATRIX_KIND = re.compile(rb"^kind[ \t]*:[ \t]*[\"']?matrix[\"']?[ \t]*(?:#.*)?\r?$", re.MULTILINE)
+
+
+def load_files(files: Sequence[Path], max_bytes: int = MAX_BYTES) -> Loads:
+    """Read and check every document of ``files``."""
+    loads = Loads()
     for path in files:
         documents, found = read_documents(path, display_name(path), max_bytes)
-        problems.extend(found)
+        loads.problems.extend(found)
+        if found and not documents and _declares_matrix(path, max_bytes):
+            loads.failed_matrices.append(display_name(path))
         for document in documents:
             model, found = check_document(document)
-            problems.extend(found)
+            loads.problems.extend(found)
             if isinstance(model, MatrixDoc):
-                matrices.append(Loaded(model, document))
+                loads.matrices.append(Loaded(model, document))
             elif isinstance(model, FlowDoc):
-                flows.append(Loaded(model, document))
-    return matrices, flows, problems
+                loads.flows.append(Loaded(model, document))
+            elif isinstance(document.data, dict) and document.data.get("kind") == "matrix":
+                loads.failed_matrices.append(document.file)
+    return loads
+
+
+def _declares_matrix(path: Path, max_bytes: int) -> bool:
+    """Whether a file says ``kind: matrix`` on a line of its own, whatever else is wrong."""
+    try:
+        with path.open("rb") as handle:
+            return _MATRIX_KIND.search(handle.read(max_bytes)) is not None
+    except OSError:
+        return False
 
 
 def check_document(document: Document) -> tuple[MatrixDoc | FlowDoc | None, list[Problem]]:
@@ -133,12 +163,40 @@ def check_document(document: Document) -> tuple[MatrixDoc | FlowDoc | None, list
     try:
         return _ADAPTER.validate_python(data), []
     except ValidationError as exc:
-        return None, [_problem(document, error) for error in exc.errors()]
+        return None, _problems(document, exc.errors())
+
+
+def _problems(document: Document, errors: Sequence[Any]) -> list[Problem]:
+    """One problem per error, except that a value no member of a union takes is one
+    problem naming what each member expects, not one contradicting fix per member."""
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for number, error in enumerate(errors):
+        loc = tuple(error["loc"])
+        path, member = _walk(document.data, loc)
+        if member is not None and error["type"] in _EXPECTED:
+            groups.setdefault(("union", loc[:member], path), []).append(error)
+        else:
+            groups[("one", number)] = [error]
+    return [
+        _problem(document, group[0]) if len(group) == 1 else _union_problem(document, group)
+        for group in groups.values()
+    ]
+
+
+def _union_problem(document: Document, errors: list[Any]) -> Problem:
+    path, _ = _walk(document.data, tuple(errors[0]["loc"]))
+    expected = list(dict.fromkeys(_EXPECTED[e["type"]] for e in errors))
+    expected = [e for e in expected if _COVERED_BY.get(e) not in expected]
+    listed = [_IN_A_LIST.get(e, e) for e in expected]
+    either = listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}"
+    return _located(
+        document, "S003", f"expected {either}, got {_describe(errors[0].get('input'))}", path
+    )
 
 
 def _problem(document: Document, error: Any) -> Problem:
     loc: tuple[Any, ...] = tuple(error["loc"])
-    path = _data_path(document.data, loc)
+    path, _ = _walk(document.data, loc)
     kind: str = error["type"]
     key = False
     if kind == "missing":
@@ -156,6 +214,12 @@ def _problem(document: Document, error: Any) -> Problem:
     else:
         code, message = _describe_error(kind, error, loc)
         key = bool(loc) and loc[-1] == "[key]"  # a mapping's key is wrong, not its value
+    return _located(document, code, message, path, key=key)
+
+
+def _located(
+    document: Document, code: str, message: str, path: YamlPath, *, key: bool = False
+) -> Problem:
     line, column = document.locate(path, key=key)
     # Messages and keys quote what was written; a control character in them must not
     # reach the terminal raw (and a line break would split the one-line report).
@@ -163,26 +227,42 @@ def _problem(document: Document, error: Any) -> Problem:
     return Problem(code, "error", visible(message), document.file, line, column, shown)
 
 
+_WHOLE, _NUMBER, _TRUE_FALSE = "a whole number", "a number", "true or false"
+_MAPPING = "a mapping (key: value lines)"
+_DATE, _INSTANT = "a date such as 2026-12-24", "a date or instant such as 2026-01-05T09:00+01:00"
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": _WHOLE,
+    "int_parsing": _WHOLE,
+    "int_from_float": _WHOLE,
+    "float_type": _NUMBER,
+    "float_parsing": _NUMBER,
+    "bool_type": _TRUE_FALSE,
+    "dict_type": _MAPPING,
+    "model_type": _MAPPING,
+    "model_attributes_type": _MAPPING,
+    "list_type": "a list ('- item' lines)",
+    "date_type": _DATE,
+    "date_parsing": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "datetime_type": _INSTANT,
+    "datetime_parsing": _INSTANT,
+    "datetime_from_date_parsing": _INSTANT,
+}
+"""What a value of the wrong type should have been, by pydantic's error type."""
+_COVERED_BY = {_WHOLE: _NUMBER, _DATE: _INSTANT}
+"""Where a union takes both, the wider one says it all."""
+_IN_A_LIST = {_TRUE_FALSE: "true/false"}
+"""A phrase whose own "or" would blur a list of choices."""
+
+
 def _describe_error(kind: str, error: Any, loc: tuple[Any, ...]) -> tuple[str, str]:
     given = error.get("input")
     got = _describe(given)
     field = str(loc[-1]) if loc else ""
+    if kind in _EXPECTED:
+        return "S003", f"expected {_EXPECTED[kind]}, got {got}"
     messages = {
-        "string_type": f"expected text, got {got}",
-        "int_type": f"expected a whole number, got {got}",
-        "int_parsing": f"expected a whole number, got {got}",
-        "int_from_float": f"expected a whole number, got {got}",
-        "float_type": f"expected a number, got {got}",
-        "float_parsing": f"expected a number, got {got}",
-        "bool_type": f"expected true or false, got {got}",
-        "dict_type": f"expected a mapping (key: value lines), got {got}",
-        "model_type": f"expected a mapping (key: value lines), got {got}",
-        "model_attributes_type": f"expected a mapping (key: value lines), got {got}",
-        "list_type": f"expected a list ('- item' lines), got {got}",
-        "date_type": f"expected a date such as 2026-12-24, got {got}",
-        "date_parsing": f"expected a date such as 2026-12-24, got {got}",
-        "date_from_datetime_parsing": f"expected a date such as 2026-12-24, got {got}",
-        "datetime_type": f"expected a date or instant such as 2026-01-05T09:00+01:00, got {got}",
         "string_too_short": "this text is empty; write something or remove the key",
         "string_too_long": "this text is longer than 2000 characters; shorten it",
         "too_short": "this list is empty; give at least one item",
@@ -221,22 +301,43 @@ def _describe(value: Any) -> str:
     return str(value)
 
 
-def _data_path(data: Any, loc: tuple[Any, ...]) -> YamlPath:
-    """Follow pydantic's ``loc`` through the data, dropping the union tags it inserts."""
+def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[YamlPath, int | None]:
+    """Follow pydantic's ``loc`` through the data, dropping the union tags it inserts.
+
+    Returns the YAML path, and the index in ``loc`` of the union member the error is
+    about when it is about the value of a plain union (``str | int``), which pydantic
+    tries member by member and reports once per member; None otherwise.
+    """
     path: list[str | int] = []
     node = data
     current: Any = DocumentModel
-    for part in loc:
+    member: int | None = None
+    for index, part in enumerate(loc):
         tagged = _tagged_option(current, part)
         if tagged is not None:
             current = tagged
+            continue
+        if _names_member(current, part):
+            # Which member does not matter from here: only the data says where.
+            member, current = index, None
             continue
         current = _step_type(current, part) if current is not None else None
         inside_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         if (isinstance(node, dict) and part in node) or inside_list:
             node = node[part]
             path.append(part)
-    return tuple(path)
+            member = None  # the error is inside the member, not about the union's value
+    return tuple(path), member
+
+
+def _names_member(tp: Any, part: Any) -> bool:
+    """Whether ``part`` of a ``loc`` names a member of the plain union ``tp`` (pydantic
+    names them 'str', 'int', a model's class name...), not a key inside one."""
+    tp = _unwrap(tp)
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType) or not isinstance(part, str):
+        return False
+    members = [o for o in typing.get_args(tp) if _unwrap(o) is not type(None)]
+    return len(members) > 1 and _step_type(tp, part) is None
 
 
 def _tagged_option(tp: Any, part: Any) -> Any:

@@ -351,6 +351,7 @@ class Window(Model):
 
 _RANGE = re.compile(r"^\s*(?P<a>.+?)\s*(?:-|–|—|\.\.)\s*(?P<b>.+?)\s*$")
 _UNTIL = {"until resolution", "resolution", "until resolved", "none"}
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 
 
 def parse_window_text(text: str) -> dict[str, Any]:
@@ -360,12 +361,15 @@ def parse_window_text(text: str) -> dict[str, Any]:
     match = _RANGE.match(text)
     if match is None:
         return {"max": Duration.parse(text)}
-    low, high = match["a"], match["b"]
+    low, high = match["a"].strip(), match["b"]
     top = Duration.parse(high)
-    if low.strip().isdigit():
-        if int(low) == 0:
+    if _NUMBER.match(low):
+        # '15-30 minutes': the minimum is in the maximum's unit, and is read in it, so
+        # that '1.5-2 hours' gets the hint for '1.5 hours' (a smaller unit).
+        if float(low) == 0:
             raise ValueError(f"'{text}' starts at zero; a window's minimum must be positive")
-        return {"min": Duration(int(low), top.unit, top.business), "max": top}
+        business = "business " if top.business else ""
+        return {"min": Duration.parse(f"{low} {business}{top.unit}"), "max": top}
     return {"min": Duration.parse(low), "max": top}
 
 

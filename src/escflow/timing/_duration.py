@@ -80,9 +80,14 @@ class Duration:
         match = _DURATION.match(text)
         if match is None or match["value"] is None or match["unit"] is None:
             if match is not None and match["value"] is not None:
-                raise ValueError(
-                    f"'{text.strip()}' has no unit; write e.g. '{match['value']} minutes'"
+                raw = match["value"]
+                # The example must itself be a duration, so never '1.5 minutes'.
+                example = (
+                    f"'{raw} minutes'"
+                    if "." not in raw
+                    else f"'{round(float(raw) * 60)} minutes' for {raw} hours"
                 )
+                raise ValueError(f"'{text.strip()}' has no unit; write e.g. {example}")
             raise ValueError(f"'{text}' is not a duration; write e.g. {EXAMPLES}")
         unit = _UNITS.get(match["unit"].lower())
         if unit is None:
@@ -92,10 +97,21 @@ class Duration:
             )
         raw = match["value"]
         if "." in raw:
-            smaller: Unit = "hours" if unit == "days" else "minutes"
-            factor = 24 if unit == "days" else 60
-            hint = "" if unit == "minutes" else f", e.g. '{round(float(raw) * factor)} {smaller}'"
-            raise ValueError(f"'{text.strip()}' is not a whole number; use a smaller unit{hint}")
+            if unit == "minutes":  # nothing smaller to turn to
+                raise ValueError(
+                    f"'{text.strip()}' is not a whole number; round it to whole minutes,"
+                    f" e.g. '{max(1, round(float(raw)))} minutes'"
+                )
+            business = "business " if match["business"] else ""
+            if business and unit == "days":  # a business day's hours are the calendar's
+                hint = f"'{round(float(raw) * 8)} business hours' where a business day is 8 hours"
+            else:
+                smaller: Unit = "hours" if unit == "days" else "minutes"
+                factor = 24 if unit == "days" else 60
+                hint = f"'{round(float(raw) * factor)} {business}{smaller}'"
+            raise ValueError(
+                f"'{text.strip()}' is not a whole number; use a smaller unit, e.g. {hint}"
+            )
         value = int(raw)
         if value == 0:
             raise ValueError(f"'{text.strip()}' is zero; a duration must be positive")
