@@ -10,7 +10,7 @@ import pytest
 from escflow import load_matrix
 from escflow.cli import main
 from escflow.runtime import Actions, Engine
-from escflow.store import open_store
+from escflow.store import open_store, upgrade_store
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS
 
@@ -52,6 +52,10 @@ def test_a_ticket_path_is_drawn_from_the_store(
 
 def test_an_unknown_ticket(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    assert main(["render", "--ticket", "T-404", "--db", url, "-o", str(tmp_path / "o")]) == 1
+    args = ["render", "--ticket", "T-404", "--db", url, "-o", str(tmp_path / "o")]
+    assert main(args) == 1
+    assert "no escflow database at" in capsys.readouterr().err, "a mistyped --db makes none"
+    upgrade_store(url)
+    assert main(args) == 1
     assert "no ticket 'T-404'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

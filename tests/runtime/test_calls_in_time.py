@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from escflow import load_matrix
-from escflow.errors import RuntimeFlowError
+from escflow.errors import ConflictError, RuntimeFlowError
 from escflow.runtime import Actions, Engine
 from escflow.timing._clock import ManualClock
 from tests.runtime.conftest import Inbox
@@ -230,5 +230,24 @@ def test_a_keyed_call_after_a_warning_keeps_its_key(engine: Engine, clock: Manua
     change = engine.fire("T-k", "asks-for-manager", key="crm-9")
     assert [(e.kind, e.key) for e in change.events] == [("warned", None), ("moved", "crm-9")]
     retry = engine.fire("T-k", "asks-for-manager", key="crm-9")
-    assert retry.replayed and retry.events == change.events[1:]
+    assert retry.replayed and retry.events == change.events
     assert len(engine.history("T-k")) == 3
+
+
+def test_a_replay_answers_with_the_whole_call(engine: Engine, clock: ManualClock) -> None:
+    """The events the first call appended, the warning it caught up on first, and the
+    actions it queued: the retry's answer equals the first one's."""
+    engine.open("complaint", "medium", "T-1")
+    clock.advance(timedelta(minutes=20))
+    change = engine.fire("T-1", "asks-for-manager", "ana", "wants a manager", "crm-event-81")
+    assert [e.kind for e in change.events] == ["warned", "moved"]
+    assert [a.key for a in change.actions] == ["T-1:2:warning", "T-1:3:0", "T-1:3:notice"]
+    retry = engine.fire("T-1", "asks-for-manager", "ana", "wants a manager", "crm-event-81")
+    assert retry.replayed and not change.replayed
+    assert (retry.ticket, retry.events, retry.actions) == (
+        change.ticket,
+        change.events,
+        change.actions,
+    )
+    with pytest.raises(ConflictError, match="used on ticket 'T-1' for another call"):
+        engine.fire("T-1", "asks-for-manager", "bo", "wants a manager", "crm-event-81")

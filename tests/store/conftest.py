@@ -13,9 +13,12 @@ index and function lives in the first schema of the search path.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
@@ -96,3 +99,30 @@ def pg_url(pg_dsn: str) -> Iterator[str]:
     """A URL of a fresh, empty schema on the test server, dropped after the test."""
     with fresh_schema(pg_dsn) as url:
         yield url
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[bool]:
+    """The SQLite file at ``path`` made read-only to this process for the block: its mode
+    0444, or, for root (whom modes do not stop), its immutable flag. Yields False, the file
+    left as it was, when neither can be had (root on a file system without the flag): a
+    store's connection can then be made read-only instead (``PRAGMA query_only``)."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            yield True
+        finally:
+            path.chmod(0o644)
+        return
+    done = (
+        subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+        if shutil.which("chattr")
+        else None
+    )
+    if done is None or done.returncode != 0:
+        yield False
+        return
+    try:
+        yield True
+    finally:  # an immutable file cannot be deleted: pytest's clean-up would fail on it
+        subprocess.run(["chattr", "-i", str(path)], check=True)

@@ -12,7 +12,7 @@ import pytest
 from escflow.errors import ConflictError, DuplicateTicket
 from escflow.runtime import Action, Event, Ticket, apply
 from escflow.runtime._model import Status
-from escflow.store import MemoryStore, Store, Write
+from escflow.store import KeyRecord, MemoryStore, Store, Write
 from escflow.store._sqlite import SQLiteStore
 from tests.store.conftest import postgres_store
 
@@ -155,17 +155,21 @@ def test_a_batch_may_write_a_ticket_twice_and_names_the_one_that_moved(store: St
 def test_idempotency_keys(store: Store) -> None:
     ticket = create(store, "T-1", key="open-1")
     assert store.find_key("open-1") is not None
-    record = store.find_key("open-1")
-    assert record is not None and (record.ticket_id, record.first_seq, record.last_seq) == (
-        "T-1",
-        1,
-        1,
-    )
+    assert store.find_key("open-1") == KeyRecord("T-1", 1, 1, 1)
     after, event = moved(ticket, T0, None, key="open-1")
     with pytest.raises(ConflictError, match="the idempotency key 'open-1' was used already"):
         store.append([Write(after, [event], [], 1)])
     assert store.get("T-1") == ticket and len(store.history("T-1")) == 1
     assert store.find_key("missing") is None
+
+
+def test_a_key_knows_where_its_call_began(store: Store) -> None:
+    # A call's write begins with the timer events it caught up on, which carry no key.
+    ticket = create(store, "T-1")
+    once, caught_up = moved(ticket, T0 + timedelta(minutes=1), None)
+    twice, own = moved(once, T0 + timedelta(minutes=2), None, key="call-1")
+    store.append([Write(twice, [caught_up, own], [], ticket.version)])
+    assert store.find_key("call-1") == KeyRecord("T-1", 3, 3, 2)
 
 
 def test_due_tickets_soonest_first(store: Store) -> None:

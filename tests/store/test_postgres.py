@@ -66,7 +66,16 @@ COLUMNS = {
         "paused_at",
         "attrs",
     ],
-    "events": ["ticket_id", "seq", "at", "kind", "body", "idempotency_key", "key_last_seq"],
+    "events": [
+        "ticket_id",
+        "seq",
+        "at",
+        "kind",
+        "body",
+        "idempotency_key",
+        "key_last_seq",
+        "key_first_seq",
+    ],
     "outbox": [
         "key",
         "ticket_id",
@@ -151,12 +160,13 @@ def test_migrations_produce_the_schema(store: PostgresStore, pg_url: str) -> Non
 def test_db_upgrade_command(pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade", "--db", pg_url]) == 0
     assert capsys.readouterr().out == (
-        f"{pg_url}: schema 0 -> 4 (0001_initial.sql, 0002_ticket_columns.sql,"
-        " 0003_events_in_order.sql, 0004_paused_only_while_paused.sql)\n"
+        f"{pg_url}: schema 0 -> 5 (0001_initial.sql, 0002_ticket_columns.sql,"
+        " 0003_events_in_order.sql, 0004_paused_only_while_paused.sql,"
+        " 0005_replays_and_claims.sql)\n"
     )
     assert main(["db", "upgrade", "--db", pg_url]) == 0
-    assert capsys.readouterr().out == f"{pg_url}: schema 4 is current\n"
-    assert upgrade_store(pg_url) == (4, 4, [])
+    assert capsys.readouterr().out == f"{pg_url}: schema 5 is current\n"
+    assert upgrade_store(pg_url) == (5, 5, [])
 
 
 def test_both_dialects_have_the_same_migrations() -> None:
@@ -186,7 +196,7 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(pg_url: str) -> 
 
     store = PostgresStore(pg_url)
     try:
-        assert store.schema_version() == latest("postgres") == 4
+        assert store.schema_version() == latest("postgres") == 5
         schema1.assert_upgraded(store, memory, now)
     finally:
         store.close()
@@ -569,4 +579,4 @@ def test_db_upgrade_never_prints_the_password(
     assert main(["db", "upgrade", "--db", with_password]) == 0
     assert main(["db", "upgrade", "--db", with_password]) == 0
     out = capsys.readouterr().out
-    assert "schema 4 is current" in out and "S3cretPW" not in out
+    assert "schema 5 is current" in out and "S3cretPW" not in out

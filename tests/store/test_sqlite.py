@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from escflow import load_matrix
 from escflow.cli import main
 from escflow.errors import StoreError
-from escflow.runtime import Actions, Engine, replay
+from escflow.runtime import Action, Actions, Engine, replay
 from escflow.store import open_store
 from escflow.store._codec import iso, micros
 from escflow.store._migrate import latest, migrations
@@ -23,6 +27,8 @@ from escflow.store._sqlite import SQLiteStore, _statements
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS
 from tests.store import schema1
+from tests.store.conftest import read_only
+from tests.store.test_contract import T0, create
 
 COLUMNS = {
     "flow_versions": ["digest", "flow_id", "source", "saved_at"],
@@ -51,7 +57,16 @@ COLUMNS = {
         "paused_at",
         "attrs",
     ],
-    "events": ["ticket_id", "seq", "at", "kind", "body", "idempotency_key", "key_last_seq"],
+    "events": [
+        "ticket_id",
+        "seq",
+        "at",
+        "kind",
+        "body",
+        "idempotency_key",
+        "key_last_seq",
+        "key_first_seq",
+    ],
     "outbox": [
         "key",
         "ticket_id",
@@ -66,6 +81,8 @@ COLUMNS = {
         "failed_at",
         "last_error",
         "pending",
+        "claimed_by",
+        "claimed_until",
     ],
     "escflow_schema": ["version"],
 }
@@ -97,11 +114,12 @@ def test_db_upgrade_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     url = f"sqlite:///{tmp_path / 'new.db'}"
     assert main(["db", "upgrade", "--db", url]) == 0
     assert capsys.readouterr().out == (
-        f"{url}: schema 0 -> 4 (0001_initial.sql, 0002_ticket_columns.sql,"
-        " 0003_events_in_order.sql, 0004_paused_only_while_paused.sql)\n"
+        f"{url}: schema 0 -> 5 (0001_initial.sql, 0002_ticket_columns.sql,"
+        " 0003_events_in_order.sql, 0004_paused_only_while_paused.sql,"
+        " 0005_replays_and_claims.sql)\n"
     )
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out == f"{url}: schema 4 is current\n"
+    assert capsys.readouterr().out == f"{url}: schema 5 is current\n"
 
 
 @pytest.mark.parametrize(
@@ -194,9 +212,21 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(tmp_path: Path) 
     db.close()
 
     store = SQLiteStore(path)
-    assert store.schema_version() == latest("sqlite") == 4
+    assert store.schema_version() == latest("sqlite") == 5
     schema1.assert_upgraded(store, memory, now)
     store.close()
+
+
+def back_to_schema_4(store: SQLiteStore) -> None:
+    """Take a current file back to schema 4, its rows as schema 4 wrote them: without the
+    columns schema 5 added (the upgrade adds them again, empty)."""
+    for table, column in (
+        ("events", "key_first_seq"),
+        ("outbox", "claimed_by"),
+        ("outbox", "claimed_until"),
+    ):
+        store._db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    store._db.execute("UPDATE escflow_schema SET version = 4")
 
 
 def test_schema_4_clears_paused_at_of_tickets_no_longer_paused(tmp_path: Path) -> None:
@@ -218,11 +248,12 @@ def test_schema_4_clears_paused_at_of_tickets_no_longer_paused(tmp_path: Path) -
     paused_at = micros(clock.now() - timedelta(minutes=5))
     # The rows as schema 3 wrote them.
     store._db.execute("UPDATE tickets SET paused_at = ?", (paused_at,))
+    back_to_schema_4(store)
     store._db.execute("UPDATE escflow_schema SET version = 3")
     store.close()
 
     store = SQLiteStore(path)
-    assert store.schema_version() == 4
+    assert store.schema_version() == latest("sqlite")
     for ticket_id in ("T-resolved", "T-reopened", "T-paused"):
         assert store.get(ticket_id) == replay(store.history(ticket_id))
     paused = store.get("T-paused")
@@ -284,3 +315,211 @@ def test_urls_that_would_lose_tickets_or_name_another_file(
     with pytest.raises(StoreError, match=re.escape(message)):
         open_store(url)
     assert list(tmp_path.iterdir()) == [], "no file made"
+
+
+# --- several processes on one file ------------------------------------------------------
+
+
+def at_schema(path: Path, version: int) -> None:
+    """An empty file as escflow left it at schema ``version``."""
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        for _, _, sql in migrations("sqlite")[:version]:
+            for statement in _statements(sql):
+                db.execute(statement)
+        db.execute("CREATE TABLE escflow_schema (version INTEGER)")
+        db.execute("INSERT INTO escflow_schema VALUES (?)", (version,))
+    db.close()
+
+
+@pytest.mark.parametrize("schema", [0, 1, 3], ids=["new", "schema-1", "schema-3"])
+def test_stores_opening_a_new_or_older_file_together_migrate_it_once(
+    tmp_path: Path, schema: int
+) -> None:
+    """Processes started together on a new file (a service and its workers): each reads
+    the version under the write lock, so none applies a migration another just applied
+    ('table flow_versions already exists', 'no such column: state')."""
+    for attempt in range(10):  # the race is lost within a round or two when it can be
+        path = tmp_path / f"race-{attempt}.db"
+        if schema:
+            at_schema(path, schema)
+        start = threading.Barrier(3)
+        results: list[object] = []
+
+        def open_one(
+            path: Path = path, start: threading.Barrier = start, results: list[object] = results
+        ) -> None:
+            start.wait()
+            try:
+                store = SQLiteStore(path)
+                results.append(store.schema_version())
+                store.close()
+            except Exception as exc:  # what each one met is the result
+                results.append(exc)
+
+        threads = [threading.Thread(target=open_one) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results == [latest("sqlite")] * 3, f"round {attempt}"
+
+
+def test_an_upgrade_reads_the_file_again_under_the_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What another program made of the file after the store first looked at it is
+    refused in the migration's own transaction: not overwritten, nor taken for escflow's."""
+    made = {
+        "newer": "CREATE TABLE escflow_schema (version INTEGER);"
+        " INSERT INTO escflow_schema VALUES (99);",
+        "crm": "CREATE TABLE customers (id INTEGER);",
+    }
+    for name, tables in made.items():
+        path = tmp_path / f"{name}.db"
+        store = SQLiteStore(path, check=False)
+        switch = store._journal
+
+        def meanwhile(path: Path = path, tables: str = tables, switch: Any = switch) -> None:
+            switch()  # the store has looked, found the file empty, set WAL: then the other
+            _made_by_another_program(path, tables)
+
+        monkeypatch.setattr(store, "_journal", meanwhile)
+        with pytest.raises(StoreError, match=r"made by a newer escflow|holds tables escflow"):
+            store.upgrade()
+        store.close()
+        with sqlite3.connect(path) as db:
+            found = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        db.close()
+        assert found == ({"escflow_schema"} if name == "newer" else {"customers"})
+
+
+def test_stores_on_one_file_never_get_the_same_pending_actions(tmp_path: Path) -> None:
+    """A claim leases the rows, as on PostgreSQL: another store skips them until the
+    attempt is recorded; the store that holds them may claim them again."""
+    path = tmp_path / "shared.db"
+    store, other = SQLiteStore(path), SQLiteStore(path)
+    actions = [Action(f"T-1:1:{n}", "T-1", "notify", "lead", {"n": n}, T0) for n in range(3)]
+    create(store, "T-1", actions=tuple(actions))
+    mine = store.pending_actions(T0, 2)
+    assert [a.key for a in mine] == ["T-1:1:0", "T-1:1:1"]
+    assert [a.key for a in other.pending_actions(T0, 10)] == ["T-1:1:2"], "the rest only"
+    assert [a.key for a in store.pending_actions(T0, 10)] == ["T-1:1:0", "T-1:1:1"]
+    store.record_attempts([replace(mine[0], attempts=1, last_error="down", next_attempt_at=T0)])
+    assert [a.key for a in other.pending_actions(T0, 10)] == ["T-1:1:0", "T-1:1:2"]
+    assert [(a.key, a.attempts) for a in store.pending_actions(T0, 10)] == [("T-1:1:1", 0)]
+    store.close()
+    other.close()
+
+
+def test_a_claim_on_the_outbox_runs_out(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    brief = SQLiteStore(path, lease=timedelta(milliseconds=50))
+    create(brief, "T-1", actions=(Action("T-1:1:0", "T-1", "notify", "lead", {}, T0),))
+    assert [a.key for a in brief.pending_actions(T0, 10)] == ["T-1:1:0"]
+    brief.close()  # the worker died holding the claim
+    other = SQLiteStore(path)
+    assert other.pending_actions(T0, 10) == []
+    time.sleep(0.1)
+    assert [a.key for a in other.pending_actions(T0, 10)] == ["T-1:1:0"]
+    other.close()
+
+
+CLAIMER = """
+import json, sys
+from datetime import datetime
+from escflow.store._sqlite import SQLiteStore
+store = SQLiteStore(sys.argv[1], timeout=30)
+print("ready", flush=True)
+sys.stdin.readline()
+claimed = [a.key for a in store.pending_actions(datetime.fromisoformat(sys.argv[2]), 40)]
+print(json.dumps(claimed), flush=True)
+"""
+
+
+def test_worker_processes_claiming_together_never_get_the_same_action(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    store = SQLiteStore(path)
+    count, workers = 120, 4  # room for all: each action is claimed exactly once
+    for n in range(count):
+        create(store, f"T-{n}", actions=(Action(f"T-{n}:1:0", f"T-{n}", "notify", "x", {}, T0),))
+    store.close()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, str(path), T0.isoformat()],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        for proc in procs:  # all open: now they claim at the same moment
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        claims = [set(json.loads(proc.communicate(timeout=60)[0])) for proc in procs]
+    finally:
+        for proc in procs:
+            proc.kill()
+    assert sum(map(len, claims)) == len(set().union(*claims)) == count, "each exactly once"
+
+
+def test_a_read_only_file_is_refused_before_any_action_is_delivered(tmp_path: Path) -> None:
+    """The claim is a write: on a file escflow cannot write, delivery fails before sending
+    anything (not after sending everything, unrecorded, to be sent again by every run)."""
+    path = tmp_path / "ro.db"
+    matrix = load_matrix(FLOWS)
+    sent: list[Action] = []
+    handlers = dict.fromkeys(matrix.handler_names, sent.append)
+    clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    store = SQLiteStore(path)
+    engine = Engine(matrix, store, clock, Actions(notify=sent.append, handlers=handlers))
+    engine.open("complaint", "medium", "T-1")
+    queued = [a.key for a in engine.fire("T-1", "asks-for-manager").actions]
+    assert len(queued) == 2
+    store.close()
+    with read_only(path) as file_is:
+        store = SQLiteStore(path)
+        if not file_is:  # root without an immutable flag: the connection is read-only
+            store._db.execute("PRAGMA query_only = ON")
+        engine = Engine(matrix, store, clock, Actions(notify=sent.append, handlers=handlers))
+        with pytest.raises(StoreError, match=r"cannot claim pending actions in .*readonly"):
+            engine.deliver()
+        store.close()
+    assert sent == [], "nothing delivered"
+    store = SQLiteStore(path)
+    assert [(a.key, a.status, a.attempts) for a in store.actions("T-1")] == [
+        (key, "pending", 0) for key in queued
+    ]
+    store.close()
+
+
+def test_a_key_applied_before_schema_5_still_replays(tmp_path: Path) -> None:
+    """A key stored without where its call began (key_first_seq NULL) replays from its own
+    event on, as before schema 5."""
+    path = tmp_path / "old.db"
+    matrix = load_matrix(FLOWS)
+    handlers = dict.fromkeys(matrix.handler_names, print)
+    clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    store = SQLiteStore(path)
+    engine = Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
+    engine.open("complaint", "medium", "T-1")
+    clock.advance(timedelta(minutes=20))
+    change = engine.fire("T-1", "asks-for-manager", "ana", "wants a manager", "crm-event-81")
+    assert [e.kind for e in change.events] == ["warned", "moved"]
+    back_to_schema_4(store)
+    store.close()
+
+    store = SQLiteStore(path)
+    assert store.schema_version() == latest("sqlite")
+    record = store.find_key("crm-event-81")
+    assert record is not None and (record.first_seq, record.call_first_seq) == (3, None)
+    engine = Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
+    retry = engine.fire("T-1", "asks-for-manager", "ana", "wants a manager", "crm-event-81")
+    assert retry.replayed and retry.ticket == change.ticket
+    assert retry.events == change.events[1:]
+    assert retry.actions == tuple(a for a in change.actions if a.key.startswith("T-1:3:"))
+    store.close()

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -18,6 +24,8 @@ from escflow.cli import main
 from escflow.runtime import Actions, Engine
 from escflow.store import open_store
 from tests.conftest import FLOWS, escflow, worker_command
+from tests.store.conftest import read_only
+from tests.store.test_postgres import sql
 
 PAST = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday; every deadline since has passed
 
@@ -357,3 +365,294 @@ def test_actions_a_worker_marks_delivered_on_its_stdout_survive_a_kill(tmp_path:
         a.key for n in range(3) for a in store.actions(f"T-{n}") if a.delivered_at is not None
     }
     assert delivered <= written
+
+
+def delivered_keys(url: str, count: int, prefix: str = "T") -> set[str]:
+    store = open_store(url)
+    return {
+        a.key
+        for n in range(count)
+        for a in store.actions(f"{prefix}-{n}")
+        if a.delivered_at is not None
+    }
+
+
+def all_keys(url: str, count: int, prefix: str = "T") -> set[str]:
+    store = open_store(url)
+    return {a.key for n in range(count) for a in store.actions(f"{prefix}-{n}")}
+
+
+def test_worker_once_stopped_mid_delivery_records_what_it_wrote(tmp_path: Path) -> None:
+    # cron and systemd stop with SIGTERM: a --once worker killed by it had written actions
+    # it never recorded as delivered, and the next run sent the whole batch again.
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    seed(url, 100)
+    once = subprocess.Popen(
+        worker_command(url, "--once", "--batch", "5000"),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert once.stdout is not None
+    # The reader sets the pace: a pipe holds some 64 KB, then the worker waits on it.
+    written = [json.loads(once.stdout.readline())["key"] for _ in range(10)]
+    once.send_signal(signal.SIGTERM)
+    # Read on from the same buffer: communicate() would skip what readline() read ahead.
+    written += [json.loads(line)["key"] for line in once.stdout]
+    assert once.stderr is not None
+    err = once.stderr.read()
+    assert once.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "worker: stopped by a signal" in err
+    queued = all_keys(url, 100)
+    assert 10 <= len(written) < len(queued), "it stopped before the end of the batch"
+    assert set(written) <= delivered_keys(url, 100), "every action written is recorded"
+    assert f"{len(written)} actions delivered" in err
+
+    log = tmp_path / "next.jsonl"
+    again = escflow(
+        *worker_command(url, "--once", "--batch", "5000", "--actions-log", str(log))[3:],
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stderr
+    resent = [json.loads(line)["key"] for line in log.read_text(encoding="utf-8").splitlines()]
+    assert not set(resent) & set(written), "the next run sends none of them again"
+    assert set(resent) | set(written) == queued == delivered_keys(url, 100)
+
+
+class Lines:
+    """What a process writes to a pipe, line by line, read as it comes (never blocking)."""
+
+    def __init__(self, stream: IO[str] | None) -> None:
+        assert stream is not None
+        self.seen: list[str] = []
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._lines.put(line)
+        self._lines.put("")  # the end: the process closed it (it ended)
+
+    def wait_for(self, text: str, timeout: float = 60) -> str:
+        """The first line from now on that holds ``text``."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if not line:
+                raise AssertionError(f"it ended without {text!r}: {''.join(self.seen)}")
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r} in {timeout} s: {''.join(self.seen)}")
+
+    def rest(self) -> str:
+        """Everything it wrote and was not taken yet, once the process has ended."""
+        while line := self._lines.get(timeout=30):
+            self.seen.append(line)
+        self._lines.put("")  # still ended, for the next call
+        return "".join(self.seen)
+
+
+def wait_until_escalated(url: str, ids: list[str], worker: subprocess.Popen[str]) -> None:
+    store = open_store(url)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and worker.poll() is None:
+        tickets = [store.get(i) for i in ids]
+        if all(t is not None and t.level == "level-7" for t in tickets):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the worker did not escalate {ids} (exit status {worker.poll()})")
+
+
+def test_a_worker_outlives_a_sqlite_file_locked_for_longer_than_the_busy_timeout(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.db"
+    url = f"sqlite:///{path}"
+    seed(url, 5)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    worker = subprocess.Popen(
+        worker_command(url, "--poll", "0.2", "--actions-log", str(tmp_path / "log.jsonl")),
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    err = Lines(worker.stderr)
+    said = err.wait_for("trying again in")
+    assert said.startswith("worker: cannot ") and f"{path}: the database is locked" in said
+    assert said.endswith("; trying again in 1s\n"), said
+    other.execute("ROLLBACK")
+    other.close()
+    wait_until_escalated(url, [f"T-{n}" for n in range(5)], worker)
+    deadline = time.monotonic() + 30
+    while delivered_keys(url, 5) != all_keys(url, 5) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert delivered_keys(url, 5) == all_keys(url, 5), "the worker delivered the outbox"
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0, err.rest()
+    said = err.rest()
+    assert "Traceback" not in said and "worker: stopped after" in said
+
+
+def test_a_worker_outlives_its_postgresql_connection_being_terminated(
+    pg_url: str, tmp_path: Path
+) -> None:
+    name = f"escflow-{uuid.uuid4().hex[:8]}"  # to find the worker's connection on the server
+    seed(pg_url, 3)
+    worker = subprocess.Popen(
+        worker_command(
+            f"{pg_url}&application_name={name}",
+            "--poll",
+            "0.2",
+            "--actions-log",
+            str(tmp_path / "log.jsonl"),
+        ),
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    err = Lines(worker.stderr)
+    wait_until_escalated(pg_url, [f"T-{n}" for n in range(3)], worker)
+    ended = sql(
+        pg_url,
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{name}'",
+    )
+    assert ended == [(True,)]
+    said = err.wait_for("trying again in")
+    assert said.startswith("worker: cannot ") and "the connection failed" in said, said
+    matrix = load_matrix(FLOWS)
+    handlers = dict.fromkeys(matrix.handler_names, print)
+    engine = Engine(matrix, open_store(pg_url), actions=Actions(notify=print, handlers=handlers))
+    for n in range(3):
+        engine.open("complaint", "medium", f"U-{n}", at=PAST)
+    wait_until_escalated(pg_url, [f"U-{n}" for n in range(3)], worker)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0, err.rest()
+    assert "Traceback" not in err.rest()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_an_actions_log_on_a_full_disk_fails_the_worker_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    seed(url, 3)
+    done = escflow(*worker_command(url, "--once", "--actions-log", "/dev/full")[3:], cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    summary = re.search(
+        r"worker: 3 tickets moved .* 0 actions delivered, (\d+) to retry", done.stderr
+    )
+    assert summary is not None and int(summary[1]) == len(all_keys(url, 3)) > 0, done.stderr
+    assert done.stderr.splitlines()[-1].startswith(
+        "escflow: cannot write the actions log /dev/full: No space left on device;"
+    )
+    assert delivered_keys(url, 3) == set(), "nothing counts as delivered"
+
+
+def test_an_actions_log_of_a_dash_is_standard_output(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    seed(url, 2)
+    done = escflow(*worker_command(url, "--once", "--actions-log", "-")[3:], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = {json.loads(line)["key"] for line in done.stdout.splitlines()}
+    assert written == delivered_keys(url, 2) == all_keys(url, 2) != set()
+    assert not (tmp_path / "-").exists()
+    helped = escflow("worker", "--help", cwd=tmp_path)
+    assert "(default, or '-': stdout)" in " ".join(helped.stdout.split())
+
+
+# --- a database that is not there -------------------------------------------------------
+
+
+def test_commands_on_stored_tickets_refuse_a_database_that_is_not_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --db must not answer 'no tickets' from an empty database it just made:
+    only 'ticket open' (and 'db upgrade') create one."""
+    typo = tmp_path / "typo.db"
+    db = ["--db", f"sqlite:///{typo}", "--flows", str(FLOWS)]
+    commands = [
+        ["ticket", "list", *db],
+        ["ticket", "show", "T-1", *db],
+        ["ticket", "history", "T-1", *db],
+        ["ticket", "outbox", "T-1", *db],
+        ["ticket", "fire", "T-1", "asks-for-manager", *db],
+        ["ticket", "ack", "T-1", *db],
+        ["ticket", "resolve", "T-1", *db],
+        ["ticket", "attach", "T-1", "note", "called", *db],
+        ["worker", "--once", *db],
+        ["render", "--ticket", "T-1", "-o", str(tmp_path / "out"), *db[:2]],
+    ]
+    for command in commands:
+        assert main(command) == 1, command
+        captured = capsys.readouterr()
+        assert captured.out == "", command
+        assert captured.err == (
+            f"escflow: no escflow database at {typo}; check --db (or $ESCFLOW_DB), or create"
+            f" one with 'escflow db upgrade --db sqlite:///{typo}' or 'escflow ticket open'"
+            " (nothing was created)\n"
+        ), command
+    assert list(tmp_path.iterdir()) == [], "nothing made"
+    typo.touch()  # an empty file is no database either, and stays as it was
+    assert main(["ticket", "list", *db]) == 1
+    assert "no escflow database at" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["typo.db"] and typo.stat().st_size == 0
+
+
+def test_the_worker_process_refuses_a_database_that_is_not_there(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.db"
+    done = subprocess.run(
+        worker_command(f"sqlite:///{typo}", "--once"), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert f"no escflow database at {typo}; check --db" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ticket_open_creates_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "new.db"
+    db = ["--db", f"sqlite:///{path}", "--flows", str(FLOWS)]
+    assert main(["ticket", "open", "complaint", "--id", "T-1", *db]) == 0
+    assert path.is_file()
+    assert main(["ticket", "list", *db]) == 0
+    assert main(["worker", "--once", *db]) == 0
+    assert "T-1" in capsys.readouterr().out
+
+
+def test_commands_on_stored_tickets_refuse_a_postgresql_schema_without_escflow(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = ["--db", pg_url, "--flows", str(FLOWS)]
+    for command in (["ticket", "list"], ["ticket", "show", "T-1"], ["worker", "--once"]):
+        assert main([*command, *db]) == 1, command
+        assert "no escflow database at postgresql://" in capsys.readouterr().err
+    tables = "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+    assert sql(pg_url, tables) == [(0,)], "no table made"
+    assert main(["ticket", "open", "complaint", "--id", "T-1", *db]) == 0
+    assert main(["ticket", "list", *db]) == 0
+    assert "T-1" in capsys.readouterr().out
+
+
+def test_a_worker_on_a_read_only_file_delivers_nothing(tmp_path: Path) -> None:
+    """The worker claims the outbox before it delivers: on a file it cannot write it stops
+    there, instead of sending every action and failing to record them, run after run."""
+    url = f"sqlite:///{tmp_path / 'ro.db'}"
+    db = ["--db", url, "--flows", str(FLOWS)]
+    assert escflow("ticket", "open", "complaint", "--id", "T-1", *db).returncode == 0
+    assert escflow("ticket", "fire", "T-1", "asks-for-manager", *db).returncode == 0
+    with read_only(tmp_path / "ro.db") as file_is:
+        if not file_is:
+            pytest.skip("cannot make a file read-only here (root, no 'chattr +i')")
+        done = escflow("worker", "--once", *db)
+    assert done.returncode == 1, done.stderr
+    assert "cannot claim pending actions in" in done.stderr and "readonly" in done.stderr
+    assert done.stdout == "", "no action delivered"
+    assert all(a.status == "pending" and not a.attempts for a in open_store(url).actions("T-1"))

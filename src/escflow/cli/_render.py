@@ -82,7 +82,7 @@ def _render_ticket(
     ticket_id: str, url: str | None, output: Path, formats: tuple[str, ...], direction: str
 ) -> int:
     check_text(ticket_id=ticket_id)
-    store = open_store(url)
+    store = open_store(url, create=False)  # a mistyped --db must not leave a database
     ticket = store.get(ticket_id)
     if ticket is None:
         raise UnknownTicket(f"no ticket '{ticket_id}' in {store_url(url)}")

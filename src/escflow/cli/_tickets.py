@@ -29,11 +29,14 @@ from escflow.cli._common import (
     plural,
 )
 from escflow.cli._store import add_db
+from escflow.errors import StoreError
 from escflow.runtime import Action, Actions, Change, Engine, Event, Ticket, post_json
 from escflow.runtime._engine import EVIDENCE, MAX_BATCH
 from escflow.runtime._model import STATUSES
 from escflow.runtime._worker import Worker
 from escflow.store import open_store
+
+_STDOUT = Path("-")  # --actions-log -: standard output, as other tools read '-'
 
 
 def register(commands: Commands) -> None:
@@ -126,7 +129,9 @@ def register(commands: Commands) -> None:
         "worker",
         help="apply due deadlines and deliver the outbox until stopped",
         description="Apply due deadlines and deliver queued actions, in batches, until"
-        " SIGTERM or SIGINT (the batch in hand finishes first).",
+        " SIGTERM or SIGINT (the work in hand finishes and is recorded first; with --once"
+        " too). A store error (a locked file, a dropped connection) is said and retried"
+        " after a growing pause; with --once it ends the run (exit 1).",
     )
     _common(worker)
     worker.add_argument("--once", action="store_true", help="one round, then exit (for cron)")
@@ -147,7 +152,7 @@ def register(commands: Commands) -> None:
         "--actions-log",
         type=Path,
         metavar="FILE",
-        help="append delivered actions here as JSON lines (default: stdout)",
+        help="append delivered actions to FILE as JSON lines (default, or '-': stdout)",
     )
     worker.set_defaults(run=_worker)
 
@@ -194,13 +199,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _engine(args: argparse.Namespace, stream: IO[str]) -> Engine | None:
+def _engine(args: argparse.Namespace, stream: IO[str], *, create: bool = False) -> Engine | None:
+    """The engine on ``--db``; only a command that starts the work (``create``, as
+    ``ticket open`` does) makes a database that is not there: any other would answer
+    "no tickets" from an empty one a mistyped path made, and report success."""
     matrix = load_or_explain([args.flows])
     if matrix is None:
         return None
     logged = Actions.log(stream)
     actions = Actions(notify=logged.notify, webhook=post_json, handlers=logged.handlers)
-    return Engine(matrix, open_store(args.db), actions=actions)
+    return Engine(matrix, open_store(args.db, create=create), actions=actions)
 
 
 def _attrs(pairs: list[str]) -> dict[str, str]:
@@ -224,7 +232,7 @@ def _ticket(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"escflow: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    engine = _engine(args, sys.stdout)
+    engine = _engine(args, sys.stdout, create=verb == "open")
     if engine is None:
         return EXIT_PROBLEMS
     if verb == "open":
@@ -493,7 +501,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 def _worker(args: argparse.Namespace) -> int:
     log: IO[str] = sys.stdout
-    if args.actions_log:
+    if args.actions_log is not None and args.actions_log != _STDOUT:
         try:
             log = args.actions_log.open("a", encoding="utf-8", buffering=1)
         except OSError as exc:
@@ -504,26 +512,64 @@ def _worker(args: argparse.Namespace) -> int:
             )
             return EXIT_PROBLEMS
     try:
-        engine = _engine(args, log)
-        if engine is None:
-            return EXIT_PROBLEMS
-        stop = threading.Event()
-        worker = Worker(engine, batch=args.batch, poll=timedelta(seconds=args.poll), stop=stop)
-        if args.once:
+        status = _work(args, log)
+    finally:  # also when the work failed: its error is the one to tell
+        written = log is sys.stdout or _close_log(log, args.actions_log)
+    return status if written else EXIT_PROBLEMS
+
+
+def _work(args: argparse.Namespace, log: IO[str]) -> int:
+    engine = _engine(args, log)
+    if engine is None:
+        return EXIT_PROBLEMS
+    stop = threading.Event()
+    worker = Worker(
+        engine,
+        batch=args.batch,
+        poll=timedelta(seconds=args.poll),
+        stop=stop,
+        on_store_error=_say_retrying,
+    )
+    if args.once:
+        # cron and systemd stop with SIGTERM too: the work in hand is finished and
+        # recorded, or the next run would deliver it all again.
+        with _stop_on_signals(stop):
             done = worker.run_once()
+        print(
+            f"worker: {done.tickets} tickets moved ({done.events} events),"
+            f" {done.delivered} actions delivered, {done.retried} to retry,"
+            f" {done.failed} failed",
+            file=sys.stderr,
+        )
+        if stop.is_set():
             print(
-                f"worker: {done.tickets} tickets moved ({done.events} events),"
-                f" {done.delivered} actions delivered, {done.retried} to retry,"
-                f" {done.failed} failed",
+                "worker: stopped by a signal; what was done is recorded, the rest waits for"
+                " the next run",
                 file=sys.stderr,
             )
-            return EXIT_OK
-        with _stop_on_signals(stop):
-            # Said once the signals are handled: from here on SIGTERM finishes the batch.
-            print("worker: started; SIGTERM or Ctrl-C stops it", file=sys.stderr, flush=True)
-            rounds = worker.run()
-        print(f"worker: stopped after {rounds} busy rounds", file=sys.stderr)
         return EXIT_OK
-    finally:
-        if log is not sys.stdout:
-            log.close()
+    with _stop_on_signals(stop):
+        # Said once the signals are handled: from here on SIGTERM finishes the batch.
+        print("worker: started; SIGTERM or Ctrl-C stops it", file=sys.stderr, flush=True)
+        rounds = worker.run()
+    print(f"worker: stopped after {rounds} busy rounds", file=sys.stderr)
+    return EXIT_OK
+
+
+def _say_retrying(error: StoreError, wait: float) -> None:
+    print(f"worker: {error}; trying again in {wait:g}s", file=sys.stderr, flush=True)
+
+
+def _close_log(log: IO[str], path: Path) -> bool:
+    """Close the actions log; False, said, when what it held could not be written."""
+    try:
+        log.close()
+    except OSError as exc:
+        print(
+            f"escflow: cannot write the actions log {path}: {exc.strerror or exc}; the"
+            " actions not written stay in the outbox, to be retried once the log can be"
+            " written",
+            file=sys.stderr,
+        )
+        return False
+    return True

@@ -233,8 +233,9 @@ class Engine:
     """Runs tickets through the flows of a matrix.
 
     ``store`` keeps tickets (default: in memory), ``clock`` tells the time (default: the
-    system clock), ``actions`` delivers automated responses. Each method returns a
-    :class:`Change`; each refused call raises a subclass of
+    system clock), ``actions`` delivers automated responses. Each call on one ticket
+    returns a :class:`Change` (``tick`` and ``fire_many`` a list of them, one per ticket
+    changed); each refused call raises a subclass of
     :class:`~escflow.errors.EscflowError` and changes nothing.
     """
 
@@ -718,7 +719,8 @@ class Engine:
 
         For services that receive events in bursts: the tickets are read together and
         written in one commit, instead of a read and a commit per event.
-        A ticket may appear more than once; its calls apply in order.
+        A ticket may appear more than once; its calls apply in order, and its one
+        :class:`Change` (in the order the tickets first appear) holds all their events.
         """
         _check_actor(actor)
         if isinstance(calls, str | bytes) or not isinstance(calls, Iterable):
@@ -850,7 +852,9 @@ class Engine:
     def _replayed(
         self, key: str | None, ticket_id: str, same: Callable[[Event], bool]
     ) -> Change | None:
-        """The earlier result of this call if its key was applied already, or None.
+        """The earlier result of this call if its key was applied already, or None: the
+        events and actions of the call's write (the timer events it caught up on first),
+        the actions as the outbox holds them now.
 
         A key names one call: used again for another call (another trigger, actor, note,
         ticket...) it is refused, so that a caller never takes an old result for a new one.
@@ -866,13 +870,22 @@ class Engine:
                 " call needs a new key"
             )
         events = self.store.history(record.ticket_id, upto=record.last_seq)
-        mine = tuple(e for e in events if e.seq >= record.first_seq)
-        if not mine or not same(mine[0]):
+        own = [e for e in events if e.seq >= record.first_seq]  # from the keyed event on
+        if not own or not same(own[0]):
             raise ConflictError(
                 f"the idempotency key '{key}' was used on ticket '{ticket_id}' for another call"
-                f" ({_described(mine[0]) if mine else 'unknown'}); a new call needs a new key"
+                f" ({_described(own[0]) if own else 'unknown'}); a new call needs a new key"
             )
-        return Change(replay(events), mine, replayed=True)
+        # A key stored before schema 5 does not say where its call began: at its event.
+        first = record.first_seq if record.call_first_seq is None else record.call_first_seq
+        prefix = len(ticket_id) + 1  # an action's key is 'ticket:seq:position'
+        actions = tuple(
+            a
+            for a in self.store.actions(ticket_id)
+            if first <= int(a.key[prefix:].split(":", 1)[0]) <= record.last_seq
+        )
+        mine = tuple(e for e in events if e.seq >= first)
+        return Change(replay(events), mine, actions, replayed=True)
 
     @staticmethod
     def _must_be_open(ticket: Ticket) -> Ticket:

@@ -44,7 +44,7 @@ class Event:
     """One thing that happened to a ticket. Never changed once written.
 
     ``data`` holds what the event set: on entering a level, ``level``, ``deadline``,
-    ``warn_at`` (ISO instants) and ``assignee``; on pausing, the time that remained; on
+    ``warn_at`` (aware datetimes, UTC) and ``assignee``; on pausing, the time that remained; on
     attaching, the evidence.
     """
 
@@ -141,7 +141,8 @@ class Change:
     """What one call changed: the ticket after it, the events it appended, the actions queued.
 
     ``replayed`` is True when the call carried an idempotency key already applied: then
-    nothing was applied again and the events are the ones the first call appended.
+    nothing was applied again, and the events and actions are the ones the first call
+    appended and queued (each action as the outbox holds it now: delivered, perhaps).
     """
 
     ticket: Ticket

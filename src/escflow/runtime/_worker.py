@@ -1,22 +1,38 @@
 """The worker: applies due deadlines and delivers the outbox, round after round.
 
 Each round claims a batch of due tickets and commits their escalations together
-(group commit), then delivers a batch of actions. Between rounds it sleeps until the
-next deadline or the poll interval, whichever comes first. ``stop`` ends it between
-rounds, so the batch in hand always finishes.
+(group commit), then delivers a batch of actions, 50 at a time. Between rounds it
+sleeps until the next deadline or the poll interval, whichever comes first. ``stop`` ends
+it at the next boundary: after the escalations, or after the actions in hand, each time
+with what was done recorded. A round that fails on the store (locked, a dropped
+connection) is tried again after a growing pause.
 """
 
 from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from escflow.errors import RuntimeFlowError
+from escflow.errors import RuntimeFlowError, StoreError
 from escflow.runtime._engine import Engine, check_limit
+from escflow.runtime._model import Action
 
 _MIN_WAIT = 0.05
+# Actions delivered between two records of their outcomes, and two looks at ``stop``: a
+# stop waits for at most this many deliveries (a slow webhook takes seconds), and the
+# extra commits cost little (some 30 microseconds an action on SQLite).
+DELIVERY_CHUNK = 50
+# After a store error: 1 s, then twice as long each time it fails again, at most a minute
+# (a locked file or a restarting server is back within seconds; a longer outage should
+# not keep the worker from noticing, within a minute, that it is over).
+_FIRST_RETRY = 1.0
+_LONGEST_RETRY = 60.0
+
+StoreTrouble = Callable[[StoreError, float], None]
+"""Told of a store error in a round, and how many seconds the worker waits to retry."""
 
 
 def freeze_startup() -> None:
@@ -58,6 +74,7 @@ class Worker:
         batch: int = 500,
         poll: timedelta = timedelta(seconds=5),
         stop: threading.Event | None = None,
+        on_store_error: StoreTrouble | None = None,
     ) -> None:
         check_limit(batch, "batch")
         if poll <= timedelta(0):
@@ -68,11 +85,23 @@ class Worker:
         self.batch = batch
         self.poll = poll
         self.stop = stop if stop is not None else threading.Event()
+        self.on_store_error = on_store_error
 
     def run_once(self) -> Round:
-        """One round: due deadlines and warnings (one commit), then the outbox."""
+        """One round: due deadlines and warnings (one commit), then the outbox.
+
+        ``stop`` is honoured between the two, and between chunks of the outbox: what was
+        done is recorded, the rest waits for the next round. A :class:`StoreError` is
+        raised as it comes (what was recorded before it stays recorded).
+        """
         changes = self.engine.tick(limit=self.batch)
-        attempts = self.engine.deliver(limit=self.batch)
+        attempts: list[Action] = []
+        while len(attempts) < self.batch and not self.stop.is_set():
+            chunk = min(DELIVERY_CHUNK, self.batch - len(attempts))
+            delivered = self.engine.deliver(limit=chunk)
+            attempts += delivered
+            if len(delivered) < chunk:
+                break  # the outbox has nothing more due
         return Round(
             tickets=len(changes),
             events=sum(len(c.events) for c in changes),
@@ -92,13 +121,33 @@ class Worker:
         return max(_MIN_WAIT, min(poll, left))
 
     def run(self) -> int:
-        """Work until ``stop`` is set; returns the number of rounds that found work."""
+        """Work until ``stop`` is set; returns the number of rounds that found work.
+
+        A round that fails on the store is retried after 1 s, then twice as long each
+        time it fails again, at most a minute; ``on_store_error`` is told of each
+        failure. ``stop`` ends a wait at once.
+        """
         freeze_startup()
-        busy = 0
+        busy = failures = 0
         while not self.stop.is_set():
-            done = self.run_once()
+            try:
+                done = self.run_once()
+                wait = 0.0 if done.busy else self.seconds_to_wait()  # reads the store too
+            except StoreError as exc:
+                failures += 1
+                wait = retry_after(failures)
+                if self.on_store_error is not None:
+                    self.on_store_error(exc, wait)
+                self.stop.wait(wait)
+                continue
+            failures = 0
             if done.busy:
                 busy += 1
                 continue
-            self.stop.wait(self.seconds_to_wait())
+            self.stop.wait(wait)
         return busy
+
+
+def retry_after(failures: int) -> float:
+    """Seconds to wait after the ``failures``-th store error in a row."""
+    return min(_LONGEST_RETRY, _FIRST_RETRY * 2.0 ** min(failures - 1, 16))

@@ -15,7 +15,7 @@ import orjson
 
 from escflow.errors import RuntimeFlowError
 from escflow.runtime._model import Action, Event, EventKind, Ticket
-from escflow.store._protocol import Write
+from escflow.store._protocol import KeyRecord, Write
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Event data keys that hold instants: decoded back to datetimes so that a stored event
@@ -235,10 +235,22 @@ def ticket_from_row(
     )
 
 
-def keyed_events(writes: Sequence[Write]) -> list[tuple[Event, int | None]]:
-    """The writes' events, each with the last seq of its call when it carries a key (what
-    the events table keeps to answer a repeated key)."""
-    return [(e, w.events[-1].seq if e.key is not None else None) for w in writes for e in w.events]
+def keyed_events(writes: Sequence[Write]) -> list[tuple[Event, int | None, int | None]]:
+    """The writes' events, each with the first and the last seq of its call when it carries
+    a key (what the events table keeps to answer a repeated key: the call's write begins
+    with the timer events it caught up on, which carry none)."""
+    return [
+        (e, w.events[0].seq, w.events[-1].seq) if e.key is not None else (e, None, None)
+        for w in writes
+        for e in w.events
+    ]
+
+
+def key_record(row: Sequence[Any]) -> KeyRecord:
+    """Where a key was applied, from ``ticket_id, seq, key_last_seq, key_first_seq`` of its
+    event (``key_first_seq`` NULL in rows written before schema 5)."""
+    ticket_id, seq, last, first = row
+    return KeyRecord(str(ticket_id), int(seq), int(last), None if first is None else int(first))
 
 
 def event_body(event: Event) -> str:

@@ -77,8 +77,8 @@ class MemoryStore:
             events.extend(write.events)
             for event in write.events:
                 if event.key is not None:
-                    last = write.events[-1].seq
-                    self._keys[event.key] = KeyRecord(ticket.id, event.seq, last)
+                    first, last = write.events[0].seq, write.events[-1].seq
+                    self._keys[event.key] = KeyRecord(ticket.id, event.seq, last, first)
             for action in write.actions:
                 self._actions[action.key] = action
                 self._by_ticket.setdefault(ticket.id, []).append(action.key)

@@ -58,12 +58,31 @@ def refuse_foreign(where: str, tables: list[str], place: str) -> None:
         )
 
 
+def no_database(where: str, url: str) -> StoreError:
+    """The refusal of a command that only works on tickets already stored, where there is
+    no escflow database: most likely a mistyped ``--db``, which must not leave an empty
+    database behind and report success."""
+    return StoreError(
+        f"no escflow database at {where}; check --db (or $ESCFLOW_DB), or create one with"
+        f" 'escflow db upgrade --db {url}' or 'escflow ticket open' (nothing was created)"
+    )
+
+
 def ensure_current(
-    where: str, url: str, current: int, dialect: str, upgrade: Callable[[], object] | None
+    where: str,
+    url: str,
+    current: int,
+    dialect: str,
+    upgrade: Callable[[], object] | None,
+    *,
+    create: bool = True,
 ) -> None:
     """The one schema policy of every store: newer refused, older upgraded (or refused
-    with the command that upgrades it, when ``upgrade`` is None)."""
+    with the command that upgrades it, when ``upgrade`` is None), none at all created
+    (or refused, unless ``create``)."""
     refuse_newer(where, current, dialect)
+    if current == 0 and not create:
+        raise no_database(where, url)
     if current < latest(dialect):
         if upgrade is None:
             raise StoreError(

@@ -24,19 +24,23 @@ def store_url(url: str | None = None) -> str:
     return url or os.environ.get("ESCFLOW_DB") or DEFAULT_URL
 
 
-def open_store(url: str | None = None, *, upgrade: bool = True) -> Store:
+def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = True) -> Store:
     """Open the store at ``url`` (see :func:`store_url`), creating or upgrading its schema.
 
     ``sqlite:///path/to/escflow.db`` opens a SQLite file; ``postgresql://user@host/db``
-    (or ``postgres://``) a PostgreSQL database. Raises :class:`~escflow.errors.StoreError`
-    for a URL escflow cannot use or a database it cannot reach.
+    (or ``postgres://``) a PostgreSQL database. With ``create=False``, a SQLite file that
+    does not exist, or a database without escflow's schema, is refused and left as it
+    was (for commands that only read or change tickets already stored: a mistyped URL
+    must not make an empty store); an older schema is upgraded all the same. Raises
+    :class:`~escflow.errors.StoreError` for a URL escflow cannot use or a database it
+    cannot reach.
     """
     chosen = store_url(url)
     if chosen.startswith(_POSTGRES_SCHEMES):
-        return _postgres(chosen, upgrade=upgrade)
+        return _postgres(chosen, upgrade=upgrade, create=create)
     from escflow.store._sqlite import SQLiteStore
 
-    return SQLiteStore(_sqlite_path(chosen), upgrade=upgrade)
+    return SQLiteStore(_sqlite_path(chosen), upgrade=upgrade, create=create)
 
 
 def upgrade_store(url: str | None = None) -> tuple[int, int, list[str]]:
@@ -61,14 +65,16 @@ def upgrade_store(url: str | None = None) -> tuple[int, int, list[str]]:
         store.close()
 
 
-def _postgres(url: str, *, upgrade: bool = True, check: bool = True) -> PostgresStore:
+def _postgres(
+    url: str, *, upgrade: bool = True, check: bool = True, create: bool = True
+) -> PostgresStore:
     try:
         from escflow.store._postgres import PostgresStore
     except ImportError as exc:  # psycopg is an optional dependency
         raise StoreError(
             f"PostgreSQL stores need psycopg ({exc}): pip install 'escflow[postgres]'"
         ) from None
-    return PostgresStore(url, upgrade=upgrade, check=check)
+    return PostgresStore(url, upgrade=upgrade, check=check, create=create)
 
 
 def shown_url(url: str) -> str:

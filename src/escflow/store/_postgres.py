@@ -64,6 +64,7 @@ from escflow.store._codec import (
     dumps,
     event_body,
     event_from_row,
+    key_record,
     keyed_events,
     ticket_from_row,
     ticket_row,
@@ -90,6 +91,8 @@ class PostgresStore:
     ``dsn`` is a ``postgresql://`` URL or a libpq ``key=value`` string; the schema is
     the first one on the connection's ``search_path``. ``lease`` is how long a claim by
     :meth:`due` or :meth:`pending_actions` keeps other workers away (see the module).
+    ``create=False`` refuses a schema without escflow's tables instead of making them (an
+    older escflow schema is still upgraded, unless ``upgrade=False``).
     One store holds one connection: give each worker (process or thread) its own store.
     """
 
@@ -103,6 +106,7 @@ class PostgresStore:
         check: bool = True,
         connect_timeout: int = 5,
         lease: timedelta = timedelta(seconds=60),
+        create: bool = True,
     ) -> None:
         try:
             dsn.encode("utf-8")
@@ -121,7 +125,7 @@ class PostgresStore:
         self._db = self._connect()
         if check:
             try:
-                self._check_schema(upgrade)
+                self._check_schema(upgrade, create)
             except BaseException:
                 self._db.close()
                 raise
@@ -170,7 +174,7 @@ class PostgresStore:
         )
         refuse_foreign(self.url, [str(t[0]) for t in tables], "a database or schema")
 
-    def _check_schema(self, upgrade: bool) -> None:
+    def _check_schema(self, upgrade: bool, create: bool) -> None:
         self.check_not_newer()
         ensure_current(
             str(self.url),
@@ -178,6 +182,7 @@ class PostgresStore:
             self.schema_version(),
             self.dialect,
             self.upgrade if upgrade else None,
+            create=create,
         )
 
     # --- plumbing ---------------------------------------------------------------------
@@ -401,11 +406,12 @@ class PostgresStore:
                 )
 
     @staticmethod
-    def _write_events(db: Connection, events: list[tuple[Event, int | None]]) -> None:
+    def _write_events(db: Connection, events: list[tuple[Event, int | None, int | None]]) -> None:
         if not events:
             return
         rows = [
-            (e.ticket_id, e.seq, e.at, e.kind, event_body(e), e.key, last) for e, last in events
+            (e.ticket_id, e.seq, e.at, e.kind, event_body(e), e.key, last, first)
+            for e, first, last in events
         ]
         try:
             db.execute(_INSERT_EVENTS, _columns(rows))
@@ -430,9 +436,11 @@ class PostgresStore:
     def find_key(self, key: str) -> KeyRecord | None:
         """Where an idempotency key was applied, or None."""
         rows = self._read(
-            "SELECT ticket_id, seq, key_last_seq FROM events WHERE idempotency_key = %s", (key,)
+            "SELECT ticket_id, seq, key_last_seq, key_first_seq FROM events"
+            " WHERE idempotency_key = %s",
+            (key,),
         )
-        return KeyRecord(str(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else None
+        return key_record(rows[0]) if rows else None
 
     def due(self, now: datetime, limit: int) -> list[Ticket]:
         """Open tickets due at or before ``now``, soonest first, claimed for this store.
@@ -611,6 +619,7 @@ _EVENT_COLUMNS = [
     ("body", _TEXT),
     ("idempotency_key", _TEXT),
     ("key_last_seq", _INTEGER),
+    ("key_first_seq", _INTEGER),
 ]
 _INSERT_EVENTS = (
     f"INSERT INTO events ({_names(_EVENT_COLUMNS)}) SELECT * FROM {_unnest(_EVENT_COLUMNS)}"

@@ -31,11 +31,18 @@ class Write:
 
 @dataclass(frozen=True, slots=True)
 class KeyRecord:
-    """Where an idempotency key was applied: a ticket and the events of that call."""
+    """Where an idempotency key was applied: a ticket and the events of that call.
+
+    The call wrote the ticket's events ``call_first_seq`` to ``last_seq``: first the timer
+    events it caught up on (they carry no key), then its own, the first of which
+    (``first_seq``) carries the key. ``call_first_seq`` is None for a key stored before
+    schema 5, which did not keep it: the call is then taken to begin at ``first_seq``.
+    """
 
     ticket_id: str
     first_seq: int
     last_seq: int
+    call_first_seq: int | None = None
 
 
 class Store(Protocol):
@@ -93,7 +100,11 @@ class Store(Protocol):
         ...
 
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:
-        """Undelivered actions whose next attempt is due, oldest first."""
+        """Undelivered actions whose next attempt is due, oldest first.
+
+        A store that several processes share claims them for the caller: no other store
+        gets them until :meth:`record_attempts` records them or the claim's lease passes.
+        """
         ...
 
     def record_attempts(self, actions: Sequence[Action]) -> None:

@@ -2,17 +2,29 @@
 
 One file in WAL mode with ``synchronous=FULL``: a committed call survives a crash or
 power loss. Each :meth:`SQLiteStore.append` is one ``BEGIN IMMEDIATE`` transaction.
+
+Several processes may share the file (a service and its workers): migrations read the
+schema version under the write lock, and :meth:`SQLiteStore.pending_actions` leases the
+outbox rows it returns, as the PostgreSQL store does (see ``_postgres.py``): rows another
+store claimed less than ``lease`` ago are left out, and recording an attempt ends the
+lease. Due tickets need no lease here: writers take turns on the file, and the version
+check refuses the second of two workers that moved the same ticket.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
+import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from escflow.errors import ConflictError, DuplicateTicket, StoreError
 from escflow.runtime._model import Action, Event, Status, Ticket
@@ -24,13 +36,20 @@ from escflow.store._codec import (
     event_from_row,
     from_micros,
     iso,
+    key_record,
     keyed_events,
     micros,
     ticket_from_row,
     ticket_row,
     tickets_query,
 )
-from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
+from escflow.store._migrate import (
+    ensure_current,
+    migrations,
+    no_database,
+    refuse_foreign,
+    refuse_newer,
+)
 from escflow.store._protocol import KeyRecord, Write
 
 _INSERT_TICKET = f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join('?' * 23)})"
@@ -57,7 +76,12 @@ _ACTION_COLUMNS = (
 
 
 class SQLiteStore:
-    """Tickets, events, flow versions and the outbox in one SQLite file."""
+    """Tickets, events, flow versions and the outbox in one SQLite file.
+
+    ``create=False`` refuses a file that does not exist, or holds no escflow schema, instead
+    of making one (an older schema is still upgraded, unless ``upgrade=False``). ``lease``
+    is how long a claim by :meth:`pending_actions` keeps other stores away (see the module).
+    """
 
     dialect = "sqlite"
 
@@ -68,22 +92,39 @@ class SQLiteStore:
         upgrade: bool = True,
         timeout: float = 5.0,
         check: bool = True,
+        create: bool = True,
+        lease: timedelta = timedelta(seconds=60),
     ) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:" and not self.path.parent.is_dir():
+        self.lease = lease
+        self._timeout = timeout
+        # Who holds a lease: readable in the file when an operator wonders who claimed a row.
+        self.claimer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        in_memory = str(path) == ":memory:"
+        if not in_memory and not self.path.parent.is_dir():
             raise StoreError(
                 f"cannot open {self.path}: the folder {self.path.parent} does not exist"
             )
+        if not create and not in_memory and not self.path.exists():
+            raise no_database(str(self.path), self.url)
+        # Not to create: read-write, without SQLite's default of making a missing file.
+        plain = create or in_memory
+        target, uri = (str(path), False) if plain else (f"file:{quote(str(path))}?mode=rw", True)
         try:
             self._db = sqlite3.connect(
-                str(path), isolation_level=None, timeout=timeout, check_same_thread=False
+                target, isolation_level=None, timeout=timeout, check_same_thread=False, uri=uri
             )
             for pragma in SETTINGS:
                 self._db.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from None
         if check:
-            self._check_schema(upgrade)
+            self._check_schema(upgrade, create)
+
+    @property
+    def url(self) -> str:
+        """The file as a ``--db`` URL."""
+        return f"sqlite:///{self.path}"
 
     # --- schema ---------------------------------------------------------------------
 
@@ -101,14 +142,19 @@ class SQLiteStore:
         return int(found[0]) if found else 0
 
     def upgrade(self) -> list[str]:
-        """Apply the migrations the file lacks; returns their names."""
+        """Apply the migrations the file lacks; returns their names.
+
+        Each migration is a ``BEGIN IMMEDIATE`` transaction that reads the version (and
+        refuses a newer escflow's or another program's database) under the write lock:
+        another process opening the same new file may have migrated it meanwhile.
+        """
+        self._checked_version()  # first outside: WAL is written into the file
         self._journal()
-        current = self.schema_version()
         applied: list[str] = []
         for number, name, sql in migrations(self.dialect):
-            if number <= current:
-                continue
             with self._transaction("upgrade"):
+                if self._checked_version() >= number:
+                    continue  # applied by now, by this process or another
                 for statement in _statements(sql):
                     self._db.execute(statement)
                 self._db.execute("CREATE TABLE IF NOT EXISTS escflow_schema (version INTEGER)")
@@ -120,19 +166,27 @@ class SQLiteStore:
     def check_not_newer(self) -> None:
         """Refuse, untouched, a database whose schema a newer escflow made, or one that
         holds another program's tables."""
-        refuse_newer(str(self.path), self.schema_version(), self.dialect)
-        refuse_foreign(str(self.path), self._tables(), "a file")
+        self._checked_version()
 
-    def _check_schema(self, upgrade: bool) -> None:
-        self.check_not_newer()
-        self._journal()
+    def _checked_version(self) -> int:
+        """The schema version, once a newer escflow's or another program's database is
+        refused (inside a transaction, both read in its snapshot)."""
+        current = self.schema_version()
+        refuse_newer(str(self.path), current, self.dialect)
+        refuse_foreign(str(self.path), self._tables(), "a file")
+        return current
+
+    def _check_schema(self, upgrade: bool, create: bool) -> None:
+        # WAL is set once the file is known to be escflow's (or empty, to be made so).
         ensure_current(
             str(self.path),
-            f"sqlite:///{self.path}",
-            self.schema_version(),
+            self.url,
+            self._checked_version(),
             self.dialect,
             self.upgrade if upgrade else None,
+            create=create,
         )
+        self._journal()
 
     def _tables(self) -> list[str]:
         rows = self._read(
@@ -141,10 +195,18 @@ class SQLiteStore:
         return [str(row[0]) for row in rows]
 
     def _journal(self) -> None:
-        try:
-            self._db.execute(f"PRAGMA {JOURNAL}")
-        except sqlite3.Error as exc:
-            raise self._error(exc, "open") from None
+        # Switching to WAL needs the file to itself and, unlike a transaction, does not wait
+        # for another connection (another process opening the same new file): it is tried
+        # again until the store's timeout has passed.
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                self._db.execute(f"PRAGMA {JOURNAL}")
+                return
+            except sqlite3.Error as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise self._error(exc, "open") from None
+            time.sleep(0.005)
 
     # --- plumbing ---------------------------------------------------------------------
 
@@ -287,10 +349,11 @@ class SQLiteStore:
                 raise _Refused()
         try:
             db.executemany(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (ticket_id, seq, at, kind, body, idempotency_key,"
+                " key_last_seq, key_first_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (e.ticket_id, e.seq, _iso(e.at), e.kind, event_body(e), e.key, last)
-                    for e, last in keyed_events(writes)
+                    (e.ticket_id, e.seq, _iso(e.at), e.kind, event_body(e), e.key, last, first)
+                    for e, first, last in keyed_events(writes)
                 ],
             )
         except sqlite3.IntegrityError:
@@ -354,9 +417,11 @@ class SQLiteStore:
     def find_key(self, key: str) -> KeyRecord | None:
         """Where an idempotency key was applied, or None."""
         rows = self._read(
-            "SELECT ticket_id, seq, key_last_seq FROM events WHERE idempotency_key = ?", (key,)
+            "SELECT ticket_id, seq, key_last_seq, key_first_seq FROM events"
+            " WHERE idempotency_key = ?",
+            (key,),
         )
-        return KeyRecord(str(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else None
+        return key_record(rows[0]) if rows else None
 
     def due(self, now: datetime, limit: int) -> list[Ticket]:
         """Open tickets due at or before ``now``, soonest first."""
@@ -382,22 +447,40 @@ class SQLiteStore:
         return [ticket_from_row(r) for r in self._read(sql, tuple(args))]
 
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:
-        """Undelivered actions whose next attempt is due, oldest first."""
-        rows = self._read(
-            f"SELECT {_ACTION_COLUMNS} FROM outbox WHERE pending = 1 AND next_attempt <= ?"
-            " ORDER BY next_attempt, rowid LIMIT ?",
-            (micros(now), limit),
-        )
-        return [action_from_row(r) for r in rows]
+        """Undelivered actions whose next attempt is due, oldest first, claimed for this store.
+
+        Actions another store claimed less than ``lease`` ago are left out (see the module).
+        The claim is a write: on a file escflow cannot write, this fails before anything
+        is delivered, rather than after every delivery, unrecorded.
+        """
+        # The machine's clock, not ``now`` (which may be simulated): every process on one
+        # SQLite file runs on one machine, so this is one clock for all of them.
+        clock = time.time_ns() // 1000
+        with self._transaction("claim pending actions in") as db:
+            rows = db.execute(
+                f"SELECT rowid, {_ACTION_COLUMNS} FROM outbox"
+                " WHERE pending = 1 AND next_attempt <= ?"
+                " AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)"
+                " ORDER BY next_attempt, rowid LIMIT ?",
+                (micros(now), clock, self.claimer, max(0, limit)),
+            ).fetchall()
+            until = clock + self.lease // timedelta(microseconds=1)
+            db.executemany(
+                "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE rowid = ?",
+                [(self.claimer, until, row[0]) for row in rows],
+            )
+        return [action_from_row(r[1:]) for r in rows]
 
     def record_attempts(self, actions: Sequence[Action]) -> None:
-        """Store the outcomes of delivery attempts, in one transaction."""
+        """Store the outcomes of delivery attempts in one transaction, ending the claims on
+        them."""
         if not actions:
             return
         with self._transaction("record deliveries in") as db:
             db.executemany(
                 "UPDATE outbox SET attempts = ?, next_attempt = ?, next_attempt_at = ?,"
-                " delivered_at = ?, failed_at = ?, last_error = ?, pending = ? WHERE key = ?",
+                " delivered_at = ?, failed_at = ?, last_error = ?, pending = ?,"
+                " claimed_by = NULL, claimed_until = NULL WHERE key = ?",
                 [
                     (
                         a.attempts,
