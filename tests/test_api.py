@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import escflow
 from escflow.compile import FLOW_RULES, MATRIX_RULES
-from tests.conftest import ROOT
+from escflow.errors import RuntimeFlowError
+from tests.conftest import FLOWS, ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -48,6 +50,69 @@ def test_every_error_derives_from_escflow_error() -> None:
     errors = [e for e in errors if issubclass(e, Exception)]
     assert len(errors) >= 9
     assert all(issubclass(e, escflow.EscflowError) for e in errors)
+
+
+FLOW_IDS = ", ".join(sorted(p.stem for p in FLOWS.glob("*.yaml") if p.stem != "matrix"))
+COMPLAINT_STEPS = "level-1, level-2, level-3, level-4, level-5, level-6, level-7, billing"
+WRONG_NAMES: dict[str, tuple[Callable[[escflow.Matrix], object], str]] = {
+    "flow": (lambda m: m.flow("nope"), f"no flow 'nope' (flows: {FLOW_IDS})"),
+    "misspelt flow": (
+        lambda m: m.flow("complain"),
+        f"no flow 'complain'; did you mean 'complaint'? (flows: {FLOW_IDS})",
+    ),
+    "flow not text": (
+        lambda m: m.flow(1),  # type: ignore[arg-type]
+        f"no flow 1: a flow is named by its id, as text (flows: {FLOW_IDS})",
+    ),
+    "priority": (
+        lambda m: m.flow("complaint").entry("critcal"),
+        "flow 'complaint' has no priority 'critcal'; did you mean 'critical'?"
+        " (priorities: low, medium, high, critical)",
+    ),
+    "step": (
+        lambda m: m.flow("complaint").level_of("bogus"),
+        f"flow 'complaint' has no step 'bogus' (steps: {COMPLAINT_STEPS})",
+    ),
+    "level": (
+        lambda m: m.flow("complaint").level("level-22"),
+        f"flow 'complaint' has no level 'level-22'; did you mean 'level-2'?"
+        f" (levels: {COMPLAINT_STEPS})",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def matrix() -> escflow.Matrix:
+    return escflow.load_matrix(FLOWS)
+
+
+@pytest.mark.parametrize("case", list(WRONG_NAMES))
+def test_a_wrong_name_is_an_escflow_error_that_names_the_known_ones(
+    matrix: escflow.Matrix, case: str
+) -> None:
+    call, message = WRONG_NAMES[case]
+    with pytest.raises(escflow.EscflowError) as caught:
+        call(matrix)
+    assert type(caught.value) is RuntimeFlowError  # the engine's error for a wrong name
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    "given", [str(FLOWS), FLOWS, [str(FLOWS)], (FLOWS,), [FLOWS / "matrix.yaml", FLOWS]]
+)
+def test_check_paths_and_load_matrix_take_one_path_or_a_list(given: object) -> None:
+    report = escflow.check_paths(given)  # type: ignore[arg-type]
+    assert (report.problems, report.files) == ((), len(list(FLOWS.glob("*.yaml"))))
+    assert sorted(escflow.load_matrix(given).flows) == FLOW_IDS.split(", ")  # type: ignore[arg-type]
+
+
+def test_what_is_not_a_path_is_reported_not_raised_from_python() -> None:
+    report = escflow.check_paths([1])  # type: ignore[list-item]
+    assert [p.format() for p in report.problems] == [
+        "-:1:1: L010 1 is not a path: give a file or folder name, or a list of them"
+    ]
+    with pytest.raises(escflow.DefinitionError, match="L010 1 is not a path"):
+        escflow.load_matrix(1)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("index", range(len(re.findall(r"```python\n", README))))

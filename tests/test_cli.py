@@ -140,7 +140,73 @@ def test_matrix_refuses_broken_definitions(
     flow = write("flow.yaml", FLOW.replace("contact: lead", "contact: boss"))
     code, out, err = run(["matrix", str(flow.parent)], capsys)
     assert code == 1 and out == ""
-    assert "E108" in err and "run 'escflow validate'" in err
+    assert "E108" in err and f"then 'escflow validate {flow.parent}' checks them again" in err
+
+
+def test_validate_one_shipped_flow_file_gives_no_false_warnings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The matrix found beside it defines what the other flows of flows/ use.
+    code, out, err = run(["validate", str(FLOWS / "sla-violation.yaml")], capsys)
+    assert (code, err) == (0, "")
+    assert out == "1 file checked, 1 flow compiled: 0 errors, 0 warnings\n"
+
+
+TICKETS_HOW = "--flows PATH"
+PATHS_HOW = "the folder (or files) as PATH"
+ELSEWHERE = {
+    "ticket list": (["ticket", "list"], TICKETS_HOW),
+    "ticket open": (["ticket", "open", "complaint"], TICKETS_HOW),
+    "worker": (["worker", "--once"], TICKETS_HOW),
+    "simulate": (["simulate", "complaint"], PATHS_HOW),
+    "matrix": (["matrix"], PATHS_HOW),
+    "render": (["render", "-o", "out"], PATHS_HOW),
+    "export": (["export", "-o", "out.csv"], PATHS_HOW),
+    "validate": (["validate"], PATHS_HOW),
+}
+
+
+@pytest.mark.parametrize("command", list(ELSEWHERE))
+def test_run_where_there_is_no_flows_folder_says_how_to_give_one(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    args, how = ELSEWHERE[command]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ESCFLOW_DB", raising=False)
+    code, _, err = run(args, capsys)
+    assert code == 1
+    assert err.splitlines()[-1] == (
+        f"escflow: no definitions at flows (the default): {Path.cwd()} has no flows/;"
+        f" run from the folder that holds flows/, or give {how}"
+    )
+    assert "escflow validate" not in err, "validate, run here, would not find them either"
+    assert list(tmp_path.iterdir()) == [], "nothing is made, not even a database"
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [(["ticket", "list", "--flows", "flws"], "--flows"), (["matrix", "flws"], "the PATH argument")],
+)
+def test_a_misspelt_definitions_path_is_named_with_the_close_one(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    option: str,
+) -> None:
+    shutil.copytree(FLOWS, tmp_path / "flows")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ESCFLOW_DB", raising=False)
+    code, _, err = run(args, capsys)
+    assert code == 1
+    assert err == (
+        "escflow: no definitions at flws (did you mean 'flows'?): no such file or folder;"
+        f" check {option}: it names the folder (or files) that hold the matrix and flows\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flows"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from escflow.compile import FLOW_RULES, MATRIX_RULES, check_paths
-from tests.conftest import FIXTURES, FLOW, MATRIX, Write
+from tests.conftest import FIXTURES, FLOW, FLOWS, MATRIX, Write
 
 RULES = [(r.code, r.name, str(r.severity)) for r in FLOW_RULES] + [
     (r.code, r.name, str(r.severity)) for r in MATRIX_RULES
@@ -67,6 +67,38 @@ def test_a_single_flow_file_finds_its_matrix_beside_it(write: Write) -> None:
         ("W110", str(flow.parent / "m.yaml"), 10),
     ]
     assert "did you mean 'lead'?" in report.problems[0].message
+
+
+def test_a_flow_file_checked_alone_is_not_blamed_for_what_its_neighbours_use(
+    write: Write,
+) -> None:
+    # 'billing' and the 'sales' issue type are used only by g.yaml, which is not given.
+    matrix = MATRIX.replace(
+        "issue_types: {support: {name: Support}}",
+        "issue_types: {support: {name: Support}, sales: {name: Sales}}",
+    )
+    write("m.yaml", matrix + "  billing: {name: Billing, kind: team}\n")
+    other = FLOW.replace("id: f", "id: g").replace("issue_type: support", "issue_type: sales")
+    write("g.yaml", other.replace("contact: lead", "contact: billing"))
+    # f.yaml's own mistakes (a typo, a level that gets less time) are still reported.
+    flow = FLOW.replace("contact: lead", "contact: laed").replace("until resolution", "5 min")
+    path = write("f.yaml", flow)
+    report = check_paths([path])
+    assert [(p.code, p.file) for p in report.problems] == [
+        ("E108", str(path)),
+        ("W107", str(path)),
+    ], [p.format() for p in report.problems]
+    # Checked as a whole, the folder's unused names are real and reported.
+    whole = check_paths([path.parent])
+    assert [p.code for p in whole.problems] == ["E108", "W107", "W110"]
+    assert whole.problems[2].message == "no flow uses the contact point 'lead'"
+
+
+def test_the_shipped_flows_checked_one_file_at_a_time_give_no_warning() -> None:
+    flows = sorted(p for p in FLOWS.glob("*.yaml") if p.name != "matrix.yaml")
+    for flow in flows:
+        report = check_paths([flow])
+        assert report.problems == (), [p.format() for p in report.problems]
 
 
 BROKEN_MATRICES = {

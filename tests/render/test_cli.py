@@ -78,7 +78,7 @@ def test_a_flow_that_fails_validation_is_not_drawn(
     out = tmp_path / "out"
     code, _, err = run(["render", str(flow.parent), "-o", str(out)], capsys)
     assert code == 1
-    assert "E101" in err and "run 'escflow validate'" in err
+    assert "E101" in err and f"'escflow validate {flow.parent}'" in err
     assert not out.exists()
 
 

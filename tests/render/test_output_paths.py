@@ -191,6 +191,39 @@ def test_write_ticket_path_writes_every_format(tmp_path: Path) -> None:
     assert written[0].read_bytes().startswith(b"digraph")
 
 
+UNSAFE_IDS = {
+    "../escaped": "%2E.%2Fescaped",
+    "a/b": "a%2Fb",
+    "a_b": "a_b",
+    "a%2Fb": "a%252Fb",  # '%' is escaped too, so this is not taken for 'a/b'
+    "..": "%2E.",
+    "C:\\x?": "C%3A%5Cx%3F",
+    "Réclamation 7": "Réclamation 7",
+}
+
+
+def test_write_ticket_path_keeps_any_ticket_id_inside_the_folder(tmp_path: Path) -> None:
+    flow = load_matrix(FLOWS).flow("complaint")
+    out = tmp_path / "out"
+    for ticket_id, stem in UNSAFE_IDS.items():
+        written = write_ticket_path(flow, TicketPath(ticket_id), out, "dot")
+        assert written == [out / f"{stem}.dot"], ticket_id
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{s}.dot" for s in UNSAFE_IDS.values())
+
+
+def test_a_long_ticket_id_is_cut_to_a_name_the_file_system_takes(tmp_path: Path) -> None:
+    flow = load_matrix(FLOWS).flow("complaint")
+    names = set()
+    for last in "ab":
+        ticket_id = "/" * 199 + last  # 600 bytes escaped; 255 is the most a name may have
+        (written,) = write_ticket_path(flow, TicketPath(ticket_id), tmp_path, "dot")
+        assert len(written.name.encode()) <= 255 and written.parent == tmp_path
+        assert written.name.startswith("%2F%2F") and "~" in written.name
+        names.add(written.name)
+    assert len(names) == 2, "ids that differ only past the cut still get a file each"
+
+
 def fail_renaming_onto(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
     """Make renaming a staged file onto ``name`` fail as a full disk would; the other
     renames (the files before it, and putting them back) work. Returns the names renamed

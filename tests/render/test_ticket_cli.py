@@ -59,3 +59,27 @@ def test_an_unknown_ticket(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(args) == 1
     assert "no ticket 'T-404'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_ticket_id_with_a_slash_is_drawn_inside_the_output_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'tickets.db'}"
+    for ticket_id in ("../escaped", "a/b", "a_b"):
+        opened = ["ticket", "open", "complaint", "--id", ticket_id, "--flows", str(FLOWS)]
+        assert main([*opened, "--db", url]) == 0
+    capsys.readouterr()
+    out = tmp_path / "out"
+    for ticket_id, name in (("../escaped", "%2E.%2Fescaped"), ("a/b", "a%2Fb"), ("a_b", "a_b")):
+        args = ["render", "--ticket", ticket_id, "--db", url, "-o", str(out), "--format", "dot"]
+        assert main(args) == 0
+        shown = capsys.readouterr().out
+        assert shown == f"{out}: ticket {ticket_id} on flow complaint ({out / name}.dot)\n"
+    assert sorted(p.name for p in out.iterdir()) == ["%2E.%2Fescaped.dot", "a%2Fb.dot", "a_b.dot"]
+    assert not (tmp_path / "escaped.dot").exists()
+    assert {p.name for p in tmp_path.iterdir()} <= {
+        "out",
+        "tickets.db",
+        "tickets.db-wal",
+        "tickets.db-shm",
+    }

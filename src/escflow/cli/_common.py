@@ -3,17 +3,52 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from escflow.compile import Matrix, Report, check_paths
 from escflow.errors import EscflowError
+from escflow.spec._load import did_you_mean
 from escflow.timing import ensure_aware
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 Commands = Any  # argparse's _SubParsersAction is private; its type is not worth the import
+
+
+DEFAULT_FLOWS = Path("flows")
+"""Where the definitions are read from when a command is not told (``PATH``, ``--flows``)."""
+
+
+class PathArguments(list[Path]):
+    """The ``PATH`` arguments of a command (see :func:`add_paths`).
+
+    A list, marked so that :func:`load_or_explain` can tell the user to give ``PATH``
+    rather than ``--flows PATH`` (the ticket commands' option), and whether the default
+    was used.
+    """
+
+    def __init__(self, paths: Iterable[Path], *, defaulted: bool = False) -> None:
+        super().__init__(paths)
+        self.defaulted = defaulted
+
+
+class _PathsAction(argparse.Action):
+    """Keeps the ``PATH`` arguments as :class:`PathArguments`."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        # argparse passes the default itself when no PATH is given.
+        given = values if isinstance(values, PathArguments) else PathArguments(values)
+        setattr(namespace, self.dest, given)
 
 
 def add_paths(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +57,8 @@ def add_paths(parser: argparse.ArgumentParser) -> None:
         "paths",
         nargs="*",
         type=Path,
-        default=[Path("flows")],
+        action=_PathsAction,
+        default=PathArguments([DEFAULT_FLOWS], defaulted=True),
         metavar="PATH",
         help="flow files or folders (default: flows/)",
     )
@@ -64,13 +100,63 @@ def summary(report: Report) -> str:
 
 
 def load_or_explain(paths: list[Path]) -> Matrix | None:
-    """The compiled matrix, or None after printing why not (to stderr)."""
+    """The compiled matrix, or None after printing why not (to stderr).
+
+    ``paths`` are a command's ``PATH`` arguments (:class:`PathArguments`) or, in any
+    other list, its ``--flows`` option: a path that is not there is said in those terms.
+    """
+    missing = nowhere(paths)
+    if missing is not None:
+        print(f"escflow: {missing}", file=sys.stderr)
+        return None
     report = check_paths(paths)
     if report.matrix is None:
         for problem in report.errors:
             print(problem.format(), file=sys.stderr)
+        again = shlex.join(["escflow", "validate", *map(str, paths)])
         print(
-            f"escflow: the definitions have errors; run 'escflow validate' ({summary(report)})",
+            f"escflow: the definitions have errors; fix them, then '{again}' checks them"
+            f" again ({summary(report)})",
             file=sys.stderr,
         )
     return report.matrix
+
+
+def nowhere(paths: list[Path]) -> str | None:
+    """What to say when a definitions path is not there: which, and how to give another
+    (None when every path is there).
+
+    Run from another folder, the default ``flows`` is not there; the checker's own
+    "no such file or folder" would not say how to point a command at the definitions.
+    """
+    missing = [p for p in paths if not p.exists()]
+    if not missing:
+        return None
+    if isinstance(paths, PathArguments):
+        option, how, defaulted = (
+            "the PATH argument",
+            "the folder (or files) as PATH",
+            paths.defaulted,
+        )
+    else:
+        option, how, defaulted = "--flows", "--flows PATH", paths == [DEFAULT_FLOWS]
+    if defaulted:
+        return (
+            f"no definitions at {DEFAULT_FLOWS} (the default): {Path.cwd()} has no"
+            f" {DEFAULT_FLOWS}/; run from the folder that holds {DEFAULT_FLOWS}/, or give {how}"
+        )
+    shown = ", ".join(f"{p}{_close_name(p)}" for p in missing)
+    return (
+        f"no definitions at {shown}: no such file or folder; check {option}: it names the"
+        " folder (or files) that hold the matrix and flows"
+    )
+
+
+def _close_name(path: Path) -> str:
+    """`` (did you mean 'flows'?)`` when a name beside a misspelt path is close."""
+    try:
+        beside = [p.name for p in path.parent.iterdir()]
+    except OSError:
+        return ""
+    close = did_you_mean(path.name, beside).removeprefix("; ")
+    return f" ({close})" if close else ""

@@ -12,6 +12,7 @@ from escflow.cli._common import (
     Commands,
     add_paths,
     load_or_explain,
+    nowhere,
     summary,
 )
 from escflow.compile import check_paths
@@ -62,6 +63,9 @@ def _validate(paths: list[Path], fmt: str) -> int:
         for problem in report.problems:
             print(problem.format())
         print(summary(report))
+    missing = nowhere(paths)
+    if missing is not None:  # L010 says what; this says how to point validate elsewhere
+        print(f"escflow: {missing}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 

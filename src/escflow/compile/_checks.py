@@ -76,7 +76,9 @@ class MatrixContext:
     loaded: Loaded[MatrixDoc]
     flows: list[FlowContext]
     complete: bool = True
-    """False when some flow could not be read: rules about what flows use then stay quiet."""
+    """False when some flow could not be read, or the matrix was found beside flow files
+    given without the others of their folder: rules about what no flow uses (every rule
+    that looks across ``flows``) then stay quiet."""
 
     @property
     def matrix(self) -> MatrixDoc:

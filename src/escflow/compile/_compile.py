@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 from escflow.compile._checks import FlowContext, MatrixContext, run_flow_rules, run_matrix_rules
 from escflow.compile._compiled import (
@@ -23,7 +25,7 @@ from escflow.compile._graph import FlowGraph
 from escflow.compile._index import FlowIndex, StepRef, TriggerRef, build_index
 from escflow.errors import DefinitionError
 from escflow.problems import Problem
-from escflow.spec._load import Loaded, Loads, expand, load_files
+from escflow.spec._load import SUFFIXES, Loaded, Loads, expand, load_files
 from escflow.spec._models import FORMAT_VERSION, RESOLVED, FlowDoc, MatrixDoc, NotifyAction
 from escflow.spec._yaml import MAX_BYTES, Document
 
@@ -56,20 +58,30 @@ class Report:
         return not self.errors
 
 
-def check_paths(paths: Sequence[StrPath] = ("flows",), *, max_bytes: int = MAX_BYTES) -> Report:
-    """Check the matrix and flows in ``paths`` (files or folders); never raises for bad input.
+def check_paths(
+    paths: StrPath | Iterable[StrPath] = "flows", *, max_bytes: int = MAX_BYTES
+) -> Report:
+    """Check the matrix and flows in ``paths``; never raises for bad input.
+
+    ``paths`` is one file or folder (a ``str`` or path-like), or a list of them:
+    ``check_paths("flows")``, ``check_paths(["flows/matrix.yaml", "flows/complaint.yaml"])``.
+    A path that is not there (or not a path at all) is reported as a problem.
 
     When no matrix document is among them, the folders of the given files are searched
     for one, so a single flow file can be checked on its own. A matrix that is there but
     fails its checks is reported as it is; the flow rules that need it then stay quiet
-    rather than report what only its absence would explain.
+    rather than report what only its absence would explain. So do the rules about what
+    no flow uses (W110, W120) when that folder holds flows that were not given.
     """
-    files, problems = expand([Path(p) for p in paths])
+    given, problems = _as_paths(paths)
+    files, missing = expand(given)
+    problems.extend(missing)
     loads = load_files(files, max_bytes)
     problems.extend(loads.problems)
     matrices, failed, flows = loads.matrices, loads.failed_matrices, loads.flows
+    every_flow = True
     if not matrices and not failed and flows:
-        beside = _matrix_beside(files, max_bytes)
+        beside, every_flow = _matrix_beside(files, max_bytes)
         problems.extend(beside.problems)
         matrices, failed = beside.matrices, beside.failed_matrices
     matrix = matrices[0] if matrices else None
@@ -101,7 +113,8 @@ def check_paths(paths: Sequence[StrPath] = ("flows",), *, max_bytes: int = MAX_B
             clean.append(context)
     compiled: dict[str, CompiledFlow] = {}
     if matrix is not None:
-        complete = not any(p.code[0] in "LS" and p.file != matrix.file for p in problems)
+        readable = not any(p.code[0] in "LS" and p.file != matrix.file for p in problems)
+        complete = readable and every_flow
         found = run_matrix_rules(MatrixContext(matrix, contexts, complete))
         problems.extend(found)
         # A flow compiles against one sound matrix; an error in it (or a second one)
@@ -116,12 +129,17 @@ def check_paths(paths: Sequence[StrPath] = ("flows",), *, max_bytes: int = MAX_B
     return Report(tuple(problems), result, len(files), tuple(compiled))
 
 
-def load_matrix(*paths: StrPath) -> Matrix:
+def load_matrix(*paths: StrPath | Iterable[StrPath]) -> Matrix:
     """Load, check and compile the definitions in ``paths`` (default ``flows/``).
+
+    Each argument is a file or folder (a ``str`` or path-like), or a list of them, as
+    :func:`check_paths` takes: ``load_matrix("flows")``, ``load_matrix(["flows"])`` and
+    ``load_matrix("flows/matrix.yaml", "flows/complaint.yaml")`` all work.
 
     Raises :class:`~escflow.errors.DefinitionError` listing every error found.
     """
-    report = check_paths(paths or ("flows",))
+    given = [path for each in paths for path in _one_or_many(each)]
+    report = check_paths(given if paths else "flows")
     if report.matrix is None:
         raise DefinitionError(list(report.errors))
     return report.matrix
@@ -142,9 +160,42 @@ def compile_flow(matrix: MatrixDoc, flow: FlowDoc, *, file: str = "<flow>") -> C
     return _build(contexts[0], matrix)
 
 
-def _matrix_beside(files: list[Path], max_bytes: int) -> Loads:
+def _one_or_many(paths: object) -> list[Any]:
+    """``paths`` as a list: one path (a ``str`` is one path, not its letters) or many."""
+    if isinstance(paths, str | bytes | PathLike) or not isinstance(paths, Iterable):
+        return [paths]
+    return list(paths)
+
+
+def _as_paths(paths: object) -> tuple[list[Path], list[Problem]]:
+    """The paths in ``paths`` (see :func:`_one_or_many`); what is not a path at all
+    becomes a problem, as a missing file does."""
+    found: list[Path] = []
+    problems: list[Problem] = []
+    for each in _one_or_many(paths):
+        if isinstance(each, str | PathLike) and not isinstance(os.fspath(each), bytes):
+            found.append(Path(each))
+        else:
+            problems.append(
+                Problem(
+                    "L010",
+                    "error",
+                    f"{each!r} is not a path: give a file or folder name, or a list of them",
+                    "-",
+                    1,
+                    1,
+                )
+            )
+    return found, problems
+
+
+def _matrix_beside(files: list[Path], max_bytes: int) -> tuple[Loads, bool]:
     """The first file beside ``files`` that holds a matrix document: its matrix (loaded
-    or failed) and the problems of that file, so a broken matrix is reported, not missed.
+    or failed) and the problems of that file, so a broken matrix is reported, not missed;
+    and whether ``files`` are every other file there.
+
+    When they are not, the folder's other flows were not read, and what the matrix
+    defines may well be used by them: the rules about what no flow uses must not judge.
     """
     folders = list(dict.fromkeys(f.parent for f in files))
     candidates = [
@@ -154,8 +205,16 @@ def _matrix_beside(files: list[Path], max_bytes: int) -> Loads:
         found = load_files([candidate], max_bytes)
         if found.matrices or found.failed_matrices:
             # Its flows are not among those asked about; only the matrix is wanted here.
-            return Loads(found.matrices[:1], [], found.problems, found.failed_matrices[:1])
-    return Loads()
+            loads = Loads(found.matrices[:1], [], found.problems, found.failed_matrices[:1])
+            # What checking the folder would read, subfolders too (see ``expand``).
+            there = {
+                p.resolve()
+                for folder in folders
+                for p in folder.rglob("*")
+                if p.suffix in SUFFIXES and p.is_file()
+            }
+            return loads, there <= {*files, candidate.resolve()}
+    return Loads(), True
 
 
 def _flow_contexts(

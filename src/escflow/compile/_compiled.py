@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Literal, TypeVar
 
-from escflow.errors import EscflowError
+from escflow.errors import RuntimeFlowError
 from escflow.problems import Problem
+from escflow.spec._load import did_you_mean
 from escflow.spec._models import (
     RESOLVED,
     Calendar,
@@ -172,21 +173,31 @@ class CompiledFlow:
         return {level.id: level for level in self.levels}
 
     def level(self, level_id: str) -> CompiledLevel:
-        """The level (or team) with this id."""
-        try:
-            return self._by_id[level_id]
-        except KeyError:
-            raise EscflowError(f"flow '{self.id}' has no level '{level_id}'") from None
+        """The level (or team) with this id.
+
+        Raises :class:`~escflow.errors.RuntimeFlowError` naming the flow's levels when
+        there is none.
+        """
+        return _lookup(self._by_id, level_id, "level", f"flow '{self.id}'")
 
     def level_of(self, step_id: str) -> CompiledLevel:
-        """The level a step belongs to."""
-        return self.level(self.steps[step_id].level)
+        """The level a step belongs to.
+
+        Raises :class:`~escflow.errors.RuntimeFlowError` naming the flow's steps when
+        there is no such step.
+        """
+        return self.level(_lookup(self.steps, step_id, "step", f"flow '{self.id}'").level)
 
     def entry(self, priority: str | None = None) -> str:
-        """The step a new ticket of ``priority`` starts at."""
+        """The step a new ticket of ``priority`` starts at (None: the first level's).
+
+        Raises :class:`~escflow.errors.RuntimeFlowError` naming the priorities when
+        ``priority`` is not one of them.
+        """
         if priority is None:
             return self.ladder[0].entry
-        return self.level(self.priorities[priority].entry_level).entry
+        found = _lookup(self.priorities, priority, "priority", f"flow '{self.id}'")
+        return self.level(found.entry_level).entry
 
 
 @dataclass(frozen=True)
@@ -204,13 +215,41 @@ class Matrix:
         return frozenset(name for flow in self.flows.values() for name in flow.handler_names)
 
     def flow(self, flow_id: str) -> CompiledFlow:
-        """The flow of this category; the error names the close ones."""
-        try:
-            return self.flows[flow_id]
-        except KeyError:
-            from escflow.spec._load import did_you_mean
+        """The flow of this category (its id).
 
-            raise EscflowError(
-                f"no flow '{flow_id}'{did_you_mean(flow_id, self.flows)}"
-                f" (flows: {', '.join(sorted(self.flows))})"
-            ) from None
+        Raises :class:`~escflow.errors.RuntimeFlowError` naming the close ones and every
+        flow when there is none.
+        """
+        return _lookup(self.flows, flow_id, "flow", listed=sorted)
+
+
+_PLURAL = {"priority": "priorities"}
+
+V = TypeVar("V")
+
+
+def _lookup(
+    known: Mapping[str, V],
+    name: str,
+    what: str,
+    owner: str = "",
+    listed: Callable[[Iterable[str]], Iterable[str]] = iter,
+) -> V:
+    """``known[name]``, or an error that names what was asked for and what there is (in
+    the order ``listed`` gives: by default the definition's own).
+
+    A :class:`~escflow.errors.RuntimeFlowError`, as the engine raises for a ticket that
+    names a flow, priority or trigger the definitions lack: a caller's mistake, not a
+    fault of the definitions. Not a ``KeyError``, nor a ``TypeError`` for a name that is
+    not text: whatever was passed, the message says what to pass instead.
+    """
+    value = known.get(name) if isinstance(name, str) else None
+    if value is not None:
+        return value
+    there = f"{_PLURAL.get(what, what + 's')}: {', '.join(listed(known)) or 'none'}"
+    where = f"{owner} has " if owner else ""
+    if not isinstance(name, str):
+        raise RuntimeFlowError(
+            f"{where}no {what} {name!r}: a {what} is named by its id, as text ({there})"
+        )
+    raise RuntimeFlowError(f"{where}no {what} '{name}'{did_you_mean(name, known)} ({there})")

@@ -26,6 +26,7 @@ from escflow.fileio import check_folder, write_all
 from escflow.render._dot import FORMATS, check_dot, parse_formats, run_dot
 from escflow.render._flow import DIRECTIONS, edge_id, flow_source, resolved_node
 from escflow.render._matrix import matrix_source
+from escflow.render._names import ticket_stem
 from escflow.render._path import TicketPath, path_of
 
 MATRIX_FILE = "_matrix"
@@ -114,14 +115,15 @@ def write_ticket_path(
 ) -> list[Path]:
     """Draw ``flow`` with a ticket's path highlighted into ``folder/<ticket id>.<format>``.
 
-    Like :func:`write_diagrams`: drawn first, then every file written or none.
+    The id is made a safe file name first (``a/b`` -> ``a%2Fb.svg``, see
+    :func:`~escflow.render._names.ticket_stem`): the files stay in ``folder``, one name
+    per id. Like :func:`write_diagrams`: drawn first, then every file written or none.
     """
     target = Path(folder)
     _check_folder(target)
     chosen = parse_formats(formats)
-    files = {
-        f"{path.ticket_id}.{fmt}": render_flow(flow, fmt, direction, path=path) for fmt in chosen
-    }
+    stem = ticket_stem(path.ticket_id)
+    files = {f"{stem}.{fmt}": render_flow(flow, fmt, direction, path=path) for fmt in chosen}
     return _write_files(target, files)
 
 
