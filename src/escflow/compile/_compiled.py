@@ -178,7 +178,7 @@ class CompiledFlow:
         Raises :class:`~escflow.errors.RuntimeFlowError` naming the flow's levels when
         there is none.
         """
-        return _lookup(self._by_id, level_id, "level", f"flow '{self.id}'")
+        return _lookup(self._by_id, level_id, "level", self)
 
     def level_of(self, step_id: str) -> CompiledLevel:
         """The level a step belongs to.
@@ -186,7 +186,7 @@ class CompiledFlow:
         Raises :class:`~escflow.errors.RuntimeFlowError` naming the flow's steps when
         there is no such step.
         """
-        return self.level(_lookup(self.steps, step_id, "step", f"flow '{self.id}'").level)
+        return self.level(_lookup(self.steps, step_id, "step", self).level)
 
     def entry(self, priority: str | None = None) -> str:
         """The step a new ticket of ``priority`` starts at (None: the first level's).
@@ -196,7 +196,7 @@ class CompiledFlow:
         """
         if priority is None:
             return self.ladder[0].entry
-        found = _lookup(self.priorities, priority, "priority", f"flow '{self.id}'")
+        found = _lookup(self.priorities, priority, "priority", self)
         return self.level(found.entry_level).entry
 
 
@@ -232,7 +232,7 @@ def _lookup(
     known: Mapping[str, V],
     name: str,
     what: str,
-    owner: str = "",
+    flow: CompiledFlow | None = None,
     listed: Callable[[Iterable[str]], Iterable[str]] = iter,
 ) -> V:
     """``known[name]``, or an error that names what was asked for and what there is (in
@@ -247,7 +247,7 @@ def _lookup(
     if value is not None:
         return value
     there = f"{_PLURAL.get(what, what + 's')}: {', '.join(listed(known)) or 'none'}"
-    where = f"{owner} has " if owner else ""
+    where = f"flow '{flow.id}' has " if flow is not None else ""  # built on a miss only
     if not isinstance(name, str):
         raise RuntimeFlowError(
             f"{where}no {what} {name!r}: a {what} is named by its id, as text ({there})"
