@@ -12,13 +12,16 @@ index and function lives in the first schema of the search path.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -126,3 +129,28 @@ def read_only(path: Path) -> Iterator[bool]:
         yield True
     finally:  # an immutable file cannot be deleted: pytest's clean-up would fail on it
         subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def claim_together(script: str, *args: str, processes: int = 4) -> list[Any]:
+    """What each of ``processes`` copies of ``script`` (run with ``args``) printed as JSON,
+    told to begin at one moment: each says 'ready' once connected, then all are told 'go'."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        return [json.loads(proc.communicate(timeout=60)[0]) for proc in procs]
+    finally:
+        for proc in procs:
+            proc.kill()

@@ -31,6 +31,7 @@ from escflow.store._postgres import PostgresStore, redact
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS
 from tests.store import schema1
+from tests.store.conftest import claim_together
 from tests.store.test_contract import T0, create, moved
 
 PAST = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday; every deadline since has passed
@@ -344,26 +345,7 @@ def test_worker_processes_claiming_together_never_get_the_same_ticket(
     for n in range(count):
         action = Action(f"T-{n}:1:0", f"T-{n}", "notify", "lead", {"n": n}, T0)
         create(store, f"T-{n}", DUE, actions=(action,))
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", CLAIMER, pg_url, LATER.isoformat(), str(batch)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(workers)
-    ]
-    try:
-        for proc in procs:
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        for proc in procs:  # all connected: now they claim at the same moment
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        claims = [json.loads(proc.communicate(timeout=60)[0]) for proc in procs]
-    finally:
-        for proc in procs:
-            proc.kill()
+    claims = claim_together(CLAIMER, pg_url, LATER.isoformat(), str(batch), processes=workers)
     for kind in (0, 1):
         got = [set(claim[kind]) for claim in claims]
         assert sum(len(g) for g in got) == len(set().union(*got)) == count, "each exactly once"

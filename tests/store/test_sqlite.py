@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import subprocess
@@ -27,7 +26,7 @@ from escflow.store._sqlite import SQLiteStore, _statements
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS
 from tests.store import schema1
-from tests.store.conftest import read_only
+from tests.store.conftest import claim_together, read_only
 from tests.store.test_contract import T0, create
 
 COLUMNS = {
@@ -444,26 +443,7 @@ def test_worker_processes_claiming_together_never_get_the_same_action(tmp_path: 
     for n in range(count):
         create(store, f"T-{n}", actions=(Action(f"T-{n}:1:0", f"T-{n}", "notify", "x", {}, T0),))
     store.close()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", CLAIMER, str(path), T0.isoformat()],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(workers)
-    ]
-    try:
-        for proc in procs:
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        for proc in procs:  # all open: now they claim at the same moment
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        claims = [set(json.loads(proc.communicate(timeout=60)[0])) for proc in procs]
-    finally:
-        for proc in procs:
-            proc.kill()
+    claims = [set(c) for c in claim_together(CLAIMER, str(path), T0.isoformat(), processes=workers)]
     assert sum(map(len, claims)) == len(set().union(*claims)) == count, "each exactly once"
 
 
