@@ -36,6 +36,7 @@ def test_public_names_are_curated() -> None:
         "store",
         "render",
         "fileio",
+        "records",
     }
     assert public - set(escflow.__all__) <= modules
 

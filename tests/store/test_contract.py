@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from escflow.errors import ConflictError, DuplicateTicket
+from escflow.records import Status
 from escflow.runtime import Action, Event, Ticket, apply
-from escflow.runtime._model import Status
 from escflow.store import KeyRecord, MemoryStore, Store, Write
 from escflow.store._sqlite import SQLiteStore
 from tests.store.conftest import postgres_store

@@ -30,9 +30,9 @@ from escflow.cli._common import (
 )
 from escflow.cli._store import add_db
 from escflow.errors import StoreError
+from escflow.records import STATUSES
 from escflow.runtime import Action, Actions, Change, Engine, Event, Ticket, post_json
 from escflow.runtime._engine import EVIDENCE, MAX_BATCH
-from escflow.runtime._model import STATUSES
 from escflow.runtime._worker import Worker
 from escflow.store import open_store
 

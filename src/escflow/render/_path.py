@@ -16,7 +16,7 @@ from escflow.errors import TimeError
 from escflow.spec._models import RESOLVED
 
 if TYPE_CHECKING:
-    from escflow.runtime._model import Event, Ticket
+    from escflow.records import Event, Ticket
 
 
 def stamp(at: datetime) -> str:

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from escflow.compile import CompiledFlow, CompiledLevel
 from escflow.errors import UnknownHandler
-from escflow.runtime._model import Action, Ticket
+from escflow.records import Action, Ticket
 from escflow.spec._models import CUSTOMER, HandlerAction, NotifyAction, WebhookAction
 
 Deliver = Callable[[Action], None]

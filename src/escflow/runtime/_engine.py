@@ -24,16 +24,7 @@ from escflow.errors import (
     TimeError,
     UnknownTicket,
 )
-from escflow.runtime._actions import (
-    Actions,
-    Blueprint,
-    Notice,
-    attempted,
-    blueprints,
-    warning_action,
-)
-from escflow.runtime._machine import FlowMachine
-from escflow.runtime._model import (
+from escflow.records import (
     STATUSES,
     Action,
     Attrs,
@@ -46,6 +37,15 @@ from escflow.runtime._model import (
     apply,
     replay,
 )
+from escflow.runtime._actions import (
+    Actions,
+    Blueprint,
+    Notice,
+    attempted,
+    blueprints,
+    warning_action,
+)
+from escflow.runtime._machine import FlowMachine
 from escflow.runtime._timing import Remaining, Timing
 from escflow.spec._load import did_you_mean
 from escflow.spec._models import RESOLVED, storable

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from escflow.compile import CompiledFlow, Matrix
 from escflow.errors import EscflowError
+from escflow.records import Action, Event
 from escflow.runtime._actions import Actions
 from escflow.runtime._engine import Engine
-from escflow.runtime._model import Action, Event
 from escflow.runtime._timing import Timing
 from escflow.timing._clock import ManualClock, ensure_aware
 from escflow.timing._duration import Duration
@@ -224,7 +224,7 @@ _WHAT = {
 def _rows(
     flow: CompiledFlow, history: list[Event], outbox: list[Action], zone: str
 ) -> tuple[Row, ...]:
-    from escflow.runtime._model import _instant, apply
+    from escflow.records._records import _instant, apply
 
     tz = ZoneInfo(zone)
     by_seq: dict[int, list[str]] = {}

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from escflow.errors import RuntimeFlowError, StoreError
+from escflow.records import Action
 from escflow.runtime._engine import Engine, check_limit
-from escflow.runtime._model import Action
 
 _MIN_WAIT = 0.05
 # Actions delivered between two records of their outcomes, and two looks at ``stop``: a

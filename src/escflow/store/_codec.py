@@ -14,7 +14,7 @@ from typing import Any, cast
 import orjson
 
 from escflow.errors import RuntimeFlowError
-from escflow.runtime._model import Action, Event, EventKind, Ticket
+from escflow.records import Action, Event, EventKind, Ticket
 from escflow.store._protocol import KeyRecord, Write
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

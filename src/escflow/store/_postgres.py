@@ -57,7 +57,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 
 from escflow.errors import ConflictError, DuplicateTicket, StoreError
-from escflow.runtime._model import Action, Event, Status, Ticket
+from escflow.records import Action, Event, Status, Ticket
 from escflow.store._codec import (
     TICKET_COLUMNS,
     action_from_row,

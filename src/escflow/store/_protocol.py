@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from escflow.runtime._model import Action, Event, Status, Ticket
+from escflow.records import Action, Event, Status, Ticket
 
 
 @dataclass(frozen=True, slots=True)

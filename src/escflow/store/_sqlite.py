@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from escflow.errors import ConflictError, DuplicateTicket, StoreError
-from escflow.runtime._model import Action, Event, Status, Ticket
+from escflow.records import Action, Event, Status, Ticket
 from escflow.store._codec import (
     TICKET_COLUMNS,
     action_from_row,
