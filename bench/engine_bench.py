@@ -70,7 +70,7 @@ def engine(tickets: int) -> float:
     run = Engine(matrix, clock=clock, actions=Actions(notify=sent.append, handlers=handlers))
     ids = [f"T-{n}" for n in range(tickets)]
     for ticket_id in ids:
-        run.open("complaint", "medium", ticket_id)
+        run.open("complaint", priority="medium", ticket_id=ticket_id)
     clock.advance(timedelta(minutes=1))
     start = time.perf_counter()
     for ticket_id in ids:

@@ -116,8 +116,10 @@ def template_ticket() -> tuple[Ticket, list[Event]]:
     matrix = load_matrix(FLOWS)
     sink: list[Action] = []
     handlers = dict.fromkeys(matrix.handler_names, sink.append)
-    engine = Engine(matrix, MemoryStore(), clock, Actions(notify=sink.append, handlers=handlers))
-    engine.open("complaint", "medium", "B-0")
+    engine = Engine(
+        matrix, MemoryStore(), clock=clock, actions=Actions(notify=sink.append, handlers=handlers)
+    )
+    engine.open("complaint", priority="medium", ticket_id="B-0")
     while (ticket := engine.get("B-0")).level != "level-6":
         assert ticket.next_due is not None
         clock.advance(ticket.next_due - clock.now())

@@ -94,7 +94,8 @@ def engine_on(store: object, clock: ManualClock) -> Engine:
     matrix = load_matrix(FLOWS)
     sink: list[Action] = []
     handlers = dict.fromkeys(matrix.handler_names, sink.append)
-    return Engine(matrix, store, clock, Actions(notify=sink.append, handlers=handlers))  # type: ignore[arg-type]
+    actions = Actions(notify=sink.append, handlers=handlers)
+    return Engine(matrix, store, clock=clock, actions=actions)  # type: ignore[arg-type]
 
 
 def seed(path: Path, tickets: int, first: datetime, span: timedelta, ack: bool) -> None:
@@ -113,9 +114,9 @@ def seed(path: Path, tickets: int, first: datetime, span: timedelta, ack: bool) 
         batch: list[Write] = []
         for n in range(start, min(start + 20_000, tickets)):
             at = first + spread * n
-            engine.open("complaint", "medium", f"T-{n}", at=at)
+            engine.open("complaint", priority="medium", ticket_id=f"T-{n}", at=at)
             if ack:
-                engine.acknowledge(f"T-{n}", "agent", at=at)
+                engine.acknowledge(f"T-{n}", actor="agent", at=at)
             ticket_id = f"T-{n}"
             ticket = memory.get(ticket_id)
             assert ticket is not None

@@ -2,27 +2,41 @@
 
 Every error escflow raises on purpose derives from :class:`EscflowError`; foreign
 errors (YAML, pydantic, sqlite3, psycopg, transitions) are caught at the boundary
-and re-raised as one of these, so a caller needs a single ``except`` clause::
+and re-raised as one of these, so a caller needs a single ``except`` clause. The tree
+splits by what a caller does about it, so that a service (or the HTTP API) maps an error
+to its answer by class, never by reading the message::
 
     EscflowError
     +-- DefinitionError      a flow or matrix file is wrong (carries every Problem)
-    +-- TimeError            a naive datetime, a clock that goes backwards, a bad calendar
-    +-- RuntimeFlowError     a ticket operation that the flow does not allow
-        +-- UnknownTicket
-        +-- UnknownTrigger
-        +-- InvalidTrigger   the trigger exists but not from the ticket's step
-        +-- TicketClosed
-        +-- DuplicateTicket
-        +-- UnknownHandler
-    +-- RenderError          a diagram cannot be drawn: no ``dot``, a bad format or folder
-    +-- StoreError           the database cannot be used (wrong URL, locked, full, too new)
-        +-- ConflictError    another writer changed the ticket first: read it again and retry
+    |   +-- SheetError       a spreadsheet is wrong (each Problem names its cell)
+    +-- RuntimeFlowError     a call is refused and changed nothing (fields: ticket_id, step,
+        |                    valid_triggers)
+        +-- InputError       an argument is wrong: fix the call (not text, empty, out of range)
+        |   +-- TimeError    a naive datetime, an instant out of reach, a clock going backwards
+        |   +-- UnknownName  no such flow, priority, status or handler name in the matrix
+        |       +-- UnknownTrigger   the flow has no trigger of this name
+        +-- UnknownTicket    no ticket has this id
+        +-- StateError       the ticket is not in a state that allows the call: read it again
+        |   +-- InvalidTrigger   the trigger exists, but not from the ticket's step (or it is
+        |   |                    the timer's)
+        |   +-- TicketClosed     resolved: reopen it first
+        |   +-- TicketPaused     waiting on the customer: resume it first
+        |   +-- DuplicateTicket  a ticket with this id exists already
+        |   +-- StaleTicket      not at the step or version the call was meant for
+        +-- KeyReused        an idempotency key names another call: a new call needs a new key
+        +-- UnknownHandler   a flow calls a handler the embedding service did not register
+    +-- OutputError          a file cannot be written (nothing was)
+    |   +-- RenderError      a diagram cannot be drawn: no ``dot``, a bad format or folder
+    +-- StoreError           the database cannot be used (wrong URL, damaged, too new)
+        +-- RetryLater       it may work in a moment: locked, unreachable, busy
+            +-- ConflictError    other writers kept changing the ticket: read it and retry
 
 The docstring of each class says when it is raised; its message says what to fix.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -44,45 +58,107 @@ class DefinitionError(EscflowError):
         super().__init__("\n".join([head, *lines]))
 
 
-class TimeError(EscflowError):
-    """A time value is unusable: naive, going backwards, or outside a calendar's reach."""
+class SheetError(DefinitionError):
+    """A spreadsheet cannot be imported; each problem names its sheet and cell."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        count = len(problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the sheet"
+        self.args = ("\n".join([head, *(p.format() for p in problems)]),)
 
 
 class RuntimeFlowError(EscflowError):
-    """A ticket operation the flow does not allow."""
+    """A call is refused; nothing changed.
+
+    ``ticket_id``, ``step`` and ``valid_triggers`` say, when the call was about a ticket,
+    which one, where it stood, and what could be fired from there instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        ticket_id: str | None = None,
+        step: str | None = None,
+        valid_triggers: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.ticket_id = ticket_id
+        self.step = step
+        self.valid_triggers = tuple(valid_triggers)
 
 
-class UnknownTicket(RuntimeFlowError):
-    """No ticket has this id."""
+class InputError(RuntimeFlowError, ValueError):
+    """An argument is wrong (not text, empty, out of range, malformed): fix the call."""
 
 
-class UnknownTrigger(RuntimeFlowError):
+class TimeError(InputError):
+    """A time value is unusable: naive, going backwards, or outside a calendar's reach."""
+
+
+class UnknownName(InputError):
+    """A name the matrix does not have: a flow, a priority, a status, a handler."""
+
+
+class UnknownTrigger(UnknownName):
     """The flow has no trigger of this name."""
 
 
-class InvalidTrigger(RuntimeFlowError):
-    """The trigger exists, but not from the step the ticket is in."""
+class UnknownTicket(RuntimeFlowError, LookupError):
+    """No ticket has this id."""
 
 
-class TicketClosed(RuntimeFlowError):
+class StateError(RuntimeFlowError):
+    """The ticket is not in a state that allows the call: read it again, then decide."""
+
+
+class InvalidTrigger(StateError):
+    """The trigger exists, but not from the step the ticket is in, or it is a timer's."""
+
+
+class TicketClosed(StateError):
     """The ticket is resolved; reopen it first."""
 
 
-class DuplicateTicket(RuntimeFlowError):
+class TicketPaused(StateError):
+    """The ticket is paused (waiting on the customer); resume it first."""
+
+
+class DuplicateTicket(StateError):
     """A ticket with this id already exists."""
+
+
+class StaleTicket(StateError):
+    """The ticket is not at the step or version the call said it was meant for: it moved
+    (a timer, another person) since the caller looked."""
+
+
+class KeyReused(RuntimeFlowError):
+    """An idempotency key already names another call (another verb, ticket or argument)."""
 
 
 class UnknownHandler(RuntimeFlowError):
     """A response names a handler that the embedding service did not register."""
 
 
-class RenderError(EscflowError):
+class OutputError(EscflowError):
+    """A file cannot be written: a bad path or name, a full disk, no permission. Nothing
+    was written."""
+
+
+class RenderError(OutputError):
     """A diagram cannot be drawn or written: an unknown format, no ``dot``, a bad path."""
 
 
 class StoreError(EscflowError):
-    """The store cannot be used: a wrong URL, a locked or full database, a newer schema."""
+    """The store cannot be used: a wrong URL, a damaged or foreign database, a newer schema."""
 
 
-class ConflictError(StoreError):
-    """Another writer changed the ticket between our read and our write; retry the call."""
+class RetryLater(StoreError):
+    """The store could not take the call now (locked, unreachable, busy); the same call may
+    succeed in a moment. Nothing was written."""
+
+
+class ConflictError(RetryLater):
+    """Other writers kept changing the ticket while the call was applied; retry the call."""

@@ -31,13 +31,13 @@ WEEK_AGO = datetime.now(UTC).replace(microsecond=0) - timedelta(days=8)
 
 def _engine(matrix: Matrix, store: Store, clock: ManualClock | None = None) -> Engine:
     handlers = dict.fromkeys(matrix.handler_names, print)
-    return Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
+    return Engine(matrix, store, clock=clock, actions=Actions(notify=print, handlers=handlers))
 
 
 def _seed(engine: Engine) -> None:
     spread = timedelta(days=7) / TICKETS
     for n in range(TICKETS):
-        engine.open("complaint", "medium", f"T-{n:04}", at=WEEK_AGO + spread * n)
+        engine.open("complaint", priority="medium", ticket_id=f"T-{n:04}", at=WEEK_AGO + spread * n)
 
 
 def _worker(url: str, log: Path, cwd: Path) -> subprocess.Popen[str]:
@@ -89,7 +89,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path, url: str) -> Non
     # what that last catch-up queues into the same log.
     final = datetime.now(UTC)
     with log.open("a", encoding="utf-8") as more:
-        settle = Engine(matrix, store, ManualClock(final), Actions.log(more))
+        settle = Engine(matrix, store, clock=ManualClock(final), actions=Actions.log(more))
         while settle.tick(limit=10_000):
             pass
         while settle.deliver(limit=10_000):

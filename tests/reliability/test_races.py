@@ -21,7 +21,7 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday: the representatives are
 
 def engine(matrix: Matrix, store: Store, clock: ManualClock) -> Engine:
     handlers = dict.fromkeys(matrix.handler_names, print)
-    return Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
+    return Engine(matrix, store, clock=clock, actions=Actions(notify=print, handlers=handlers))
 
 
 def test_an_api_fire_racing_the_workers_timer(url: str) -> None:
@@ -29,7 +29,9 @@ def test_an_api_fire_racing_the_workers_timer(url: str) -> None:
     seeder = engine(matrix, open_store(url), ManualClock(T0))
     ids = [f"T-{n:03}" for n in range(120)]
     for ticket_id in ids:
-        seeder.open("complaint", "medium", ticket_id)  # level 1 escalates at T0 + 30 min
+        seeder.open(
+            "complaint", priority="medium", ticket_id=ticket_id
+        )  # level 1 escalates at T0 + 30 min
     api = engine(matrix, open_store(url), ManualClock(T0 + timedelta(minutes=29)))
     timer = engine(matrix, open_store(url), ManualClock(T0 + timedelta(minutes=31)))
     refused: dict[str, str] = {}
@@ -76,7 +78,9 @@ def test_four_workers_share_ten_thousand_tickets_due_in_one_second(tmp_path: Pat
     with fresh_schema(server_dsn()) as url:
         matrix = load_matrix(FLOWS)
         store = open_store(url)
-        engine(matrix, store, ManualClock(monday)).open("complaint", "medium", "R-00000")
+        engine(matrix, store, ManualClock(monday)).open(
+            "complaint", priority="medium", ticket_id="R-00000"
+        )
         first, history = store.get("R-00000"), store.history("R-00000")
         assert first is not None
         # Ten thousand tickets opened in the same second: their windows end together.

@@ -22,8 +22,10 @@ def test_a_ticket_path_is_drawn_from_the_store(
     matrix = load_matrix(FLOWS)
     handlers = dict.fromkeys(matrix.handler_names, print)
     clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
-    engine = Engine(matrix, open_store(url), clock, Actions(notify=print, handlers=handlers))
-    engine.open("complaint", "medium", "T-42")
+    engine = Engine(
+        matrix, open_store(url), clock=clock, actions=Actions(notify=print, handlers=handlers)
+    )
+    engine.open("complaint", priority="medium", ticket_id="T-42")
     clock.advance(timedelta(minutes=10))
     engine.fire("T-42", "asks-for-manager")
     clock.advance(timedelta(minutes=5))

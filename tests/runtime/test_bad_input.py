@@ -11,9 +11,9 @@ import pytest
 
 from escflow import EscflowError, Matrix
 from escflow.errors import (
-    ConflictError,
     DuplicateTicket,
     InvalidTrigger,
+    KeyReused,
     RuntimeFlowError,
     TicketClosed,
     TimeError,
@@ -31,7 +31,7 @@ from tests.runtime.conftest import Inbox
 
 @pytest.fixture
 def opened(engine: Engine) -> Engine:
-    engine.open("complaint", "medium", "T-1")
+    engine.open("complaint", priority="medium", ticket_id="T-1")
     return engine
 
 
@@ -47,7 +47,7 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "trigger not valid here",
         InvalidTrigger,
         "ticket 'T-1' is at step 'level-1', where 'bad-review' does not apply; valid from"
-        " 'level-1': unable-to-solve, asks-for-manager, solved, timeout",
+        " 'level-1': unable-to-solve, asks-for-manager, solved",
         lambda e: e.fire("T-1", "bad-review"),
     ),
     (
@@ -60,7 +60,7 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "duplicate ticket",
         DuplicateTicket,
         "a ticket with the id 'T-1' exists already",
-        lambda e: e.open("complaint", "medium", "T-1"),
+        lambda e: e.open("complaint", priority="medium", ticket_id="T-1"),
     ),
     (
         "unknown flow",
@@ -72,7 +72,7 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "unknown priority",
         RuntimeFlowError,
         "unknown priority 'urgent'",
-        lambda e: e.open("complaint", "urgent"),
+        lambda e: e.open("complaint", priority="urgent"),
     ),
     (
         "evidence kind",
@@ -85,19 +85,21 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "attribute not a number the stores keep",
         RuntimeFlowError,
         "attribute 'weight' is nan; an attribute is text, true/false",
-        lambda e: e.open("complaint", "medium", "T-2", {"weight": float("nan")}),
+        lambda e: e.open(
+            "complaint", priority="medium", ticket_id="T-2", attrs={"weight": float("nan")}
+        ),
     ),
     (
         "attribute beyond 64 bits",
         RuntimeFlowError,
         f"attribute 'account' is {2**64}",
-        lambda e: e.open("complaint", "medium", "T-2", {"account": 2**64}),
+        lambda e: e.open("complaint", priority="medium", ticket_id="T-2", attrs={"account": 2**64}),
     ),
     (
         "attribute of another type",
         RuntimeFlowError,
         "attribute 'tags' is ['vip']",
-        lambda e: e.open("complaint", "medium", "T-2", {"tags": ["vip"]}),  # type: ignore[dict-item]
+        lambda e: e.open("complaint", priority="medium", ticket_id="T-2", attrs={"tags": ["vip"]}),  # type: ignore[dict-item]
     ),
     # Text no store can keep: what Python makes of bytes that were not UTF-8, and NUL.
     (
@@ -110,13 +112,13 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "a NUL in a ticket id",
         RuntimeFlowError,
         "ticket_id holds a NUL character (at position 3); remove it",
-        lambda e: e.open("complaint", "medium", "T-\x002"),
+        lambda e: e.open("complaint", priority="medium", ticket_id="T-\x002"),
     ),
     (
         "an attribute from bytes that were not UTF-8",
         RuntimeFlowError,
         "attribute 'crm' is not valid text: position 2 holds '\\udce9'",
-        lambda e: e.open("complaint", "medium", "T-2", {"crm": "x\udce9"}),
+        lambda e: e.open("complaint", priority="medium", ticket_id="T-2", attrs={"crm": "x\udce9"}),
     ),
     (
         "an idempotency key from bytes that were not UTF-8",
@@ -134,7 +136,7 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "an empty ticket id",
         RuntimeFlowError,
         "the ticket id is empty; give one, or none to have one made",
-        lambda e: e.open("complaint", "medium", " "),
+        lambda e: e.open("complaint", priority="medium", ticket_id=" "),
     ),
     # SQLite reads a negative LIMIT as none at all: a tick would take every due ticket.
     (
@@ -168,7 +170,7 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "no actor",
         RuntimeFlowError,
         "actor must be text, got None",
-        lambda e: e.acknowledge("T-1", None),  # type: ignore[arg-type]
+        lambda e: e.acknowledge("T-1", actor=None),  # type: ignore[arg-type]
     ),
     (
         "a note in bytes",
@@ -210,55 +212,55 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "a ticket id with spaces around it",
         RuntimeFlowError,
         "the ticket id ' T-2 ' starts or ends with spaces; give it without them",
-        lambda e: e.open("complaint", "medium", " T-2 "),
+        lambda e: e.open("complaint", priority="medium", ticket_id=" T-2 "),
     ),
     (
         "a ticket id over two lines",
         RuntimeFlowError,
         "the ticket id 'T-2\\nX' holds a control character (at position 4)",
-        lambda e: e.open("complaint", "medium", "T-2\nX"),
+        lambda e: e.open("complaint", priority="medium", ticket_id="T-2\nX"),
     ),
     (
         "a ticket id with a terminal escape",
         RuntimeFlowError,
         "holds a control character (at position 1)",
-        lambda e: e.open("complaint", "medium", "\x1b[31mT-2"),
+        lambda e: e.open("complaint", priority="medium", ticket_id="\x1b[31mT-2"),
     ),
     (
         "a ticket id longer than any helpdesk's",
         RuntimeFlowError,
         "the ticket id is 201 characters long; give at most 200",
-        lambda e: e.open("complaint", "medium", "T" * 201),
+        lambda e: e.open("complaint", priority="medium", ticket_id="T" * 201),
     ),
     (
         "nobody did it",
         RuntimeFlowError,
         "actor is empty; say who does it",
-        lambda e: e.acknowledge("T-1", " "),
+        lambda e: e.acknowledge("T-1", actor=" "),
     ),
     (
         "nobody opened it",
         RuntimeFlowError,
         "actor is empty; say who does it",
-        lambda e: e.open("complaint", "medium", "T-2", actor=""),
+        lambda e: e.open("complaint", priority="medium", ticket_id="T-2", actor=""),
     ),
     (
         "no actor for a trigger",
         RuntimeFlowError,
         "actor must be text, got None",
-        lambda e: e.fire("T-1", "asks-for-manager", None),  # type: ignore[arg-type]
+        lambda e: e.fire("T-1", "asks-for-manager", actor=None),  # type: ignore[arg-type]
     ),
     (
         "no actor for a pause",
         RuntimeFlowError,
         "actor must be text, got None",
-        lambda e: e.pause("T-1", None),  # type: ignore[arg-type]
+        lambda e: e.pause("T-1", actor=None),  # type: ignore[arg-type]
     ),
     (
         "nobody fired the burst",
         RuntimeFlowError,
         "actor is empty; say who does it",
-        lambda e: e.fire_many([("T-1", "asks-for-manager")], " "),
+        lambda e: e.fire_many([("T-1", "asks-for-manager")], actor=" "),
     ),
     (
         "a reason of spaces, told to the customer",
@@ -276,13 +278,18 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
         "attributes that are not a mapping",
         RuntimeFlowError,
         "attrs is [('region', 'north')]; give a mapping of names to values",
-        lambda e: e.open("complaint", "medium", "T-2", [("region", "north")]),  # type: ignore[arg-type]
+        lambda e: e.open(
+            "complaint",
+            priority="medium",
+            ticket_id="T-2",
+            attrs=[("region", "north")],  # type: ignore[arg-type]
+        ),
     ),
     (
         "an empty priority",
         RuntimeFlowError,
         "unknown priority ''",
-        lambda e: e.open("complaint", "", "T-2"),
+        lambda e: e.open("complaint", priority="", ticket_id="T-2"),
     ),
     (
         "a naive tick names its argument",
@@ -319,7 +326,7 @@ def test_refused_calls_change_nothing(
 KEYED: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
     (
         "a key used again for another trigger",
-        ConflictError,
+        KeyReused,
         "the idempotency key 'k-1' was used on ticket 'T-1' for another call (moved by"
         " 'asks-for-manager', actor system, at 2026-11-23T09:00:00+00:00); a new call needs"
         " a new key",
@@ -327,27 +334,27 @@ KEYED: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
     ),
     (
         "a key used again for a pause",
-        ConflictError,
+        KeyReused,
         "the idempotency key 'k-1' was used on ticket 'T-1' for another call",
         lambda e: e.pause("T-1", key="k-1"),
     ),
     (
         "a key used again by another actor",
-        ConflictError,
+        KeyReused,
         "the idempotency key 'k-1' was used on ticket 'T-1' for another call",
-        lambda e: e.fire("T-1", "asks-for-manager", "ana", key="k-1"),
+        lambda e: e.fire("T-1", "asks-for-manager", actor="ana", key="k-1"),
     ),
     (
         "a key used again with another note",
-        ConflictError,
+        KeyReused,
         "the idempotency key 'k-1' was used on ticket 'T-1' for another call",
         lambda e: e.fire("T-1", "asks-for-manager", note="again", key="k-1"),
     ),
     (
         "a key used again to open a ticket",
-        ConflictError,
+        KeyReused,
         "the idempotency key 'k-1' was used for ticket 'T-1'; a new call needs a new key",
-        lambda e: e.open("complaint", "medium", "T-2", key="k-1"),
+        lambda e: e.open("complaint", priority="medium", ticket_id="T-2", key="k-1"),
     ),
 ]
 
@@ -405,13 +412,13 @@ def test_a_clock_that_goes_backwards(matrix: Matrix, clock: ManualClock) -> None
         clock=wall,
         actions=Actions(notify=inbox, handlers=dict.fromkeys(matrix.handler_names, inbox)),
     )
-    engine.open("complaint", "medium", "T-1")
+    engine.open("complaint", priority="medium", ticket_id="T-1")
     wall.at += timedelta(minutes=5)
     engine.fire("T-1", "asks-for-manager")
     before = engine.history("T-1")
     wall.at -= timedelta(minutes=1)
     with pytest.raises(TimeError, match=r"the clock went backwards: it says .*, after saying"):
-        engine.open("complaint", "medium", "T-2")
+        engine.open("complaint", priority="medium", ticket_id="T-2")
     assert engine.history("T-1") == before and [t.id for t in engine.tickets()] == ["T-1"]
 
 
@@ -430,10 +437,15 @@ def test_a_call_at_its_own_instant_holds_back_no_other_ticket(
     # A report given 'at' five minutes ahead, then a back-filled ticket from two days ago:
     # each ticket's history orders its own events; the clock's calls go on.
     opened.fire("T-1", "asks-for-manager", at=clock.now() + timedelta(minutes=5))
-    assert opened.open("complaint", "medium", "T-2").ticket.opened_at == clock.now()
+    assert (
+        opened.open("complaint", priority="medium", ticket_id="T-2").ticket.opened_at == clock.now()
+    )
     assert opened.tick() == []
     past = clock.now() - timedelta(days=2)
-    assert opened.open("complaint", "medium", "T-0", at=past).ticket.opened_at == past
+    assert (
+        opened.open("complaint", priority="medium", ticket_id="T-0", at=past).ticket.opened_at
+        == past
+    )
 
 
 def test_a_handler_nobody_registered_is_refused_before_anything_runs(matrix: Matrix) -> None:
@@ -455,11 +467,11 @@ def test_a_refused_call_at_a_later_time_leaves_the_clock_where_it_was(
     with pytest.raises(UnknownTrigger):
         opened.fire("T-1", "no-such-trigger", at=next_year)
     with pytest.raises(DuplicateTicket):
-        opened.open("complaint", "medium", "T-1", at=next_year)
+        opened.open("complaint", priority="medium", ticket_id="T-1", at=next_year)
     with pytest.raises(UnknownTicket):
         opened.fire_many([("T-404", "solved")], at=next_year)
     assert opened.fire("T-1", "asks-for-manager").ticket.level == "level-2"
-    assert opened.open("complaint", "medium", "T-2").ticket.level == "level-1"
+    assert opened.open("complaint", priority="medium", ticket_id="T-2").ticket.level == "level-1"
 
 
 def test_a_store_or_clock_that_is_not_one_is_refused_when_the_engine_is_made(
@@ -482,13 +494,13 @@ def test_a_retry_racing_its_original_open_gets_the_original(
     inbox = Inbox()
     actions = Actions(notify=inbox, handlers=dict.fromkeys(matrix.handler_names, inbox))
     path = tmp_path / "race.db"
-    first = Engine(matrix, SQLiteStore(path), clock, actions)
-    late = Engine(matrix, _KeyFoundLate(SQLiteStore(path)), clock, actions)
+    first = Engine(matrix, SQLiteStore(path), clock=clock, actions=actions)
+    late = Engine(matrix, _KeyFoundLate(SQLiteStore(path)), clock=clock, actions=actions)
     for ticket_id in ("T-race", None):
         key = f"open-{ticket_id}"
-        applied = first.open("complaint", "medium", ticket_id, key=key)
+        applied = first.open("complaint", priority="medium", ticket_id=ticket_id, key=key)
         # The late one looked the key up before the first committed: it found nothing.
-        again = late.open("complaint", "medium", ticket_id, key=key)
+        again = late.open("complaint", priority="medium", ticket_id=ticket_id, key=key)
         assert again.replayed and again.ticket.id == applied.ticket.id
         assert again.events == applied.events
     assert len(first.tickets()) == 2

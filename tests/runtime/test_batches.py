@@ -13,7 +13,7 @@ from escflow.timing._clock import ManualClock
 
 def test_fire_many_applies_every_call_in_one_transaction(engine: Engine) -> None:
     for n in range(3):
-        engine.open("complaint", "medium", f"T-{n}")
+        engine.open("complaint", priority="medium", ticket_id=f"T-{n}")
     changes = engine.fire_many(
         [
             ("T-0", "asks-for-manager"),
@@ -31,15 +31,15 @@ def test_fire_many_applies_every_call_in_one_transaction(engine: Engine) -> None
 
 
 def test_fire_many_is_all_or_nothing(engine: Engine) -> None:
-    engine.open("complaint", "medium", "T-a")
-    engine.open("complaint", "medium", "T-b")
+    engine.open("complaint", priority="medium", ticket_id="T-a")
+    engine.open("complaint", priority="medium", ticket_id="T-b")
     with pytest.raises(InvalidTrigger, match="ticket 'T-b' is at step 'level-1'"):
         engine.fire_many([("T-a", "asks-for-manager"), ("T-b", "bad-review")])
     assert len(engine.history("T-a")) == 1 and len(engine.history("T-b")) == 1
 
 
 def test_fire_many_names_an_unknown_ticket_and_changes_nothing(engine: Engine) -> None:
-    engine.open("complaint", "medium", "T-a")
+    engine.open("complaint", priority="medium", ticket_id="T-a")
     with pytest.raises(UnknownTicket, match="no ticket 'T-missing'"):
         engine.fire_many([("T-a", "asks-for-manager"), ("T-missing", "asks-for-manager")])
     assert len(engine.history("T-a")) == 1
@@ -47,7 +47,7 @@ def test_fire_many_names_an_unknown_ticket_and_changes_nothing(engine: Engine) -
 
 def test_tick_commits_a_batch_together(engine: Engine, clock: ManualClock) -> None:
     for n in range(5):
-        engine.open("complaint", "medium", f"T-{n}")
+        engine.open("complaint", priority="medium", ticket_id=f"T-{n}")
     clock.advance(timedelta(minutes=30))
     changes = engine.tick()
     assert sorted(c.ticket.id for c in changes) == [f"T-{n}" for n in range(5)]

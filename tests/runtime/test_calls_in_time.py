@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from escflow import load_matrix
-from escflow.errors import ConflictError, RuntimeFlowError
+from escflow.errors import KeyReused, RuntimeFlowError
 from escflow.runtime import Actions, Engine
 from escflow.timing._clock import ManualClock
 from tests.runtime.conftest import Inbox
@@ -25,7 +25,7 @@ def test_a_critical_ticket_is_told_the_windows_its_priority_gives(
     # Critical enters level 3 (its own window: 15-30 minutes) and scales the others by
     # 0.25: level 4's 2-5 hours are 30-75 minutes, level 5's 1-2 business days (8 hours
     # each in the office calendar) are 2-4 business hours.
-    engine.open("complaint", "critical", "T-c")
+    engine.open("complaint", priority="critical", ticket_id="T-c")
     clock.advance(timedelta(minutes=30))
     engine.tick()  # level 3's 30 minutes end: level 4
     clock.advance(timedelta(minutes=30))
@@ -58,7 +58,7 @@ def test_an_escalation_by_a_window_gives_the_end_its_priority_gave(
 ) -> None:
     # High enters level 2 and halves its 30 minutes - 1 hour: the timer the window adds
     # fires at 30 minutes, and the reason says so (the chart's label says '1 hour').
-    engine.open("complaint", "high", "T-h")
+    engine.open("complaint", priority="high", ticket_id="T-h")
     clock.advance(timedelta(minutes=30))
     (change,) = engine.tick()
     escalated = next(e for e in change.events if e.kind == "escalated")
@@ -68,7 +68,7 @@ def test_an_escalation_by_a_window_gives_the_end_its_priority_gave(
 def test_a_medium_ticket_is_told_the_windows_as_written(
     engine: Engine, clock: ManualClock, inbox: Inbox
 ) -> None:
-    engine.open("complaint", "medium", "T-m")
+    engine.open("complaint", priority="medium", ticket_id="T-m")
     engine.fire("T-m", "asks-for-manager")
     engine.deliver()
     notice = next(a for a in inbox.received if a.kind == "customer")
@@ -80,7 +80,7 @@ def test_a_pause_keeps_a_wall_time_sla_in_wall_time(engine: Engine, clock: Manua
     # Moved up to level 5, whose window counts business days, then paused 30 minutes in:
     # 90 minutes are left of the SLA, and they run from the resume, even at night.
     clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))  # Friday 16:00 Paris
-    engine.open("account-access", "critical", "T-w")
+    engine.open("account-access", priority="critical", ticket_id="T-w")
     for trigger in ("locked-by-policy", "ownership-dispute", "legal-question"):
         engine.fire("T-w", trigger)
     assert engine.get("T-w").level == "level-5"
@@ -99,9 +99,9 @@ def test_a_pause_keeps_a_business_time_sla_in_business_time(
     # 09:00: Monday 8 h + Tuesday 8 h + Wednesday 7 h 55 -> Wednesday 16:55 Paris. The level
     # window is wall time (15-30 minutes): the SLA does not follow it.
     clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
-    assert engine.open("complaint", "medium", "T-b").ticket.resolution_due == utc(
-        2026, 12, 2, 15, 0
-    )
+    assert engine.open(
+        "complaint", priority="medium", ticket_id="T-b"
+    ).ticket.resolution_due == utc(2026, 12, 2, 15, 0)
     clock.advance(timedelta(minutes=5))
     engine.pause("T-b")
     clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))  # Monday 09:00 Paris
@@ -111,7 +111,7 @@ def test_a_pause_keeps_a_business_time_sla_in_business_time(
 def test_the_notices_read_as_sentences_to_the_last_level(
     engine: Engine, clock: ManualClock, inbox: Inbox
 ) -> None:
-    engine.open("complaint", "high", "T-s")
+    engine.open("complaint", priority="high", ticket_id="T-s")
     clock.advance(timedelta(days=30))  # every window has passed: level 7, senior management
     engine.tick()
     engine.deliver()
@@ -125,7 +125,7 @@ def test_the_notices_read_as_sentences_to_the_last_level(
 
 
 def test_resolving_a_paused_ticket_ends_the_pause(engine: Engine, clock: ManualClock) -> None:
-    engine.open("complaint", "medium", "T-r")
+    engine.open("complaint", priority="medium", ticket_id="T-r")
     engine.pause("T-r")
     clock.advance(timedelta(minutes=5))
     assert engine.resolve("T-r").ticket.paused_at is None
@@ -136,7 +136,7 @@ def test_resolving_a_paused_ticket_ends_the_pause(engine: Engine, clock: ManualC
 def test_what_a_call_sees_is_where_the_flow_has_taken_the_ticket(
     engine: Engine, clock: ManualClock
 ) -> None:
-    engine.open("complaint", "medium", "T-p")
+    engine.open("complaint", priority="medium", ticket_id="T-p")
     clock.advance(timedelta(minutes=45))  # level 1 ended at 30 minutes; no tick ran
     preview = engine.preview("T-p")
     assert [e.kind for e in preview.events] == ["warned", "escalated"]
@@ -149,7 +149,7 @@ def test_what_a_call_sees_is_where_the_flow_has_taken_the_ticket(
 
 
 def test_no_trigger_is_valid_while_a_ticket_waits_on_the_customer(engine: Engine) -> None:
-    engine.open("complaint", "medium", "T-w")
+    engine.open("complaint", priority="medium", ticket_id="T-w")
     engine.pause("T-w")
     assert engine.valid_triggers("T-w") == []
     engine.resume("T-w")
@@ -157,15 +157,15 @@ def test_no_trigger_is_valid_while_a_ticket_waits_on_the_customer(engine: Engine
 
 
 def test_an_open_without_an_id_is_replayed_by_its_key(engine: Engine) -> None:
-    first = engine.open("complaint", "medium", key="crm-open-7")
-    again = engine.open("complaint", "medium", key="crm-open-7")
+    first = engine.open("complaint", priority="medium", key="crm-open-7")
+    again = engine.open("complaint", priority="medium", key="crm-open-7")
     assert again.replayed and again.ticket.id == first.ticket.id
     assert again.events == first.events
     assert len(engine.tickets()) == 1
 
 
 def test_a_burst_may_come_as_an_iterator(engine: Engine) -> None:
-    engine.open("complaint", "medium", "T-i")
+    engine.open("complaint", priority="medium", ticket_id="T-i")
     changes = engine.fire_many(iter([("T-i", "asks-for-manager"), ("T-i", "solved")]))
     assert [c.ticket.status for c in changes] == ["resolved"]
     assert engine.get("T-i").status == "resolved"
@@ -205,7 +205,7 @@ def test_a_flow_whose_timers_loop_is_caught_up_by_ticks_not_by_calls(tmp_path: P
     (tmp_path / "loop.yaml").write_text(LOOP, encoding="utf-8")
     clock = ManualClock(utc(2026, 1, 5, 10, 0))
     engine = Engine(load_matrix(tmp_path), clock=clock, actions=Actions(notify=Inbox()))
-    engine.open("loop", None, "T-loop")
+    engine.open("loop", priority=None, ticket_id="T-loop")
     clock.set(utc(2026, 1, 20, 10, 0))
     before = engine.history("T-loop")
     with pytest.raises(RuntimeFlowError, match="more than 10,000 warnings and deadlines due"):
@@ -225,7 +225,7 @@ def test_a_flow_whose_timers_loop_is_caught_up_by_ticks_not_by_calls(tmp_path: P
 def test_a_keyed_call_after_a_warning_keeps_its_key(engine: Engine, clock: ManualClock) -> None:
     # The call first applies the warning that passed at 15 minutes; its own event, not the
     # warning's action, carries the call's key, so a retry finds it and replays.
-    engine.open("complaint", "medium", "T-k")
+    engine.open("complaint", priority="medium", ticket_id="T-k")
     clock.advance(timedelta(minutes=20))
     change = engine.fire("T-k", "asks-for-manager", key="crm-9")
     assert [(e.kind, e.key) for e in change.events] == [("warned", None), ("moved", "crm-9")]
@@ -237,17 +237,23 @@ def test_a_keyed_call_after_a_warning_keeps_its_key(engine: Engine, clock: Manua
 def test_a_replay_answers_with_the_whole_call(engine: Engine, clock: ManualClock) -> None:
     """The events the first call appended, the warning it caught up on first, and the
     actions it queued: the retry's answer equals the first one's."""
-    engine.open("complaint", "medium", "T-1")
+    engine.open("complaint", priority="medium", ticket_id="T-1")
     clock.advance(timedelta(minutes=20))
-    change = engine.fire("T-1", "asks-for-manager", "ana", "wants a manager", "crm-event-81")
+    change = engine.fire(
+        "T-1", "asks-for-manager", actor="ana", note="wants a manager", key="crm-event-81"
+    )
     assert [e.kind for e in change.events] == ["warned", "moved"]
     assert [a.key for a in change.actions] == ["T-1:2:warning", "T-1:3:0", "T-1:3:notice"]
-    retry = engine.fire("T-1", "asks-for-manager", "ana", "wants a manager", "crm-event-81")
+    retry = engine.fire(
+        "T-1", "asks-for-manager", actor="ana", note="wants a manager", key="crm-event-81"
+    )
     assert retry.replayed and not change.replayed
     assert (retry.ticket, retry.events, retry.actions) == (
         change.ticket,
         change.events,
         change.actions,
     )
-    with pytest.raises(ConflictError, match="used on ticket 'T-1' for another call"):
-        engine.fire("T-1", "asks-for-manager", "bo", "wants a manager", "crm-event-81")
+    with pytest.raises(KeyReused, match="used on ticket 'T-1' for another call"):
+        engine.fire(
+            "T-1", "asks-for-manager", actor="bo", note="wants a manager", key="crm-event-81"
+        )

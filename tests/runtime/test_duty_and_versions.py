@@ -88,7 +88,7 @@ def test_a_trigger_loops_back_to_an_earlier_step(engine: Engine) -> None:
     loops = [t for s in flow.steps.values() for t in s.triggers if t.kind == "loop"]
     assert loops, "it-project loops back"
     edge = loops[0]
-    engine.open("it-project", "medium", "T-l")
+    engine.open("it-project", priority="medium", ticket_id="T-l")
     path = _path_to(flow, flow.entry("medium"), edge.source)
     for trigger in path:
         engine.fire("T-l", trigger)
@@ -128,7 +128,7 @@ def test_editing_a_flow_never_changes_a_running_ticket(
     before = load_matrix(copy)
     engine = make_engine(before)
     engine.store = store
-    old = engine.open("complaint", "medium", "T-old").ticket
+    old = engine.open("complaint", priority="medium", ticket_id="T-old").ticket
     path = copy / "complaint.yaml"
     path.write_text(
         path.read_text(encoding="utf-8").replace("window: 15-30 minutes", "window: 5-10 minutes"),
@@ -138,7 +138,7 @@ def test_editing_a_flow_never_changes_a_running_ticket(
     assert after.flow("complaint").digest != old.digest
     engine = make_engine(after)
     engine.store = store
-    new = engine.open("complaint", "medium", "T-new").ticket
+    new = engine.open("complaint", priority="medium", ticket_id="T-new").ticket
     assert new.deadline == clock.now() + timedelta(minutes=10)
     assert old.deadline == clock.now() + timedelta(minutes=30)
     clock.advance(timedelta(minutes=10))
@@ -150,7 +150,9 @@ def test_editing_a_flow_never_changes_a_running_ticket(
 
 @pytest.mark.parametrize("when", [datetime(2026, 11, 23, 6, 0, tzinfo=UTC)])
 def test_a_ticket_opened_outside_working_hours(engine: Engine, when: datetime) -> None:
-    engine.open("complaint", "medium", "T-x", at=when)  # Monday 07:00 Paris, before opening
+    engine.open(
+        "complaint", priority="medium", ticket_id="T-x", at=when
+    )  # Monday 07:00 Paris, before opening
     for trigger in ("asks-for-manager", "solution-unsuccessful", "bad-review", "formal-complaint"):
         engine.fire("T-x", trigger, at=when)
     ticket = engine.get("T-x")

@@ -14,7 +14,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 
 def test_open_starts_at_level_1_with_its_window(engine: Engine) -> None:
-    change = engine.open("complaint", "medium", "T-1")
+    change = engine.open("complaint", priority="medium", ticket_id="T-1")
     ticket = change.ticket
     assert (ticket.step, ticket.level, ticket.status) == ("level-1", "level-1", "open")
     # "15-30 minutes": warn at 15, escalate at 30 (wall time).
@@ -30,7 +30,7 @@ def test_open_starts_at_level_1_with_its_window(engine: Engine) -> None:
 def test_the_complaint_walked_by_triggers_from_level_1_to_resolution(
     engine: Engine, clock: ManualClock, inbox: Inbox
 ) -> None:
-    engine.open("complaint", "medium", "T-1")
+    engine.open("complaint", priority="medium", ticket_id="T-1")
     walk = [
         ("asks-for-manager", "level-2"),
         ("solution-unsuccessful", "level-3"),
@@ -58,7 +58,7 @@ def test_the_complaint_walked_by_triggers_from_level_1_to_resolution(
 def test_automatic_escalation_through_all_seven_levels_at_exact_instants(
     engine: Engine, clock: ManualClock
 ) -> None:
-    engine.open("complaint", "medium", "T-7")
+    engine.open("complaint", priority="medium", ticket_id="T-7")
     clock.set(utc(2026, 12, 7, 0, 0))
     engine.tick()
     escalations = [(e.at, e.to_step) for e in engine.history("T-7") if e.kind == "escalated"]
@@ -85,22 +85,22 @@ def test_automatic_escalation_through_all_seven_levels_at_exact_instants(
 
 
 def test_priority_sets_the_entry_level_and_scales_the_windows(engine: Engine) -> None:
-    high = engine.open("complaint", "high", "T-high").ticket
+    high = engine.open("complaint", priority="high", ticket_id="T-high").ticket
     assert high.step == "level-2"
     # level 2 "30 minutes - 1 hour", high's factor 0.5 -> 15 and 30 minutes.
     assert (high.warn_at, high.deadline) == (utc(2026, 11, 23, 9, 15), utc(2026, 11, 23, 9, 30))
-    critical = engine.open("complaint", "critical", "T-crit").ticket
+    critical = engine.open("complaint", priority="critical", ticket_id="T-crit").ticket
     # critical enters at level 3 with the flow's explicit window 15-30 minutes (no factor).
     assert critical.step == "level-3"
     assert critical.deadline == utc(2026, 11, 23, 9, 30)
-    low = engine.open("complaint", "low", "T-low").ticket
+    low = engine.open("complaint", priority="low", ticket_id="T-low").ticket
     assert low.deadline == utc(2026, 11, 23, 9, 45)  # 30 minutes x 1.5
 
 
 def test_functional_escalation_to_the_billing_team_and_its_timer(
     engine: Engine, clock: ManualClock
 ) -> None:
-    engine.open("complaint", "medium", "T-b")
+    engine.open("complaint", priority="medium", ticket_id="T-b")
     engine.fire("T-b", "asks-for-manager")
     change = engine.fire("T-b", "needs-specialist", actor="manager")
     assert change.ticket.step == "billing" and change.ticket.level == "billing"
@@ -112,7 +112,7 @@ def test_functional_escalation_to_the_billing_team_and_its_timer(
 
 
 def test_repeat_restarts_the_window_before_moving_on(engine: Engine, clock: ManualClock) -> None:
-    opened = engine.open("follow-up-call", "medium", "T-r").ticket
+    opened = engine.open("follow-up-call", priority="medium", ticket_id="T-r").ticket
     first_deadline = opened.deadline
     assert first_deadline is not None
     clock.set(first_deadline)
@@ -129,7 +129,7 @@ def test_repeat_restarts_the_window_before_moving_on(engine: Engine, clock: Manu
 def test_acknowledgement_stops_the_warning_and_meets_the_first_response(
     engine: Engine, clock: ManualClock
 ) -> None:
-    engine.open("complaint", "medium", "T-a")
+    engine.open("complaint", priority="medium", ticket_id="T-a")
     clock.advance(timedelta(minutes=10))
     change = engine.acknowledge("T-a", actor="ana")
     assert change.ticket.first_response_at == MONDAY_9_UTC + timedelta(minutes=10)
@@ -141,7 +141,7 @@ def test_acknowledgement_stops_the_warning_and_meets_the_first_response(
 def test_pause_stops_the_clock_and_resume_gives_back_what_was_left(
     engine: Engine, clock: ManualClock
 ) -> None:
-    engine.open("complaint", "medium", "T-p")
+    engine.open("complaint", priority="medium", ticket_id="T-p")
     clock.advance(timedelta(minutes=20))
     paused = engine.pause("T-p", reason="waiting for the customer's invoice").ticket
     assert paused.status == "paused" and paused.deadline is None
@@ -155,7 +155,7 @@ def test_pause_stops_the_clock_and_resume_gives_back_what_was_left(
 
 
 def test_pause_in_business_time_keeps_business_minutes(engine: Engine, clock: ManualClock) -> None:
-    engine.open("complaint", "medium", "T-bp")
+    engine.open("complaint", priority="medium", ticket_id="T-bp")
     for trigger in ("asks-for-manager", "solution-unsuccessful", "bad-review", "formal-complaint"):
         engine.fire("T-bp", trigger)
     # level 5 entered Monday 10:00 Paris: 2 business days -> Wednesday 10:00 Paris.
@@ -169,7 +169,7 @@ def test_pause_in_business_time_keeps_business_minutes(engine: Engine, clock: Ma
 
 
 def test_resolve_and_reopen(engine: Engine, clock: ManualClock) -> None:
-    engine.open("complaint", "medium", "T-o")
+    engine.open("complaint", priority="medium", ticket_id="T-o")
     engine.fire("T-o", "asks-for-manager")
     resolved = engine.resolve("T-o", actor="manager", note="refund issued")
     assert resolved.ticket.status == "resolved" and resolved.events[0].trigger == "solved"
@@ -180,7 +180,7 @@ def test_resolve_and_reopen(engine: Engine, clock: ManualClock) -> None:
 
 
 def test_attach_evidence(engine: Engine, clock: ManualClock) -> None:
-    engine.open("complaint", "medium", "T-e")
+    engine.open("complaint", priority="medium", ticket_id="T-e")
     call = utc(2026, 11, 23, 8, 45)
     change = engine.attach(
         "T-e",
@@ -198,6 +198,6 @@ def test_attach_evidence(engine: Engine, clock: ManualClock) -> None:
 def test_actions_name_the_person_on_duty(engine: Engine, inbox: Inbox) -> None:
     # The representatives' shift rota starts 2026-01-05 (a Monday) with ana, bruno, chloe
     # taking weekday shifts in turn; 2026-11-23 is shift number 230: 230 % 3 = 2 -> chloe.
-    change = engine.open("complaint", "medium", "T-d")
+    change = engine.open("complaint", priority="medium", ticket_id="T-d")
     assert change.ticket.assignee == "chloe"
     assert change.events[0].data["assignee"] == "chloe"

@@ -15,10 +15,12 @@ from tests.runtime.conftest import MONDAY_9_UTC
 def test_the_overdue_tickets_are_the_ones_a_worker_would_move(
     engine: Engine, clock: ManualClock
 ) -> None:
-    engine.open("complaint", "medium", "T-1")  # warns at 09:15, escalates at 09:30
-    engine.open("helpdesk", "low", "T-2")  # warns at 09:07:30
+    engine.open(
+        "complaint", priority="medium", ticket_id="T-1"
+    )  # warns at 09:15, escalates at 09:30
+    engine.open("helpdesk", priority="low", ticket_id="T-2")  # warns at 09:07:30
     clock.advance(timedelta(minutes=5))
-    engine.open("complaint", "medium", "T-3")
+    engine.open("complaint", priority="medium", ticket_id="T-3")
     engine.pause("T-3")  # no deadline while paused: listed last
     assert [t.id for t in engine.tickets()] == ["T-2", "T-1", "T-3"]
     assert engine.tickets(due_by=clock.now()) == []
@@ -46,7 +48,7 @@ def test_the_overdue_tickets_are_the_ones_a_worker_would_move(
 def test_a_wrong_question_is_refused_with_what_to_ask(
     engine: Engine, query: dict[str, object], error: type[Exception], message: str
 ) -> None:
-    engine.open("complaint", "medium", "T-1")
+    engine.open("complaint", priority="medium", ticket_id="T-1")
     with pytest.raises(error) as raised:
         engine.tickets(**query)  # type: ignore[arg-type]
     assert message in str(raised.value)
@@ -56,7 +58,7 @@ def test_paused_and_resolved_tickets_are_never_overdue(engine: Engine, clock: Ma
     # They have no deadline: asking for the overdue ones among them finds none (this
     # question built no SQL at all before, and failed inside the store).
     for ticket_id in ("T-p", "T-r"):
-        engine.open("complaint", "medium", ticket_id)
+        engine.open("complaint", priority="medium", ticket_id=ticket_id)
     engine.pause("T-p")
     engine.resolve("T-r")
     clock.advance(timedelta(days=30))

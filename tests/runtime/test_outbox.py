@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from escflow.errors import ConflictError
+from escflow.errors import KeyReused
 from escflow.runtime import Action, Engine
 from escflow.runtime._actions import Message
 from escflow.timing._clock import ManualClock
@@ -33,7 +33,9 @@ def test_a_handler_that_fails_twice_is_retried_with_backoff(
 ) -> None:
     handler = FailsTwice()
     engine = make_engine(**{"create-incident-report": handler})
-    engine.open("complaint", "critical", "T-1")  # critical enters level 3: the incident report
+    engine.open(
+        "complaint", priority="critical", ticket_id="T-1"
+    )  # critical enters level 3: the incident report
     [first] = [a for a in engine.deliver() if a.kind == "handler"]
     assert (first.status, first.attempts) == ("pending", 1)
     assert first.last_error == "ConnectionError: incident tracker unavailable"
@@ -57,7 +59,7 @@ def test_retries_stop_after_the_last_attempt_and_are_recorded(
         raise TimeoutError("no answer")
 
     engine = make_engine(**{"create-incident-report": down})
-    engine.open("complaint", "critical", "T-2")
+    engine.open("complaint", priority="critical", ticket_id="T-2")
     for _ in range(8):
         engine.deliver()
         clock.advance(timedelta(hours=1))
@@ -67,7 +69,7 @@ def test_retries_stop_after_the_last_attempt_and_are_recorded(
 
 
 def test_actions_wait_in_the_outbox_until_delivered(engine: Engine, inbox: Inbox) -> None:
-    opened = engine.open("complaint", "medium", "T-3")
+    opened = engine.open("complaint", priority="medium", ticket_id="T-3")
     moved = engine.fire("T-3", "asks-for-manager", actor="ana")
     assert inbox.received == [], "nothing is sent inside the transaction"
     queued = [a.key for a in (*opened.actions, *moved.actions)]
@@ -81,15 +83,15 @@ def test_actions_wait_in_the_outbox_until_delivered(engine: Engine, inbox: Inbox
 
 
 def test_an_event_key_is_applied_once(engine: Engine, clock: ManualClock) -> None:
-    engine.open("complaint", "medium", "T-4")
+    engine.open("complaint", priority="medium", ticket_id="T-4")
     first = engine.fire("T-4", "asks-for-manager", key="web-123")
     clock.advance(timedelta(minutes=1))
     again = engine.fire("T-4", "asks-for-manager", key="web-123")
     assert again.replayed and not first.replayed
     assert again.events == first.events and again.ticket == first.ticket
     assert len(engine.history("T-4")) == 2
-    with pytest.raises(ConflictError, match="was used for ticket 'T-4'"):
-        engine.open("complaint", "medium", "T-5", key="web-123")
+    with pytest.raises(KeyReused, match="was used for ticket 'T-4'"):
+        engine.open("complaint", priority="medium", ticket_id="T-5", key="web-123")
 
 
 _FIELD_VALUES = {

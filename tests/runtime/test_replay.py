@@ -42,7 +42,7 @@ def test_replaying_events_rebuilds_the_ticket(matrix: Matrix, data: st.DataObjec
     )
     flow = matrix.flow(data.draw(st.sampled_from(sorted(matrix.flows))))
     priority = data.draw(st.sampled_from(sorted(flow.priorities)))
-    engine.open(flow.id, priority, "T")
+    engine.open(flow.id, priority=priority, ticket_id="T")
     triggers = sorted({t.id for s in flow.steps.values() for t in s.triggers})
     last_key = "k-0"
     for n in range(data.draw(st.integers(1, 25))):

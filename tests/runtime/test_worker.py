@@ -24,7 +24,7 @@ def busy_engine(matrix: Matrix, clock: ManualClock, deliver: Inbox, tickets: int
         matrix, MemoryStore(), clock=clock, actions=Actions(notify=deliver, handlers=handlers)
     )
     for n in range(tickets):
-        engine.open("complaint", "medium", f"T-{n}")
+        engine.open("complaint", priority="medium", ticket_id=f"T-{n}")
     clock.advance(timedelta(days=1))
     return engine
 
@@ -121,7 +121,7 @@ def test_a_store_error_is_told_and_retried_after_a_growing_pause(
     store = FailingStore(failures=0)
     handlers = dict.fromkeys(matrix.handler_names, inbox)
     engine = Engine(matrix, store, clock=clock, actions=Actions(notify=inbox, handlers=handlers))
-    engine.open("complaint", "medium", "T-0")
+    engine.open("complaint", priority="medium", ticket_id="T-0")
     clock.advance(timedelta(days=1))
     store.failures = 3
     told: list[tuple[str, float]] = []

@@ -35,15 +35,20 @@ def tickets() -> tuple[Matrix, MemoryStore, datetime]:
     clock = ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
     memory = MemoryStore()
     matrix = load_matrix(FLOWS)
-    engine = Engine(matrix, memory, clock, Actions.log(io.StringIO()))
-    engine.open("complaint", "medium", "T-1", {"customer": "ACME", "seats": 12, "vip": True})
-    engine.open("helpdesk", "critical", "T-2")
+    engine = Engine(matrix, memory, clock=clock, actions=Actions.log(io.StringIO()))
+    engine.open(
+        "complaint",
+        priority="medium",
+        ticket_id="T-1",
+        attrs={"customer": "ACME", "seats": 12, "vip": True},
+    )
+    engine.open("helpdesk", priority="critical", ticket_id="T-2")
     clock.advance(timedelta(minutes=20))
-    engine.fire("T-1", "asks-for-manager", "ana", note="wants a manager")
-    engine.acknowledge("T-2", "bo")
-    engine.pause("T-2", "bo", reason="waiting on the customer")
-    engine.open("complaint", "low", "T-3")
-    engine.resolve("T-3", "cy")
+    engine.fire("T-1", "asks-for-manager", actor="ana", note="wants a manager")
+    engine.acknowledge("T-2", actor="bo")
+    engine.pause("T-2", actor="bo", reason="waiting on the customer")
+    engine.open("complaint", priority="low", ticket_id="T-3")
+    engine.resolve("T-3", actor="cy")
     return matrix, memory, clock.now()
 
 

@@ -43,10 +43,10 @@ def test_a_full_disk_is_reported_and_nothing_is_half_written(small_disk: Path) -
     engine = Engine(
         matrix,
         open_store(f"sqlite:///{small_disk / 'tickets.db'}"),
-        clock,
-        Actions(notify=print, handlers=handlers),
+        clock=clock,
+        actions=Actions(notify=print, handlers=handlers),
     )
-    engine.open("complaint", "medium", "T-1")
+    engine.open("complaint", priority="medium", ticket_id="T-1")
     filler = small_disk / "filler"
     with filler.open("wb") as out:  # take every free byte
         try:
@@ -58,7 +58,9 @@ def test_a_full_disk_is_reported_and_nothing_is_half_written(small_disk: Path) -
     with pytest.raises(StoreError, match="disk is full"):
         for n in range(2, 5000):
             clock.advance(timedelta(seconds=1))
-            engine.open("complaint", "medium", f"T-{n}", attrs={"note": "x" * 2000})
+            engine.open(
+                "complaint", priority="medium", ticket_id=f"T-{n}", attrs={"note": "x" * 2000}
+            )
     filler.unlink()
     store = open_store(f"sqlite:///{small_disk / 'tickets.db'}")
     last = None
@@ -70,5 +72,5 @@ def test_a_full_disk_is_reported_and_nothing_is_half_written(small_disk: Path) -
         assert ticket == replay(store.history(f"T-{n}"))
     assert last is not None and store.history(f"T-{last}") == [], "the failed call left nothing"
     clock.advance(timedelta(minutes=1))
-    engine = Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
+    engine = Engine(matrix, store, clock=clock, actions=Actions(notify=print, handlers=handlers))
     assert engine.fire("T-1", "asks-for-manager").ticket.step == "level-2", "usable again"

@@ -24,10 +24,12 @@ from escflow.store._codec import iso, micros
 from escflow.store._migrate import latest, migrations
 from escflow.store._sqlite import SQLiteStore, _statements
 from escflow.timing import ManualClock
-from tests.conftest import FLOWS
+from tests.conftest import FLOWS, ROOT
 from tests.store import schema1
 from tests.store.conftest import claim_together, read_only
 from tests.store.test_contract import T0, create
+
+MIGRATIONS = ROOT / "src" / "escflow" / "store" / "sql" / "sqlite"
 
 COLUMNS = {
     "flow_versions": ["digest", "flow_id", "source", "saved_at"],
@@ -55,6 +57,7 @@ COLUMNS = {
         "resolved_at",
         "paused_at",
         "attrs",
+        "timer_left",
     ],
     "events": [
         "ticket_id",
@@ -112,13 +115,10 @@ def test_migrations_produce_the_schema(tmp_path: Path) -> None:
 def test_db_upgrade_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out == (
-        f"{url}: schema 0 -> 5 (0001_initial.sql, 0002_ticket_columns.sql,"
-        " 0003_events_in_order.sql, 0004_paused_only_while_paused.sql,"
-        " 0005_replays_and_claims.sql)\n"
-    )
+    names = sorted(p.name for p in MIGRATIONS.glob("*.sql"))
+    assert capsys.readouterr().out == f"{url}: schema 0 -> {len(names)} ({', '.join(names)})\n"
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out == f"{url}: schema 5 is current\n"
+    assert capsys.readouterr().out == f"{url}: schema {len(names)} is current\n"
 
 
 @pytest.mark.parametrize(
@@ -211,21 +211,31 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(tmp_path: Path) 
     db.close()
 
     store = SQLiteStore(path)
-    assert store.schema_version() == latest("sqlite") == 5
+    assert store.schema_version() == latest("sqlite")
     schema1.assert_upgraded(store, memory, now)
     store.close()
 
 
+# The columns each schema added to a file of the one before.
+ADDED = {
+    5: (("events", "key_first_seq"), ("outbox", "claimed_by"), ("outbox", "claimed_until")),
+    6: (("tickets", "timer_left"),),
+}
+
+
+def back_to_schema(store: SQLiteStore, version: int) -> None:
+    """Take a current file back to schema ``version``, its rows as that schema wrote them:
+    without the columns later schemas added (the upgrade adds them again)."""
+    for added in sorted(ADDED, reverse=True):
+        if added > version:
+            for table, column in ADDED[added]:
+                store._db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    store._db.execute("UPDATE escflow_schema SET version = ?", (version,))
+
+
 def back_to_schema_4(store: SQLiteStore) -> None:
-    """Take a current file back to schema 4, its rows as schema 4 wrote them: without the
-    columns schema 5 added (the upgrade adds them again, empty)."""
-    for table, column in (
-        ("events", "key_first_seq"),
-        ("outbox", "claimed_by"),
-        ("outbox", "claimed_until"),
-    ):
-        store._db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    store._db.execute("UPDATE escflow_schema SET version = 4")
+    """Take a current file back to schema 4 (see :func:`back_to_schema`)."""
+    back_to_schema(store, 4)
 
 
 def test_schema_4_clears_paused_at_of_tickets_no_longer_paused(tmp_path: Path) -> None:
@@ -236,9 +246,9 @@ def test_schema_4_clears_paused_at_of_tickets_no_longer_paused(tmp_path: Path) -
     clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     matrix = load_matrix(FLOWS)
     handlers = dict.fromkeys(matrix.handler_names, print)
-    engine = Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
+    engine = Engine(matrix, store, clock=clock, actions=Actions(notify=print, handlers=handlers))
     for ticket_id in ("T-resolved", "T-reopened", "T-paused"):
-        engine.open("complaint", "medium", ticket_id)
+        engine.open("complaint", priority="medium", ticket_id=ticket_id)
         engine.pause(ticket_id)
     clock.advance(timedelta(minutes=5))
     engine.resolve("T-resolved")
@@ -456,8 +466,10 @@ def test_a_read_only_file_is_refused_before_any_action_is_delivered(tmp_path: Pa
     handlers = dict.fromkeys(matrix.handler_names, sent.append)
     clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     store = SQLiteStore(path)
-    engine = Engine(matrix, store, clock, Actions(notify=sent.append, handlers=handlers))
-    engine.open("complaint", "medium", "T-1")
+    engine = Engine(
+        matrix, store, clock=clock, actions=Actions(notify=sent.append, handlers=handlers)
+    )
+    engine.open("complaint", priority="medium", ticket_id="T-1")
     queued = [a.key for a in engine.fire("T-1", "asks-for-manager").actions]
     assert len(queued) == 2
     store.close()
@@ -465,7 +477,9 @@ def test_a_read_only_file_is_refused_before_any_action_is_delivered(tmp_path: Pa
         store = SQLiteStore(path)
         if not file_is:  # root without an immutable flag: the connection is read-only
             store._db.execute("PRAGMA query_only = ON")
-        engine = Engine(matrix, store, clock, Actions(notify=sent.append, handlers=handlers))
+        engine = Engine(
+            matrix, store, clock=clock, actions=Actions(notify=sent.append, handlers=handlers)
+        )
         with pytest.raises(StoreError, match=r"cannot claim pending actions in .*readonly"):
             engine.deliver()
         store.close()
@@ -485,10 +499,12 @@ def test_a_key_applied_before_schema_5_still_replays(tmp_path: Path) -> None:
     handlers = dict.fromkeys(matrix.handler_names, print)
     clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     store = SQLiteStore(path)
-    engine = Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
-    engine.open("complaint", "medium", "T-1")
+    engine = Engine(matrix, store, clock=clock, actions=Actions(notify=print, handlers=handlers))
+    engine.open("complaint", priority="medium", ticket_id="T-1")
     clock.advance(timedelta(minutes=20))
-    change = engine.fire("T-1", "asks-for-manager", "ana", "wants a manager", "crm-event-81")
+    change = engine.fire(
+        "T-1", "asks-for-manager", actor="ana", note="wants a manager", key="crm-event-81"
+    )
     assert [e.kind for e in change.events] == ["warned", "moved"]
     back_to_schema_4(store)
     store.close()
@@ -497,9 +513,42 @@ def test_a_key_applied_before_schema_5_still_replays(tmp_path: Path) -> None:
     assert store.schema_version() == latest("sqlite")
     record = store.find_key("crm-event-81")
     assert record is not None and (record.first_seq, record.call_first_seq) == (3, None)
-    engine = Engine(matrix, store, clock, Actions(notify=print, handlers=handlers))
-    retry = engine.fire("T-1", "asks-for-manager", "ana", "wants a manager", "crm-event-81")
+    engine = Engine(matrix, store, clock=clock, actions=Actions(notify=print, handlers=handlers))
+    retry = engine.fire(
+        "T-1", "asks-for-manager", actor="ana", note="wants a manager", key="crm-event-81"
+    )
     assert retry.replayed and retry.ticket == change.ticket
     assert retry.events == change.events[1:]
     assert retry.actions == tuple(a for a in change.actions if a.key.startswith("T-1:3:"))
+    store.close()
+
+
+def test_schema_6_finds_the_step_a_timer_left_in_the_events(tmp_path: Path) -> None:
+    """Tickets stored before schema 6 get ``timer_left`` from their events: the step of the
+    first timer escalation after the last event a person made, so that each ticket still
+    equals the replay of its events."""
+    path = tmp_path / "old.db"
+    matrix = load_matrix(FLOWS)
+    handlers = dict.fromkeys(matrix.handler_names, print)
+    clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # Monday 10:00 in Paris
+    store = SQLiteStore(path)
+    engine = Engine(matrix, store, clock=clock, actions=Actions(notify=print, handlers=handlers))
+    for ticket_id in ("T-twice", "T-acted", "T-never"):
+        engine.open("complaint", priority="medium", ticket_id=ticket_id)
+    clock.advance(timedelta(minutes=31))  # level 1's window (30 minutes) ended
+    engine.tick()
+    engine.acknowledge("T-acted")
+    clock.advance(timedelta(hours=1))  # and level 2's (1 hour)
+    engine.tick()
+    engine.resolve("T-never")
+    expected = {"T-twice": "level-1", "T-acted": "level-2", "T-never": None}
+    back_to_schema(store, 5)
+    store.close()
+
+    store = SQLiteStore(path)
+    assert store.schema_version() == latest("sqlite")
+    for ticket_id, left in expected.items():
+        ticket = store.get(ticket_id)
+        assert ticket is not None and ticket.timer_left == left, ticket_id
+        assert ticket == replay(store.history(ticket_id))
     store.close()

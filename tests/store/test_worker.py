@@ -35,7 +35,9 @@ def seed(url: str, count: int) -> None:
     handlers = dict.fromkeys(matrix.handler_names, print)
     engine = Engine(matrix, open_store(url), actions=Actions(notify=print, handlers=handlers))
     for n in range(count):
-        engine.open("complaint", "medium", f"T-{n}", at=PAST + timedelta(seconds=n))
+        engine.open(
+            "complaint", priority="medium", ticket_id=f"T-{n}", at=PAST + timedelta(seconds=n)
+        )
 
 
 def test_ticket_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -148,7 +150,7 @@ def test_the_outbox_shows_retries_and_failures_with_their_errors(
                 max_attempts=attempts,
             ),
         )
-        engine.open("complaint", "medium", f"T-{attempts}")
+        engine.open("complaint", priority="medium", ticket_id=f"T-{attempts}")
         engine.fire(f"T-{attempts}", "asks-for-manager")
         engine.deliver()
     db = ["--db", url, "--flows", str(FLOWS)]
@@ -529,7 +531,7 @@ def test_a_worker_outlives_its_postgresql_connection_being_terminated(
     handlers = dict.fromkeys(matrix.handler_names, print)
     engine = Engine(matrix, open_store(pg_url), actions=Actions(notify=print, handlers=handlers))
     for n in range(3):
-        engine.open("complaint", "medium", f"U-{n}", at=PAST)
+        engine.open("complaint", priority="medium", ticket_id=f"U-{n}", at=PAST)
     wait_until_escalated(pg_url, [f"U-{n}" for n in range(3)], worker)
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0, err.rest()

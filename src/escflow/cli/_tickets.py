@@ -32,7 +32,8 @@ from escflow.cli._store import add_db
 from escflow.errors import StoreError
 from escflow.records import STATUSES
 from escflow.runtime import Action, Actions, Change, Engine, Event, Ticket, post_json
-from escflow.runtime._engine import EVIDENCE, MAX_BATCH
+from escflow.runtime._engine import EVIDENCE
+from escflow.runtime._inputs import MAX_BATCH
 from escflow.runtime._worker import Worker
 from escflow.store import open_store
 
@@ -55,26 +56,17 @@ def register(commands: Commands) -> None:
         metavar="KEY=VALUE",
         help="an attribute to keep on the ticket; repeatable",
     )
-    opened.add_argument("--key", help="idempotency key")
+    _call_options(opened, guards=False)
 
     fired = _verb(verbs, "fire", "fire a trigger of the ticket's step")
     fired.add_argument("ticket_id", metavar="ID")
     fired.add_argument("trigger")
-    fired.add_argument("--note")
-    fired.add_argument("--reason", help="what the customer is told")
-    fired.add_argument("--key", help="idempotency key")
+    _call_options(fired)
 
-    for name, text in (
-        ("ack", "acknowledge: someone at the level took the ticket"),
-        ("pause", "wait on the customer: the clocks stop"),
-        ("resume", "the customer answered: the clocks run again"),
-        ("resolve", "resolve the ticket"),
-        ("reopen", "reopen a resolved ticket"),
-    ):
+    for name, text in _LIFECYCLE:
         verb = _verb(verbs, name, text)
         verb.add_argument("ticket_id", metavar="ID")
-        verb.add_argument("--note", help="a note (the reason, for pause and reopen)")
-        verb.add_argument("--key", help="idempotency key")
+        _call_options(verb)
 
     attached = _verb(verbs, "attach", "record evidence: an email, a call, a document, a note")
     attached.add_argument("ticket_id", metavar="ID")
@@ -87,7 +79,7 @@ def register(commands: Commands) -> None:
         metavar="WHEN",
         help="when the call or email happened, with its offset, e.g. 2026-11-23T10:00+01:00",
     )
-    attached.add_argument("--key", help="idempotency key")
+    _call_options(attached, texts=False)
 
     for name, text in (
         ("show", "the ticket now, and the triggers valid from its step"),
@@ -177,6 +169,56 @@ def _poll(text: str) -> float:
     return value
 
 
+# The verbs that change a ticket's status: the CLI name, and what it does.
+_LIFECYCLE = (
+    ("ack", "acknowledge: someone at the level took the ticket"),
+    ("pause", "wait on the customer: the clocks stop"),
+    ("resume", "the customer answered: the clocks run again"),
+    ("resolve", "resolve the ticket"),
+    ("reopen", "reopen a resolved ticket"),
+)
+# The Engine call of each verb that acts on a ticket.
+_CALLS = {"ack": "acknowledge", **{name: name for name in ("pause", "resume", "resolve", "reopen")}}
+
+
+def _call_options(
+    parser: argparse.ArgumentParser, *, guards: bool = True, texts: bool = True
+) -> None:
+    """The options every call on a ticket takes, named as the Python API names them."""
+    if texts:
+        parser.add_argument("--note", help="a note for the history")
+        parser.add_argument("--reason", help="why: what the customer is told")
+    parser.add_argument("--key", help="idempotency key: the same call again applies once")
+    parser.add_argument(
+        "--at",
+        type=instant,
+        metavar="WHEN",
+        help="when it happened, if not now, with its offset (a late report)",
+    )
+    if guards:
+        parser.add_argument(
+            "--from-step",
+            metavar="STEP",
+            help="refuse unless the ticket is at STEP (the step you saw)",
+        )
+        parser.add_argument(
+            "--if-version",
+            type=_version,
+            metavar="N",
+            help="refuse unless the ticket is at version N (as ticket show printed it)",
+        )
+
+
+def _version(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a version; versions start at 1")
+    return value
+
+
 def _verb(verbs: Any, name: str, text: str, *, acts: bool = True) -> argparse.ArgumentParser:
     """A ticket verb; one that ``acts`` (changes the ticket) says who does it."""
     parser: argparse.ArgumentParser = verbs.add_parser(name, help=text, description=text)
@@ -235,27 +277,29 @@ def _ticket(args: argparse.Namespace) -> int:
     engine = _engine(args, sys.stdout, create=verb == "open")
     if engine is None:
         return EXIT_PROBLEMS
+    said: dict[str, Any] = {}
+    if hasattr(args, "key"):  # a verb that acts on the ticket
+        said = {"actor": actor, "key": args.key, "at": args.at}
+        if verb != "attach":
+            said |= {"note": args.note, "reason": args.reason}
+        if verb != "open":
+            said |= {"from_step": args.from_step, "if_version": args.if_version}
     if verb == "open":
         change = engine.open(
-            args.category, args.priority, args.ticket_id, attrs, actor=actor, key=args.key
+            args.category, priority=args.priority, ticket_id=args.ticket_id, attrs=attrs, **said
         )
     elif verb == "fire":
-        change = engine.fire(
-            args.ticket_id, args.trigger, actor, args.note, args.key, reason=args.reason
-        )
-    elif verb == "ack":
-        change = engine.acknowledge(args.ticket_id, actor, args.note, args.key)
-    elif verb in ("pause", "reopen") or verb in ("resume", "resolve"):
-        change = getattr(engine, verb)(args.ticket_id, actor, args.note, args.key)
+        change = engine.fire(args.ticket_id, args.trigger, **said)
+    elif verb in _CALLS:
+        change = getattr(engine, _CALLS[verb])(args.ticket_id, **said)
     elif verb == "attach":
         change = engine.attach(
             args.ticket_id,
             args.kind,
             args.summary,
-            actor,
             ref=args.ref,
             occurred_at=args.occurred_at,
-            key=args.key,
+            **said,
         )
     elif verb == "show":
         return _print_ticket(engine, engine.preview(args.ticket_id), args.format)

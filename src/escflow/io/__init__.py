@@ -9,8 +9,8 @@
     data = export_matrix(load_matrix("flows"), "xlsx")  # or "csv", "md", "html"
 """
 
+from escflow.errors import SheetError
 from escflow.io._schema import json_schema, schema_text
-from escflow.io._sheet_book import SheetError
 from escflow.io._sheet_export import FORMATS as EXPORT_FORMATS
 from escflow.io._sheet_export import export_matrix
 from escflow.io._sheet_export import format_of as export_format

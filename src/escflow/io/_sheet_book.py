@@ -10,7 +10,6 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from escflow.errors import DefinitionError
 from escflow.problems import Problem
 
 CellValue = str | int | float | bool | None
@@ -135,16 +134,6 @@ def cell_text(value: CellValue) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-class SheetError(DefinitionError):
-    """A spreadsheet cannot be imported; ``problems`` names the sheet and cell of each."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(problems)
-        count = len(problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the sheet"
-        self.args = ("\n".join([head, *(p.format() for p in problems)]),)
 
 
 def sheet_problem(

@@ -13,13 +13,13 @@ import io
 import re
 from pathlib import Path
 
+from escflow.errors import SheetError
 from escflow.io._sheet_book import (
     MAX_CELLS,
     MAX_FILE_BYTES,
     Book,
     CellValue,
     Sheet,
-    SheetError,
     cell_text,
     sheet_problem,
 )

@@ -14,8 +14,9 @@ from os import PathLike
 from pathlib import Path
 
 from escflow.compile import check_paths
+from escflow.errors import SheetError
 from escflow.fileio import write_all
-from escflow.io._sheet_book import Book, SheetError, sheet_problem
+from escflow.io._sheet_book import Book, sheet_problem
 from escflow.io._sheet_csv import read_csv
 from escflow.io._sheet_read import Draft, Reader
 from escflow.io._sheet_yaml import emit

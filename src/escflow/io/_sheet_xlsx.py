@@ -15,13 +15,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from escflow.errors import SheetError
 from escflow.io._sheet_book import (
     MAX_CELLS,
     MAX_FILE_BYTES,
     Book,
     CellValue,
     Sheet,
-    SheetError,
     cell_text,
     column_letter,
     sheet_problem,

@@ -35,6 +35,10 @@ EventKind = Literal[
     "attached",  # evidence: an email, a call, a document, a note
     "expired",  # the window ended where no automatic trigger leads on
 ]
+# Events that people make: after one of them, nobody can have meant an earlier step.
+_ACTED: frozenset[str] = frozenset(
+    {"opened", "moved", "acknowledged", "paused", "resumed", "resolved", "reopened", "attached"}
+)
 AttrValue = str | int | float | bool
 Attrs = Mapping[str, AttrValue]
 
@@ -67,9 +71,11 @@ class Ticket:
     """A ticket's current state, as the store keeps it on the ticket row.
 
     ``version`` is the number of events applied (the last event's ``seq``): stores use
-    it for optimistic concurrency. ``deadline`` is when the level's window ends (the
-    automatic escalation), ``warn_at`` when its minimum passes; both None while paused
-    or resolved.
+    it for optimistic concurrency. ``timer_left`` is the step a timer escalation took the
+    ticket from, until someone acts on it (a trigger, an acknowledgement, evidence...): a
+    late "up one level" meant for that step is refused rather than applied twice.
+    ``deadline`` is when the level's window ends (the automatic escalation), ``warn_at``
+    when its minimum passes; both None while paused or resolved.
     """
 
     id: str
@@ -94,6 +100,7 @@ class Ticket:
     paused_at: datetime | None = None
     attrs: Attrs = field(default_factory=dict)
     version: int = 0
+    timer_left: str | None = None
 
     @property
     def next_due(self) -> datetime | None:
@@ -190,6 +197,7 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
             None,
             dict(data.get("attrs", {})),
             event.seq,
+            None,
         )
     if ticket is None:
         raise ValueError(f"event {event.seq} ({kind}) of {event.ticket_id} before 'opened'")
@@ -200,6 +208,11 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
     repeats, acknowledged = ticket.repeats, ticket.acknowledged
     first_response_at, resolution_due = ticket.first_response_at, ticket.resolution_due
     resolved_at, paused_at = ticket.resolved_at, ticket.paused_at
+    timer_left: str | None
+    if kind == "escalated":  # the first step a run of timer moves left
+        timer_left = ticket.timer_left or ticket.step
+    else:
+        timer_left = None if kind in _ACTED else ticket.timer_left
     if "level" in data:  # entering a level: its window starts
         level, entered = data["level"], event.at
         deadline, warn_at = _instant(data.get("deadline")), _instant(data.get("warn_at"))
@@ -247,6 +260,7 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
         paused_at,
         ticket.attrs,
         event.seq,
+        timer_left,
     )
 
 

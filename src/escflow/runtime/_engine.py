@@ -2,26 +2,36 @@
 
 Every call works the same way: read the ticket, catch up any deadline that passed
 before ``now`` (so a late call sees the ticket where the flow has already taken it),
-decide what happens, append the events, the new row and the queued actions in one
-store transaction, and return the :class:`Change`.
+check that the ticket is where the caller meant (``from_step``, ``if_version``), decide
+what happens, append the events, the new row and the queued actions in one store
+transaction, and return the :class:`Change`.
+
+Every argument after the ticket id (and the trigger, or the evidence) is keyword-only,
+and means the same in every call: ``actor`` who does it, ``note`` for the history,
+``reason`` what the customer is told, ``key`` the idempotency key, ``at`` when it happened,
+``from_step`` / ``if_version`` the state the call was meant for.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from escflow.compile import CompiledFlow, CompiledTrigger, Matrix, compile_source
-from escflow.compile._index import timer_label
+from escflow.compile import CompiledFlow, Matrix, compile_source
 from escflow.errors import (
     ConflictError,
     DuplicateTicket,
+    InputError,
+    KeyReused,
     RuntimeFlowError,
+    StaleTicket,
+    StateError,
     TicketClosed,
     TimeError,
+    UnknownName,
     UnknownTicket,
 )
 from escflow.records import (
@@ -34,129 +44,93 @@ from escflow.records import (
     EventKind,
     Status,
     Ticket,
-    apply,
     replay,
 )
-from escflow.runtime._actions import (
-    Actions,
-    Blueprint,
-    Notice,
-    attempted,
-    blueprints,
-    warning_action,
+from escflow.runtime._actions import Actions, attempted
+from escflow.runtime._draft import Draft
+from escflow.runtime._inputs import (
+    check_actor,
+    check_expected,
+    check_id,
+    check_key,
+    check_limit,
+    check_reason,
+    checked_attrs,
 )
-from escflow.runtime._machine import FlowMachine
-from escflow.runtime._timing import Remaining, Timing
+from escflow.runtime._moves import Moves, must_be_open, sla_outcome
+from escflow.runtime._timing import Remaining
 from escflow.spec._load import did_you_mean
-from escflow.spec._models import RESOLVED, storable
 from escflow.store import MemoryStore, Store, Write, check_text, need_text
 from escflow.timing._clock import Clock, SystemClock, ensure_aware
 
 EvidenceKind = Literal["email", "call", "document", "note"]
 EVIDENCE: tuple[EvidenceKind, ...] = ("email", "call", "document", "note")
 _ATTEMPTS = 3  # reads and re-applications of a call that meets a concurrent writer
-# Timer events one call applies to one ticket: only a flow whose timers loop, left without
-# a worker for long, has more due; a tick applies these and leaves the rest for the next.
-_CATCH_UP = 10_000
-# Tickets or actions in one tick or delivery round: one transaction, held in memory.
-MAX_BATCH = 100_000
 
 
-def check_limit(limit: int, name: str = "limit") -> None:
-    """Refuse a batch size outside 1 to :data:`MAX_BATCH` (SQLite reads a negative LIMIT
-    as no limit at all)."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_BATCH:
-        raise RuntimeFlowError(f"{name} is {limit!r}; give a whole number from 1 to {MAX_BATCH:,}")
-
-
-# What an engine calls on its store: an object without one of them is refused up front.
+# What an engine calls on its store: an object without one of them is refused up front
+# (closing is its owner's business).
 _STORE_METHODS = tuple(
-    name for name in vars(Store) if not name.startswith("_") and callable(vars(Store)[name])
+    name
+    for name in vars(Store)
+    if not name.startswith("_") and name != "close" and callable(vars(Store)[name])
 )
 
 
 def _check_parts(store: object, clock: object) -> None:
     """Refuse, when the engine is made, a store or clock that would fail on first use."""
     if isinstance(store, str):
-        raise RuntimeFlowError(
+        raise InputError(
             f"store is the text {store!r}; open it first: escflow.store.open_store({store!r})"
         )
     missing = [name for name in _STORE_METHODS if not callable(getattr(store, name, None))]
     if missing:
-        raise RuntimeFlowError(
+        raise InputError(
             f"store {store!r} is not a store: it has no {', '.join(missing)} (give a MemoryStore,"
             " or open one with escflow.store.open_store(url))"
         )
     if not callable(getattr(clock, "now", None)):
-        raise RuntimeFlowError(
+        raise InputError(
             f"clock {clock!r} has no now() method (give a SystemClock or a ManualClock)"
         )
 
 
-def _checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
-    """A ticket's attributes, refused unless each is text, a boolean, or a finite number."""
-    if attrs is not None and not isinstance(attrs, Mapping):
-        raise RuntimeFlowError(
-            f"attrs is {attrs!r}; give a mapping of names to values, e.g. {{'region': 'north'}}"
-        )
-    checked: dict[str, AttrValue] = {}
-    for name, value in (attrs or {}).items():
-        if not isinstance(name, str):
-            raise RuntimeFlowError(f"attribute names are text; got {name!r}")
-        if not storable(value):
-            raise RuntimeFlowError(
-                f"attribute '{name}' is {value!r}; an attribute is text, true/false, a whole"
-                " number within 64 bits, or a finite decimal number"
-            )
-        check_text(**{f"the name of attribute {name!r}": name})
-        if isinstance(value, str):
-            check_text(**{f"attribute {name!r}": value})
-        checked[name] = value
-    return checked
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """What a command was asked: who, its idempotency key, when, the state it was meant for.
+
+    ``pin``: the call is about the step it first reads (a trigger, an acknowledgement);
+    when another writer moves the ticket to another step before it is written, it is
+    refused rather than applied there.
+    """
+
+    verb: str
+    actor: str
+    key: str | None
+    at: datetime | None
+    from_step: str | None
+    if_version: int | None
+    same: Callable[[Event], bool]
+    pin: bool = False
 
 
-# Longer than any CRM's or helpdesk's ticket number; short enough for a listing's column.
-MAX_ID = 200
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _check_id(ticket_id: str) -> None:
-    """Refuse an id that could not be typed back or shown on one line."""
-    if not ticket_id.strip():
-        raise RuntimeFlowError("the ticket id is empty; give one, or none to have one made")
-    if ticket_id != ticket_id.strip():
-        raise RuntimeFlowError(
-            f"the ticket id {ticket_id!r} starts or ends with spaces; give it without them"
-        )
-    found = _UNPRINTABLE.search(ticket_id)
-    if found:
-        raise RuntimeFlowError(
-            f"the ticket id {ticket_id!r} holds a control character (at position"
-            f" {found.start() + 1}); a ticket id is one line of visible text"
-        )
-    if len(ticket_id) > MAX_ID:
-        raise RuntimeFlowError(
-            f"the ticket id is {len(ticket_id):,} characters long; give at most {MAX_ID}"
-        )
-
-
-def _check_actor(actor: str) -> None:
-    """Refuse an actor that is not text, or blank: the history says who did it."""
-    need_text(actor=actor)
-    if not actor.strip():
-        raise RuntimeFlowError("actor is empty; say who does it, e.g. the agent's name")
-
-
-def _check_reason(reason: str | None) -> None:
-    """Refuse a reason that no store can keep, or blank: the customer is told it."""
-    check_text(reason=reason)
-    if reason is not None and not reason.strip():
-        raise RuntimeFlowError("reason is empty; say why, or leave it out")
-
-
-def _call(kinds: tuple[EventKind, ...], actor: str, **fields: object) -> Callable[[Event], bool]:
-    """Whether an event is the first of a call of one of ``kinds`` by ``actor`` with these
-    event ``fields`` (the check that a repeated idempotency key repeats the same call)."""
+def _call_of(
+    verb: str,
+    kinds: tuple[EventKind, ...],
+    *,
+    actor: str,
+    key: str | None,
+    at: datetime | None,
+    from_step: str | None,
+    if_version: int | None,
+    pin: bool = False,
+    **fields: object,
+) -> _Call:
+    """A call, checked, with the test that a repeated key repeats it: the first event of
+    the keyed call is one of ``kinds`` by ``actor`` with these event ``fields``."""
+    check_actor(actor)
+    check_key(key)
+    check_expected(from_step, if_version)
 
     def same(event: Event) -> bool:
         return (
@@ -165,7 +139,7 @@ def _call(kinds: tuple[EventKind, ...], actor: str, **fields: object) -> Callabl
             and all(getattr(event, name) == value for name, value in fields.items())
         )
 
-    return same
+    return _Call(verb, actor, key, at, from_step, if_version, same, pin)
 
 
 def _described(event: Event) -> str:
@@ -173,60 +147,6 @@ def _described(event: Event) -> str:
     ``moved by 'asks-for-manager', actor ana, at 2026-11-23T09:00:00+00:00``."""
     how = f" by '{event.trigger}'" if event.trigger else ""
     return f"{event.kind}{how}, actor {event.actor}, at {event.at.isoformat()}"
-
-
-class _Draft:
-    """The events and actions of one call, applied to the ticket as they are added."""
-
-    def __init__(self, ticket: Ticket | None, ticket_id: str, actor: str, key: str | None) -> None:
-        self.ticket = ticket
-        self.ticket_id = ticket_id
-        self.expected = ticket.version if ticket else 0
-        self.actor = actor
-        self.key = key
-        self.events: list[Event] = []
-        self.actions: list[Action] = []
-        self._keyed = False
-
-    @property
-    def current(self) -> Ticket:
-        assert self.ticket is not None
-        return self.ticket
-
-    def add(
-        self,
-        kind: EventKind,
-        at: datetime,
-        *,
-        from_step: str | None = None,
-        to_step: str | None = None,
-        trigger: str | None = None,
-        reason: str | None = None,
-        note: str | None = None,
-        data: Mapping[str, Any] | None = None,
-        actor: str | None = None,
-    ) -> Event:
-        seq = (self.ticket.version if self.ticket else 0) + 1
-        key = None
-        if self.key is not None and not self._keyed:
-            key, self._keyed = self.key, True  # the call's key marks its first own event
-        event = Event(
-            self.ticket_id,
-            seq,
-            at,
-            kind,
-            actor or self.actor,
-            from_step,
-            to_step,
-            trigger,
-            reason,
-            note,
-            key,
-            data or {},
-        )
-        self.ticket = apply(self.ticket, event)
-        self.events.append(event)
-        return event
 
 
 class Engine:
@@ -243,6 +163,7 @@ class Engine:
         self,
         matrix: Matrix,
         store: Store | None = None,
+        *,
         clock: Clock | None = None,
         actions: Actions | None = None,
     ) -> None:
@@ -252,22 +173,19 @@ class Engine:
         _check_parts(self.store, self.clock)
         self.actions = actions if actions is not None else Actions()
         self.actions.check(matrix.flows.values())
-        self._timing = Timing()
+        self._moves = Moves()
         self._flows: dict[str, CompiledFlow] = {f.digest: f for f in matrix.flows.values()}
-        self._machines: dict[str, FlowMachine] = {}
-        self._responses: dict[tuple[str, str, str], tuple[Blueprint, ...]] = {}
-        self._notices: dict[tuple[str, str, str], Notice] = {}
         self._saved: set[str] = set()
         self._last: datetime | None = None
 
     # --- reading -------------------------------------------------------------------
 
     def get(self, ticket_id: str) -> Ticket:
-        """The ticket as it is now."""
+        """The ticket as it is stored now."""
         need_text(ticket_id=ticket_id)
         ticket = self.store.get(ticket_id)
         if ticket is None:
-            raise UnknownTicket(f"no ticket '{ticket_id}'")
+            raise UnknownTicket(f"no ticket '{ticket_id}'", ticket_id=ticket_id)
         return ticket
 
     def history(self, ticket_id: str) -> list[Event]:
@@ -297,7 +215,7 @@ class Engine:
         """
         check_limit(limit)
         if status is not None and status not in STATUSES:
-            raise RuntimeFlowError(
+            raise UnknownName(
                 f"'{status}' is not a ticket status (use one of: {', '.join(STATUSES)})"
                 f"{did_you_mean(str(status), STATUSES)}"
             )
@@ -305,7 +223,7 @@ class Engine:
         instant = ensure_aware(due_by, "due_by") if due_by is not None else None
         found = self.store.tickets(status=status, flow=flow, due_by=instant, limit=limit)
         if flow is not None and not found and flow not in self.matrix.flows:
-            raise RuntimeFlowError(
+            raise UnknownName(
                 f"no flow '{flow}' in the matrix and no ticket of it in the store (flows:"
                 f" {', '.join(sorted(self.matrix.flows))}){did_you_mean(flow, self.matrix.flows)}"
             )
@@ -319,7 +237,8 @@ class Engine:
             if source is None:
                 raise RuntimeFlowError(
                     f"ticket '{ticket.id}' runs flow version {ticket.digest[:12]}, which the"
-                    " store does not hold"
+                    " store does not hold",
+                    ticket_id=ticket.id,
                 )
             flow = compile_source(source)
             self.actions.check([flow])
@@ -332,59 +251,77 @@ class Engine:
         next call stores them). ``events`` are those; empty when nothing passed."""
         ticket = self.get(ticket_id)
         now = self._instant(at)
-        draft = _Draft(ticket, ticket.id, "timer", None)
+        draft = Draft(ticket, ticket.id, "timer", None)
         if now > ticket.updated_at:  # a ticket stored ahead of the clock has nothing passed
-            self._catch_up(draft, self.flow_of(ticket), now)
+            self._moves.catch_up(draft, self.flow_of(ticket), now)
         return Change(draft.current, tuple(draft.events), tuple(draft.actions))
 
     def valid_triggers(self, ticket_id: str, *, at: datetime | None = None) -> list[str]:
-        """The triggers that can fire from the ticket's step now (or ``at``), as ``fire``
-        sees the ticket: where its flow has taken it, deadlines that passed included."""
+        """The triggers a person can fire from the ticket's step now (or ``at``), as
+        ``fire`` sees the ticket: where its flow has taken it, deadlines that passed
+        included."""
         return self.triggers_of(self.preview(ticket_id, at=at).ticket)
 
     def triggers_of(self, ticket: Ticket) -> list[str]:
-        """The triggers valid from ``ticket`` as given (a preview's, say), manual first;
-        none while it is resolved or paused, as ``fire`` refuses them then."""
+        """The triggers a person can fire from ``ticket`` as given (a preview's, say); none
+        while it is resolved or paused, as ``fire`` refuses them then. A step's automatic
+        trigger is the timer's and is not among them."""
         if ticket.status != "open":
             return []
-        return self._machine(self.flow_of(ticket)).triggers_from(ticket.step)
+        return list(self._moves.machine(self.flow_of(ticket)).manual_from(ticket.step))
 
     # --- commands ------------------------------------------------------------------
 
     def open(
         self,
         category: str,
+        *,
         priority: str | None = None,
         ticket_id: str | None = None,
         attrs: Attrs | None = None,
-        *,
         actor: str = "system",
+        note: str | None = None,
+        reason: str | None = None,
         key: str | None = None,
         at: datetime | None = None,
     ) -> Change:
-        """Open a ticket of ``category`` (a flow id) at the entry step of its priority."""
+        """Open a ticket of ``category`` (a flow id) at the entry step of its priority.
+
+        ``reason`` is what the entry level's messages say as ``$reason`` (default: "new
+        ticket, priority P"); without ``ticket_id`` one is made (``T-`` and 12 hex digits).
+        """
         need_text(category=category)
-        check_text(priority=priority, ticket_id=ticket_id, key=key)
-        _check_actor(actor)
+        check_text(priority=priority, ticket_id=ticket_id, note=note)
+        check_reason(reason)
         flow = self.matrix.flow(category)
         if priority is None:
             chosen = flow.default_priority or next(iter(flow.priorities), None) or ""
         else:
             chosen = priority
         if flow.priorities and chosen not in flow.priorities:
-            raise RuntimeFlowError(
+            raise UnknownName(
                 f"unknown priority '{chosen}'{did_you_mean(chosen, flow.priorities)}"
                 f" (priorities: {', '.join(flow.priorities)}; leave it out for the default)"
             )
-        checked = _checked_attrs(attrs)
+        checked = checked_attrs(attrs)
         if ticket_id is not None:
-            _check_id(ticket_id)
+            check_id(ticket_id)
+        call = _call_of(
+            "open",
+            ("opened",),
+            actor=actor,
+            key=key,
+            at=at,
+            from_step=None,
+            if_version=None,
+            note=note,
+            reason=reason,
+        )
 
         def same(event: Event) -> bool:
             data = event.data
             return (
-                event.kind == "opened"
-                and event.actor == actor
+                call.same(event)
                 and data.get("flow") == flow.id
                 and data.get("priority") == chosen
                 and data.get("attrs", {}) == checked
@@ -403,7 +340,7 @@ class Engine:
             return replayed
         try:
             made = ticket_id or f"T-{uuid.uuid4().hex[:12]}"
-            return self._open(flow, chosen, checked, made, actor, key, at)
+            return self._open(flow, chosen, checked, made, call, note, reason)
         except (DuplicateTicket, ConflictError):
             # A retry racing its original (two processes sent the same call): the one
             # that lost answers with what the other applied.
@@ -418,24 +355,28 @@ class Engine:
         chosen: str,
         checked: dict[str, AttrValue],
         ticket_id: str,
-        actor: str,
-        key: str | None,
-        at: datetime | None,
+        call: _Call,
+        note: str | None,
+        reason: str | None,
     ) -> Change:
-        now = self._now(at)
+        now = self._now(call.at)
         if self.store.get(ticket_id) is not None:
-            raise DuplicateTicket(f"a ticket with the id '{ticket_id}' exists already")
+            raise DuplicateTicket(
+                f"a ticket with the id '{ticket_id}' exists already", ticket_id=ticket_id
+            )
         if flow.digest not in self._saved:
             self.store.save_version(flow.digest, flow.id, flow.source)
             self._saved.add(flow.digest)
-        sla = self._timing.sla(flow, chosen, now)
-        draft = _Draft(None, ticket_id, actor, key)
-        self._enter(
+        sla = self._moves.timing.sla(flow, chosen, now)
+        draft = Draft(None, ticket_id, call.actor, call.key)
+        self._moves.enter(
             draft,
             flow,
             "opened",
             now,
             flow.entry(chosen or None),
+            reason=reason,
+            note=note,
             opening={
                 "flow": flow.id,
                 "digest": flow.digest,
@@ -451,72 +392,129 @@ class Engine:
         self,
         ticket_id: str,
         trigger: str,
+        *,
         actor: str = "system",
         note: str | None = None,
-        key: str | None = None,
-        *,
         reason: str | None = None,
+        key: str | None = None,
         at: datetime | None = None,
+        from_step: str | None = None,
+        if_version: int | None = None,
     ) -> Change:
-        """Fire a trigger of the ticket's step: hierarchical, functional, loop or resolution."""
+        """Fire a trigger of the ticket's step: hierarchical, functional, loop or resolution.
+
+        A trigger that goes "up one level", fired without ``from_step`` just after a timer
+        escalated the ticket (nobody has acted on it since) from a step where the same
+        trigger applies, is refused with :class:`~escflow.errors.StaleTicket`: the press
+        was most likely meant for the step the timer left, and would move the ticket two
+        levels. Give ``from_step`` (the step the caller saw) to fire it where it is now.
+        """
         need_text(trigger=trigger)
         check_text(note=note)
-        _check_reason(reason)
-
-        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
-            self._fire(draft, flow, now, trigger, reason=reason, note=note)
-
-        return self._run(
-            ticket_id,
-            actor,
-            key,
-            at,
-            change,
-            _call(("moved", "resolved"), actor, trigger=trigger, note=note),
+        check_reason(reason)
+        call = _call_of(
+            "fire",
+            ("moved", "resolved"),
+            actor=actor,
+            key=key,
+            at=at,
+            from_step=from_step,
+            if_version=if_version,
+            pin=True,
+            trigger=trigger,
+            note=note,
+            # Without a reason of its own, the event says the trigger's: compared when given.
+            **({} if reason is None else {"reason": reason}),
         )
+
+        def change(draft: Draft, flow: CompiledFlow, now: datetime) -> None:
+            ticket = must_be_open(draft.current)
+            edge = self._moves.edge(flow, ticket, trigger)
+            if from_step is None and edge.kind == "hierarchical":
+                self._refuse_after_timer(flow, ticket, trigger)
+            self._moves.fire(draft, flow, now, edge, reason=reason, note=note)
+
+        return self._run(ticket_id, call, change)
 
     def acknowledge(
         self,
         ticket_id: str,
+        *,
         actor: str = "system",
         note: str | None = None,
+        reason: str | None = None,
         key: str | None = None,
-        *,
         at: datetime | None = None,
+        from_step: str | None = None,
+        if_version: int | None = None,
     ) -> Change:
         """Someone at the ticket's level took it: no warning follows; the first one is the
         first response of the SLA."""
         check_text(note=note)
+        check_reason(reason)
+        call = _call_of(
+            "ack",
+            ("acknowledged",),
+            actor=actor,
+            key=key,
+            at=at,
+            from_step=from_step,
+            if_version=if_version,
+            pin=True,
+            note=note,
+            reason=reason,
+        )
 
-        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+        def change(draft: Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = draft.current
             if ticket.status == "resolved":
-                raise TicketClosed(f"ticket '{ticket_id}' is resolved; reopen it first")
+                raise TicketClosed(
+                    f"ticket '{ticket_id}' is resolved; reopen it first", ticket_id=ticket_id
+                )
             first = ticket.first_response_at is None
             due = ticket.first_response_due
             within = None if not first or due is None else now <= due
-            draft.add("acknowledged", now, note=note, data={"first": first, "within_sla": within})
+            draft.add(
+                "acknowledged",
+                now,
+                note=note,
+                reason=reason,
+                data={"first": first, "within_sla": within},
+            )
 
-        return self._run(
-            ticket_id, actor, key, at, change, _call(("acknowledged",), actor, note=note)
-        )
+        return self._run(ticket_id, call, change)
 
     def pause(
         self,
         ticket_id: str,
+        *,
         actor: str = "system",
+        note: str | None = None,
         reason: str | None = None,
         key: str | None = None,
-        *,
         at: datetime | None = None,
+        from_step: str | None = None,
+        if_version: int | None = None,
     ) -> Change:
         """Wait on the customer: the level's window and the resolution target stop."""
-        _check_reason(reason)
+        check_text(note=note)
+        check_reason(reason)
+        call = _call_of(
+            "pause",
+            ("paused",),
+            actor=actor,
+            key=key,
+            at=at,
+            from_step=from_step,
+            if_version=if_version,
+            note=note,
+            reason=reason,
+        )
 
-        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
-            ticket = self._must_be_open(draft.current)
+        def change(draft: Draft, flow: CompiledFlow, now: datetime) -> None:
+            ticket = must_be_open(draft.current)
             level = flow.level(ticket.level)
-            left = self._timing.remaining(
+            left = self._moves.timing.remaining(
                 flow,
                 level,
                 ticket.priority,
@@ -527,6 +525,7 @@ class Engine:
                 "paused",
                 now,
                 reason=reason,
+                note=note,
                 data={
                     "remaining_deadline": left.deadline,
                     "remaining_warn": left.warn,
@@ -537,26 +536,43 @@ class Engine:
                 },
             )
 
-        return self._run(
-            ticket_id, actor, key, at, change, _call(("paused",), actor, reason=reason)
-        )
+        return self._run(ticket_id, call, change)
 
     def resume(
         self,
         ticket_id: str,
+        *,
         actor: str = "system",
         note: str | None = None,
+        reason: str | None = None,
         key: str | None = None,
-        *,
         at: datetime | None = None,
+        from_step: str | None = None,
+        if_version: int | None = None,
     ) -> Change:
         """The customer answered: the clocks run again with the time they had left."""
         check_text(note=note)
+        check_reason(reason)
+        call = _call_of(
+            "resume",
+            ("resumed",),
+            actor=actor,
+            key=key,
+            at=at,
+            from_step=from_step,
+            if_version=if_version,
+            note=note,
+            reason=reason,
+        )
 
-        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+        def change(draft: Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = draft.current
             if ticket.status != "paused":
-                raise RuntimeFlowError(f"ticket '{ticket_id}' is {ticket.status}, not paused")
+                raise StateError(
+                    f"ticket '{ticket_id}' is {ticket.status}, not paused",
+                    ticket_id=ticket_id,
+                    step=ticket.step,
+                )
             paused = next(e for e in reversed(self.store.history(ticket_id)) if e.kind == "paused")
             data = paused.data
             left = Remaining(
@@ -573,11 +589,12 @@ class Engine:
                 if data["business"]
                 else None,
             )
-            deadline, warn, resolution = self._timing.resume(flow, left, now)
+            deadline, warn, resolution = self._moves.timing.resume(flow, left, now)
             draft.add(
                 "resumed",
                 now,
                 note=note,
+                reason=reason,
                 data={
                     "deadline": deadline,
                     "warn_at": warn,
@@ -585,27 +602,40 @@ class Engine:
                     "paused_for": (now - paused.at).total_seconds(),
                 },
             )
-            self._catch_up(draft, flow, now)
+            self._moves.catch_up(draft, flow, now)
 
-        return self._run(ticket_id, actor, key, at, change, _call(("resumed",), actor, note=note))
+        return self._run(ticket_id, call, change)
 
     def resolve(
         self,
         ticket_id: str,
+        *,
         actor: str = "system",
         note: str | None = None,
-        key: str | None = None,
-        *,
         reason: str | None = None,
+        key: str | None = None,
         at: datetime | None = None,
+        from_step: str | None = None,
+        if_version: int | None = None,
     ) -> Change:
         """Resolve the ticket, through its step's resolution trigger when it has one."""
-        check_text(note=note, reason=reason)
+        check_text(note=note)
+        check_reason(reason)
+        call = _call_of(
+            "resolve",
+            ("resolved",),
+            actor=actor,
+            key=key,
+            at=at,
+            from_step=from_step,
+            if_version=if_version,
+            note=note,
+        )
 
-        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+        def change(draft: Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = draft.current
             if ticket.status == "resolved":
-                raise TicketClosed(f"ticket '{ticket_id}' is resolved already")
+                raise TicketClosed(f"ticket '{ticket_id}' is resolved already", ticket_id=ticket_id)
             edge = next((t for t in flow.steps[ticket.step].triggers if t.resolves), None)
             draft.add(
                 "resolved",
@@ -614,65 +644,94 @@ class Engine:
                 trigger=edge.id if edge else None,
                 reason=reason or (edge.label if edge else None),
                 note=note,
-                data=self._sla_outcome(draft.current, now),
+                data=sla_outcome(draft.current, now),
             )
 
-        return self._run(ticket_id, actor, key, at, change, _call(("resolved",), actor, note=note))
+        return self._run(ticket_id, call, change)
 
     def reopen(
         self,
         ticket_id: str,
+        *,
         actor: str = "system",
+        note: str | None = None,
         reason: str | None = None,
         key: str | None = None,
-        *,
         at: datetime | None = None,
+        from_step: str | None = None,
+        if_version: int | None = None,
     ) -> Change:
         """Reopen a resolved ticket at the step where it was resolved, with a fresh window."""
-        _check_reason(reason)
+        check_text(note=note)
+        check_reason(reason)
+        call = _call_of(
+            "reopen",
+            ("reopened",),
+            actor=actor,
+            key=key,
+            at=at,
+            from_step=from_step,
+            if_version=if_version,
+            note=note,
+            reason=reason,
+        )
 
-        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+        def change(draft: Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = draft.current
             if ticket.status != "resolved":
-                raise RuntimeFlowError(
+                raise StateError(
                     f"ticket '{ticket_id}' is {ticket.status}; only a resolved ticket can be"
-                    " reopened"
+                    " reopened",
+                    ticket_id=ticket_id,
+                    step=ticket.step,
                 )
-            self._enter(draft, flow, "reopened", now, ticket.step, reason=reason, notice=False)
+            self._moves.enter(
+                draft, flow, "reopened", now, ticket.step, reason=reason, note=note, notice=False
+            )
 
-        return self._run(
-            ticket_id, actor, key, at, change, _call(("reopened",), actor, reason=reason)
-        )
+        return self._run(ticket_id, call, change)
 
     def attach(
         self,
         ticket_id: str,
         kind: EvidenceKind,
         summary: str,
-        actor: str = "system",
         *,
+        actor: str = "system",
         ref: str | None = None,
         occurred_at: datetime | None = None,
         key: str | None = None,
         at: datetime | None = None,
+        from_step: str | None = None,
+        if_version: int | None = None,
     ) -> Change:
         """Record evidence: an email, a call (with when it happened), a document, a note."""
         if kind not in EVIDENCE:
-            raise RuntimeFlowError(
+            raise InputError(
                 f"'{kind}' is not a kind of evidence; use one of: {', '.join(EVIDENCE)}"
             )
         need_text(summary=summary)
         if not summary.strip():
-            raise RuntimeFlowError("evidence needs a summary: what the email, call or note says")
+            raise InputError("evidence needs a summary: what the email, call or note says")
         check_text(ref=ref)
         occurred = ensure_aware(occurred_at, "occurred_at") if occurred_at else None
         data = {"kind": kind, "ref": ref, "occurred_at": occurred}
+        call = _call_of(
+            "attach",
+            ("attached",),
+            actor=actor,
+            key=key,
+            at=at,
+            from_step=from_step,
+            if_version=if_version,
+            note=summary,
+            data=data,
+        )
 
-        def change(draft: _Draft, flow: CompiledFlow, now: datetime) -> None:
+        def change(draft: Draft, flow: CompiledFlow, now: datetime) -> None:
             draft.add("attached", now, note=summary, data=data)
 
-        same = _call(("attached",), actor, note=summary, data=data)
-        return self._run(ticket_id, actor, key, at, change, same)
+        return self._run(ticket_id, call, change)
 
     def tick(
         self, now: datetime | None = None, *, limit: int = 1000, group: bool = True
@@ -685,12 +744,12 @@ class Engine:
         """
         check_limit(limit)
         instant = self._now(now, "now")
-        drafts: list[_Draft] = []
+        drafts: list[Draft] = []
         for ticket in self.store.due(instant, limit):
-            draft = _Draft(ticket, ticket.id, "timer", None)
+            draft = Draft(ticket, ticket.id, "timer", None)
             # A ticket with more due than one catch-up applies keeps the rest for the next
             # tick, which finds it due still.
-            self._catch_up(draft, self.flow_of(ticket), instant, partial=True)
+            self._moves.catch_up(draft, self.flow_of(ticket), instant, partial=True)
             if draft.events:
                 drafts.append(draft)
         changes: list[Change] = []
@@ -711,8 +770,8 @@ class Engine:
     def fire_many(
         self,
         calls: Iterable[tuple[str, str]],
-        actor: str = "system",
         *,
+        actor: str = "system",
         at: datetime | None = None,
     ) -> list[Change]:
         """Fire ``(ticket_id, trigger)`` pairs in one transaction: all apply, or none.
@@ -721,29 +780,34 @@ class Engine:
         written in one commit, instead of a read and a commit per event.
         A ticket may appear more than once; its calls apply in order, and its one
         :class:`Change` (in the order the tickets first appear) holds all their events.
+        Each call is refused as :meth:`fire` would refuse it without ``from_step``.
         """
-        _check_actor(actor)
+        check_actor(actor)
         if isinstance(calls, str | bytes) or not isinstance(calls, Iterable):
-            raise RuntimeFlowError(f"calls is {calls!r}; give a list of (ticket_id, trigger) pairs")
+            raise InputError(f"calls is {calls!r}; give a list of (ticket_id, trigger) pairs")
         pairs = list(calls)  # read once: an iterator is checked and applied alike
         for call in pairs:
             if not isinstance(call, tuple | list) or len(call) != 2:
-                raise RuntimeFlowError(f"each call is a (ticket_id, trigger) pair; got {call!r}")
+                raise InputError(f"each call is a (ticket_id, trigger) pair; got {call!r}")
             need_text(ticket_id=call[0], trigger=call[1])
         now = self._now(at)
         found = self.store.get_many([ticket_id for ticket_id, _ in pairs])
-        drafts: dict[str, _Draft] = {}
+        drafts: dict[str, Draft] = {}
         for ticket_id, trigger in pairs:
             draft = drafts.get(ticket_id)
             if draft is None:
                 ticket = found.get(ticket_id)
                 if ticket is None:
-                    raise UnknownTicket(f"no ticket '{ticket_id}'")
+                    raise UnknownTicket(f"no ticket '{ticket_id}'", ticket_id=ticket_id)
                 draft, flow = self._draft(ticket, actor, None, now)
                 drafts[ticket_id] = draft
             else:
                 flow = self.flow_of(draft.current)
-            self._fire(draft, flow, now, trigger)
+            ticket = must_be_open(draft.current)
+            edge = self._moves.edge(flow, ticket, trigger)
+            if edge.kind == "hierarchical":
+                self._refuse_after_timer(flow, ticket, trigger)
+            self._moves.fire(draft, flow, now, edge)
         return self._commit_all(list(drafts.values()))
 
     def deliver(self, now: datetime | None = None, *, limit: int = 100) -> list[Action]:
@@ -791,55 +855,52 @@ class Engine:
         self._last = now
         return now
 
-    def _machine(self, flow: CompiledFlow) -> FlowMachine:
-        machine = self._machines.get(flow.digest)
-        if machine is None:
-            machine = FlowMachine.build(flow)
-            self._machines[flow.digest] = machine
-        return machine
-
-    def _begin(
-        self, ticket_id: str, actor: str, key: str | None, at: datetime | None
-    ) -> tuple[_Draft, CompiledFlow, datetime]:
-        ticket = self.get(ticket_id)
-        now = self._now(at)
-        draft, flow = self._draft(ticket, actor, key, now)
-        return draft, flow, now
-
     def _draft(
         self, ticket: Ticket, actor: str, key: str | None, now: datetime
-    ) -> tuple[_Draft, CompiledFlow]:
+    ) -> tuple[Draft, CompiledFlow]:
         """A call's draft on ``ticket`` as read, caught up to ``now``."""
         if now < ticket.updated_at:
             raise TimeError(
                 f"ticket '{ticket.id}' last changed at {ticket.updated_at.isoformat()}; an event"
-                f" at {now.isoformat()} would go back in time"
+                f" at {now.isoformat()} would go back in time",
+                ticket_id=ticket.id,
             )
         flow = self.flow_of(ticket)
-        draft = _Draft(ticket, ticket.id, actor, key)
-        self._catch_up(draft, flow, now)
+        draft = Draft(ticket, ticket.id, actor, key)
+        self._moves.catch_up(draft, flow, now)
         return draft, flow
 
     def _run(
         self,
         ticket_id: str,
-        actor: str,
-        key: str | None,
-        at: datetime | None,
-        change: Callable[[_Draft, CompiledFlow, datetime], None],
-        same: Callable[[Event], bool],
+        call: _Call,
+        change: Callable[[Draft, CompiledFlow, datetime], None],
     ) -> Change:
         """Apply one call to the ticket as it is now; when another writer got there first,
         read it again and apply the call anew (the earlier result, if that writer was a
-        retry of this very call: ``same`` tells whether a keyed event was made by it)."""
-        _check_actor(actor)
-        check_text(key=key)  # the ticket id: by get, when _begin reads it
+        retry of this very call: ``call.same`` tells whether a keyed event was made by it).
+
+        A refused keyed call looks for its key once more before it says why: a retry that
+        races its original finds the ticket already changed by it, and answers with that.
+        """
+        pinned: str | None = None
         for _ in range(_ATTEMPTS):
-            replayed = self._replayed(key, ticket_id, same)
+            replayed = self._replayed(call.key, ticket_id, call.same)
             if replayed is not None:
                 return replayed
-            draft, flow, now = self._begin(ticket_id, actor, key, at)
-            change(draft, flow, now)
+            try:
+                ticket = self.get(ticket_id)
+                now = self._now(call.at)
+                draft, flow = self._draft(ticket, call.actor, call.key, now)
+                self._expect(draft.current, call, pinned)
+                if call.pin and pinned is None:
+                    pinned = draft.current.step
+                change(draft, flow, now)
+            except RuntimeFlowError:
+                replayed = self._replayed(call.key, ticket_id, call.same)
+                if replayed is not None:
+                    return replayed
+                raise
             try:
                 return self._commit(draft)
             except ConflictError:
@@ -847,6 +908,40 @@ class Engine:
         raise ConflictError(
             f"ticket '{ticket_id}' was changed by other writers {_ATTEMPTS} times while this"
             " call was applied; try again"
+        )
+
+    @staticmethod
+    def _expect(ticket: Ticket, call: _Call, pinned: str | None) -> None:
+        """Refuse a call made for another state of the ticket than the one it is in."""
+        moved = None
+        if call.from_step is not None and ticket.step != call.from_step:
+            moved = f"is at step '{ticket.step}', not '{call.from_step}' as the call says"
+        elif call.if_version is not None and ticket.version != call.if_version:
+            moved = f"is at version {ticket.version}, not {call.if_version} as the call says"
+        elif pinned is not None and ticket.step != pinned:
+            moved = f"moved from '{pinned}' to '{ticket.step}' while the call was applied"
+        if moved is not None:
+            raise StaleTicket(
+                f"ticket '{ticket.id}' {moved} (it moved since the caller looked); read it"
+                f" again and decide: {call.verb} was not applied",
+                ticket_id=ticket.id,
+                step=ticket.step,
+            )
+
+    def _refuse_after_timer(self, flow: CompiledFlow, ticket: Ticket, trigger: str) -> None:
+        """Refuse an unguarded "up one level" just after a timer moved the ticket up from a
+        step where the same trigger applies (see :meth:`fire`)."""
+        left = ticket.timer_left
+        if left is None or trigger not in self._moves.machine(flow).manual_from(left):
+            return
+        raise StaleTicket(
+            f"ticket '{ticket.id}': the timer moved it from '{left}' to '{ticket.step}' and"
+            f" nobody has acted on it since; '{trigger}' pressed for '{left}' would move it"
+            f" again. To fire '{trigger}' at '{ticket.step}', say so: from_step="
+            f"'{ticket.step}' (--from-step {ticket.step})",
+            ticket_id=ticket.id,
+            step=ticket.step,
+            valid_triggers=self._moves.machine(flow).manual_from(ticket.step),
         )
 
     def _replayed(
@@ -865,16 +960,18 @@ class Engine:
         if record is None:
             return None
         if record.ticket_id != ticket_id:
-            raise ConflictError(
+            raise KeyReused(
                 f"the idempotency key '{key}' was used for ticket '{record.ticket_id}'; a new"
-                " call needs a new key"
+                " call needs a new key",
+                ticket_id=ticket_id,
             )
         events = self.store.history(record.ticket_id, upto=record.last_seq)
         own = [e for e in events if e.seq >= record.first_seq]  # from the keyed event on
         if not own or not same(own[0]):
-            raise ConflictError(
+            raise KeyReused(
                 f"the idempotency key '{key}' was used on ticket '{ticket_id}' for another call"
-                f" ({_described(own[0]) if own else 'unknown'}); a new call needs a new key"
+                f" ({_described(own[0]) if own else 'unknown'}); a new call needs a new key",
+                ticket_id=ticket_id,
             )
         # A key stored before schema 5 does not say where its call began: at its event.
         first = record.first_seq if record.call_first_seq is None else record.call_first_seq
@@ -887,285 +984,9 @@ class Engine:
         mine = tuple(e for e in events if e.seq >= first)
         return Change(replay(events), mine, actions, replayed=True)
 
-    @staticmethod
-    def _must_be_open(ticket: Ticket) -> Ticket:
-        if ticket.status == "resolved":
-            raise TicketClosed(f"ticket '{ticket.id}' is resolved; reopen it first")
-        if ticket.status == "paused":
-            raise RuntimeFlowError(
-                f"ticket '{ticket.id}' is paused (waiting on the customer); resume it first"
-            )
-        return ticket
-
-    def _commit(self, draft: _Draft) -> Change:
+    def _commit(self, draft: Draft) -> Change:
         return self._commit_all([draft])[0]
 
-    def _commit_all(self, drafts: list[_Draft]) -> list[Change]:
+    def _commit_all(self, drafts: list[Draft]) -> list[Change]:
         self.store.append([Write(d.current, d.events, d.actions, d.expected) for d in drafts])
         return [Change(d.current, tuple(d.events), tuple(d.actions)) for d in drafts]
-
-    def _catch_up(
-        self, draft: _Draft, flow: CompiledFlow, now: datetime, *, partial: bool = False
-    ) -> None:
-        """Apply, at their own instants, the warnings and deadlines due by ``now``.
-
-        At most :data:`_CATCH_UP` of them: with more due, a ``partial`` catch-up (a tick)
-        stops there, and any other call is refused rather than applied to a ticket that is
-        not where its flow has taken it.
-        """
-        key, draft.key = draft.key, None
-        for _ in range(_CATCH_UP):
-            ticket = draft.current
-            due = ticket.next_due
-            if due is None or due > now:
-                break
-            if ticket.warn_at is not None and (
-                ticket.deadline is None or ticket.warn_at <= ticket.deadline
-            ):
-                level = flow.level(ticket.level)
-                minimum = self._timing.window_text(flow, level, ticket.priority).min
-                event = draft.add(
-                    "warned",
-                    ticket.warn_at,
-                    actor="timer",
-                    reason=f"window minimum {minimum} passed",
-                )
-                action_key = f"{ticket.id}:{event.seq}:warning"
-                draft.actions.append(
-                    warning_action(ticket, level, str(minimum), action_key, event.at)
-                )
-                continue
-            self._expire(draft, flow, ticket)
-        else:
-            due = draft.current.next_due
-            if not partial and due is not None and due <= now:
-                raise RuntimeFlowError(
-                    f"ticket '{draft.ticket_id}' has more than {_CATCH_UP:,} warnings and"
-                    f" deadlines due before {now.isoformat()} (its flow's timers loop); let a"
-                    " worker catch it up (escflow worker --once, or Engine.tick) and call again"
-                )
-        draft.key = key
-
-    def _fire(
-        self,
-        draft: _Draft,
-        flow: CompiledFlow,
-        now: datetime,
-        trigger: str,
-        *,
-        reason: str | None = None,
-        note: str | None = None,
-    ) -> None:
-        """A manual trigger of the ticket's step, checked and dispatched by the machine."""
-        ticket = self._must_be_open(draft.current)
-        target = self._machine(flow).target(ticket.id, ticket.step, trigger)
-        edge = flow.steps[ticket.step].trigger(trigger)
-        assert edge is not None, "the machine has this step's triggers"
-        self._follow(draft, flow, "moved", now, edge, target, reason=reason, note=note)
-
-    def _expire(self, draft: _Draft, flow: CompiledFlow, ticket: Ticket) -> None:
-        assert ticket.deadline is not None
-        at = ticket.deadline
-        level = flow.level(ticket.level)
-        if ticket.repeats < level.repeat:
-            self._enter(
-                draft,
-                flow,
-                "repeated",
-                at,
-                level.entry,
-                actor="timer",
-                reason=f"window ended; level repeats ({ticket.repeats + 1} of {level.repeat})",
-                repeats=ticket.repeats + 1,
-                notice=False,
-            )
-            return
-        timer = flow.steps[ticket.step].timer
-        window = self._timing.window_text(flow, level, ticket.priority)
-        if timer is None:
-            draft.add(
-                "expired",
-                at,
-                actor="timer",
-                reason=f"window of {window.window} ended; no automatic trigger leads on",
-            )
-            return
-        target = self._machine(flow).target(ticket.id, ticket.step, timer.id)
-        # The timer a window adds is labelled with the window's end as written; the reason
-        # a ticket gives quotes the end its priority gave it.
-        reason = timer_label(window.max) if timer.implicit and window.max else None
-        self._follow(draft, flow, "escalated", at, timer, target, actor="timer", reason=reason)
-
-    def _follow(
-        self,
-        draft: _Draft,
-        flow: CompiledFlow,
-        kind: EventKind,
-        at: datetime,
-        edge: CompiledTrigger,
-        target: str,
-        *,
-        reason: str | None = None,
-        note: str | None = None,
-        actor: str | None = None,
-    ) -> None:
-        ticket = draft.current
-        why = reason or edge.reason or edge.label
-        if target == RESOLVED:
-            draft.add(
-                "resolved",
-                at,
-                from_step=ticket.step,
-                trigger=edge.id,
-                reason=why,
-                note=note,
-                actor=actor,
-                data=self._sla_outcome(ticket, at),
-            )
-            return
-        if flow.steps[target].level == ticket.level and edge.kind in ("step", "loop"):
-            event = draft.add(
-                kind,
-                at,
-                from_step=ticket.step,
-                to_step=target,
-                trigger=edge.id,
-                reason=why,
-                note=note,
-                actor=actor,
-            )
-            self._queue_responses(draft, flow, target, event, why)
-            return
-        self._enter(
-            draft, flow, kind, at, target, trigger=edge.id, reason=why, note=note, actor=actor
-        )
-
-    def _enter(
-        self,
-        draft: _Draft,
-        flow: CompiledFlow,
-        kind: EventKind,
-        at: datetime,
-        step: str,
-        *,
-        trigger: str | None = None,
-        reason: str | None = None,
-        note: str | None = None,
-        actor: str | None = None,
-        repeats: int = 0,
-        notice: bool = True,
-        opening: Mapping[str, Any] | None = None,
-        skips: int = 0,
-    ) -> None:
-        """Enter ``step`` at a new level: its window starts, duty is looked up, actions queue."""
-        level = flow.level_of(step)
-        from_step = draft.ticket.step if draft.ticket else None
-        on_duty, person = self._timing.on_duty(flow, level, at)
-        start: datetime | None = at
-        if (
-            not on_duty
-            and level.contact.off_duty == "skip"
-            and level.next
-            and skips < len(flow.levels)
-        ):
-            draft.add(
-                kind,
-                at,
-                from_step=from_step,
-                to_step=step,
-                trigger=trigger,
-                reason=reason,
-                note=note,
-                actor=actor,
-                data={
-                    **(opening or {}),
-                    "level": level.id,
-                    "deadline": None,
-                    "warn_at": None,
-                    "assignee": None,
-                },
-            )
-            following = flow.level(level.next)
-            self._enter(
-                draft,
-                flow,
-                "skipped",
-                at,
-                following.entry,
-                actor="timer",
-                reason=f"nobody on duty at {level.name}",
-                skips=skips + 1,
-            )
-            return
-        if not on_duty:
-            start = self._timing.next_on_duty(flow, level, at)
-            person = self._timing.on_duty(flow, level, start)[1] if start else None
-        priority = (opening or {}).get("priority") or (
-            draft.ticket.priority if draft.ticket else ""
-        )
-        span = self._timing.span(flow, level, priority, start) if start else None
-        data = {
-            **(opening or {}),
-            "level": level.id,
-            "deadline": span.deadline if span else None,
-            "warn_at": span.warn_at if span else None,
-            "assignee": person,
-            "repeats": repeats,
-        }
-        event = draft.add(
-            kind,
-            at,
-            from_step=from_step,
-            to_step=step,
-            trigger=trigger,
-            reason=reason,
-            note=note,
-            actor=actor,
-            data=data,
-        )
-        if not on_duty:
-            draft.add(
-                "held",
-                at,
-                actor="timer",
-                reason=f"nobody on duty at {level.name}",
-                data={
-                    "until": start,
-                    "deadline": data["deadline"],
-                    "warn_at": data["warn_at"],
-                },
-            )
-        if reason is None and kind == "opened":  # what a level's '$reason' says at first
-            reason = f"new ticket, priority {priority}"
-        self._queue_responses(draft, flow, step, event, reason or "")
-        if notice and kind not in ("opened", "repeated", "reopened"):
-            key = (flow.digest, level.id, draft.current.priority)
-            prepared = self._notices.get(key)
-            if prepared is None:
-                window = self._timing.window_text(flow, level, draft.current.priority).window
-                prepared = self._notices[key] = Notice.of(flow, level, window)
-            draft.actions.append(
-                prepared.action(
-                    draft.current, reason or "", f"{draft.ticket_id}:{event.seq}:notice", at
-                )
-            )
-
-    def _queue_responses(
-        self, draft: _Draft, flow: CompiledFlow, step: str, event: Event, reason: str
-    ) -> None:
-        ticket = draft.current
-        key = (flow.digest, step, ticket.priority)
-        prepared = self._responses.get(key)
-        if prepared is None:
-            level = flow.level_of(step)
-            window = self._timing.window_text(flow, level, ticket.priority).window
-            prepared = self._responses[key] = blueprints(flow, step, window)
-        for i, blueprint in enumerate(prepared):
-            draft.actions.append(
-                blueprint.action(ticket, reason, f"{draft.ticket_id}:{event.seq}:{i}", event.at)
-            )
-
-    @staticmethod
-    def _sla_outcome(ticket: Ticket, at: datetime) -> dict[str, Any]:
-        due = ticket.resolution_due
-        return {"within_sla": None if due is None else at <= due}

@@ -61,7 +61,10 @@ class FlowMachine:
             names = sorted(self.machine.events)
             raise UnknownTrigger(
                 f"ticket '{ticket_id}': flow '{self.flow.id}' has no trigger '{trigger}'"
-                f"{did_you_mean(trigger, names)}; {self._valid(step)}"
+                f"{did_you_mean(trigger, names)}; {self.valid_text(step)}",
+                ticket_id=ticket_id,
+                step=step,
+                valid_triggers=self.manual_from(step),
             )
         cursor = _Cursor(step)
         try:
@@ -69,17 +72,26 @@ class FlowMachine:
         except MachineError:
             raise InvalidTrigger(
                 f"ticket '{ticket_id}' is at step '{step}', where '{trigger}' does not apply;"
-                f" {self._valid(step)}"
+                f" {self.valid_text(step)}",
+                ticket_id=ticket_id,
+                step=step,
+                valid_triggers=self.manual_from(step),
             ) from None
         return cursor.state
 
-    def triggers_from(self, step: str) -> list[str]:
-        """The triggers valid from ``step``, manual first."""
-        if step not in self.flow.steps:
-            return []
-        triggers = self.flow.steps[step].triggers
-        return [t.id for t in triggers if not t.automatic] + [t.id for t in triggers if t.automatic]
+    def check(self, ticket_id: str, step: str, trigger: str) -> None:
+        """Refuse, as :meth:`target` does, a trigger that cannot fire from ``step``."""
+        self.target(ticket_id, step, trigger)
 
-    def _valid(self, step: str) -> str:
-        valid = self.triggers_from(step)
-        return f"valid from '{step}': {', '.join(valid)}" if valid else f"'{step}' has no trigger"
+    def manual_from(self, step: str) -> tuple[str, ...]:
+        """The triggers a person can fire from ``step`` (a timer's fire by themselves)."""
+        if step not in self.flow.steps:
+            return ()
+        return tuple(t.id for t in self.flow.steps[step].triggers if not t.automatic)
+
+    def valid_text(self, step: str) -> str:
+        """The triggers valid from ``step``, as a message says them."""
+        valid = self.manual_from(step)
+        if valid:
+            return f"valid from '{step}': {', '.join(valid)}"
+        return f"'{step}' has no trigger a person can fire"

@@ -174,7 +174,7 @@ def simulate(
         clock=clock,
         actions=Actions(notify=sent.append, webhook=sent.append, handlers=handlers),
     )
-    engine.open(flow.id, priority, _SIMULATION_ID)
+    engine.open(flow.id, priority=priority, ticket_id=_SIMULATION_ID)
     for at, name, n in script:
         clock.set(at)
         engine.tick()

@@ -18,7 +18,8 @@ from datetime import timedelta
 
 from escflow.errors import RuntimeFlowError, StoreError
 from escflow.records import Action
-from escflow.runtime._engine import Engine, check_limit
+from escflow.runtime._engine import Engine
+from escflow.runtime._inputs import check_limit
 
 _MIN_WAIT = 0.05
 # Actions delivered between two records of their outcomes, and two looks at ``stop``: a

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import orjson
 
-from escflow.errors import RuntimeFlowError
+from escflow.errors import InputError
 from escflow.records import Action, Event, EventKind, Ticket
 from escflow.store._protocol import KeyRecord, Write
 
@@ -34,15 +34,15 @@ def check_text(**fields: str | None) -> None:
         if value is None or (type(value) is str and value.isascii() and "\x00" not in value):
             continue  # the common case, at the cost of two tests
         if not isinstance(value, str):
-            raise RuntimeFlowError(f"{name} must be text, got {value!r}")
+            raise InputError(f"{name} must be text, got {value!r}")
         if "\x00" in value:
-            raise RuntimeFlowError(
+            raise InputError(
                 f"{name} holds a NUL character (at position {value.index(chr(0)) + 1}); remove it"
             )
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise RuntimeFlowError(
+            raise InputError(
                 f"{name} is not valid text: position {exc.start + 1} holds"
                 f" {value[exc.start]!r}, a lone surrogate (a byte that was not UTF-8, read as"
                 " text); send the text as UTF-8"
@@ -53,7 +53,7 @@ def need_text(**fields: str) -> None:
     """:func:`check_text` for arguments that must be given: None is refused too."""
     for name, value in fields.items():
         if value is None:
-            raise RuntimeFlowError(f"{name} must be text, got None")
+            raise InputError(f"{name} must be text, got None")
     check_text(**fields)
 
 
@@ -109,8 +109,10 @@ def from_micros(value: int | None) -> datetime | None:
 TICKET_COLUMNS = (
     "id, flow, digest, priority, status, step, level, version, opened_at, updated_at,"
     " level_entered_at, deadline, warn_at, next_due, assignee, repeats, acknowledged,"
-    " first_response_at, first_response_due, resolution_due, resolved_at, paused_at, attrs"
+    " first_response_at, first_response_due, resolution_due, resolved_at, paused_at, attrs,"
+    " timer_left"
 )
+TICKET_WIDTH = TICKET_COLUMNS.count(",") + 1
 
 
 def tickets_query(
@@ -198,6 +200,7 @@ def ticket_row(
         instant(ticket.paused_at),
         # Most tickets carry few attrs, often none: skip the encoder for the empty case.
         dumps(ticket.attrs) if ticket.attrs else "{}",
+        ticket.timer_left,
     )
 
 
@@ -232,6 +235,7 @@ def ticket_from_row(
         at(row[21]),
         loads(row[22]) if row[22] != "{}" else {},
         row[7],
+        row[23],
     )
 
 

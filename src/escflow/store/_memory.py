@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 from escflow.errors import ConflictError, DuplicateTicket
 from escflow.records import Action, Event, Status, Ticket
-from escflow.store._protocol import KeyRecord, Write
+from escflow.store._protocol import Closing, KeyRecord, Write
 
 
-class MemoryStore:
+class MemoryStore(Closing):
     """Dictionaries and a heap of due instants; each ``append`` is all-or-nothing."""
 
     def __init__(self) -> None:

@@ -60,6 +60,7 @@ from escflow.errors import ConflictError, DuplicateTicket, StoreError
 from escflow.records import Action, Event, Status, Ticket
 from escflow.store._codec import (
     TICKET_COLUMNS,
+    TICKET_WIDTH,
     action_from_row,
     dumps,
     event_body,
@@ -71,7 +72,7 @@ from escflow.store._codec import (
     tickets_query,
 )
 from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
-from escflow.store._protocol import KeyRecord, Write
+from escflow.store._protocol import Closing, KeyRecord, Write
 
 Connection: TypeAlias = psycopg.Connection[TupleRow]
 
@@ -85,7 +86,7 @@ _MIGRATION_LOCK = 0x657363666C6F77
 _RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
 
 
-class PostgresStore:
+class PostgresStore(Closing):
     """Tickets, events, flow versions and the outbox in a PostgreSQL database.
 
     ``dsn`` is a ``postgresql://`` URL or a libpq ``key=value`` string; the schema is
@@ -554,7 +555,7 @@ class PostgresStore:
 
 
 _INSERT_TICKET = (
-    f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join(['%s'] * 23)})"
+    f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join(['%s'] * TICKET_WIDTH)})"
     " ON CONFLICT (id) DO NOTHING"
 )
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 from escflow.records import Action, Event, Status, Ticket
 
@@ -46,7 +47,24 @@ class KeyRecord:
 
 
 class Store(Protocol):
-    """Durable (or in-memory) home of flow versions, tickets, events and the outbox."""
+    """Durable (or in-memory) home of flow versions, tickets, events and the outbox.
+
+    A store is a context manager: ``with open_store(url) as store: ...`` closes it at the
+    end of the block, as :meth:`close` does.
+    """
+
+    def close(self) -> None:
+        """Release the store's connection; closing twice is harmless."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None: ...
 
     def save_version(self, digest: str, flow_id: str, source: str) -> None:
         """Keep a flow version's canonical text; saving a known digest again is a no-op."""
@@ -115,3 +133,21 @@ class Store(Protocol):
     def actions(self, ticket_id: str) -> list[Action]:
         """Every action of a ticket, oldest first, with its delivery status."""
         ...
+
+
+class Closing:
+    """What every store shares: the context-manager protocol, on top of its ``close``."""
+
+    def close(self) -> None:
+        """Release what the store holds."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -30,6 +30,7 @@ from escflow.errors import ConflictError, DuplicateTicket, StoreError
 from escflow.records import Action, Event, Status, Ticket
 from escflow.store._codec import (
     TICKET_COLUMNS,
+    TICKET_WIDTH,
     action_from_row,
     dumps,
     event_body,
@@ -50,9 +51,9 @@ from escflow.store._migrate import (
     refuse_foreign,
     refuse_newer,
 )
-from escflow.store._protocol import KeyRecord, Write
+from escflow.store._protocol import Closing, KeyRecord, Write
 
-_INSERT_TICKET = f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join('?' * 23)})"
+_INSERT_TICKET = f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join('?' * TICKET_WIDTH)})"
 _UPDATE_TICKET = (
     "UPDATE tickets SET "
     + ", ".join(f"{name.strip()} = ?" for name in TICKET_COLUMNS.split(",")[1:])
@@ -75,7 +76,7 @@ _ACTION_COLUMNS = (
 )
 
 
-class SQLiteStore:
+class SQLiteStore(Closing):
     """Tickets, events, flow versions and the outbox in one SQLite file.
 
     ``create=False`` refuses a file that does not exist, or holds no escflow schema, instead
