@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from croniter import croniter
 
 from escflow.errors import TimeError
+from escflow.timing._calendar import BusinessCalendar
 from escflow.timing._rotation import Rotation, Shift, validate_cron
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -89,17 +92,16 @@ def test_weekly_rotation_next_change() -> None:
     assert rotation.next_change(datetime(2026, 1, 1, tzinfo=PARIS)) == utc(2026, 1, 5, 8)
 
 
-def test_weekly_rotation_over_fall_back_leaves_an_hour_uncovered() -> None:
-    # Durations are elapsed time: the shift starting Mon 2026-10-19 09:00 CEST lasts 168 h and
-    # ends Mon 2026-10-26 08:00 CET, because that week has 169 h. The next shift starts at
-    # 09:00 CET, so nobody is on duty for that hour. Shift 41 (19 Oct) -> 41 % 3 = 2 -> carol;
-    # shift 42 (26 Oct) -> 0 -> alice.
+def test_a_weekly_shift_lasts_a_week_by_the_clock_over_fall_back() -> None:
+    # A shift lasts by the clock: the one starting Mon 2026-10-19 09:00 CEST lasts 168 hours
+    # by the clock and ends Mon 2026-10-26 09:00 CET, after 169 elapsed hours, exactly when
+    # the next one starts. Shift 41 (19 Oct) -> 41 % 3 = 2 -> carol; shift 42 -> 0 -> alice.
     rotation = weekly()
     assert rotation.on_duty(datetime(2026, 10, 26, 7, 59, tzinfo=PARIS)) == "carol"
-    assert rotation.on_duty(datetime(2026, 10, 26, 8, 30, tzinfo=PARIS)) is None
+    assert rotation.on_duty(datetime(2026, 10, 26, 8, 30, tzinfo=PARIS)) == "carol"
     assert rotation.on_duty(datetime(2026, 10, 26, 9, 0, tzinfo=PARIS)) == "alice"
-    # 08:00 CET is 07:00 UTC: the end of carol's shift is the next change.
-    assert rotation.next_change(datetime(2026, 10, 26, 7, 30, tzinfo=PARIS)) == utc(2026, 10, 26, 7)
+    # 09:00 CET is 08:00 UTC: the handover is the next change.
+    assert rotation.next_change(datetime(2026, 10, 26, 7, 30, tzinfo=PARIS)) == utc(2026, 10, 26, 8)
 
 
 # -- weekday day shift ---------------------------------------------------------------------------
@@ -281,13 +283,21 @@ def test_a_shift_starting_in_the_repeated_hour_is_one_turn() -> None:
         [Shift("30 1 * * *", 120, ["a", "b", "c"], datetime(2026, 3, 1, tzinfo=NEW_YORK))],
     )
     assert rotation.on_duty(datetime(2026, 11, 1, 1, 45, tzinfo=NEW_YORK)) == "c"
-    # The second 01:45 (EST, fold=1) is within c's 2 elapsed hours (05:30-07:30 UTC).
+    # c's two hours by the clock run from 01:30 EDT to 03:30 EST (05:30-08:30 UTC): the
+    # second 01:45 (EST, fold=1) and 02:45 EST are hers, 03:30 EST is nobody's.
     assert rotation.on_duty(datetime(2026, 11, 1, 1, 45, fold=1, tzinfo=NEW_YORK)) == "c"
-    assert rotation.on_duty(datetime(2026, 11, 1, 2, 45, tzinfo=NEW_YORK)) is None
+    assert rotation.on_duty(datetime(2026, 11, 1, 2, 45, tzinfo=NEW_YORK)) == "c"
+    assert rotation.on_duty(datetime(2026, 11, 1, 3, 30, tzinfo=NEW_YORK)) is None
+    assert rotation.next_change(datetime(2026, 11, 1, 2, 45, tzinfo=NEW_YORK)) == utc(
+        2026, 11, 1, 8, 30
+    )
     assert rotation.on_duty(datetime(2026, 11, 2, 1, 45, tzinfo=NEW_YORK)) == "a"
     assert rotation.on_duty(datetime(2026, 11, 3, 1, 45, tzinfo=NEW_YORK)) == "b"
-    # Clocks going forward skip 02:00-03:00, not the turn: Mar 8 (day 7 -> b) starts at 03:30.
-    assert rotation.on_duty(datetime(2026, 3, 8, 3, 45, tzinfo=NEW_YORK)) == "b"
+    # Clocks going forward skip 02:00-03:00, not the turn: Mar 8 (day 7 -> b) starts at
+    # 01:30 EST and ends when the clock shows 03:30 EDT, one elapsed hour later.
+    assert rotation.on_duty(datetime(2026, 3, 8, 1, 45, tzinfo=NEW_YORK)) == "b"
+    assert rotation.on_duty(datetime(2026, 3, 8, 3, 15, tzinfo=NEW_YORK)) == "b"
+    assert rotation.on_duty(datetime(2026, 3, 8, 3, 30, tzinfo=NEW_YORK)) is None
     assert rotation.on_duty(datetime(2026, 3, 9, 1, 45, tzinfo=NEW_YORK)) == "c"
 
 
@@ -319,3 +329,208 @@ def test_cron_aliases_start_shifts() -> None:
     )
     assert hourly.on_duty(datetime(2026, 11, 1, 1, 30, tzinfo=NEW_YORK)) == "b"
     assert hourly.on_duty(datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=NEW_YORK)) == "a"
+
+
+# -- shifts last by the clock ---------------------------------------------------------------
+
+
+def around_the_clock(zone: str) -> Rotation:
+    # Handovers at 08:00 and 20:00, each shift 12 hours long; from Sun 2026-03-01, the
+    # start on day d (0 = Mar 1) at 08:00 is turn 2d, at 20:00 turn 2d + 1.
+    shift = Shift(
+        "0 8,20 * * *", 12 * 60, ["ana", "ben", "cy"], datetime(2026, 3, 1, tzinfo=ZoneInfo(zone))
+    )
+    return Rotation(zone, [shift])
+
+
+# (zone, night shift's start, its member, the morning handover (UTC), the next member).
+# Paris: Sat Mar 28 is day 27 (turn 55 -> ben), Sun Mar 29 08:00 CEST turn 56 -> cy; Sat
+# Oct 24 is day 237 (Mar 31 + Apr 30 + May 31 + Jun 30 + Jul 31 + Aug 31 + Sep 30 = 214 days
+# to Oct 1, + 23): turn 475 -> ben, Sun Oct 25 08:00 CET turn 476 -> cy.
+# New York: Sat Mar 7 is day 6 (turn 13 -> ben), Sun Mar 8 08:00 EDT turn 14 -> cy; Sat Oct 31
+# is day 244: turn 489 -> ana, Sun Nov 1 08:00 EST turn 490 -> ben.
+CLOCK_CHANGES = [
+    ("Europe/Paris", datetime(2026, 3, 28, 20), "ben", utc(2026, 3, 29, 6), "cy"),
+    ("Europe/Paris", datetime(2026, 10, 24, 20), "ben", utc(2026, 10, 25, 7), "cy"),
+    ("America/New_York", datetime(2026, 3, 7, 20), "ben", utc(2026, 3, 8, 12), "cy"),
+    ("America/New_York", datetime(2026, 10, 31, 20), "ana", utc(2026, 11, 1, 13), "ben"),
+]
+
+
+@pytest.mark.parametrize(("zone", "night", "member", "handover", "next_member"), CLOCK_CHANGES)
+def test_a_round_the_clock_rota_keeps_its_cover_when_the_clocks_change(
+    zone: str, night: datetime, member: str, handover: datetime, next_member: str
+) -> None:
+    rotation = around_the_clock(zone)
+    local = ZoneInfo(zone)
+    start = night.replace(tzinfo=local).astimezone(UTC)
+    # The night shift runs from 20:00 to 08:00 by the clock: 11 elapsed hours when the
+    # clocks go forward, 13 when they go back (its last elapsed hour was nobody's before).
+    assert handover - start == timedelta(hours=11 if night.month == 3 else 13)
+    assert rotation.on_duty(start) == member
+    assert rotation.on_duty(handover - timedelta(minutes=30)) == member
+    assert rotation.on_duty(handover - timedelta(seconds=1)) == member
+    assert rotation.on_duty(handover) == next_member
+    assert rotation.next_change(handover - timedelta(minutes=30)) == handover
+    # Every five minutes of the night and the next day, someone is on duty.
+    moment = start - timedelta(hours=1)
+    while moment < handover + timedelta(hours=13):
+        assert rotation.on_duty(moment) is not None, moment.astimezone(local)
+        moment += timedelta(minutes=5)
+
+
+def test_the_repeated_hour_of_the_night_belongs_to_the_night_shift() -> None:
+    rotation = around_the_clock("Europe/Paris")
+    # 02:30 happens twice on Sun 2026-10-25 (CEST, then CET): both are ben's night.
+    assert rotation.on_duty(datetime(2026, 10, 25, 2, 30, tzinfo=PARIS)) == "ben"
+    assert rotation.on_duty(datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=PARIS)) == "ben"
+    # 07:00-08:00 CET is the hour an elapsed-time shift lost.
+    assert rotation.on_duty(datetime(2026, 10, 25, 7, 30, tzinfo=PARIS)) == "ben"
+
+
+def test_a_longer_shift_hands_over_when_the_next_one_starts() -> None:
+    # 13-hour shifts 12 hours apart: the next one takes over at 08:00, the change is then.
+    rotation = Rotation(
+        "Europe/Paris",
+        [Shift("0 8,20 * * *", 13 * 60, ["ana", "ben"], datetime(2026, 1, 5, tzinfo=PARIS))],
+    )
+    # Mon Jan 5 08:00 is turn 0 (ana), 20:00 turn 1 (ben), Tue 08:00 turn 2 (ana).
+    assert rotation.on_duty(datetime(2026, 1, 6, 7, 30, tzinfo=PARIS)) == "ben"
+    assert rotation.on_duty(datetime(2026, 1, 6, 8, 30, tzinfo=PARIS)) == "ana"
+    assert rotation.next_change(datetime(2026, 1, 6, 7, 30, tzinfo=PARIS)) == utc(2026, 1, 6, 7)
+
+
+def test_a_shift_whose_end_the_clock_skips_ends_when_it_jumps() -> None:
+    # 00:30 plus two hours is 02:30 on Sun 2026-03-29, a time Paris skips (02:00 CET is
+    # 03:00 CEST, 01:00 UTC): the shift ends then, after 1.5 elapsed hours.
+    rotation = Rotation(
+        "Europe/Paris", [Shift("30 0 * * *", 120, ["night"], datetime(2026, 3, 1, tzinfo=PARIS))]
+    )
+    assert rotation.on_duty(datetime(2026, 3, 29, 1, 59, tzinfo=PARIS)) == "night"
+    assert rotation.on_duty(utc(2026, 3, 29, 1)) is None
+    assert rotation.next_change(utc(2026, 3, 29, 0, 30)) == utc(2026, 3, 29, 1)
+
+
+def test_a_handover_the_clock_skips_happens_when_it_jumps() -> None:
+    # Daily handovers at 02:30 from Fri 2026-03-27: a (Mar 27), b (Mar 28); on Mar 29 02:30
+    # does not exist, so a's turn starts at the jump, 03:00 CEST (01:00 UTC), when b's
+    # 24 hours by the clock end; Mar 30 02:30 CEST is b's again.
+    rotation = Rotation(
+        "Europe/Paris",
+        [Shift("30 2 * * *", 24 * 60, ["a", "b"], datetime(2026, 3, 27, tzinfo=PARIS))],
+    )
+    assert rotation.on_duty(datetime(2026, 3, 29, 1, 59, tzinfo=PARIS)) == "b"
+    assert rotation.next_change(utc(2026, 3, 29, 0, 0)) == utc(2026, 3, 29, 1)
+    assert rotation.on_duty(utc(2026, 3, 29, 1)) == "a"
+    assert rotation.on_duty(datetime(2026, 3, 30, 2, 29, tzinfo=PARIS)) == "a"
+    assert rotation.on_duty(datetime(2026, 3, 30, 2, 30, tzinfo=PARIS)) == "b"
+
+
+# -- gaps in working hours --------------------------------------------------------------------
+
+
+def every_day(zone: str = "Europe/Paris") -> BusinessCalendar:
+    return BusinessCalendar(
+        name="around-the-clock", timezone=zone, hours={d: [(time(0), time(0))] for d in range(7)}
+    )
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York"])
+def test_a_round_the_clock_rota_leaves_no_gap_in_a_year(zone: str) -> None:
+    rotation = around_the_clock(zone)
+    # The first shift starts at 08:00 on Mar 1; from then on, a year without a gap.
+    since = datetime(2026, 3, 1, 8, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    assert rotation.since == since
+    assert rotation.first_gap(every_day(zone), since, 366) is None
+
+
+def test_the_first_gap_is_found_where_the_shifts_do_not_meet() -> None:
+    # 11-hour shifts from 08:00 and 20:00: nobody from 19:00 to 20:00 on the first day.
+    rotation = Rotation(
+        "Europe/Paris",
+        [Shift("0 8,20 * * *", 11 * 60, ["a", "b"], datetime(2026, 1, 5, tzinfo=PARIS))],
+    )
+    gap = rotation.first_gap(every_day(), utc(2026, 1, 5, 7), 366)
+    assert gap == (utc(2026, 1, 5, 18), utc(2026, 1, 5, 19))
+
+
+def test_a_gap_across_midnight_is_found_whole() -> None:
+    # A 16-hour day from 06:00: nobody from 22:00 to 06:00, over midnight.
+    rotation = Rotation(
+        "Europe/Paris", [Shift("0 6 * * *", 16 * 60, ["a"], datetime(2026, 1, 5, tzinfo=PARIS))]
+    )
+    gap = rotation.first_gap(every_day(), utc(2026, 1, 5, 5), 366)
+    assert gap == (utc(2026, 1, 5, 21), utc(2026, 1, 6, 5))
+
+
+def test_gaps_outside_working_hours_do_not_count() -> None:
+    office = BusinessCalendar(
+        name="office",
+        timezone="Europe/Paris",
+        hours={d: [(time(9), time(17))] for d in range(5)},
+        holiday_country="FR",
+    )
+    day = Rotation(
+        "Europe/Paris",
+        [Shift("0 9 * * mon-fri", 8 * 60, ["a", "b"], datetime(2026, 1, 5, tzinfo=PARIS))],
+    )
+    assert day.first_gap(office, utc(2026, 1, 5, 8), 366) is None
+    # Starting half an hour late leaves 09:00-09:30 of every working day uncovered; the
+    # first is Mon 2026-01-05 (08:00-08:30 UTC).
+    late = Rotation(
+        "Europe/Paris",
+        [Shift("30 9 * * mon-fri", 8 * 60, ["a"], datetime(2026, 1, 5, tzinfo=PARIS))],
+    )
+    assert late.first_gap(office, utc(2026, 1, 5, 8), 366) == (
+        utc(2026, 1, 5, 8),
+        utc(2026, 1, 5, 8, 30),
+    )
+
+
+# -- turns far from the anchor ------------------------------------------------------------------
+
+
+class CroniterSteps:
+    """Counts what croniter is asked to do: parse an expression, or step to a fire time."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        for name in ("__init__", "get_next", "get_prev", "all_next", "all_prev"):
+            original = getattr(croniter, name)
+
+            def counted(*args: object, _original: Any = original, **kwargs: object) -> object:
+                self.count += 1
+                return _original(*args, **kwargs)
+
+            monkeypatch.setattr(croniter, name, counted)
+
+
+def walked_turn(since: datetime, at: datetime, zone: ZoneInfo) -> int:
+    """The turn at ``at`` of a shift starting at every quarter hour by ``zone``'s clock,
+    walking every quarter hour of elapsed time from ``since`` and keeping those whose
+    clock shows a quarter hour (Paris changes its clocks by whole hours: all of them)."""
+    starts = 0
+    moment = since
+    while moment <= at:
+        shown = moment.astimezone(zone)
+        if shown.minute % 15 == 0 and shown.second == 0:
+            starts += 1
+        moment += timedelta(minutes=15)
+    return starts - 1
+
+
+def test_a_quarter_hour_turn_two_years_on_takes_no_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    since = datetime(2024, 1, 1, tzinfo=PARIS).astimezone(UTC)
+    members = ["a", "b", "c", "d", "e", "f", "g"]
+    rotation = Rotation("Europe/Paris", [Shift("*/15 * * * *", 15, members, since)])
+    steps = CroniterSteps(monkeypatch)
+    # Two years on, over four clock changes; the earlier code walked ~70,000 fire times.
+    for at in (
+        utc(2026, 1, 1, 9, 7),
+        utc(2026, 1, 1, 9, 22),
+        utc(2025, 10, 26, 1, 50),  # the second pass of 02:50 in Paris
+        utc(2025, 3, 30, 1, 0),  # 03:00 CEST, as the clocks jump
+        utc(2026, 6, 30, 23, 59),
+    ):
+        assert rotation.on_duty(at) == members[walked_turn(since, at, PARIS) % len(members)], at
+    assert steps.count <= 10

@@ -10,8 +10,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
 
+from escflow.compile._duty import duty_gap
 from escflow.compile._graph import FlowGraph
 from escflow.compile._index import FlowIndex, StepRef, UnitRef
 from escflow.problems import Problem, Severity, YamlPath
@@ -595,3 +598,53 @@ def issue_type_without_flows(ctx: MatrixContext) -> Iterator[Finding]:
     for name in ctx.matrix.issue_types:
         if name not in used:
             yield ("issue_types", name), f"no flow has issue_type '{name}'"
+
+
+@matrix_rule("W126", "duty-gap", "shifts leave nobody on duty in working hours a level counts")
+def duty_gap_in_working_hours(ctx: MatrixContext) -> Iterator[Finding]:
+    # A contact point that skips when nobody is on duty says what its gaps do; one that
+    # holds (the default) would keep tickets waiting while the calendar counts their time.
+    matrix = ctx.matrix
+    users: dict[tuple[str, str], str] = {}
+    for flow in ctx.flows:
+        for unit in flow.index.units:
+            name, calendar = unit.level.contact, flow.calendar_of(unit)
+            contact = matrix.contacts.get(name)
+            if (
+                contact is not None
+                and contact.shifts
+                and contact.off_duty == "hold"
+                and calendar in matrix.calendars
+                and (contact.calendar or matrix.calendar) in matrix.calendars
+            ):
+                users.setdefault((name, calendar), f"level '{unit.id}' of flow '{flow.flow.id}'")
+    for (name, calendar), user in users.items():
+        gap = duty_gap(matrix.contacts[name], matrix.calendars, matrix.calendar, calendar)
+        if gap is not None:
+            zone = ZoneInfo(matrix.calendars[calendar].timezone)
+            yield (
+                ("contacts", name, "shifts"),
+                (
+                    f"nobody is on duty {_stretch(*gap, zone)} (first on"
+                    f" {gap[0].astimezone(zone):%Y-%m-%d}), in the working hours of calendar"
+                    f" '{calendar}' that {user} counts in: tickets wait there for the next"
+                    " shift; let each shift last until the next one starts, or add a shift"
+                ),
+            )
+
+
+def _stretch(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """``sun 07:00-08:00 Europe/Paris``: a stretch of time in local weekday and clock times."""
+    low, high = start.astimezone(zone), end.astimezone(zone)
+
+    def clock(moment: datetime) -> str:
+        return f"{moment:%H:%M:%S}" if moment.second else f"{moment:%H:%M}"
+
+    def day(moment: datetime) -> str:
+        return f"{moment:%a}".lower()
+
+    if high.date() == low.date():
+        return f"{day(low)} {clock(low)}-{clock(high)} {zone.key}"
+    if high.date() == low.date() + timedelta(days=1) and high.time() == time(0):
+        return f"{day(low)} {clock(low)}-24:00 {zone.key}"
+    return f"{day(low)} {clock(low)} - {day(high)} {clock(high)} {zone.key}"

@@ -9,16 +9,15 @@ exact to the second.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from escflow.compile import CompiledFlow, CompiledLevel
-from escflow.spec._models import Calendar, Contact, Window
+from escflow.compile._duty import business_calendar, contact_rotation
+from escflow.spec._models import Window
 from escflow.timing._calendar import BusinessCalendar, add_wall
 from escflow.timing._duration import Duration, Unit
-from escflow.timing._rotation import Rotation, Shift
+from escflow.timing._rotation import Rotation
 
-DEFAULT_ANCHOR = date(2024, 1, 1)  # counts a rotation's turns when 'since' is not given
 _MAX_DUTY_STEPS = 1000
 
 
@@ -89,7 +88,7 @@ class Timing:
         key = (flow.digest, name)
         found = self._calendars.get(key)
         if found is None:
-            found = _business_calendar(name, flow.calendars[name])
+            found = business_calendar(name, flow.calendars[name])
             self._calendars[key] = found
         return found
 
@@ -232,7 +231,9 @@ class Timing:
         """The duty rotation of a contact point, or None when it has no shifts."""
         key = (flow.digest, contact_id)
         if key not in self._rotations:
-            self._rotations[key] = _rotation(flow, flow.contacts[contact_id])
+            self._rotations[key] = contact_rotation(
+                flow.contacts[contact_id], flow.calendars, flow.default_calendar
+            )
         return self._rotations[key]
 
     def on_duty(
@@ -285,38 +286,3 @@ def _scaled(duration: Duration, factor: float, day_minutes: int) -> Duration | s
 def _window(flow: CompiledFlow, level: CompiledLevel, priority: str) -> tuple[Window, float]:
     effective = flow.priorities.get(priority)
     return effective.window(level) if effective else (level.window, 1.0)
-
-
-def _business_calendar(name: str, spec: Calendar) -> BusinessCalendar:
-    return BusinessCalendar(
-        name=name,
-        timezone=spec.timezone,
-        hours=spec.weekly_hours(),
-        holiday_country=spec.holidays.country if spec.holidays else None,
-        holiday_subdivision=spec.holidays.subdivision if spec.holidays else None,
-        closed_dates=spec.closed,
-        open_dates=spec.open,
-        day_minutes=spec.day_minutes(),
-    )
-
-
-def _rotation(flow: CompiledFlow, contact: Contact) -> Rotation | None:
-    if not contact.shifts:
-        return None
-    calendar = contact.calendar or flow.default_calendar
-    spec = flow.calendars.get(calendar) if calendar is not None else None
-    zone = spec.timezone if spec is not None else "UTC"
-    members = contact.members or [contact.name]
-    shifts = []
-    for shift in contact.shifts:
-        since = shift.since or DEFAULT_ANCHOR
-        if isinstance(since, datetime):
-            anchor = since if since.tzinfo else since.replace(tzinfo=ZoneInfo(zone))
-        else:
-            anchor = datetime.combine(since, time(0), tzinfo=ZoneInfo(zone))
-        shifts.append(
-            Shift(
-                shift.starts, shift.lasts.minutes, shift.members or members, anchor.astimezone(UTC)
-            )
-        )
-    return Rotation(zone, shifts)

@@ -13,7 +13,7 @@ from escflow.timing._rotation import Rotation, Shift
 @lru_cache(maxsize=256)
 def cron_problem(expression: str) -> str | None:
     """Why ``expression`` is not a valid cron expression, or None when it is."""
-    from escflow.timing._rotation import validate_cron
+    from escflow.timing._cron import validate_cron
 
     return validate_cron(expression)
 

@@ -1,57 +1,47 @@
-"""On-duty rotations: shifts that start at cron times and pass between members in turn."""
+"""On-duty rotations: shifts that start at cron times and pass between members in turn.
+
+A shift lasts by the clock: it ends when the rotation's clock first shows its start's
+clock time plus its length (a 12-hour shift from 20:00 ends at 08:00, after 11 hours on
+the night the clocks go forward and 13 on the night they go back; if the clock skips
+that time, the shift ends as it jumps). A shift that starts while another runs takes
+over from it. The turns are numbered by counting shift starts from the shift's anchor,
+by arithmetic (:mod:`escflow.timing._cron`), so a turn years later costs no more than
+one next week.
+"""
 
 from __future__ import annotations
 
+import heapq
 import threading
-from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from croniter import CroniterBadDateError, CroniterError, croniter
-
 from escflow.errors import TimeError
+from escflow.timing._calendar import BusinessCalendar
 from escflow.timing._clock import ensure_aware, load_zone
+from escflow.timing._cron import CronSchedule, validate_cron
+from escflow.timing._wall import clock_reaches, offset_at, wall
 
 __all__ = ["Rotation", "Shift", "validate_cron"]
 
-# A fixed, early instant to check that an expression fires at all (e.g. "0 9 31 2 *" never does).
-_PROBE = datetime(2000, 1, 1, tzinfo=UTC)
-# Every _STRIDE-th fire time is remembered, so a query never replays more than _STRIDE fires
-# once the span it falls in has been walked.
-_STRIDE = 16
-# One query walks at most this many fire times (~0.1 ms each with croniter 7, so ~10 s).
-MAX_STEPS_PER_QUERY = 100_000
-
-
-def validate_cron(expr: str) -> str | None:
-    """Return None if ``expr`` is a usable cron expression, else a short message saying why not.
-
-    Accepts what croniter accepts (5 fields, or 6/7 with seconds and year), and additionally
-    refuses expressions that never fire, such as ``"0 9 31 2 *"``.
-    """
-    if not isinstance(expr, str) or not expr.strip():
-        return "cron expression is empty"
-    try:
-        croniter.expand(expr)
-    except CroniterError as exc:
-        return f"invalid cron expression {expr!r}: {exc}"
-    try:
-        croniter(expr, _PROBE).get_next(datetime)
-    except CroniterBadDateError:
-        return f"cron expression {expr!r} never fires"
-    return None
+_MICROSECOND = timedelta(microseconds=1)
+# A clock changes its offset at most a few times a year and never twice within a week, so
+# a shift up to a week long with the same offset at both ends kept an even clock.
+_EVEN_SPAN = timedelta(days=7)
 
 
 @dataclass(frozen=True)
 class Shift:
-    """Shifts starting at every fire time of ``cron``, each lasting ``duration_minutes``.
+    """Shifts starting at every fire time of ``cron``, each lasting ``duration_minutes``
+    by the clock.
 
     The cron is evaluated in the timezone of the :class:`Rotation` holding the shift. The k-th
     fire time at or after ``anchor`` (k = 0, 1, ...) is a shift of ``members[k % len(members)]``;
-    fire times before ``anchor`` are no one's shift. Durations are elapsed time.
+    fire times before ``anchor`` are no one's shift. A shift ends when the clock first shows
+    its start's clock time plus ``duration_minutes`` (see the module's docstring).
     """
 
     cron: str
@@ -91,121 +81,98 @@ class _Located(NamedTuple):
 
 
 class _Timeline:
-    """The fire times of one shift in one zone, numbered from the anchor, with checkpoints."""
+    """The shifts of one :class:`Shift` in one zone, numbered from the anchor."""
 
     def __init__(self, shift: Shift, zone: ZoneInfo) -> None:
         self.shift = shift
-        self.duration = timedelta(minutes=shift.duration_minutes)
         self._zone = zone
-        # croniter fires a fixed-time expression in both passes of the hour repeated when
-        # clocks go back; cron runs such a job once (only expressions with '*' in their
-        # minute or hour field run in both), and so does a shift: one turn, not two.
-        fields = shift.cron.split()
-        if fields[0].startswith("@"):  # an alias: only @hourly has no fixed hour
-            self._once = fields[0].lower() != "@hourly"
-        else:
-            self._once = "*" not in fields[0] and "*" not in fields[1]
+        self._lasts = timedelta(minutes=shift.duration_minutes)
+        self._schedule = CronSchedule(shift.cron, zone)
         self._lock = threading.Lock()
-        # Fire times have no microseconds, so "after anchor - 1 us" means "at or after anchor".
-        self.first = self._next_fire(shift.anchor - timedelta(microseconds=1))
-        # _marks[j] is fire number j * _STRIDE; _frontier is the furthest fire walked so far.
-        self._marks: list[datetime] = [] if self.first is None else [self.first]
-        self._frontier: tuple[int, datetime] | None = (
-            None if self.first is None else (0, self.first)
-        )
         self._last: _Located | None = None
 
-    def _next_fire(self, after: datetime) -> datetime | None:
-        return self._following(croniter(self.shift.cron, after.astimezone(self._zone)))
-
-    def _following(self, cron: croniter) -> datetime | None:
-        """The next fire time of ``cron`` in UTC (None: it never fires again), skipping the
-        repeat of a fixed time in the second pass of a repeated hour."""
-        while True:
-            try:
-                fire = cron.get_next(datetime).astimezone(UTC)
-            except CroniterBadDateError:
-                return None
-            if not (self._once and fire.astimezone(self._zone).fold):
-                return fire
-
     def locate(self, at: datetime) -> _Located:
-        """The latest fire at or before ``at`` (UTC), its number, and the fire after ``at``."""
-        if self.first is None or at < self.first:
-            return _Located(None, None, self.first)
+        """The latest start at or before ``at`` (UTC), its number, and the start after ``at``."""
         with self._lock:
             last = self._last
-            if (
-                last is not None
-                and last.start is not None
-                and last.start <= at
-                and (last.following is None or at < last.following)
-            ):
-                return last
-            found = self._walk(at)
+        if (
+            last is not None
+            and last.start is not None
+            and last.start <= at
+            and (last.following is None or at < last.following)
+        ):
+            return last
+        anchor = self.shift.anchor
+        if at < anchor:
+            return _Located(None, None, self._schedule.first_after(anchor - _MICROSECOND))
+        count = self._schedule.count(anchor, at)
+        following = self._schedule.first_after(at)
+        if count == 0:
+            return _Located(None, None, following)
+        found = _Located(count - 1, self._schedule.last_through(at, anchor), following)
+        with self._lock:
             self._last = found
-            return found
+        return found
 
-    def _walk(self, at: datetime) -> _Located:
-        assert self._frontier is not None
-        frontier_index, frontier_fire = self._frontier
-        if frontier_fire <= at:
-            index, fire = frontier_index, frontier_fire
-        else:
-            mark = bisect_right(self._marks, at) - 1
-            index, fire = mark * _STRIDE, self._marks[mark]
-        cron = croniter(self.shift.cron, fire.astimezone(self._zone))
-        for _ in range(MAX_STEPS_PER_QUERY):
-            following = self._following(cron)
-            if following is not None:
-                self._remember(index + 1, following)
-            if following is None or following > at:
-                return _Located(index, fire, following)
-            index += 1
-            fire = following
-        raise TimeError(
-            f"shift {self.shift.cron!r}: more than {MAX_STEPS_PER_QUERY} shift starts lie "
-            f"between its anchor {self.shift.anchor.isoformat()} and {at.isoformat()}; "
-            "move the anchor closer to the present"
-        )
+    def first(self) -> datetime | None:
+        """The first start at or after the anchor (UTC); None if there is none."""
+        return self._schedule.first_after(self.shift.anchor - _MICROSECOND)
 
-    def _remember(self, index: int, fire: datetime) -> None:
-        if index % _STRIDE == 0 and index // _STRIDE == len(self._marks):
-            self._marks.append(fire)
-        assert self._frontier is not None
-        if index > self._frontier[0]:
-            self._frontier = (index, fire)
+    def end(self, start: datetime) -> datetime:
+        """When the shift that starts at ``start`` ends: the clock shows ``lasts`` more."""
+        elapsed = start + self._lasts
+        if self._lasts <= _EVEN_SPAN and offset_at(start, self._zone) == offset_at(
+            elapsed, self._zone
+        ):
+            return elapsed
+        return clock_reaches(wall(start, self._zone) + self._lasts, self._zone, start)
+
+    def spans(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """The shifts that run at some time in ``[start, end)``, as (start, end), in order."""
+        anchor = self.shift.anchor
+        running = self._schedule.last_through(start, anchor) if start >= anchor else None
+        if running is not None and self.end(running) > start:
+            yield running, self.end(running)
+        for fire in self._schedule.fires(max(start, anchor), end):
+            if fire != running:
+                yield fire, self.end(fire)
 
 
 class Rotation:
     """Who is on duty, from shifts whose cron times are evaluated in one IANA timezone.
 
-    Cost: croniter 7 takes about 0.1 ms per fire time. The first query far from a shift's
-    anchor walks every fire time in between (a weekly shift: 52 a year; an hourly one: 8760
-    a year, about 1 s), remembering every 16th; afterwards a query costs nothing while it
-    stays in the shift last found, one step when moving forward to the next shift, and at
-    most 16 steps anywhere already walked. A single query walking more than
-    ``MAX_STEPS_PER_QUERY`` fire times raises :class:`TimeError`. Instances are thread-safe.
+    Cost: a query counts the shift starts since each shift's anchor by arithmetic, with no
+    croniter step; the first query months away counts those months' days once (about 31
+    day checks a month), later ones reuse the counts. Instances are thread-safe.
     """
 
     def __init__(self, timezone: str, shifts: Sequence[Shift]) -> None:
         """Bind ``shifts`` to the zone ``timezone``; an unknown zone raises TimeError."""
         self.timezone = timezone
-        zone = load_zone(timezone, "rotation timezone")
+        self._zone = load_zone(timezone, "rotation timezone")
         for shift in shifts:
             if not isinstance(shift, Shift):
                 raise TimeError(f"rotation shifts must be Shift objects, got {shift!r}")
         self.shifts: tuple[Shift, ...] = tuple(shifts)
-        self._timelines = [_Timeline(shift, zone) for shift in self.shifts]
+        self._timelines = [_Timeline(shift, self._zone) for shift in self.shifts]
 
     def __repr__(self) -> str:
         return f"Rotation(timezone={self.timezone!r}, shifts={list(self.shifts)!r})"
 
+    @property
+    def since(self) -> datetime | None:
+        """From when every shift has started once (UTC): the latest first start; None
+        without shifts, or when one of them never starts."""
+        firsts = [timeline.first() for timeline in self._timelines]
+        if not firsts or None in firsts:
+            return None
+        return max(first for first in firsts if first is not None)
+
     def on_duty(self, instant: datetime) -> str | None:
         """The member whose shift covers ``instant``, or None when nobody is on duty.
 
-        A shift covers ``[start, start + duration)``. When several shifts cover the instant,
-        the one that started last wins; on equal starts, the shift listed later wins.
+        A shift covers ``[start, end)``. When several shifts cover the instant, the one that
+        started last wins; on equal starts, the shift listed later wins.
         """
         at = ensure_aware(instant, "instant")
         best: tuple[datetime, str] | None = None
@@ -213,7 +180,7 @@ class Rotation:
             found = timeline.locate(at)
             if found.number is None or found.start is None:
                 continue
-            if at >= found.start + timeline.duration:
+            if at >= timeline.end(found.start):
                 continue
             if best is None or found.start >= best[0]:
                 members = timeline.shift.members
@@ -233,7 +200,70 @@ class Rotation:
             if found.following is not None:
                 candidates.append(found.following)
             if found.start is not None:
-                end = found.start + timeline.duration
+                end = timeline.end(found.start)
                 if end > at:
                     candidates.append(end)
         return min(candidates, default=None)
+
+    def first_gap(
+        self, calendar: BusinessCalendar, start: datetime, days: int
+    ) -> tuple[datetime, datetime] | None:
+        """The first stretch of ``calendar``'s working time, in the ``days`` local days from
+        ``start``, in which nobody is on duty, as (start, end) in UTC; None if there is none.
+
+        Working intervals that touch (a day that works until midnight and the next one that
+        starts then) are one stretch, so a gap across midnight is found whole.
+        """
+        begin = ensure_aware(start, "start")
+        hours = list(_working_time(calendar, begin, days))
+        if not hours:
+            return None
+        low, high = hours[0][0], hours[-1][1]
+        covered = _union(heapq.merge(*(t.spans(low, high) for t in self._timelines)))
+        span = next(covered, None)
+        for hour_start, hour_end in hours:
+            cursor = hour_start
+            while cursor < hour_end:
+                while span is not None and span[1] <= cursor:
+                    span = next(covered, None)
+                if span is None or span[0] > cursor:
+                    return cursor, hour_end if span is None else min(hour_end, span[0])
+                cursor = span[1]
+        return None
+
+
+def _working_time(
+    calendar: BusinessCalendar, start: datetime, days: int
+) -> Iterator[tuple[datetime, datetime]]:
+    """The working intervals of ``days`` local days from ``start`` on, touching ones joined."""
+    first = start.astimezone(ZoneInfo(calendar.timezone)).date()
+    pending: tuple[datetime, datetime] | None = None
+    for offset in range(days):
+        for low, high in calendar.working_intervals(first + timedelta(days=offset)):
+            low = max(low, start)
+            if high <= low:
+                continue
+            if pending is not None and pending[1] >= low:
+                pending = (pending[0], max(pending[1], high))
+                continue
+            if pending is not None:
+                yield pending
+            pending = (low, high)
+    if pending is not None:
+        yield pending
+
+
+def _union(
+    spans: Iterable[tuple[datetime, datetime]],
+) -> Iterator[tuple[datetime, datetime]]:
+    """Spans sorted by start, merged where they overlap or touch."""
+    pending: tuple[datetime, datetime] | None = None
+    for low, high in spans:
+        if pending is not None and low <= pending[1]:
+            pending = (pending[0], max(pending[1], high))
+            continue
+        if pending is not None:
+            yield pending
+        pending = (low, high)
+    if pending is not None:
+        yield pending
