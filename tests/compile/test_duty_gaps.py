@@ -127,3 +127,25 @@ def test_turns_count_from_2024_without_since(at: datetime, member: str) -> None:
     assert rotation is not None
     assert rotation.on_duty(at.replace(tzinfo=ZoneInfo("Europe/Paris"))) == member
     assert rotation.since == datetime(2024, 1, 1, 8, tzinfo=UTC)  # 09:00 CET
+
+
+def test_shifts_kept_in_another_zone_leave_the_hour_the_clocks_move(write: Write) -> None:
+    # The desk's shifts run 06:00-18:00 UTC: 07:00-19:00 in Paris in winter, 08:00-20:00 in
+    # summer. The level counts Paris hours 07:00-19:00, so from Sun 2026-03-29, the day the
+    # clocks go forward, nobody is there from 07:00 to 08:00.
+    matrix = MATRIX.format(
+        calendar="paris-day",
+        off_duty="hold",
+        shifts='      - {starts: "0 6 * * *", lasts: 12 hours, since: 2026-01-05}',
+    ).replace("    off_duty: hold\n", "    off_duty: hold\n    calendar: utc\n")
+    matrix = matrix.replace(
+        "calendars:\n",
+        "calendars:\n"
+        '  paris-day: {timezone: Europe/Paris, hours: {daily: "07:00-19:00"}}\n'
+        '  utc: {timezone: UTC, hours: {daily: "00:00-24:00"}}\n',
+    )
+    write("m.yaml", matrix)
+    report = check_paths([write("f.yaml", FLOW).parent])
+    assert [p.message.split(", in the")[0] for p in report.problems] == [
+        "nobody is on duty sun 07:00-08:00 Europe/Paris (first on 2026-03-29)"
+    ], [p.format() for p in report.problems]
