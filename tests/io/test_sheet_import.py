@@ -218,8 +218,7 @@ def test_notes_become_yaml_comments(tmp_path: Path) -> None:
     import_sheet(path, tmp_path / "flows")
     text = (tmp_path / "flows" / "order-status.yaml").read_text(encoding="utf-8")
     assert text.startswith(
-        "# yaml-language-server: $schema=../schema/escflow.schema.json\n"
-        "# The most common call.\nescflow: 1\n"
+        "# yaml-language-server: $schema=escflow.schema.json\n# The most common call.\nescflow: 1\n"
     )
     assert "  # Only on weekdays.\n  # Ask Ana.\n  - level: 2\n" in text
 

@@ -53,8 +53,7 @@ def test_comments_travel_as_cell_notes(original: Matrix, tmp_path: Path) -> None
     complaint = (tmp_path / "flows" / "complaint.yaml").read_text(encoding="utf-8")
     assert "# the account manager answers a critical complaint at once\n      3:" in complaint
     assert complaint.startswith(
-        "# yaml-language-server: $schema=../schema/escflow.schema.json\n"
-        "# The article's worked example:"
+        "# yaml-language-server: $schema=escflow.schema.json\n# The article's worked example:"
     )
     matrix = (tmp_path / "flows" / "matrix.yaml").read_text(encoding="utf-8")
     assert "  # IT projects.\n  project-manager:" in matrix

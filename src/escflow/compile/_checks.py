@@ -8,6 +8,7 @@ new codes. ``E`` codes are errors (the flow cannot run), ``W`` codes are warning
 from __future__ import annotations
 
 import itertools
+import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -15,14 +16,24 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from escflow.compile._duty import duty_gap
-from escflow.compile._graph import FlowGraph
+from escflow.compile._graph import FlowGraph, timer_cycles
 from escflow.compile._index import FlowIndex, StepRef, UnitRef
 from escflow.problems import Problem, Severity, YamlPath
 from escflow.spec._load import Loaded, did_you_mean
-from escflow.spec._models import CUSTOMER, RESOLVED, FlowDoc, MatrixDoc, NotifyAction, Window
+from escflow.spec._models import (
+    CUSTOMER,
+    PLACEHOLDERS,
+    RESOLVED,
+    FlowDoc,
+    MatrixDoc,
+    NotifyAction,
+    Window,
+)
 from escflow.timing import Duration, calendar_problem, cron_problem
 
-Finding = tuple[YamlPath, str]
+Finding = tuple[YamlPath, str] | tuple[YamlPath, str, str]
+"""Where (a YAML path), what is wrong, and optionally the text inside the value to point
+at (a misspelt word in a message)."""
 
 
 @dataclass
@@ -145,21 +156,27 @@ def _severity(code: str) -> Severity:
 def run_flow_rules(context: FlowContext) -> list[Problem]:
     """Every flow rule's findings, located in the flow's file."""
     return [
-        context.loaded.problem(rule.code, message, path, severity=rule.severity)
+        context.loaded.problem(
+            rule.code, finding[1], finding[0], severity=rule.severity, within=_within(finding)
+        )
         for rule in FLOW_RULES
-        for path, message in rule.find(context)
+        for finding in rule.find(context)
     ]
+
+
+def _within(finding: Finding) -> str | None:
+    return finding[2] if len(finding) == 3 else None
 
 
 def run_matrix_rules(context: MatrixContext) -> list[Problem]:
     """Every matrix-wide rule's findings, located in the matrix file or the flow's file."""
-    problems: list[Problem] = []
-    for rule in MATRIX_RULES:
-        for path, message in rule.find(context):
-            problems.append(
-                context.loaded.problem(rule.code, message, path, severity=rule.severity)
-            )
-    return problems
+    return [
+        context.loaded.problem(
+            rule.code, finding[1], finding[0], severity=rule.severity, within=_within(finding)
+        )
+        for rule in MATRIX_RULES
+        for finding in rule.find(context)
+    ]
 
 
 def _targets(ctx: FlowContext) -> list[str]:
@@ -173,11 +190,18 @@ def _targets(ctx: FlowContext) -> list[str]:
 def unknown_target(ctx: FlowContext) -> Iterator[Finding]:
     for unit in ctx.index.units:
         name = unit.level.escalates_to
-        if name is not None and name not in ctx.index.unit_by_id and name != RESOLVED:
-            yield (
-                (*unit.path, "escalates_to"),
-                (f"unknown level or team '{name}'{did_you_mean(name, ctx.index.unit_by_id)}"),
+        if name is None or name in ctx.index.unit_by_id or name == RESOLVED:
+            continue
+        step = ctx.index.step_by_id.get(name)
+        if step is not None:
+            where = f"team '{step.unit.id}'" if step.unit.team else f"level {step.unit.level.level}"
+            message = (
+                f"escalates_to must name a level or a team, not a step (step '{name}' is in"
+                f" {where}: write '{step.unit.id}')"
             )
+        else:
+            message = f"unknown level or team '{name}'{did_you_mean(name, ctx.index.unit_by_id)}"
+        yield (*unit.path, "escalates_to"), message
     for trigger in ctx.index.triggers:
         name = trigger.trigger.to
         if name is not None and trigger.target is None:
@@ -193,7 +217,8 @@ def unknown_target(ctx: FlowContext) -> Iterator[Finding]:
 @flow_rule("E114", "no-next-level", "a trigger without 'to' where no next level exists")
 def no_next_level(ctx: FlowContext) -> Iterator[Finding]:
     for trigger in ctx.index.triggers:
-        if trigger.trigger.to is None and trigger.source.unit.next is None:
+        written = ctx.loaded.source.has((*trigger.path, "to"))  # an empty 'to:' is E132
+        if trigger.trigger.to is None and trigger.source.unit.next is None and not written:
             unit = trigger.source.unit
             what = "a team has no next level" if unit.team else "this is the last level"
             yield (
@@ -323,6 +348,55 @@ def unknown_issue_type(ctx: FlowContext) -> Iterator[Finding]:
         )
 
 
+@flow_rule("E130", "unknown-placeholder", "a message uses a $name that is not a placeholder")
+def unknown_placeholder(ctx: FlowContext) -> Iterator[Finding]:
+    known = ", ".join(f"${name}" for name in PLACEHOLDERS)
+    for unit in ctx.index.units:
+        for step in unit.steps:
+            for r, response in enumerate(step.step.responses):
+                if not isinstance(response, NotifyAction):
+                    continue
+                seen: set[str] = set()
+                for match in string.Template.pattern.finditer(response.message):
+                    name = match["named"] or match["braced"]
+                    if name is None or name in PLACEHOLDERS or name in seen:
+                        continue
+                    seen.add(name)
+                    close = did_you_mean(name, PLACEHOLDERS).replace("mean '", "mean '$")
+                    yield (
+                        (*step.path, "responses", r, "message"),
+                        (
+                            f"'${name}' is not a placeholder and would be sent as written"
+                            f"{close} (placeholders: {known}; $$ writes a dollar sign)"
+                        ),
+                        match.group(),
+                    )
+
+
+@flow_rule("E132", "empty-target", "an empty 'to:' or 'escalates_to:'")
+def empty_target(ctx: FlowContext) -> Iterator[Finding]:
+    written = ctx.loaded.source.has
+    for unit in ctx.index.units:
+        if unit.level.escalates_to is None and written((*unit.path, "escalates_to")):
+            yield (
+                (*unit.path, "escalates_to"),
+                (
+                    "'escalates_to:' is empty: name the level or team the timer sends tickets"
+                    " to (e.g. 'level-3'), or remove the key"
+                    + (" to take the next level" if not unit.team else "")
+                ),
+            )
+    for trigger in ctx.index.triggers:
+        if trigger.trigger.to is None and written((*trigger.path, "to")):
+            yield (
+                (*trigger.path, "to"),
+                (
+                    "'to:' is empty: name where the trigger leads (a level, team or step id, or"
+                    " 'resolved'), or remove 'to:' if it goes to the next level"
+                ),
+            )
+
+
 # --- ids and order --------------------------------------------------------------------
 
 
@@ -441,6 +515,70 @@ def bad_automatic(ctx: FlowContext) -> Iterator[Finding]:
                     (*automatic[0].path, "automatic"),
                     ("this automatic trigger never fires: the level's window has no maximum"),
                 )
+
+
+@flow_rule(
+    "E131", "team-timer-goes-nowhere", "a team whose window ends but whose timer leads nowhere"
+)
+def team_timer_goes_nowhere(ctx: FlowContext) -> Iterator[Finding]:
+    for unit in ctx.index.units:
+        maximum = unit.level.window.max
+        if not unit.team or maximum is None or unit.level.escalates_to is not None:
+            continue
+        silent = [s.id for s in unit.steps if not any(t.trigger.automatic for t in s.triggers)]
+        if silent:
+            steps = "" if silent == [unit.id] else f" (steps {', '.join(silent)})"
+            yield (
+                (*unit.path, "window", "max"),
+                (
+                    f"team '{unit.id}' has a window that ends at {maximum}, but nothing says"
+                    f" where its timer sends tickets{steps}: the window would end and the ticket"
+                    " stay; give the team 'escalates_to: <level or team>', an automatic"
+                    " trigger, or the window 'until resolution'"
+                ),
+            )
+
+
+@flow_rule("E133", "timer-cycle", "timers that send a ticket round a loop with nobody acting")
+def timer_cycle(ctx: FlowContext) -> Iterator[Finding]:
+    steps = [step for unit in ctx.index.units for step in unit.steps]
+    if any(ctx.index.step_by_id[step.id] is not step for step in steps):
+        return  # two steps share an id (E102): which one a timer enters is not known
+    edges: dict[tuple[str, str], YamlPath] = {}
+    contacts = ctx.matrix.contacts if ctx.matrix is not None else {}
+    for unit in ctx.index.units:
+        for step in unit.steps:
+            timer = next((t for t in step.triggers if t.trigger.automatic), None)
+            if unit.level.window.max is None or timer is None or timer.target in (None, RESOLVED):
+                continue
+            assert timer.target is not None
+            if not timer.implicit:
+                where = timer.path
+            elif unit.level.escalates_to is not None:
+                where = (*unit.path, "escalates_to")
+            else:
+                where = (*unit.path, "window")
+            edges.setdefault((step.id, timer.target), where)
+        contact = contacts.get(unit.level.contact)
+        following = ctx.index.unit_by_id.get(unit.next or "")
+        if contact and contact.shifts and contact.off_duty == "skip" and following:
+            # Nobody on duty: the ticket moves on by itself, as a timer moves it.
+            edges.setdefault((unit.entry.id, following.entry.id), (*unit.path, "contact"))
+    order = _order(ctx)
+    for cycle in timer_cycles(edges):
+        first = min(range(len(cycle)), key=lambda i: order(cycle[i]))
+        cycle = cycle[first:] + cycle[:first]
+        round_trip = " -> ".join([*cycle, cycle[0]])
+        yield (
+            edges[(cycle[-1], cycle[0])],  # the timer that sends the ticket back
+            (
+                f"the timers send a ticket round {round_trip} for ever when nobody acts, each"
+                " window's end moving it on, so its history grows without bound: let one of"
+                " these timers lead out of the loop (escalates_to a later level, an automatic"
+                " trigger to 'resolved'), or restart a window a bounded number of times with"
+                " 'repeat: N'"
+            ),
+        )
 
 
 # --- windows ----------------------------------------------------------------------------

@@ -47,3 +47,18 @@ class FlowGraph:
         except nx.NetworkXNoCycle:
             return None
         return [str(edge[0]) for edge in edges]
+
+
+def timer_cycles(edges: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """One cycle (a list of steps) in each part of the graph of ``edges`` that a ticket can
+    go round: each strongly connected part with more than one step, or a step with an edge
+    to itself."""
+    graph: nx.DiGraph = nx.DiGraph()
+    graph.add_edges_from(edges)
+    found: list[list[str]] = []
+    for part in nx.strongly_connected_components(graph):
+        if len(part) == 1 and not graph.has_edge(next(iter(part)), next(iter(part))):
+            continue
+        edges_round = nx.find_cycle(graph.subgraph(part))
+        found.append([str(edge[0]) for edge in edges_round])
+    return found

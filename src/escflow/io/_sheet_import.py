@@ -16,6 +16,7 @@ from pathlib import Path
 from escflow.compile import check_paths
 from escflow.errors import SheetError
 from escflow.fileio import write_all
+from escflow.io._schema import schema_beside
 from escflow.io._sheet_book import Book, sheet_problem
 from escflow.io._sheet_csv import read_csv
 from escflow.io._sheet_read import Draft, Reader
@@ -97,8 +98,10 @@ def import_sheet(
         raise SheetError(problems)
     written: tuple[Path, ...] = ()
     if not dry_run:
-        write_all({path: text.encode("utf-8") for path, text in texts.items()})
-        written = tuple(texts)
+        files = {path: text.encode("utf-8") for path, text in texts.items()}
+        files.update(schema_beside(files))  # the schema their '$schema' comment names
+        write_all(files)
+        written = tuple(files)
     reused = existing.matrix_file if parsed.matrix is None else None
     return ImportResult(texts, written, tuple(problems), reused)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from escflow.problems import YamlPath
 
-SCHEMA_COMMENT = "# yaml-language-server: $schema=../schema/escflow.schema.json"
+SCHEMA_COMMENT = "# yaml-language-server: $schema=escflow.schema.json"
 WIDTH = 88
 # Mappings and lists of scalars written on one line when they fit.
 _FLOW_KEYS = frozenset({"channels", "holidays", "with", "members", "closed", "open"})

@@ -37,10 +37,21 @@ class Loaded(Generic[M]):
         return self.source.file
 
     def problem(
-        self, code: str, message: str, path: YamlPath, *, severity: str = "error", key: bool = False
+        self,
+        code: str,
+        message: str,
+        path: YamlPath,
+        *,
+        severity: str = "error",
+        key: bool = False,
+        within: str | None = None,
     ) -> Problem:
-        """A problem located at ``path`` in this document."""
-        line, column = self.source.locate(path, key=key)
+        """A problem located at ``path`` in this document (at the text ``within`` it, when
+        given: a word inside a message)."""
+        if within is not None:
+            line, column = self.source.locate_within(path, within)
+        else:
+            line, column = self.source.locate(path, key=key)
         return Problem(
             code,
             "error" if severity == "error" else "warning",

@@ -8,8 +8,10 @@ compiled (:mod:`escflow.compile`).
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -21,15 +23,21 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     StrictBool,
     StrictInt,
     Tag,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from escflow.spec._chars import check_text
+from escflow.timing._duration import _UNITS as UNIT_WORDS  # the unit words it parses
 from escflow.timing._duration import EXAMPLES, Duration
 
 FORMAT_VERSION = 1
@@ -61,6 +69,62 @@ Text = Annotated[str, Field(strict=True, min_length=1, max_length=2000), AfterVa
 _Chars = Annotated[str, AfterValidator(check_text)]
 
 
+def _any_case(word: str) -> str:
+    """A regular expression matching ``word`` in any case, without flags: JSON Schema
+    patterns (ECMA-262, as editors run them) have no case-insensitive switch."""
+    return "".join(
+        f"[{c.lower()}{c.upper()}]" if c.isalpha() else r"\s+" if c == " " else re.escape(c)
+        for c in word
+    )
+
+
+# What a designer may write, as regular expressions for the JSON Schema: the units are
+# those Duration.parse knows, longest first so that 'minutes' is not read as 'm'.
+_UNIT_PATTERN = "|".join(_any_case(u) for u in sorted(UNIT_WORDS, key=len, reverse=True))
+_DURATION_PATTERN = rf"0*[1-9][0-9]*\s*(?:{_any_case('business')}\s+)?(?:{_UNIT_PATTERN})"
+_RANGE_SIGNS = r"(?:-|–|—|\.\.)"
+_UNTIL_WORDS = ("until resolution", "resolution", "until resolved", "none")
+_WINDOW_PATTERN = (
+    rf"^\s*(?:{'|'.join(_any_case(w) for w in _UNTIL_WORDS)}"
+    rf"|{_DURATION_PATTERN}"
+    rf"|0*[1-9][0-9]*\s*{_RANGE_SIGNS}\s*{_DURATION_PATTERN}"
+    rf"|{_DURATION_PATTERN}\s*{_RANGE_SIGNS}\s*{_DURATION_PATTERN})\s*$"
+)
+# Words designers write for 'business' time, and what they mean.
+_SYNONYMS = {"working": "business", "work": "business", "office": "business"}
+_WORDS = (*UNIT_WORDS, "business")
+
+
+def suggest_duration(text: str, parse: Callable[[str], object]) -> str:
+    """``"; did you mean '1-2 business days'?"`` when changing a misspelt word of ``text``
+    (``busines``, ``working``, ``minuts``) gives a text that ``parse`` takes, else ``""``."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match[0].lower()
+        if word in _WORDS:
+            return match[0]
+        if word in _SYNONYMS:
+            return _SYNONYMS[word]
+        close = difflib.get_close_matches(word, _WORDS, n=1, cutoff=0.75)
+        return close[0] if close else match[0]
+
+    corrected = re.sub(r"[A-Za-z]+", fix, text.strip())
+    if corrected == text.strip():
+        return ""
+    try:
+        parse(corrected)
+    except ValueError:
+        return ""
+    return f"; did you mean '{corrected}'?"
+
+
+def _duration_text(text: str) -> Duration:
+    try:
+        return Duration.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"{exc}{suggest_duration(text, Duration.parse)}") from None
+
+
 def _parse_duration(value: Any) -> Duration:
     if isinstance(value, Duration):
         return value
@@ -68,20 +132,19 @@ def _parse_duration(value: Any) -> Duration:
         raise ValueError(f"expected a duration such as {EXAMPLES}")
     if isinstance(value, int):
         raise ValueError(f"'{value}' has no unit; write e.g. '{value} minutes'")
-    return Duration.parse(value)
+    return _duration_text(value)
 
 
+_DURATION_SCHEMA = {
+    "type": "string",
+    "pattern": rf"^\s*{_DURATION_PATTERN}\s*$",
+    "examples": ["30 minutes", "2 hours", "1 business day", "4 business hours"],
+}
 DurationField = Annotated[
     Duration,
     BeforeValidator(_parse_duration),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^\s*\d+\s*(business\s+)?[a-zA-Z]+\s*$",
-            "examples": ["30 minutes", "2 hours", "1 business day"],
-        }
-    ),
+    WithJsonSchema(_DURATION_SCHEMA),
 ]
 
 
@@ -141,10 +204,22 @@ class Contact(Model):
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+_DAY_PATTERN = f"(?:{'|'.join(_any_case(d) for d in _DAYS)})[a-zA-Z]*"
+_DAY_RANGE = rf"{_DAY_PATTERN}(?:\s*-\s*{_DAY_PATTERN})?"
+_DAYS_PATTERN = (
+    rf"^\s*(?:{_any_case('daily')}|{_any_case('every day')}"
+    rf"|{_DAY_RANGE}(?:\s*,\s*{_DAY_RANGE})*)\s*$"
+)
+_SPAN = r"\s*[0-9]{1,2}:[0-9]{2}\s*-\s*[0-9]{1,2}:[0-9]{2}\s*"
+_HOURS_PATTERN = rf"^{_SPAN}(?:,{_SPAN})*$"
 
 
 def parse_days(spec: str) -> list[int]:
-    """``'mon-fri'``, ``'sat'``, ``'mon,wed'``, ``'daily'`` -> weekday numbers (Monday 0)."""
+    """``'mon-fri'``, ``'sat'``, ``'mon,wed'``, ``'daily'`` -> weekday numbers (Monday 0).
+
+    A range runs forward through the week and may wrap past Sunday, as weeks that start
+    on Sunday or Saturday are written: ``'sun-thu'``, ``'fri-sat'``, ``'sat-wed'``.
+    """
     text = spec.strip().lower()
     if text in ("daily", "every day"):
         return list(range(7))
@@ -153,12 +228,11 @@ def parse_days(spec: str) -> list[int]:
         ends = [p.strip()[:3] for p in part.split("-")]
         if len(ends) not in (1, 2) or any(e not in _DAYS for e in ends):
             raise ValueError(
-                f"'{spec}' is not a day or range of days; write e.g. 'mon-fri', 'sat' or 'daily'"
+                f"'{spec}' is not a day or range of days; write e.g. 'mon-fri', 'sun-thu',"
+                " 'sat' or 'daily'"
             )
         first, last = _DAYS.index(ends[0]), _DAYS.index(ends[-1])
-        if last < first:
-            raise ValueError(f"'{spec}' runs backwards; write the days in week order")
-        days.extend(range(first, last + 1))
+        days.extend(day % 7 for day in range(first, first + (last - first) % 7 + 1))
     return days
 
 
@@ -183,11 +257,67 @@ def parse_hours(spec: str) -> list[tuple[time, time]]:
             raise ValueError(f"'{part.strip()}' is not an interval; write e.g. '09:00-17:00'")
         start, end = _parse_clock(ends[0], spec), _parse_clock(ends[1], spec)
         if end != time(0) and end <= start:
-            raise ValueError(f"'{part.strip()}' ends before it starts")
+            raise ValueError(_overnight(part.strip(), start, end))
         if intervals and (intervals[-1][1] == time(0) or start < intervals[-1][1]):
             raise ValueError(f"'{spec}' has overlapping or unordered intervals")
         intervals.append((start, end))
     return intervals
+
+
+def _overnight(part: str, start: time, end: time) -> str:
+    """How to write a span that ends before it starts: a night across midnight is two
+    spans, since each day's hours are that day's own (holidays and closed dates take
+    whole days)."""
+    if end == start:
+        return f"'{part}' ends when it starts; write e.g. '09:00-17:00', or '00:00-24:00'"
+    evening, morning = f"{start:%H:%M}-24:00", f"00:00-{end:%H:%M}"
+    return (
+        f"'{part}' ends before it starts; a day's hours end by 24:00, so a night across"
+        f" midnight is written in two parts, the evening on its days and the morning on"
+        f" the next: for the nights from monday to friday, {{mon: '{evening}',"
+        f" tue-fri: '{morning}, {evening}', sat: '{morning}'}}"
+    )
+
+
+def _check_days(spec: str) -> str:
+    parse_days(spec)
+    return spec
+
+
+def _check_hours(spec: str) -> str:
+    parse_hours(spec)
+    return spec
+
+
+# One entry of a calendar's 'hours', each checked on its own so that every mistake is
+# reported at the entry that holds it.
+_DaysKey = Annotated[
+    _Chars,
+    AfterValidator(_check_days),
+    WithJsonSchema({"type": "string", "pattern": _DAYS_PATTERN}),
+]
+_HoursText = Annotated[
+    Text,
+    AfterValidator(_check_hours),
+    WithJsonSchema({"type": "string", "pattern": _HOURS_PATTERN}),
+]
+
+
+def week_of(hours: dict[str, str]) -> dict[int, list[tuple[time, time]]]:
+    """Weekday (Monday 0) -> working intervals in local wall time, from checked ``hours``."""
+    week: dict[int, list[tuple[time, time]]] = {}
+    for days, spans in hours.items():
+        for day in parse_days(days):
+            week[day] = parse_hours(spans)
+    return week
+
+
+def _day_lengths(week: dict[int, list[tuple[time, time]]]) -> dict[int, int]:
+    """Weekday -> working minutes that day."""
+    return {
+        day: sum(_minutes(end, end=True) - _minutes(start) for start, end in spans)
+        for day, spans in week.items()
+    }
 
 
 def _check_timezone(value: str) -> str:
@@ -215,49 +345,73 @@ class Calendar(Model):
     """Working time: a time zone, weekly hours, public holidays and explicit dates."""
 
     timezone: Annotated[str, Field(strict=True), AfterValidator(_check_timezone)]
-    hours: dict[_Chars, Text] = Field(
-        description="days -> working hours, e.g. {'mon-fri': '09:00-17:00', 'sat': '10:00-14:00'}"
+    hours: dict[_DaysKey, _HoursText] = Field(
+        description="days -> working hours, e.g. {'mon-fri': '09:00-17:00', 'sat': '10:00-14:00'}",
+        json_schema_extra={"additionalProperties": False},  # a key is days, or it is wrong
     )
     holidays: HolidaySource | None = None
     closed: list[date] = Field(default=[], description="extra non-working dates")
     open: list[date] = Field(default=[], description="working dates that would be holidays")
     business_day: DurationField | None = Field(
         default=None,
-        description="how much working time '1 business day' is; default: the usual day",
+        description="how much working time '1 business day' is; default: the usual day;"
+        " at most the longest working day",
     )
 
-    @model_validator(mode="after")
-    def _hours_parse(self) -> Calendar:
+    @field_validator("hours")
+    @classmethod
+    def _each_day_once(cls, hours: dict[str, str]) -> dict[str, str]:
         seen: dict[int, str] = {}
-        for days, hours in self.hours.items():
-            parse_hours(hours)
+        for days in hours:
             for day in parse_days(days):
                 if day in seen:
                     raise ValueError(f"{_DAYS[day]} is given twice (in '{seen[day]}' and '{days}')")
                 seen[day] = days
         if not seen:
             raise ValueError("a calendar needs working hours on at least one day")
-        if self.business_day is not None and self.business_day.business:
+        return hours
+
+    @field_validator("business_day")
+    @classmethod
+    def _within_a_working_day(cls, value: Duration | None, info: ValidationInfo) -> Duration | None:
+        if value is None:
+            return value
+        if value.business:
             raise ValueError("business_day is a length of working time: write e.g. '8 hours'")
-        return self
+        hours = info.data.get("hours")
+        if hours is None:
+            return value  # the hours have their own problem
+        lengths = _day_lengths(week_of(hours))
+        longest = max(lengths.values())
+        if value.minutes > longest:
+            day = next(d for d in range(7) if lengths.get(d) == longest)
+            written = next(k for k in hours if day in parse_days(k))
+            raise ValueError(
+                f"business_day is {value} ({_hours_text(value.minutes)} of working time), longer"
+                f" than this calendar's longest working day ({_hours_text(longest)}:"
+                f" {written} {hours[written]}), so every business day would last more than one"
+                f" working day: write e.g. 'business_day: {_hours_text(longest)}', or remove it"
+                " to take the usual day"
+            )
+        return value
 
     def weekly_hours(self) -> dict[int, list[tuple[time, time]]]:
         """Weekday (Monday 0) -> working intervals in local wall time."""
-        week: dict[int, list[tuple[time, time]]] = {}
-        for days, hours in self.hours.items():
-            for day in parse_days(days):
-                week[day] = parse_hours(hours)
-        return week
+        return week_of(self.hours)
 
     def day_minutes(self) -> int:
         """Working minutes in '1 business day': explicit, or the most common day's length."""
         if self.business_day is not None:
             return self.business_day.minutes
-        lengths = [
-            sum(_minutes(end, end=True) - _minutes(start) for start, end in spans)
-            for spans in self.weekly_hours().values()
-        ]
+        lengths = list(_day_lengths(self.weekly_hours()).values())
         return max(lengths, key=lambda n: (lengths.count(n), n))
+
+
+def _hours_text(minutes: int) -> str:
+    """``480`` -> ``'8 hours'``, ``450`` -> ``'450 minutes'``: a duration as it is written."""
+    if minutes % 60:
+        return f"{minutes} minutes"
+    return f"{minutes // 60} hour{'s' if minutes != 60 else ''}"
 
 
 def _minutes(moment: time, *, end: bool = False) -> int:
@@ -323,8 +477,37 @@ class Window(Model):
     @classmethod
     def _from_text(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return parse_window_text(value)
+            try:
+                return parse_window_text(value)
+            except ValueError as exc:
+                raise ValueError(f"{exc}{suggest_duration(value, parse_window_text)}") from None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = f"{value:g}"
+            lower = f"{value / 2:g}" if value >= 2 and value % 2 == 0 else "1"
+            raise ValueError(
+                f"'{number}' has no unit; write the window as text, e.g. '{lower}-{number}"
+                f" minutes' (act by {lower} minutes, escalate at {number}), '{number} minutes'"
+                " or 'until resolution'"
+            )
+        if not isinstance(value, dict | Window):
+            raise ValueError(
+                "expected a window such as '15-30 minutes', '1-2 business days' or"
+                " 'until resolution', or a mapping {min: ..., max: ...}"
+            )
         return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The text forms or the mapping, as the validator takes them."""
+        mapping = handler.resolve_ref_schema(handler(core_schema))
+        text = {
+            "type": "string",
+            "pattern": _WINDOW_PATTERN,
+            "examples": ["15-30 minutes", "30 minutes - 1 hour", "1-2 business days"],
+        }
+        return {"description": mapping.pop("description", ""), "anyOf": [text, mapping]}
 
     @property
     def until_resolution(self) -> bool:
@@ -349,8 +532,8 @@ class Window(Model):
         return f"{self.min} - {self.max}"
 
 
-_RANGE = re.compile(r"^\s*(?P<a>.+?)\s*(?:-|–|—|\.\.)\s*(?P<b>.+?)\s*$")
-_UNTIL = {"until resolution", "resolution", "until resolved", "none"}
+_RANGE = re.compile(rf"^\s*(?P<a>.+?)\s*{_RANGE_SIGNS}\s*(?P<b>.+?)\s*$")
+_UNTIL = set(_UNTIL_WORDS)
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 
 
@@ -371,6 +554,10 @@ def parse_window_text(text: str) -> dict[str, Any]:
         business = "business " if top.business else ""
         return {"min": Duration.parse(f"{low} {business}{top.unit}"), "max": top}
     return {"min": Duration.parse(low), "max": top}
+
+
+PLACEHOLDERS = ("ticket", "reason", "level", "contact", "window")
+"""The names a message may use as ``$name`` (``$$`` is a dollar sign)."""
 
 
 class NotifyAction(Model):
@@ -467,12 +654,17 @@ Response = Annotated[
 ]
 
 
+# Left out, a target is None (the default); written, it is never empty (E132 says so),
+# which the JSON Schema says by allowing no null.
+_Target = Annotated[Id | None, WithJsonSchema({"type": "string", "pattern": _ID.pattern})]
+
+
 class Trigger(Model):
     """A named way out of a step: to the next level, a named level/team/step, or resolution."""
 
     id: Id
     label: Text
-    to: Id | None = Field(
+    to: _Target = Field(
         default=None,
         description="a level, team or step id, or 'resolved'; default: the next level",
     )
@@ -508,7 +700,7 @@ class Level(Model):
     repeat: Annotated[StrictInt, Field(ge=0, le=100)] = Field(
         default=0, description="how many times the window restarts before escalating"
     )
-    escalates_to: Id | None = Field(
+    escalates_to: _Target = Field(
         default=None, description="where the timer sends tickets; default: the next level"
     )
     responses: list[Response] | None = None

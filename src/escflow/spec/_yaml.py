@@ -44,6 +44,8 @@ class Document:
     data: Any = None
     values: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    text: str = field(default="", repr=False)
+    """The whole file's text, to point inside a value (see :meth:`locate_within`)."""
 
     def locate(self, path: YamlPath, *, key: bool = False) -> tuple[int, int]:
         """Line and column (1-based) of the value at ``path`` (or of its key).
@@ -61,6 +63,20 @@ class Document:
             if found is not None:
                 return found
         return (1, 1)  # unreachable: the root always has a position
+
+    def locate_within(self, path: YamlPath, needle: str) -> tuple[int, int]:
+        """Line and column of the first ``needle`` written in the value at ``path`` (a
+        misspelt word inside a message), or of the value when it is not found there."""
+        line, column = self.locate(path)
+        if not self.text or line == 0:
+            return (line, column)
+        start = 0
+        for _ in range(line - 1):
+            start = self.text.index("\n", start) + 1
+        found = self.text.find(needle, start + column - 1)
+        if found < 0:
+            return (line, column)
+        return (self.text.count("\n", 0, found) + 1, found - self.text.rfind("\n", 0, found))
 
     def has(self, path: YamlPath) -> bool:
         """Whether a node exists at ``path``."""
@@ -336,7 +352,7 @@ def read_documents(
         # No '*', no alias: the stock composer (in C with libyaml) is then as exact, and faster.
         loader = _Loader if "*" in text else _LOADER
         for node in yaml.compose_all(text, Loader=loader):
-            doc = Document(file)
+            doc = Document(file, text=text)
             if node is None:
                 continue
             doc.data = _Builder(doc).build(node, ())
