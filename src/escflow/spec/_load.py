@@ -225,7 +225,19 @@ def _problem(document: Document, error: Any) -> Problem:
     else:
         code, message = _describe_error(kind, error, loc)
         key = bool(loc) and loc[-1] == "[key]"  # a mapping's key is wrong, not its value
+        if error.get("input") is None and _commented_out(document, path):
+            message += "; a ' #' starts a comment, which took the text: put the text in quotes"
     return _located(document, code, message, path, key=key)
+
+
+def _commented_out(document: Document, path: YamlPath) -> bool:
+    """Whether the empty value at ``path`` is followed by a comment on its line, as in
+    ``label: #3 is late``: the designer wrote text that YAML took as a comment."""
+    if not document.text or not document.has(path):
+        return False
+    line, column = document.locate(path)
+    row = document.text.splitlines()[line - 1] if line else ""
+    return "#" in row[column - 1 :]
 
 
 def _located(

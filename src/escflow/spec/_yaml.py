@@ -292,7 +292,114 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
         )
     what = exc.problem or "invalid YAML"
     context = f" ({exc.context})" if exc.context else ""
-    return Problem("L004", "error", f"YAML syntax error: {what}{context}", file, line, column)
+    first = exc.context_mark.line if exc.context_mark is not None else line - 1
+    advice = _advice(exc, lines, first, line, column)
+    return Problem(
+        "L004", "error", f"YAML syntax error: {what}{context}{advice}", file, line, column
+    )
+
+
+# A key and its plain value on one line: '  - label: text', 'label: text'.
+_KEY_VALUE = re.compile(
+    r"^(?P<indent>\s*(?:-\s+)*)(?P<key>[^\s#'\"{\[][^:#]*?):(?:\s+|$)(?P<value>.*)$"
+)
+# What makes a plain text YAML syntax: ': ' inside it, an indicator at its start.
+_INDICATORS = "*&!%@`|>"
+_ERRORS_OF_INDENT = (
+    "mapping values are not allowed",
+    "expected '-' indicator",
+    "expected key",
+    "expected <block end>",
+)
+
+
+def _advice(exc: yaml.MarkedYAMLError, lines: list[str], first: int, line: int, column: int) -> str:
+    """What to do about a syntax error a designer often makes: quote a text that holds
+    YAML syntax, or indent a line like its neighbours."""
+    row = lines[line - 1] if 0 < line <= len(lines) else ""
+    problem = f"{exc.problem} {exc.context}"
+    for number in range(max(first, 0), min(line, len(lines))):
+        text = lines[number]
+        if " #" in text and ("flow" in problem or "expected ','" in problem):
+            # A comment cut a flow mapping or list short: '{label: Issue #3, to: x}'.
+            return (
+                f"; on line {number + 1}, ' #' starts a comment, which cuts the text short:"
+                ' put the text in quotes, e.g. label: "Issue #3"'
+            )
+    found = _KEY_VALUE.match(row)
+    value = found["value"].strip() if found else row.strip().lstrip("-").strip()
+    at = _value_start(row, column)
+    if at >= 0 and ("alias" in problem or "anchor" in problem or "tag" in problem):
+        return _quote_advice(row, at)
+    if value and value[0] in _INDICATORS:
+        return _quote_advice(row, row.index(value))
+    if "mapping values are not allowed" in problem and found and column > found.end("key") + 1:
+        return (
+            f"; the text of '{found['key'].strip()}' holds ': ', which YAML reads as a new"
+            f' key: put the text in quotes, e.g. {found["key"].strip()}: "{_shorten(value)}"'
+        )
+    if any(error in problem for error in _ERRORS_OF_INDENT):
+        return _indent_advice(lines, line)
+    return ""
+
+
+def _value_start(row: str, column: int) -> int:
+    """Where, at or before ``column``, a text starting with a YAML indicator begins (after
+    'key: ', '- ', '[', '{' or ','), or -1."""
+    for at in range(min(column, len(row)) - 1, -1, -1):
+        if row[at] in _INDICATORS and (row[:at].rstrip()[-1:] or ":") in ":-,[{":
+            return at
+    return -1
+
+
+def _quote_advice(row: str, at: int) -> str:
+    """Quote the text that starts at ``row[at]`` with a character YAML reads as syntax."""
+    before = row[:at]
+    key = re.search(r"([^\s{,\[-][^:{,\[]*?)\s*:\s*$", before)
+    inside = "{" in before or "[" in before  # a flow mapping or list: the text ends at ','
+    text = re.split(r"\s*[,}\]]", row[at:])[0] if inside else row[at:].split(" #")[0]
+    where = f"the text of '{key[1]}'" if key else "this text"
+    return (
+        f"; {where} starts with '{row[at]}', which YAML reads as syntax: put the text in"
+        f' quotes, e.g. "{_shorten(text.strip())}"'
+    )
+
+
+def _shorten(text: str) -> str:
+    text = text.replace('"', "'")
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _key_column(text: str) -> int | None:
+    """Where the key of a 'key: value' line starts (0-based), past any '- '."""
+    found = _KEY_VALUE.match(text)
+    return len(found["indent"]) if found else None
+
+
+def _indent_advice(lines: list[str], line: int) -> str:
+    """'indent to column N like the key above' for a line one or two spaces off."""
+    for number in (line - 1, line - 2):
+        if not 0 <= number < len(lines):
+            continue
+        row = lines[number]
+        own = len(row) - len(row.lstrip(" "))
+        if not row.strip() or row.lstrip().startswith("#"):
+            continue
+        for above in range(number - 1, -1, -1):
+            text = lines[above]
+            if not text.strip() or text.lstrip().startswith("#"):
+                continue
+            column = _key_column(text)
+            if column is not None and 0 < abs(column - own) <= 2:
+                key = text[column:].split(":", 1)[0]
+                return (
+                    f"; line {number + 1} starts at column {own + 1}, but the key above it"
+                    f" ('{key}', line {above + 1}) at column {column + 1}: indent it to"
+                    f" column {column + 1} like that key"
+                )
+            if column is not None and column < own:
+                break
+    return ""
 
 
 def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
