@@ -544,12 +544,20 @@ def timer_cycle(ctx: FlowContext) -> Iterator[Finding]:
     steps = [step for unit in ctx.index.units for step in unit.steps]
     if any(ctx.index.step_by_id[step.id] is not step for step in steps):
         return  # two steps share an id (E102): which one a timer enters is not known
-    edges: dict[tuple[str, str], YamlPath] = {}
+    moves: dict[tuple[str, str], YamlPath] = {}
+    entering: set[tuple[str, str]] = set()  # the moves into another level
+    restarts: set[tuple[str, str]] = set()
     contacts = ctx.matrix.contacts if ctx.matrix is not None else {}
     for unit in ctx.index.units:
         for step in unit.steps:
             timer = next((t for t in step.triggers if t.trigger.automatic), None)
-            if unit.level.window.max is None or timer is None or timer.target in (None, RESOLVED):
+            if unit.level.window.max is None:
+                continue
+            if unit.level.repeat:
+                # The window restarts at the level's entry, a bounded number of times: the
+                # count starts again only when a move enters the level from another.
+                restarts.add((step.id, unit.entry.id))
+            if timer is None or timer.target in (None, RESOLVED):
                 continue
             assert timer.target is not None
             if not timer.implicit:
@@ -558,19 +566,24 @@ def timer_cycle(ctx: FlowContext) -> Iterator[Finding]:
                 where = (*unit.path, "escalates_to")
             else:
                 where = (*unit.path, "window")
-            edges.setdefault((step.id, timer.target), where)
+            moves.setdefault((step.id, timer.target), where)
+            if ctx.index.step_by_id[timer.target].unit is not unit:
+                entering.add((step.id, timer.target))
         contact = contacts.get(unit.level.contact)
         following = ctx.index.unit_by_id.get(unit.next or "")
         if contact and contact.shifts and contact.off_duty == "skip" and following:
             # Nobody on duty: the ticket moves on by itself, as a timer moves it.
-            edges.setdefault((unit.entry.id, following.entry.id), (*unit.path, "contact"))
+            moves.setdefault((unit.entry.id, following.entry.id), (*unit.path, "contact"))
+            entering.add((unit.entry.id, following.entry.id))
     order = _order(ctx)
-    for cycle in timer_cycles(edges):
-        first = min(range(len(cycle)), key=lambda i: order(cycle[i]))
-        cycle = cycle[first:] + cycle[:first]
+    for cycle in timer_cycles(moves, entering, restarts):
+        back = min(range(len(cycle)), key=lambda i: order(cycle[i]))
+        cycle = cycle[back:] + cycle[:back]
         round_trip = " -> ".join([*cycle, cycle[0]])
+        # Located at the move that closes the loop: the timer that sends the ticket back.
+        closing = [(a, b) for a, b in itertools.pairwise([*cycle, cycle[0]]) if (a, b) in moves]
         yield (
-            edges[(cycle[-1], cycle[0])],  # the timer that sends the ticket back
+            moves[closing[-1]],
             (
                 f"the timers send a ticket round {round_trip} for ever when nobody acts, each"
                 " window's end moving it on, so its history grows without bound: let one of"

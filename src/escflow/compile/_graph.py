@@ -49,16 +49,37 @@ class FlowGraph:
         return [str(edge[0]) for edge in edges]
 
 
-def timer_cycles(edges: Iterable[tuple[str, str]]) -> list[list[str]]:
-    """One cycle (a list of steps) in each part of the graph of ``edges`` that a ticket can
-    go round: each strongly connected part with more than one step, or a step with an edge
-    to itself."""
-    graph: nx.DiGraph = nx.DiGraph()
-    graph.add_edges_from(edges)
+def timer_cycles(
+    moves: Iterable[tuple[str, str]],
+    entering: Iterable[tuple[str, str]] = (),
+    restarts: Iterable[tuple[str, str]] = (),
+) -> list[list[str]]:
+    """A cycle (a list of steps) in each part of a flow's timer graph that a ticket can go
+    round for ever, moved by ``moves`` (``entering`` those of them into another level) and
+    ``restarts`` (a window starting again at its level's entry).
+
+    A ticket goes round for ever a cycle of moves alone, or a cycle holding a move into
+    another level: entering a level starts its count of restarts again. A cycle of
+    restarts and moves within one level ends when the count runs out.
+    """
+    moving = list(moves)
+    full: nx.DiGraph = nx.DiGraph()
+    full.add_edges_from([*moving, *restarts])
+    timers: nx.DiGraph = nx.DiGraph(moving)
     found: list[list[str]] = []
-    for part in nx.strongly_connected_components(graph):
-        if len(part) == 1 and not graph.has_edge(next(iter(part)), next(iter(part))):
+    for part in nx.strongly_connected_components(full):
+        inside = full.subgraph(part)
+        through = [(a, b) for a, b in entering if a in part and b in part]
+        if through:
+            source, target = through[0]
+            back = nx.shortest_path(inside, target, source)  # round to the move's start
+            found.append(
+                [str(step) for step in [source, *back[:-1]]] if source != target else [str(source)]
+            )
             continue
-        edges_round = nx.find_cycle(graph.subgraph(part))
-        found.append([str(edge[0]) for edge in edges_round])
+        try:
+            edges = nx.find_cycle(timers.subgraph(part & set(timers.nodes)))
+        except nx.NetworkXNoCycle:
+            continue
+        found.append([str(edge[0]) for edge in edges])
     return found
