@@ -171,55 +171,57 @@ def test_a_burst_may_come_as_an_iterator(engine: Engine) -> None:
     assert engine.get("T-i").status == "resolved"
 
 
-LOOP = """\
+# Fifty levels that each restart their 1-2 minute window a hundred times before the timer
+# moves on: 50 x 101 windows, each a warning and an end, are 10,100 timer events in 7 days.
+LONG = (
+    """\
 escflow: 1
 kind: matrix
-name: Loop
+name: Long
 issue_types: {support: {name: Support}}
 contacts:
   desk: {name: Desk, kind: team}
-  lead: {name: Lead, kind: person}
 ---
 escflow: 1
 kind: flow
-id: loop
-name: Loop
+id: long
+name: Long
 issue_type: support
 levels:
-  - level: 1
-    contact: desk
-    window: 1-2 minutes
-    triggers: [{id: up, label: Up}, {id: done, label: Done, to: resolved}]
-  - level: 2
-    contact: lead
-    window: 1-2 minutes
-    escalates_to: level-1
-    triggers: [{id: done, label: Done, to: resolved}]
 """
+    + "".join(
+        f"  - {{level: {n}, contact: desk, window: 1-2 minutes, repeat: 100,"
+        " triggers: [{id: done, label: Done, to: resolved}]}\n"
+        for n in range(1, 51)
+    )
+    + (
+        "  - {level: 51, contact: desk, window: until resolution,"
+        " triggers: [{id: done, label: Done, to: resolved}]}\n"
+    )
+)
 
 
-def test_a_flow_whose_timers_loop_is_caught_up_by_ticks_not_by_calls(tmp_path: Path) -> None:
-    # Two levels pass a ticket back and forth, a warning at 1 minute and an escalation at 2:
-    # 15 days unattended are 21,600 timer events. A call is refused rather than applied to
-    # a ticket that is not where its flow has taken it; ticks move it on, 10,000 at a time.
-    (tmp_path / "loop.yaml").write_text(LOOP, encoding="utf-8")
+def test_more_timer_events_than_a_call_applies_are_caught_up_by_ticks(tmp_path: Path) -> None:
+    # A call is refused rather than applied to a ticket that is not where its flow has
+    # taken it; ticks move it on, 10,000 events at a time.
+    (tmp_path / "long.yaml").write_text(LONG, encoding="utf-8")
     clock = ManualClock(utc(2026, 1, 5, 10, 0))
     engine = Engine(load_matrix(tmp_path), clock=clock, actions=Actions(notify=Inbox()))
-    engine.open("loop", priority=None, ticket_id="T-loop")
+    engine.open("long", priority=None, ticket_id="T-long")
     clock.set(utc(2026, 1, 20, 10, 0))
-    before = engine.history("T-loop")
+    before = engine.history("T-long")
     with pytest.raises(RuntimeFlowError, match="more than 10,000 warnings and deadlines due"):
-        engine.fire("T-loop", "up")
+        engine.fire("T-long", "done")
     with pytest.raises(RuntimeFlowError, match="more than 10,000 warnings and deadlines due"):
-        engine.preview("T-loop")
-    assert engine.history("T-loop") == before
+        engine.preview("T-long")
+    assert engine.history("T-long") == before
     versions = []
     while engine.tick():
-        versions.append(engine.get("T-loop").version)
-    assert versions == [1 + 10_000, 1 + 20_000, 1 + 21_600]
-    caught_up = engine.get("T-loop")
-    assert caught_up.next_due is not None and caught_up.next_due > clock.now()
-    assert engine.fire("T-loop", "done").ticket.status == "resolved"
+        versions.append(engine.get("T-long").version)
+    assert versions == [1 + 10_000, 1 + 50 * 101 * 2]
+    caught_up = engine.get("T-long")
+    assert caught_up.level == "level-51" and caught_up.next_due is None
+    assert engine.fire("T-long", "done").ticket.status == "resolved"
 
 
 def test_a_keyed_call_after_a_warning_keeps_its_key(engine: Engine, clock: ManualClock) -> None:

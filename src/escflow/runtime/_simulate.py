@@ -27,6 +27,9 @@ COMMANDS = ("ack", "pause", "resume", "resolve", "reopen")
 _OFFSET = re.compile(r"^\+\s*(?P<duration>.+)$")
 _SIMULATION_ID = "SIM-1"
 _LOCAL = "%a %Y-%m-%d %H:%M"
+ROWS_LIMIT = 100_000
+"""The most events a dry run lists: far more than a person reads through. A run that
+would list more stops there and says so, rather than print a timeline cut short."""
 
 
 @dataclass(frozen=True)
@@ -137,12 +140,17 @@ def simulate(
     priority: str | None = None,
     events: Iterable[str] = (),
     until: str | datetime | None = None,
+    limit: int | None = None,
 ) -> Simulation:
     """Run one ticket of ``flow_id`` from ``start`` through ``events`` until ``until``.
 
     ``events`` are texts such as ``'+45m asks-for-manager'``; ``until`` is such a time
     (``'+5 business days'``) or an instant, at or after the start and the last event.
+    Every warning and deadline due is applied, however many; a run that would list more
+    than ``limit`` events (default :data:`ROWS_LIMIT`) raises an
+    :class:`~escflow.errors.EscflowError` saying where it stopped.
     """
+    most = ROWS_LIMIT if limit is None else limit
     flow = matrix.flow(flow_id)
     start = ensure_aware(start, "start")
     # An iterator is read once, here.
@@ -177,7 +185,7 @@ def simulate(
     engine.open(flow.id, priority=priority, ticket_id=_SIMULATION_ID)
     for at, name, n in script:
         clock.set(at)
-        engine.tick()
+        _catch_up(engine, most)
         try:
             _apply(engine, name)
         except EscflowError as exc:
@@ -187,11 +195,26 @@ def simulate(
             ) from None
     if end > clock.now():
         clock.set(end)
-    engine.tick()
+    _catch_up(engine, most)
     ticket = engine.get(_SIMULATION_ID)
     zone = flow.timezone
     rows = _rows(flow, engine.history(_SIMULATION_ID), engine.outbox(_SIMULATION_ID), zone)
     return Simulation(flow, ticket.priority, zone, rows, ticket.status)
+
+
+def _catch_up(engine: Engine, limit: int) -> None:
+    """Apply every warning and deadline due by the clock's time (one tick applies at most
+    a round of them), unless the timeline would grow past ``limit`` events."""
+    while engine.tick():
+        history = engine.history(_SIMULATION_ID)
+        if len(history) > limit:
+            last = history[limit - 1]
+            raise EscflowError(
+                f"the simulation stopped at its limit of {limit:,} events, reached at"
+                f" {last.at.isoformat()} (ticket at step '{engine.get(_SIMULATION_ID).step}'),"
+                f" before {engine.clock.now().isoformat()}: nothing is listed; give an"
+                " earlier until (--until)"
+            )
 
 
 def _apply(engine: Engine, name: str) -> None:
