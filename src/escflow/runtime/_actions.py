@@ -21,7 +21,13 @@ from typing import IO, Any
 from escflow.compile import CompiledFlow, CompiledLevel
 from escflow.errors import UnknownHandler
 from escflow.records import Action, Ticket
-from escflow.spec._models import CUSTOMER, HandlerAction, NotifyAction, WebhookAction
+from escflow.spec._models import (
+    CUSTOMER,
+    PLACEHOLDERS,
+    HandlerAction,
+    NotifyAction,
+    WebhookAction,
+)
 
 Deliver = Callable[[Action], None]
 
@@ -151,7 +157,7 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-_FIELDS = frozenset({"ticket", "reason", "level", "contact", "window"})
+_FIELDS = frozenset(PLACEHOLDERS)  # the names validate lets a message use
 
 
 @dataclass(frozen=True, slots=True)
