@@ -191,7 +191,7 @@ def test_a_valid_flow_never_grows_a_history_without_bound(data: dict[str, Any]) 
         clock=clock,
         actions=Actions(notify=lambda action: None),
     )
-    engine.open(compiled.id, None, "T-1")
+    engine.open(compiled.id, priority=None, ticket_id="T-1")
     clock.set(START + timedelta(days=400))
     for _ in range(3):  # one round catches up 10,000 events; a bounded flow needs one
         if not engine.tick():
