@@ -101,6 +101,7 @@ def test_imports_and_exports_are_private(tmp_path: Path) -> None:
     assert {p.name: mode(p) for p in flows.iterdir()} == {
         "matrix.yaml": 0o600,
         "order-status.yaml": 0o600,
+        "escflow.schema.json": 0o600,
     }
     for name in ("matrix.xlsx", "export.csv", "matrix.md"):
         done = escflow("export", str(flows), "-o", str(tmp_path / name), umask=0o022)
