@@ -16,11 +16,16 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def escflow(
-    *args: str, cwd: Path | None = None, path: str | None = None
+    *args: str,
+    cwd: Path | None = None,
+    path: str | None = None,
+    umask: int = -1,
+    environ: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``escflow ARGS`` as its own process (in ``cwd``, with ``PATH`` set to ``path``
-    when given) and return what it printed and its exit status."""
-    env = dict(os.environ)
+    """Run ``escflow ARGS`` as its own process (in ``cwd``, with ``PATH`` set to ``path``,
+    under ``umask``, with the variables of ``environ`` added, when given) and return what
+    it printed and its exit status."""
+    env = {**os.environ, **(environ or {})}
     if path is not None:
         env["PATH"] = path
     return subprocess.run(
@@ -30,6 +35,7 @@ def escflow(
         check=False,
         cwd=cwd,
         env=env,
+        umask=umask,
         timeout=300,
     )
 

@@ -59,7 +59,7 @@ def test_a_failed_rename_puts_back_the_files_already_replaced(
     fail_replacing(monkeypatch, "c.yaml")
     files = {tmp_path / name: f"new {name}\n".encode() for name in ("a.yaml", "b.yaml", "c.yaml")}
     with pytest.raises(EscflowError) as caught:
-        write_all(files)
+        write_all(files, tmp_path)
     message = str(caught.value)
     assert message.startswith(f"cannot write {tmp_path / 'c.yaml'}: Operation not permitted")
     assert "nothing was written" in message and "permissions" in message
@@ -83,7 +83,7 @@ def test_a_failed_write_changes_nothing_and_names_the_file(
 
     monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(EscflowError, match=r"cannot write .*b\.yaml: No space left.*free some"):
-        write_all({tmp_path / "a.yaml": b"new a\n", tmp_path / "b.yaml": b"new b\n"})
+        write_all({tmp_path / "a.yaml": b"new a\n", tmp_path / "b.yaml": b"new b\n"}, tmp_path)
     assert listing(tmp_path) == before
 
 
@@ -93,14 +93,14 @@ def test_folders_made_for_a_failed_write_are_removed(
     fail_replacing(monkeypatch, "b.yaml", errno.EACCES)
     target = tmp_path / "new" / "deeper"
     with pytest.raises(EscflowError, match=r"b\.yaml: Permission denied"):
-        write_all({target / "a.yaml": b"a", target / "b.yaml": b"b"})
+        write_all({target / "a.yaml": b"a", target / "b.yaml": b"b"}, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_every_file_is_written_with_the_mode_of_the_one_it_replaces(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("old")
     (tmp_path / "a.yaml").chmod(0o600)
-    write_all({tmp_path / "a.yaml": b"new a", tmp_path / "sub" / "b.yaml": b"new b"})
+    write_all({tmp_path / "a.yaml": b"new a", tmp_path / "sub" / "b.yaml": b"new b"}, tmp_path)
     assert listing(tmp_path) == {"a.yaml": b"new a", "sub/b.yaml": b"new b"}
     assert stat.S_IMODE((tmp_path / "a.yaml").stat().st_mode) == 0o600
 
@@ -172,7 +172,7 @@ def test_a_folder_is_refused(tmp_path: Path) -> None:
 def test_one_file_named_twice_is_refused(tmp_path: Path) -> None:
     (tmp_path / "link.yaml").symlink_to("a.yaml")
     with pytest.raises(EscflowError, match="same file"):
-        write_all({tmp_path / "a.yaml": b"1", tmp_path / "link.yaml": b"2"})
+        write_all({tmp_path / "a.yaml": b"1", tmp_path / "link.yaml": b"2"}, tmp_path)
     assert not (tmp_path / "a.yaml").exists()
 
 

@@ -23,10 +23,11 @@ PACKAGE = SRC / "escflow"
 
 # What each part may import (beside itself and the standard library). The lowest parts come
 # first; nothing may import the command line, and only the command line starts the server.
-BASE = {"errors", "problems"}
+BASE = {"errors", "problems", "_names"}
 ALLOWED: dict[str, set[str]] = {
     "errors": {"problems"},
     "problems": set(),
+    "_names": set(),
     "fileio": BASE,
     "timing": BASE,
     "spec": BASE | {"timing"},

@@ -3,7 +3,9 @@
 Every text from a definition (names, labels, reasons, windows) goes into the table as a
 :class:`rich.text.Text`, never as a string: rich reads ``[...]`` in a string as markup
 (``Billing [urgent] issues`` would lose a word, ``[/bold]`` would raise) and ``:smile:``
-as an emoji code. Styles are added to the Text, not written into it.
+as an emoji code. Styles are added to the Text, not written into it. Rich prints escape
+sequences as they are, so each text is first shown as the command line shows any text
+(:func:`escflow.spec._chars.visible`: ``\x1b``, ``\u202e``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from escflow.runtime._simulate import Simulation
+from escflow.spec._chars import visible
 from escflow.views import MatrixTable
 
 
@@ -35,13 +38,15 @@ def print_matrix(table: MatrixTable) -> None:
         if row.issue_type != current:
             current = row.issue_type
             blank = [""] * (len(table.levels) + teams)
-            grid.add_row(Text(f" {row.issue_type} ", style="reverse"), *blank)
+            grid.add_row(Text(f" {visible(row.issue_type)} ", style="reverse"), *blank)
         cells = [
-            Text.assemble(c.contact, "\n", (c.window, "dim")) if (c := row.cells.get(n)) else "-"
+            Text.assemble(visible(c.contact), "\n", (visible(c.window), "dim"))
+            if (c := row.cells.get(n))
+            else "-"
             for n in table.levels
         ]
-        extra = [Text("\n".join(row.teams) or "-")] if teams else []
-        grid.add_row(Text(row.flow_name), *cells, *extra)
+        extra = [Text("\n".join(map(visible, row.teams)) or "-")] if teams else []
+        grid.add_row(Text(visible(row.flow_name)), *cells, *extra)
     console.print(grid)
 
 
@@ -51,8 +56,10 @@ def print_timeline(result: Simulation) -> None:
     flow = result.flow
     grid = Table(
         title=Text(
-            f"{flow.name} ({flow.id}), priority {result.priority or '-'}, times in"
-            f" {result.timezone}"
+            visible(
+                f"{flow.name} ({flow.id}), priority {result.priority or '-'}, times in"
+                f" {result.timezone}"
+            )
         ),
         show_lines=False,
     )
@@ -76,9 +83,9 @@ def print_timeline(result: Simulation) -> None:
             row.what,
             row.why or "",
             row.next_local or "-",
-            "\n".join(row.actions),
         )
-        grid.add_row(*(Text(cell) for cell in cells))
+        actions = Text("\n".join(map(visible, row.actions)))  # a line per action
+        grid.add_row(*(Text(visible(cell)) for cell in cells), actions)
     console.print(grid)
     console.print(Text(f"Ticket is {result.status}."))
 

@@ -1,4 +1,4 @@
-"""Writing files whole or not at all.
+"""Writing files whole or not at all, inside their folder, readable by their owner only.
 
 :func:`write_all` writes a set of files so that either every one of them has its new
 content or none has changed: each file is staged in a temporary file beside its target
@@ -6,9 +6,18 @@ content or none has changed: each file is staged in a temporary file beside its 
 staged files renamed into place; a failure at any point removes the staged files and
 puts back the files already replaced. :func:`write_atomic` is the same for one file.
 
-A path that is a symbolic link is written through: its target is replaced (atomically)
-and the link stays a link. A path that exists but is not a regular file (a folder, a
-FIFO, a device, a socket) is refused before anything is written.
+Every target must be inside the folder the caller names (``root``), and every name on
+the way to it a plain file name (:func:`escflow._names.check_file_name`): a name from a
+sheet or a database (``../victim/app``, ``/etc/x``, ``C:x``, ``nul``) is refused before
+anything is written. A path that is a symbolic link is written through: its target is
+replaced (atomically) and the link stays a link, when the link is the user's own (one
+another user made is refused: in a shared folder, it could lead to the user's files). A
+path that exists but is not a regular file (a folder, a FIFO, a device, a socket) is
+refused before anything is written.
+
+Files hold customer data (tickets, their notes, the matrix's contacts): a new file is
+made readable and writable by its owner only (0600), a new folder usable by its owner
+only (0700), or less when the umask says so; a file replaced keeps its mode.
 """
 
 from __future__ import annotations
@@ -23,7 +32,9 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
+from escflow._names import check_file_name
 from escflow.errors import EscflowError
 
 # What to do about the usual reasons a write fails.
@@ -38,23 +49,31 @@ _HINTS = {
 }
 
 
+PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
+"""The modes of the files and folders escflow makes (the umask may take more away)."""
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it into place.
 
     A reader never sees half a file, and a failure leaves no partial file behind.
     """
-    write_all({path: data})
+    write_all({path: data}, path.parent)
 
 
-def write_all(files: Mapping[Path, bytes]) -> None:
-    """Write every one of ``files`` (path -> content), or none of them.
+def write_all(files: Mapping[Path, bytes], root: Path) -> None:
+    """Write every one of ``files`` (path -> content), all inside ``root``, or none of them.
 
     Raises :class:`EscflowError` naming the file that could not be written and why;
     the files are then as they were before the call.
     """
     several = len(files) > 1
     try:
+        for path in files:
+            _check_inside(path, root)
         plan = [_Target(path, _real_target(path), data) for path, data in files.items()]
+        for target in plan:
+            _check_links(target)
     except EscflowError as exc:
         raise EscflowError(f"{exc}; nothing was written" if several else str(exc)) from None
     seen: dict[Path, Path] = {}
@@ -118,12 +137,12 @@ class _Target:
                 out.write(self.data)
                 out.flush()
                 os.fsync(out.fileno())
-            # mkstemp makes the file private (0600): give it the mode of the file it
-            # replaces, or the mode a plain open() would.
+            # mkstemp makes the file 0600 less the umask, as a new file should be; one
+            # that replaces a file takes that file's mode.
             try:
                 old = self.real.stat()
             except FileNotFoundError:
-                self.staged.chmod(_default_mode())
+                pass
             else:
                 self.existed = True
                 self.staged.chmod(old.st_mode & 0o777)
@@ -168,6 +187,44 @@ class _Failure(Exception):
             reason = f"{self.doing}: {reason}"
         text = f"cannot write {_shown(self.target)}: {reason}"
         return text + ("; nothing was written" if several else "")
+
+
+def _check_inside(path: Path, root: Path) -> None:
+    """Refuse a path that leaves ``root`` or whose names are not plain file names, by the
+    names as given: a name from a sheet or a database cannot climb out of ``root``."""
+    base = os.path.normpath(Path(root).absolute())
+    full = os.path.normpath(path.absolute())
+    if os.path.commonpath([base, full]) != base or full == base:
+        raise EscflowError(
+            f"cannot write {path}: it is not inside {root}, the folder being written"
+        )
+    for name in Path(os.path.relpath(full, base)).parts:
+        try:
+            check_file_name(name)
+        except ValueError as exc:
+            raise EscflowError(f"cannot write {path}: {exc}") from None
+
+
+def _check_links(target: _Target) -> None:
+    """Refuse a target that is a link (or a chain of links) some other user made: in a
+    folder others may write to, such a link could point at one of your files for escflow
+    to overwrite. Your own links are written through."""
+    link = target.path
+    for _ in range(40):  # the most links the system itself follows
+        try:
+            status = _stat(link, follow=False)
+            if status is None or not stat.S_ISLNK(status.st_mode):
+                return
+            following = link.parent / link.readlink()
+        except OSError as exc:
+            raise EscflowError(f"cannot write {target.path}: {_reason(exc)}") from None
+        if status.st_uid != os.geteuid():
+            raise EscflowError(
+                f"cannot write {_shown(target)}: {link} is a link made by another user"
+                f" (uid {status.st_uid}); escflow writes only through your own links: remove"
+                " it, or write elsewhere"
+            )
+        link = following
 
 
 def _shown(target: _Target) -> str:
@@ -253,7 +310,7 @@ def _make_folder(target: _Target, created: list[Path]) -> None:
         raise _Failure(target, OSError(errno.ENOTDIR, f"{probe} is not a folder"))
     for path in reversed(missing):
         try:
-            path.mkdir()
+            path.mkdir(PRIVATE_FOLDER)
         except FileExistsError:
             continue  # made meanwhile by someone else: not ours to remove
         except OSError as exc:
@@ -349,7 +406,17 @@ def _sync_folder(folder: Path) -> None:
         os.close(handle)
 
 
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def open_append(path: Path) -> TextIO:
+    """``path`` opened to append lines of text (made private, as :func:`write_all` makes
+    files, when it is new; an existing file keeps its mode). Line-buffered: each line
+    written reaches the file at once. Raises OSError as ``open`` does."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    return os.fdopen(descriptor, "a", encoding="utf-8", buffering=1)
+
+
+def make_private_file(path: Path) -> None:
+    """Create ``path`` empty and private, unless something is there already, so that the
+    program about to fill it (SQLite) keeps the mode. A failure is left to that program
+    to report, in its own terms."""
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE))

@@ -217,13 +217,13 @@ CASES: list[tuple[str, type[EscflowError], str, Callable[[Engine], object]]] = [
     (
         "a ticket id over two lines",
         RuntimeFlowError,
-        "the ticket id 'T-2\\nX' holds a control character (at position 4)",
+        "the ticket id 'T-2\\nX' holds U+000A, a control character (at position 4)",
         lambda e: e.open("complaint", priority="medium", ticket_id="T-2\nX"),
     ),
     (
         "a ticket id with a terminal escape",
         RuntimeFlowError,
-        "holds a control character (at position 1)",
+        "holds U+001B, a control character (at position 1)",
         lambda e: e.open("complaint", priority="medium", ticket_id="\x1b[31mT-2"),
     ),
     (

@@ -15,8 +15,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO, cast
 
 from escflow.cli import _definitions, _render, _runtime, _sheets, _store, _tickets
-from escflow.cli._common import EXIT_PROBLEMS, EXIT_USAGE
-from escflow.errors import EscflowError
+from escflow.cli._common import EXIT_PROBLEMS, EXIT_USAGE, say
+from escflow.errors import DefinitionError, EscflowError
+from escflow.spec._chars import visible
 
 GROUPS = [_definitions, _render, _runtime, _store, _tickets, _sheets]
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
@@ -56,9 +57,19 @@ class _GuardedOutput:
         return getattr(self._stream, name)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its usage errors and help shown as :func:`say` shows text: an
+    error quotes the argument given, which may hold a terminal escape."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:
+            shown = "\n".join(visible(line) for line in message.split("\n"))
+            super()._print_message(shown, file)
+
+
 def parser() -> argparse.ArgumentParser:
     """The whole command line, every group registered."""
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="escflow",
         description="Escalation matrices as code: check, run and draw escalation flows.",
     )
@@ -79,8 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush
     except SystemExit as exc:  # argparse stops at --help (0) and at a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except DefinitionError as exc:  # a line per problem: each one quotes what it found
+        say(f"escflow: {str(exc).splitlines()[0]}", err=True)
+        for problem in exc.problems:
+            say(problem.format(), err=True)
+        return EXIT_PROBLEMS
     except EscflowError as exc:
-        print(f"escflow: {exc}", file=sys.stderr)
+        say(f"escflow: {exc}", err=True)
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -89,10 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(failed.error, BrokenPipeError):
             return EXIT_BROKEN_PIPE
         reason = failed.error.strerror or str(failed.error)
-        print(
+        say(
             f"escflow: cannot write the output to standard output: {reason};"
             " the output is incomplete",
-            file=sys.stderr,
+            err=True,
         )
         return EXIT_PROBLEMS
     finally:

@@ -1,4 +1,4 @@
-"""What every command shares: exit codes and the definitions-loading preamble."""
+"""What every command shares: exit codes, printing, and the definitions-loading preamble."""
 
 from __future__ import annotations
 
@@ -12,11 +12,27 @@ from typing import Any
 
 from escflow.compile import Matrix, Report, check_paths
 from escflow.errors import EscflowError
+from escflow.spec._chars import visible, visible_json
 from escflow.spec._load import did_you_mean
 from escflow.timing import ensure_aware
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 Commands = Any  # argparse's _SubParsersAction is private; its type is not worth the import
+
+
+def say(line: str, *, err: bool = False, flush: bool = False) -> None:
+    """Print one line (on standard error with ``err``) with every character a terminal
+    would act on shown as an escape (``\\x1b``, ``\\u202e``, ``\\n``): a ticket's notes,
+    actors and ids, a server's errors, a file's name may hold anything, and must neither
+    rewrite the screen nor break the line. Every text printer of the command line prints
+    through this."""
+    print(visible(line), file=sys.stderr if err else sys.stdout, flush=flush)
+
+
+def say_json(data: Any) -> None:
+    """Print ``data`` as indented JSON: the same values, exactly, with the characters a
+    terminal would act on written as ``\\u`` escapes (see :func:`say`)."""
+    print(visible_json(data))
 
 
 DEFAULT_FLOWS = Path("flows")
@@ -107,17 +123,17 @@ def load_or_explain(paths: list[Path]) -> Matrix | None:
     """
     missing = nowhere(paths)
     if missing is not None:
-        print(f"escflow: {missing}", file=sys.stderr)
+        say(f"escflow: {missing}", err=True)
         return None
     report = check_paths(paths)
     if report.matrix is None:
         for problem in report.errors:
-            print(problem.format(), file=sys.stderr)
+            say(problem.format(), err=True)
         again = shlex.join(["escflow", "validate", *map(str, paths)])
-        print(
+        say(
             f"escflow: the definitions have errors; fix them, then '{again}' checks them"
             f" again ({summary(report)})",
-            file=sys.stderr,
+            err=True,
         )
     return report.matrix
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -13,6 +12,8 @@ from escflow.cli._common import (
     add_paths,
     load_or_explain,
     nowhere,
+    say,
+    say_json,
     summary,
 )
 from escflow.compile import check_paths
@@ -45,27 +46,23 @@ def register(commands: Commands) -> None:
 def _validate(paths: list[Path], fmt: str) -> int:
     report = check_paths(paths)
     if fmt == "json":
-        print(
-            json.dumps(
-                {
-                    "ok": report.ok,
-                    "files": report.files,
-                    "flows": sorted(report.compiled),
-                    "errors": len(report.errors),
-                    "warnings": len(report.warnings),
-                    "problems": [p.as_dict() for p in report.problems],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
+        say_json(
+            {
+                "ok": report.ok,
+                "files": report.files,
+                "flows": sorted(report.compiled),
+                "errors": len(report.errors),
+                "warnings": len(report.warnings),
+                "problems": [p.as_dict() for p in report.problems],
+            },
         )
     else:
         for problem in report.problems:
-            print(problem.format())
-        print(summary(report))
+            say(problem.format())
+        say(summary(report))
     missing = nowhere(paths)
     if missing is not None:  # L010 says what; this says how to point validate elsewhere
-        print(f"escflow: {missing}", file=sys.stderr)
+        say(f"escflow: {missing}", err=True)
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
@@ -84,24 +81,20 @@ def _matrix(paths: list[Path], fmt: str) -> int:
         return EXIT_PROBLEMS
     table = matrix_table(matrix)
     if fmt == "json":
-        print(
-            json.dumps(
-                {
-                    "levels": list(table.levels),
-                    "rows": [
-                        {
-                            "issue_type": row.issue_type,
-                            "flow": row.flow_id,
-                            "name": row.flow_name,
-                            "levels": {str(n): vars(c) for n, c in row.cells.items()},
-                            "teams": list(row.teams),
-                        }
-                        for row in table.rows
-                    ],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
+        say_json(
+            {
+                "levels": list(table.levels),
+                "rows": [
+                    {
+                        "issue_type": row.issue_type,
+                        "flow": row.flow_id,
+                        "name": row.flow_name,
+                        "levels": {str(n): vars(c) for n, c in row.cells.items()},
+                        "teams": list(row.teams),
+                    }
+                    for row in table.rows
+                ],
+            },
         )
         return EXIT_OK
     from escflow._console import print_matrix  # rich loads only when a table is printed

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from escflow.cli._common import EXIT_OK, EXIT_PROBLEMS, Commands, add_paths, load_or_explain, plural
+from escflow.cli._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    Commands,
+    add_paths,
+    load_or_explain,
+    plural,
+    say,
+)
 from escflow.cli._store import add_db
 from escflow.compile import compile_source
 from escflow.errors import StoreError, UnknownTicket
@@ -18,7 +26,7 @@ from escflow.render import (
     write_diagrams,
     write_ticket_path,
 )
-from escflow.store import check_text, open_store, store_url
+from escflow.store import check_text, open_store, shown_url, store_url
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -85,16 +93,17 @@ def _render_ticket(
     store = open_store(url, create=False)  # a mistyped --db must not leave a database
     ticket = store.get(ticket_id)
     if ticket is None:
-        raise UnknownTicket(f"no ticket '{ticket_id}' in {store_url(url)}")
+        raise UnknownTicket(f"no ticket '{ticket_id}' in {shown_url(store_url(url))}")
     source = store.load_version(ticket.digest)
     if source is None:
         raise StoreError(
-            f"{store_url(url)} lacks flow version {ticket.digest[:12]} of ticket '{ticket_id}'"
+            f"{shown_url(store_url(url))} lacks flow version {ticket.digest[:12]} of ticket"
+            f" '{ticket_id}'"
         )
     flow = compile_source(source)
     path = path_of(ticket, store.history(ticket_id))
     written = write_ticket_path(flow, path, output, formats, direction)
-    print(f"{output}: ticket {ticket_id} on flow {flow.id} ({', '.join(str(p) for p in written)})")
+    say(f"{output}: ticket {ticket_id} on flow {flow.id} ({', '.join(str(p) for p in written)})")
     return EXIT_OK
 
 
@@ -103,7 +112,7 @@ def _render(paths: list[Path], output: Path, formats: tuple[str, ...], direction
     if matrix is None:
         return EXIT_PROBLEMS
     written = write_diagrams(matrix, output, formats, direction)
-    print(
+    say(
         f"{output}: {plural(len(matrix.flows), 'flow')} and the matrix overview"
         f" as {', '.join(formats)} ({plural(len(written), 'file')} written)"
     )

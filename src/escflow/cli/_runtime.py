@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -14,6 +13,7 @@ from escflow.cli._common import (
     add_paths,
     instant,
     load_or_explain,
+    say_json,
 )
 from escflow.errors import EscflowError
 from escflow.runtime import simulate
@@ -83,18 +83,14 @@ def _simulate(args: argparse.Namespace) -> int:
         until=args.until,
     )
     if args.format == "json":
-        print(
-            json.dumps(
-                {
-                    "flow": result.flow.id,
-                    "priority": result.priority,
-                    "timezone": result.timezone,
-                    "status": result.status,
-                    "timeline": [row.as_dict() for row in result.rows],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
+        say_json(
+            {
+                "flow": result.flow.id,
+                "priority": result.priority,
+                "timezone": result.timezone,
+                "status": result.status,
+                "timeline": [row.as_dict() for row in result.rows],
+            },
         )
         return EXIT_OK
     from escflow._console import print_timeline

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import stat
-import sys
 from pathlib import Path
 
 from escflow.cli._common import (
@@ -14,6 +13,7 @@ from escflow.cli._common import (
     add_paths,
     load_or_explain,
     plural,
+    say,
 )
 from escflow.errors import EscflowError, RenderError
 from escflow.fileio import check_folder, write_atomic
@@ -78,7 +78,7 @@ def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if fmt not in ("xlsx", "csv"):
             parser.error("the template is a .xlsx or .csv file")
         write_atomic(args.template, template_bytes(fmt))
-        print(f"wrote {args.template}: fill it in, then run 'escflow import {args.template}'")
+        say(f"wrote {args.template}: fill it in, then run 'escflow import {args.template}'")
         return EXIT_OK
     if args.sheet is None:
         parser.error("give the SHEET to import (or --template FILE to start one)")
@@ -88,24 +88,24 @@ def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         result = import_sheet(args.sheet, args.output, dry_run=args.dry_run)
     except SheetError as error:
         for problem in error.problems:
-            print(problem.format(), file=sys.stderr)
+            say(problem.format(), err=True)
         errors = sum(p.severity == "error" for p in error.problems)
         warnings = len(error.problems) - errors
-        print(
+        say(
             f"escflow: nothing was written ({plural(errors, 'error')},"
             f" {plural(warnings, 'warning')})",
-            file=sys.stderr,
+            err=True,
         )
         return EXIT_PROBLEMS
     for problem in result.warnings:
-        print(problem.format())
+        say(problem.format())
     verb = "would write" if args.dry_run else "wrote"
     for path in result.files:
-        print(f"{verb} {display_name(path)}")
+        say(f"{verb} {display_name(path)}")
     if result.reused_matrix is not None:
-        print(f"kept {display_name(result.reused_matrix)}: the sheet has no matrix sheets")
+        say(f"kept {display_name(result.reused_matrix)}: the sheet has no matrix sheets")
     flows = len(result.files) - (result.reused_matrix is None)
-    print(f"{_categories(flows)} imported from {display_name(args.sheet)}")
+    say(f"{_categories(flows)} imported from {display_name(args.sheet)}")
     return EXIT_OK
 
 
@@ -160,7 +160,7 @@ def _export(paths: list[Path], output: Path) -> int:
     except RenderError as exc:  # the handbook's flowcharts could not be drawn
         raise RenderError(f"{output} was not written: {exc}") from None
     write_atomic(output, data)
-    print(f"wrote {output} ({_categories(len(matrix.flows))})")
+    say(f"wrote {output} ({_categories(len(matrix.flows))})")
     return EXIT_OK
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from escflow.cli._common import EXIT_OK, Commands
+from escflow.cli._common import EXIT_OK, Commands, say
 from escflow.store import shown_url, store_url, upgrade_store
 
 
@@ -31,7 +31,7 @@ def _upgrade(args: argparse.Namespace) -> int:
     before, after, applied = upgrade_store(url)
     url = shown_url(url)
     if applied:
-        print(f"{url}: schema {before} -> {after} ({', '.join(applied)})")
+        say(f"{url}: schema {before} -> {after} ({', '.join(applied)})")
     else:
-        print(f"{url}: schema {after} is current")
+        say(f"{url}: schema {after} is current")
     return EXIT_OK

@@ -27,14 +27,18 @@ from escflow.cli._common import (
     instant,
     load_or_explain,
     plural,
+    say,
+    say_json,
 )
 from escflow.cli._store import add_db
 from escflow.errors import StoreError
+from escflow.fileio import open_append
 from escflow.records import STATUSES
 from escflow.runtime import Action, Actions, Change, Engine, Event, Ticket, post_json
 from escflow.runtime._engine import EVIDENCE
 from escflow.runtime._inputs import MAX_BATCH
 from escflow.runtime._worker import Worker
+from escflow.spec._chars import visible
 from escflow.store import open_store
 
 _STDOUT = Path("-")  # --actions-log -: standard output, as other tools read '-'
@@ -272,7 +276,7 @@ def _ticket(args: argparse.Namespace) -> int:
     try:  # a usage error, said before any store is opened (or made)
         attrs = _attrs(args.attr) if verb == "open" else {}
     except ValueError as exc:
-        print(f"escflow: {exc}", file=sys.stderr)
+        say(f"escflow: {exc}", err=True)
         return EXIT_USAGE
     engine = _engine(args, sys.stdout, create=verb == "open")
     if engine is None:
@@ -385,43 +389,32 @@ def _event_line(event: Event) -> str:
         )
     line = " ".join(parts)
     if event.reason:
-        line += f": {_one_line(event.reason)}"
+        line += f": {event.reason}"
     if event.note:
-        line += f" ({_one_line(event.note)})"
+        line += f" ({event.note})"
+    # One event, one line: say() shows its line breaks, tabs and escapes as escapes
+    # (``--format json`` keeps the text as written).
     return f"{line} by {event.actor}"
-
-
-_ESCAPES = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
-
-
-def _one_line(text: str) -> str:
-    """A note or reason on the event's line: its line breaks and tabs shown as escapes
-    (one event, one line; ``--format json`` keeps the text as written)."""
-    return text.translate(_ESCAPES)
 
 
 def _print_change(change: Change, fmt: str) -> int:
     if fmt == "json":
-        print(
-            json.dumps(
-                {
-                    "ticket": _ticket_dict(change.ticket),
-                    "events": [_event_dict(e) for e in change.events],
-                    "actions": [
-                        {"key": a.key, "kind": a.kind, "target": a.target} for a in change.actions
-                    ],
-                    "replayed": change.replayed,
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
+        say_json(
+            {
+                "ticket": _ticket_dict(change.ticket),
+                "events": [_event_dict(e) for e in change.events],
+                "actions": [
+                    {"key": a.key, "kind": a.kind, "target": a.target} for a in change.actions
+                ],
+                "replayed": change.replayed,
+            }
         )
         return EXIT_OK
     ticket = change.ticket
     for event in change.events:
-        print(_event_line(event))
+        say(_event_line(event))
     due = ticket.deadline.isoformat() if ticket.deadline else "none"
-    print(
+    say(
         f"{ticket.id}: {ticket.status} at {ticket.step} (level {ticket.level}),"
         f" next deadline {due}{' (already applied: replayed)' if change.replayed else ''}"
     )
@@ -438,28 +431,28 @@ def _print_ticket(engine: Engine, now: Change, fmt: str) -> int:
             "valid_triggers": triggers,
             "unstored_events": [_event_dict(e) for e in now.events],
         }
-        print(json.dumps(shown, indent=2, ensure_ascii=False))
+        say_json(shown)
         return EXIT_OK
     for key, value in _ticket_dict(ticket).items():
         if value not in (None, {}, ""):
-            print(f"{key:>18}: {value}")
-    print(f"{'valid triggers':>18}: {', '.join(triggers) or '-'}")
+            say(f"{key:>18}: {value}")
+    say(f"{'valid triggers':>18}: {', '.join(triggers) or '-'}")
     if now.events:
-        print(
+        say(
             f"{plural(len(now.events), 'timer event')} passed since the ticket was stored"
             " (a worker or the next call stores them):"
         )
         for event in now.events:
-            print(_event_line(event))
+            say(_event_line(event))
     return EXIT_OK
 
 
 def _print_history(events: list[Event], fmt: str) -> int:
     if fmt == "json":
-        print(json.dumps([_event_dict(e) for e in events], indent=2, ensure_ascii=False))
+        say_json([_event_dict(e) for e in events])
     else:
         for event in events:
-            print(_event_line(event))
+            say(_event_line(event))
     return EXIT_OK
 
 
@@ -481,7 +474,7 @@ def _action_dict(action: Action) -> dict[str, Any]:
 
 def _print_outbox(actions: list[Action], fmt: str) -> int:
     if fmt == "json":
-        print(json.dumps([_action_dict(a) for a in actions], indent=2, ensure_ascii=False))
+        say_json([_action_dict(a) for a in actions])
         return EXIT_OK
     for action in actions:
         if action.delivered_at is not None:
@@ -493,18 +486,18 @@ def _print_outbox(actions: list[Action], fmt: str) -> int:
             state = f"pending, attempt {action.attempts + 1} at {when}: {action.last_error}"
         else:
             state = "pending"
-        print(f"{action.key}  {action.kind} -> {action.target}  {state}")
+        say(f"{action.key}  {action.kind} -> {action.target}  {state}")
     if not actions:
-        print("no actions")
+        say("no actions")
     return EXIT_OK
 
 
 def _print_list(tickets: list[Ticket], now: datetime, fmt: str) -> int:
     if fmt == "json":
-        print(json.dumps([_ticket_dict(t) for t in tickets], indent=2, ensure_ascii=False))
+        say_json([_ticket_dict(t) for t in tickets])
         return EXIT_OK
     if not tickets:
-        print("no tickets")
+        say("no tickets")
         return EXIT_OK
     rows = [("ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "NEXT DUE")]
     for ticket in tickets:
@@ -521,9 +514,10 @@ def _print_list(tickets: list[Ticket], now: datetime, fmt: str) -> int:
                 when,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:  # the last column is not padded: no trailing spaces
-        print("  ".join([*(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)), row[-1]]))
+    shown = [[visible(cell) for cell in row] for row in rows]  # padded as printed
+    widths = [max(len(row[i]) for row in shown) for i in range(len(shown[0]) - 1)]
+    for row in shown:  # the last column is not padded: no trailing spaces
+        say("  ".join([*(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)), row[-1]]))
     return EXIT_OK
 
 
@@ -547,12 +541,12 @@ def _worker(args: argparse.Namespace) -> int:
     log: IO[str] = sys.stdout
     if args.actions_log is not None and args.actions_log != _STDOUT:
         try:
-            log = args.actions_log.open("a", encoding="utf-8", buffering=1)
+            log = open_append(args.actions_log)
         except OSError as exc:
-            print(
+            say(
                 f"escflow: cannot write the actions log {args.actions_log}:"
                 f" {exc.strerror or exc}; give a file in a folder that exists",
-                file=sys.stderr,
+                err=True,
             )
             return EXIT_PROBLEMS
     try:
@@ -579,29 +573,29 @@ def _work(args: argparse.Namespace, log: IO[str]) -> int:
         # recorded, or the next run would deliver it all again.
         with _stop_on_signals(stop):
             done = worker.run_once()
-        print(
+        say(
             f"worker: {done.tickets} tickets moved ({done.events} events),"
             f" {done.delivered} actions delivered, {done.retried} to retry,"
             f" {done.failed} failed",
-            file=sys.stderr,
+            err=True,
         )
         if stop.is_set():
-            print(
+            say(
                 "worker: stopped by a signal; what was done is recorded, the rest waits for"
                 " the next run",
-                file=sys.stderr,
+                err=True,
             )
         return EXIT_OK
     with _stop_on_signals(stop):
         # Said once the signals are handled: from here on SIGTERM finishes the batch.
-        print("worker: started; SIGTERM or Ctrl-C stops it", file=sys.stderr, flush=True)
+        say("worker: started; SIGTERM or Ctrl-C stops it", err=True, flush=True)
         rounds = worker.run()
-    print(f"worker: stopped after {rounds} busy rounds", file=sys.stderr)
+    say(f"worker: stopped after {rounds} busy rounds", err=True)
     return EXIT_OK
 
 
 def _say_retrying(error: StoreError, wait: float) -> None:
-    print(f"worker: {error}; trying again in {wait:g}s", file=sys.stderr, flush=True)
+    say(f"worker: {error}; trying again in {wait:g}s", err=True, flush=True)
 
 
 def _close_log(log: IO[str], path: Path) -> bool:
@@ -609,11 +603,11 @@ def _close_log(log: IO[str], path: Path) -> bool:
     try:
         log.close()
     except OSError as exc:
-        print(
+        say(
             f"escflow: cannot write the actions log {path}: {exc.strerror or exc}; the"
             " actions not written stay in the outbox, to be retried once the log can be"
             " written",
-            file=sys.stderr,
+            err=True,
         )
         return False
     return True

@@ -2,7 +2,8 @@
 
 The generated YAML is validated together with the folder's other files in a
 temporary copy of the folder; only when that copy has no error are the files written,
-through :func:`escflow.fileio.write_all`: every one of them, or none.
+through :func:`escflow.fileio.write_all`: every one of them, or none, and only inside the
+output folder (an id that is not a plain file name is refused, naming its cell).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+from escflow._names import check_file_name
 from escflow.compile import check_paths
 from escflow.errors import SheetError
 from escflow.fileio import write_all
@@ -100,7 +102,7 @@ def import_sheet(
     if not dry_run:
         files = {path: text.encode("utf-8") for path, text in texts.items()}
         files.update(schema_beside(files))  # the schema their '$schema' comment names
-        write_all(files)
+        write_all(files, folder)
         written = tuple(files)
     reused = existing.matrix_file if parsed.matrix is None else None
     return ImportResult(texts, written, tuple(problems), reused)
@@ -152,7 +154,21 @@ class _Existing:
         """The file a document goes to: the one that holds it now, or ``<id>.yaml``."""
         held = self.holders.get((draft.kind, draft.key), [])
         if not held:
-            return folder / f"{draft.key}.yaml"
+            try:
+                return folder / check_file_name(f"{draft.key}.yaml")
+            except ValueError as exc:  # the id is refused again by the flow's own check
+                origin = draft.origin_of(("id",))
+                problems.append(
+                    sheet_problem(
+                        "X003",
+                        f"'{draft.key}' cannot be the id of category '{draft.data.get('name')}'"
+                        f" ({exc}); an id is lowercase letters, digits and dashes, e.g."
+                        " 'order-status'",
+                        sheet,
+                        origin.cell if origin else None,
+                    )
+                )
+                return folder / "-"  # never written: the problem stops the import
         path = held[0]
         if path in self.shared:
             what = "the matrix" if draft.kind == "matrix" else f"the flow '{draft.key}'"

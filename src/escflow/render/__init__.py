@@ -20,13 +20,13 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from escflow._names import escaped_file_name
 from escflow.compile import CompiledFlow, Matrix
 from escflow.errors import EscflowError, RenderError
 from escflow.fileio import check_folder, write_all
 from escflow.render._dot import FORMATS, check_dot, parse_formats, run_dot
 from escflow.render._flow import DIRECTIONS, edge_id, flow_source, resolved_node
 from escflow.render._matrix import matrix_source
-from escflow.render._names import ticket_stem
 from escflow.render._path import TicketPath, path_of
 
 MATRIX_FILE = "_matrix"
@@ -115,14 +115,15 @@ def write_ticket_path(
 ) -> list[Path]:
     """Draw ``flow`` with a ticket's path highlighted into ``folder/<ticket id>.<format>``.
 
-    The id is made a safe file name first (``a/b`` -> ``a%2Fb.svg``, see
-    :func:`~escflow.render._names.ticket_stem`): the files stay in ``folder``, one name
-    per id. Like :func:`write_diagrams`: drawn first, then every file written or none.
+    The id is made a safe file name first (``a/b`` -> ``a%2Fb.svg``, ``CON`` ->
+    ``%43ON.svg``, see :func:`~escflow._names.escaped_file_name`): the files stay in
+    ``folder``, one name per id. Like :func:`write_diagrams`: drawn first, then every
+    file written or none.
     """
     target = Path(folder)
     _check_folder(target)
     chosen = parse_formats(formats)
-    stem = ticket_stem(path.ticket_id)
+    stem = escaped_file_name(path.ticket_id)
     files = {f"{stem}.{fmt}": render_flow(flow, fmt, direction, path=path) for fmt in chosen}
     return _write_files(target, files)
 
@@ -160,7 +161,7 @@ def _write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:
     """Write the drawn files into ``folder``, every one or none; the paths written."""
     paths = {folder / name: data for name, data in files.items()}
     try:
-        write_all(paths)
+        write_all(paths, folder)
     except EscflowError as exc:  # its message names the file and says nothing was written
         raise RenderError(str(exc)) from None
     return list(paths)

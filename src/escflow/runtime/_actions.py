@@ -21,6 +21,7 @@ from typing import IO, Any
 from escflow.compile import CompiledFlow, CompiledLevel
 from escflow.errors import UnknownHandler
 from escflow.records import Action, Ticket
+from escflow.spec._chars import visible_json
 from escflow.spec._models import (
     CUSTOMER,
     PLACEHOLDERS,
@@ -76,7 +77,7 @@ class Actions:
                 "target": action.target,
                 **action.payload,
             }
-            stream.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+            stream.write(visible_json(line, indent=None, default=str) + "\n")
             stream.flush()
 
         return cls(notify=write, webhook=write, handlers=_LoggingHandlers(write, handlers))

@@ -6,9 +6,9 @@ to give instead, so that a bad argument never meets the store or the flow.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
+from escflow._names import invisible_in
 from escflow.errors import InputError
 from escflow.records import Attrs, AttrValue
 from escflow.spec._models import storable
@@ -18,7 +18,6 @@ from escflow.store import check_text, need_text
 MAX_BATCH = 100_000
 # Longer than any CRM's or helpdesk's ticket number; short enough for a listing's column.
 MAX_ID = 200
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def check_limit(limit: int, name: str = "limit") -> None:
@@ -51,28 +50,39 @@ def checked_attrs(attrs: Attrs | None) -> dict[str, AttrValue]:
 
 
 def check_id(ticket_id: str) -> None:
-    """Refuse an id that could not be typed back or shown on one line."""
+    """Refuse an id that could not be typed back or shown on one line as it reads."""
     if not ticket_id.strip():
         raise InputError("the ticket id is empty; give one, or none to have one made")
     if ticket_id != ticket_id.strip():
         raise InputError(
             f"the ticket id {ticket_id!r} starts or ends with spaces; give it without them"
         )
-    found = _UNPRINTABLE.search(ticket_id)
-    if found:
-        raise InputError(
-            f"the ticket id {ticket_id!r} holds a control character (at position"
-            f" {found.start() + 1}); a ticket id is one line of visible text"
-        )
+    check_visible(ticket_id, "the ticket id")
     if len(ticket_id) > MAX_ID:
         raise InputError(
             f"the ticket id is {len(ticket_id):,} characters long; give at most {MAX_ID}"
         )
 
 
+def check_visible(value: str | None, what: str) -> None:
+    """Refuse an id (``what``: a ticket id, an actor, a key) holding a character that shows
+    nothing or changes how the text around it shows (escflow._names): a control character,
+    a bidirectional control, a zero-width or other invisible character. Such an id would
+    not read as what it is, and two ids that look the same would differ."""
+    found = None if value is None else invisible_in(value)
+    if found is not None:
+        position, char = found
+        raise InputError(
+            f"{what} {value!a} holds {char} (at position {position}); {what} is visible"
+            " text, without control, bidirectional or zero-width characters"
+        )
+
+
 def check_actor(actor: str) -> None:
-    """Refuse an actor that is not text, or blank: the history says who did it."""
+    """Refuse an actor that is not text, or blank, or holding hidden characters: the
+    history says who did it."""
     need_text(actor=actor)
+    check_visible(actor, "the actor")
     if not actor.strip():
         raise InputError("actor is empty; say who does it, e.g. the agent's name")
 
@@ -88,6 +98,7 @@ def check_key(key: str | None) -> None:
     """Refuse an idempotency key that no store can keep, or blank: an empty key would make
     every later call that sends one a replay of the first."""
     check_text(key=key)
+    check_visible(key, "the idempotency key")
     if key is not None and not key.strip():
         raise InputError(
             "the idempotency key is empty; give a key that names this one call (a request or"

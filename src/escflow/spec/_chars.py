@@ -1,14 +1,23 @@
-"""Characters that no text of a definition may hold, and showing them in messages.
+"""Characters that no text of a definition may hold, and showing any text safely.
 
 Every text ends up in a diagram (Graphviz refuses control characters), a spreadsheet
 (XLSX is XML, which cannot hold them) or a terminal (where an escape sequence recolours
 or rewrites the screen). So the models refuse them when a document is read, rather than
 letting ``render`` or ``export`` fail later on a file that ``validate`` passed.
+
+Text from elsewhere (a ticket's notes, reasons and actors, an error a server sent) may
+hold anything: :func:`visible` is how every printer shows it (messages, ``ticket
+history``, tables), and :func:`visible_json` how the JSON printers write it, exactly.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
+from typing import Any
+
+from escflow._names import BIDI_AND_BREAKS
 
 # Control characters (C0 and C1, DEL) except tab and line feed, which multi-line text
 # keeps; lone UTF-16 surrogates, which cannot be written as UTF-8; and the Unicode
@@ -19,8 +28,13 @@ _NONCHARACTERS = "".join(
 _FORBIDDEN = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]"
 )
-# In messages even tab and line feed are shown as escapes: a problem is one line.
-_UNPRINTABLE = re.compile(f"[\t\n{_FORBIDDEN.pattern[1:-1]}]")
+# Shown as escapes: even tab and line feed (a problem, an event, is one line), and the
+# bidirectional controls and line separators, which make a line show other than it holds.
+_UNPRINTABLE = re.compile(f"[\t\n{_FORBIDDEN.pattern[1:-1]}{BIDI_AND_BREAKS[1:-1]}]")
+# What JSON keeps as written (ensure_ascii=False) but a terminal would act on: the C1
+# controls, lone surrogates (which cannot be printed), bidirectional controls, separators.
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f\ud800-\udfff{BIDI_AND_BREAKS[1:-1]}]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 def _kind(char: str) -> str:
@@ -59,15 +73,17 @@ def check_text(value: str) -> str:
 
 
 def visible(text: str) -> str:
-    """``text`` with every control character, tab and line break shown as an escape
-    (``\\x1b``, ``\\n``), so that a message quoting a value stays one readable line."""
+    """``text`` with every control character, tab and line break, bidirectional control
+    and non-character shown as an escape (``\\x1b``, ``\\n``, ``\\u202e``), so that a
+    line quoting a value stays one line that reads as what it holds."""
+    return _UNPRINTABLE.sub(lambda m: _NAMED.get(m.group()) or _escape(m.group()), text)
 
-    def show(match: re.Match[str]) -> str:
-        char = match.group()
-        if char == "\t":
-            return "\\t"
-        if char == "\n":
-            return "\\n"
-        return _escape(char)
 
-    return _UNPRINTABLE.sub(show, text)
+def visible_json(
+    data: Any, *, indent: int | None = 2, default: Callable[[Any], Any] | None = None
+) -> str:
+    """``data`` as JSON (``indent`` and ``default`` as :func:`json.dumps` takes them),
+    non-ASCII text as written but each character a terminal would act on written as a
+    ``\\u`` escape (JSON escapes the other controls itself): the same JSON, safe to print."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False, default=default)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -36,6 +36,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from escflow._names import DEVICE_IDS, check_file_name
 from escflow.spec._chars import check_text
 from escflow.timing._duration import _UNITS as UNIT_WORDS  # the unit words it parses
 from escflow.timing._duration import EXAMPLES, Duration
@@ -48,7 +49,7 @@ _ID = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
 
 def _check_id(value: str) -> str:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):  # match() would take a trailing line break
         slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "level-1"
         raise ValueError(
             f"'{value}' is not a valid id: use lowercase letters, digits and dashes, e.g. '{slug}'"
@@ -61,6 +62,35 @@ Id = Annotated[
     Field(strict=True, min_length=1, max_length=80),
     AfterValidator(_check_id),
     WithJsonSchema({"type": "string", "pattern": _ID.pattern}),
+]
+
+
+def _check_flow_id(value: str) -> str:
+    """A flow's id names its files (``<id>.yaml``, ``<id>.svg``): they must be plain files
+    on every system, so the file-name rule applies to it (a Windows device name fails it)."""
+    try:
+        check_file_name(f"{value}.yaml")
+    except ValueError as exc:
+        raise ValueError(
+            f"'{value}' cannot be a flow id, which names the flow's files ({exc}): choose"
+            f" another, e.g. '{value}-flow'"
+        ) from None
+    return value
+
+
+FlowId = Annotated[
+    str,
+    Field(strict=True, min_length=1, max_length=80),
+    AfterValidator(_check_id),
+    AfterValidator(_check_flow_id),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _ID.pattern,
+            "not": {"enum": sorted(DEVICE_IDS)},
+            "description": "lowercase letters, digits and dashes; not a Windows device name",
+        }
+    ),
 ]
 # Every text a person writes: no control characters (tab and line break aside) nor
 # non-characters, which would break the diagrams, the spreadsheets and the terminal.
@@ -751,7 +781,7 @@ class FlowDoc(Model):
 
     escflow: Literal[1] = Field(description="the format version")
     kind: Literal["flow"]
-    id: Id
+    id: FlowId
     name: Text
     issue_type: Id
     description: Text | None = None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import TYPE_CHECKING
 
 from escflow.errors import StoreError
 from escflow.store._protocol import Store
+from escflow.store._redact import shown_url
 
 if TYPE_CHECKING:
     from escflow.store._postgres import PostgresStore
@@ -77,15 +77,6 @@ def _postgres(
     return PostgresStore(url, upgrade=upgrade, check=check, create=create)
 
 
-def shown_url(url: str) -> str:
-    """The URL as it may be printed: a PostgreSQL password never is."""
-    if url.startswith(_POSTGRES_SCHEMES):
-        from escflow.store._postgres import redact
-
-        return redact(url)
-    return url
-
-
 def _sqlite_path(chosen: str) -> str:
     if chosen.startswith("sqlite:///"):
         path = chosen[len("sqlite:///") :]
@@ -102,8 +93,14 @@ def _sqlite_path(chosen: str) -> str:
                 " '#' part (escflow sets the database's options itself)"
             )
         return path
-    scheme = chosen.split(":", 1)[0] if ":" in chosen else chosen
-    shown = re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", chosen)  # never echo a password
+    shown = shown_url(chosen)  # never echo a password
+    if "://" not in chosen and "=" in chosen:
+        raise StoreError(
+            f"'{shown}' is a libpq key=value string; escflow takes the database as a URL:"
+            " postgresql://user@host:5432/database (a password in the URL, or in"
+            " ~/.pgpass or $PGPASSWORD)"
+        )
+    scheme = shown.split(":", 1)[0] if ":" in shown else shown
     raise StoreError(
         f"'{shown}' is not a database URL escflow can open (scheme '{scheme}'): use"
         " sqlite:///path/to/escflow.db or postgresql://user@host:5432/database"

@@ -49,7 +49,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -73,6 +72,7 @@ from escflow.store._codec import (
 )
 from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
 from escflow.store._protocol import Closing, KeyRecord, Write
+from escflow.store._redact import check_credentials, scrub, shown_url
 
 Connection: TypeAlias = psycopg.Connection[TupleRow]
 
@@ -116,8 +116,9 @@ class PostgresStore(Closing):
                 f"the PostgreSQL URL cannot be used: character {exc.start + 1} is a byte that"
                 " was not UTF-8; write postgresql://user@host:5432/database"
             ) from None
+        check_credentials(dsn)
         self._dsn = dsn  # private: it may hold the password; messages use ``url``
-        self.url = redact(dsn)
+        self.url = shown_url(dsn)
         self.lease = lease
         # Who holds a lease: readable in the table when an operator wonders who claimed a row.
         self.claimer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
@@ -258,7 +259,7 @@ class PostgresStore(Closing):
         if text.startswith("connection to server") and " failed: " in text:
             text = text.split(" failed: ", 1)[1]
         text = text.removeprefix("FATAL:").strip()
-        return _scrub(text, self._dsn)
+        return scrub(text, self._dsn)
 
     def _error(self, exc: psycopg.Error, doing: str) -> StoreError:
         text = self._text(exc)
@@ -679,41 +680,6 @@ def _rounds(writes: list[Write]) -> list[list[Write]]:
             rounds.append([])
         rounds[n].append(write)
     return rounds
-
-
-def redact(dsn: str) -> str:
-    """The DSN as it may be shown in a message or a log: without its password."""
-    if "://" in dsn:
-        try:
-            parts = urlsplit(dsn)
-        except ValueError:
-            return _scrub(dsn.split("://", 1)[0] + "://…", dsn)
-        netloc = parts.netloc
-        if "@" in netloc:
-            # The last '@' ends the user part, so a stray '@' in a password hides it too.
-            user_part, hosts = netloc.rsplit("@", 1)
-            netloc = f"{user_part.split(':', 1)[0]}@{hosts}"
-        query = "&".join(
-            p for p in parts.query.split("&") if p and p.split("=", 1)[0].lower() != "password"
-        )
-        return _scrub(urlunsplit(parts._replace(netloc=netloc, query=query)), dsn)
-    try:
-        params = conninfo_to_dict(dsn)
-    except psycopg.Error:
-        return "(a PostgreSQL connection string that cannot be parsed)"
-    params.pop("password", None)
-    return _scrub(" ".join(f"{k}={v}" for k, v in params.items()), dsn)
-
-
-def _scrub(text: str, dsn: str) -> str:
-    """``text`` with the DSN's password, wherever it appears, replaced by ``***``."""
-    try:
-        password = str(conninfo_to_dict(dsn).get("password") or "")
-    except psycopg.Error:
-        return text
-    # A short password would match by chance ('p' in 'postgresql'): the structural
-    # redaction has removed it from the URL already; this catches echoes in messages.
-    return text.replace(password, "***") if password and len(password) >= 4 else text
 
 
 def _repeated_event(exc: pg_errors.UniqueViolation) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from escflow.errors import ConflictError, DuplicateTicket, StoreError
+from escflow.fileio import make_private_file
 from escflow.records import Action, Event, Status, Ticket
 from escflow.store._codec import (
     TICKET_COLUMNS,
@@ -110,6 +111,8 @@ class SQLiteStore(Closing):
             raise no_database(str(self.path), self.url)
         # Not to create: read-write, without SQLite's default of making a missing file.
         plain = create or in_memory
+        if create and not in_memory:
+            make_private_file(self.path)  # SQLite gives its -wal and -shm files this mode
         target, uri = (str(path), False) if plain else (f"file:{quote(str(path))}?mode=rw", True)
         try:
             self._db = sqlite3.connect(
