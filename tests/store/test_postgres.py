@@ -67,6 +67,7 @@ COLUMNS = {
         "paused_at",
         "attrs",
         "timer_left",
+        "quarantine",
     ],
     "events": [
         "ticket_id",
@@ -95,6 +96,10 @@ COLUMNS = {
         "position",
         "claimed_by",
         "claimed_until",
+        "quarantine",
+        "discarded_at",
+        "discarded_by",
+        "discard_note",
     ],
     "escflow_schema": ["version"],
 }
@@ -154,6 +159,8 @@ def test_migrations_produce_the_schema(store: PostgresStore, pg_url: str) -> Non
         "events_idempotency_key",
         "outbox_pending",
         "outbox_ticket",
+        "tickets_quarantined",
+        "outbox_held",
     }
     assert store.schema_version() == latest("postgres") == len(migrations("postgres"))
     assert store.upgrade() == [], "upgrading a current database changes nothing"

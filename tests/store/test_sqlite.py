@@ -58,6 +58,7 @@ COLUMNS = {
         "paused_at",
         "attrs",
         "timer_left",
+        "quarantine",
     ],
     "events": [
         "ticket_id",
@@ -85,6 +86,10 @@ COLUMNS = {
         "pending",
         "claimed_by",
         "claimed_until",
+        "quarantine",
+        "discarded_at",
+        "discarded_by",
+        "discard_note",
     ],
     "escflow_schema": ["version"],
 }
@@ -106,6 +111,8 @@ def test_migrations_produce_the_schema(tmp_path: Path) -> None:
         "events_pkey",
         "events_idempotency_key",
         "outbox_pending",
+        "tickets_quarantined",
+        "outbox_held",
     }
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.schema_version() == latest("sqlite") == len(migrations("sqlite"))
@@ -216,11 +223,16 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(tmp_path: Path) 
     store.close()
 
 
-# The columns each schema added to a file of the one before.
+# The columns (and the indexes on them) each schema added to a file of the one before.
 ADDED = {
     5: (("events", "key_first_seq"), ("outbox", "claimed_by"), ("outbox", "claimed_until")),
     6: (("tickets", "timer_left"),),
+    7: (
+        ("tickets", "quarantine"),
+        *(("outbox", c) for c in ("quarantine", "discarded_at", "discarded_by", "discard_note")),
+    ),
 }
+INDEXES = {7: ("tickets_quarantined", "outbox_held")}
 
 
 def back_to_schema(store: SQLiteStore, version: int) -> None:
@@ -228,6 +240,8 @@ def back_to_schema(store: SQLiteStore, version: int) -> None:
     without the columns later schemas added (the upgrade adds them again)."""
     for added in sorted(ADDED, reverse=True):
         if added > version:
+            for index in INDEXES.get(added, ()):
+                store._db.execute(f"DROP INDEX {index}")
             for table, column in ADDED[added]:
                 store._db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     store._db.execute("UPDATE escflow_schema SET version = ?", (version,))
