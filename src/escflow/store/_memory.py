@@ -150,7 +150,7 @@ class MemoryStore(Closing):
     def outbox(
         self,
         *,
-        statuses: Collection[ActionStatus],
+        statuses: Collection[str],
         ticket_id: str | None = None,
         limit: int = 100,
     ) -> list[Action]:

@@ -57,7 +57,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 
 from escflow.errors import ConflictError, DuplicateTicket, StoreError
-from escflow.records import Action, ActionStatus, Event, Status, Ticket
+from escflow.records import Action, Event, Status, Ticket
 from escflow.store._codec import (
     ACTION_COLUMNS,
     TICKET_COLUMNS,
@@ -621,7 +621,7 @@ class PostgresStore(Closing):
     def outbox(
         self,
         *,
-        statuses: Collection[ActionStatus],
+        statuses: Collection[str],
         ticket_id: str | None = None,
         limit: int = 100,
     ) -> list[Action]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from escflow.records import Action, ActionStatus, Event, Status, Ticket
+from escflow.records import Action, Event, Status, Ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +163,7 @@ class StoreAdmin(Protocol):
     def outbox(
         self,
         *,
-        statuses: Collection[ActionStatus],
+        statuses: Collection[str],
         ticket_id: str | None = None,
         limit: int = 100,
     ) -> list[Action]:

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from escflow.errors import ConflictError, DuplicateTicket, StoreError
-from escflow.records import Action, ActionStatus, Event, Status, Ticket
+from escflow.records import Action, Event, Status, Ticket
 from escflow.store._codec import (
     ACTION_COLUMNS,
     TICKET_COLUMNS,
@@ -607,7 +607,7 @@ class SQLiteStore(Closing):
     def outbox(
         self,
         *,
-        statuses: Collection[ActionStatus],
+        statuses: Collection[str],
         ticket_id: str | None = None,
         limit: int = 100,
     ) -> list[Action]:
