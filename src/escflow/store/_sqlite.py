@@ -282,6 +282,8 @@ class SQLiteStore(Closing):
                 f"cannot {doing} {self.path}: the disk is full; nothing was"
                 " written (free some space and retry)"
             )
+        if "readonly" in text and self.readonly:
+            return StoreError(f"cannot {doing} {self.path}: it was opened to read only")
         if "readonly" in text or "unable to open" in text:
             return StoreError(
                 f"cannot {doing} {self.path}: {text} (check the path and its permissions)"
