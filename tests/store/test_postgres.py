@@ -582,7 +582,9 @@ def test_a_store_opened_to_read_writes_nothing(pg_url: str) -> None:
     reader = open_store(f"{pg_url}&application_name={name}", readonly=True)
     assert isinstance(reader, PostgresStore)
     assert reader.get("T-1") is not None
-    with pytest.raises(StoreError, match=r"cannot save a flow version in .*: it was opened to read only"):
+    with pytest.raises(
+        StoreError, match=r"cannot save a flow version in .*: it was opened to read only"
+    ):
         create(reader, "T-2")
     ended = sql(
         pg_url,
