@@ -149,7 +149,7 @@ def tickets_query(
             filters += f" AND {column} = {mark}"
             args.append(value)
     parts: list[tuple[str, list[Any]]] = []
-    # Paused and resolved tickets have no deadline (runtime._model.apply).
+    # Paused and resolved tickets have no deadline (escflow.records.apply).
     if status not in ("paused", "resolved"):
         bound = "" if due_by is None else f" AND next_due <= {mark}"
         parts.append(
