@@ -2,8 +2,10 @@
 
 These commands queue actions; ``escflow worker`` delivers them. The command-line worker
 writes every notification and handler call as one JSON line (to stdout or
-``--actions-log``) and POSTs webhooks; a service that needs real deliveries embeds the
-:class:`~escflow.runtime.Engine` with its own :class:`~escflow.runtime.Actions`.
+``--actions-log``, each line whole or not at all) and POSTs webhooks, and notifications on
+a contact point's webhook channel; a service that needs real deliveries embeds the
+:class:`~escflow.runtime.Engine` with its own :class:`~escflow.runtime.Actions`. The
+verbs that only read open the store read-only.
 """
 
 from __future__ import annotations
