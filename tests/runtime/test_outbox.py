@@ -198,7 +198,9 @@ def hooked(write: Write, clock: ManualClock, inbox: Inbox, hook: str, desk: str)
     default, :func:`post_json`."""
     write("flows/matrix.yaml", WEBHOOK_MATRIX % {"desk": desk})
     path = write("flows/f.yaml", WEBHOOK_FLOW % {"hook": hook})
-    return Engine(load_matrix(path.parent), MemoryStore(), clock, Actions(notify=inbox))
+    return Engine(
+        load_matrix(path.parent), MemoryStore(), clock=clock, actions=Actions(notify=inbox)
+    )
 
 
 def webhook_of(engine: Engine) -> Action:
@@ -213,7 +215,7 @@ def test_a_redirect_is_not_followed_and_names_the_new_address(
     moved = receiver.answer("/new", 200)
     hook = receiver.answer("/hook", status, Location="/new")
     engine = hooked(write, clock, inbox, hook, receiver.answer("/desk", 204))
-    engine.open("f", "normal", "T-1")
+    engine.open("f", priority="normal", ticket_id="T-1")
     engine.deliver()
     action = webhook_of(engine)
     assert action.status == ("pending" if again else "failed") and action.attempts == 1
@@ -229,7 +231,7 @@ def test_a_receiver_that_refuses_for_good_fails_the_webhook_at_once(
 ) -> None:
     hook = receiver.answer("/hook", status, b"this hook was removed,\n  ask the admin\n" * 20)
     engine = hooked(write, clock, inbox, hook, receiver.answer("/desk", 204))
-    engine.open("f", "normal", "T-1")
+    engine.open("f", priority="normal", ticket_id="T-1")
     engine.deliver()
     action = webhook_of(engine)
     assert (action.status, action.attempts, action.failed_at) == ("failed", 1, clock.now())
@@ -263,7 +265,7 @@ def test_a_busy_receiver_is_tried_again_when_it_asks(
     assert clock.now() == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     hook = receiver.answer("/hook", status, b"busy", **headers)
     engine = hooked(write, clock, inbox, hook, receiver.answer("/desk", 204))
-    engine.open("f", "normal", "T-1")
+    engine.open("f", priority="normal", ticket_id="T-1")
     engine.deliver()
     action = webhook_of(engine)
     assert (action.status, action.attempts) == ("pending", 1)
@@ -276,7 +278,7 @@ def test_a_notification_on_the_webhook_channel_is_posted_to_the_contact(
 ) -> None:
     desk = receiver.answer("/desk", 500, b"down for maintenance")
     engine = hooked(write, clock, inbox, receiver.answer("/hook", 200), desk)
-    opened = engine.open("f", "normal", "T-1")
+    opened = engine.open("f", priority="normal", ticket_id="T-1")
     engine.deliver()
     by_channel = {a.payload.get("channel"): a for a in engine.outbox("T-1") if a.kind == "notify"}
     assert by_channel["webhook"].status == "pending", "not delivered while the desk is down"
@@ -320,6 +322,6 @@ def test_a_webhook_channel_without_an_address_is_refused_before_anything_runs(
 ) -> None:
     write("flows/matrix.yaml", WEBHOOK_MATRIX.replace("webhook: '%(desk)s', ", ""))
     flow = write("flows/f.yaml", WEBHOOK_FLOW % {"hook": "https://crm.example/hook"})
-    with pytest.raises(DefinitionError, match="E126") as refused:
+    with pytest.raises(DefinitionError, match="E127") as refused:
         load_matrix(flow.parent)
     assert "contact point 'desk' has no webhook address" in str(refused.value)

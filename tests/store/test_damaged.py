@@ -1,6 +1,6 @@
 """Rows a hand edit left unreadable: quarantined, said, and the rest goes on.
 
-Each test starts from a database of schema 5 (what escflow wrote before quarantines
+Each test starts from a database of schema 6 (what escflow wrote before quarantines
 existed), edits rows behind escflow's back as a DBA would, and runs the real commands.
 """
 
@@ -23,7 +23,7 @@ from escflow.store._postgres import PostgresStore
 from escflow.store._sqlite import SQLiteStore
 from tests.conftest import FLOWS, escflow
 from tests.store.test_postgres import sql
-from tests.store.test_sqlite import back_to_schema_5
+from tests.store.test_sqlite import back_to_schema
 from tests.store.test_worker import PAST, seed
 
 Edit = Callable[..., list[tuple[object, ...]]]
@@ -46,8 +46,8 @@ def sqlite_edit(path: Path) -> Edit:
     return run
 
 
-def pg_back_to_schema_5(url: str) -> None:
-    """The PostgreSQL schema taken back to 5: without what schema 6 added."""
+def pg_back_to_schema_6(url: str) -> None:
+    """The PostgreSQL schema taken back to 6: without what schema 7 added."""
     sql(url, "DROP INDEX tickets_quarantined")
     sql(url, "DROP INDEX outbox_held")
     sql(url, "ALTER TABLE tickets DROP COLUMN quarantine")
@@ -56,7 +56,7 @@ def pg_back_to_schema_5(url: str) -> None:
         "ALTER TABLE outbox DROP COLUMN quarantine, DROP COLUMN discarded_at,"
         " DROP COLUMN discarded_by, DROP COLUMN discard_note",
     )
-    sql(url, "UPDATE escflow_schema SET version = 5")
+    sql(url, "UPDATE escflow_schema SET version = 6")
 
 
 def seeded(url: str) -> None:
@@ -74,20 +74,20 @@ def seeded(url: str) -> None:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Edit]:
-    """A seeded database of schema 5, and a way to edit it behind escflow's back."""
+    """A seeded database of schema 6, and a way to edit it behind escflow's back."""
     if request.param == "sqlite":
         path = tmp_path / "tickets.db"
         url = f"sqlite:///{path}"
         seeded(url)
-        if latest("sqlite") > 5:
+        if latest("sqlite") > 6:
             store = SQLiteStore(path)
-            back_to_schema_5(store)
+            back_to_schema(store, 6)
             store.close()
         return url, sqlite_edit(path)
     url = request.getfixturevalue("pg_url")
     seeded(url)
-    if latest("postgres") > 5:
-        pg_back_to_schema_5(url)
+    if latest("postgres") > 6:
+        pg_back_to_schema_6(url)
 
     def run(*statements: str) -> list[tuple[object, ...]]:
         rows: list[tuple[object, ...]] = []

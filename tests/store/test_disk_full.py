@@ -85,7 +85,12 @@ def opened(url: str, prefix: str, count: int) -> None:
     handlers = dict.fromkeys(matrix.handler_names, print)
     engine = Engine(matrix, open_store(url), actions=Actions(notify=print, handlers=handlers))
     for n in range(count):
-        engine.open("complaint", "medium", f"{prefix}-{n}", at=PAST + timedelta(seconds=n))
+        engine.open(
+            "complaint",
+            priority="medium",
+            ticket_id=f"{prefix}-{n}",
+            at=PAST + timedelta(seconds=n),
+        )
 
 
 def worker(url: str, log: Path) -> subprocess.CompletedProcess[str]:

@@ -100,7 +100,7 @@ def failing(url: str, count: int) -> None:
         actions=Actions(notify=down, handlers=handlers, max_attempts=1),
     )
     for n in range(count):
-        engine.open("complaint", "medium", f"F-{n}", at=PAST)
+        engine.open("complaint", priority="medium", ticket_id=f"F-{n}", at=PAST)
         engine.fire(f"F-{n}", "asks-for-manager", at=PAST)
     engine.deliver(PAST)
 

@@ -14,10 +14,11 @@ import pytest
 
 from escflow.errors import StoreError
 from escflow.store import open_store
+from escflow.store._migrate import latest
 from escflow.store._sqlite import SQLiteStore
 from tests.conftest import FLOWS, escflow
 from tests.store.test_damaged import seeded
-from tests.store.test_sqlite import back_to_schema_5
+from tests.store.test_sqlite import back_to_schema
 
 Freeze = Callable[[], None]
 
@@ -108,12 +109,12 @@ def test_an_older_schema_on_read_only_media_is_refused_with_the_upgrade_to_run(
     path = folder / "tickets.db"
     seeded(f"sqlite:///{path}")
     store = SQLiteStore(path)
-    back_to_schema_5(store)
+    back_to_schema(store, 6)
     store.close()
     freeze()
     done = escflow("ticket", "list", "--db", f"sqlite:///{path}", "--flows", str(FLOWS))
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert f"{path} has schema version 5, older than this escflow reads, and cannot be" in (
+    assert f"{path} has schema version 6, older than this escflow reads, and cannot be" in (
         done.stderr
     )
     assert f"run 'escflow db upgrade --db sqlite:///{path}' where it can be written" in done.stderr
@@ -123,12 +124,12 @@ def test_reading_where_the_file_can_be_written_upgrades_an_older_schema(tmp_path
     path = tmp_path / "tickets.db"
     seeded(f"sqlite:///{path}")
     store = SQLiteStore(path)
-    back_to_schema_5(store)
+    back_to_schema(store, 6)
     store.close()
     done = escflow("ticket", "list", "--db", f"sqlite:///{path}", "--flows", str(FLOWS))
     assert done.returncode == 0, done.stderr
     reader = open_store(f"sqlite:///{path}", readonly=True)
-    assert isinstance(reader, SQLiteStore) and reader.schema_version() == 6
+    assert isinstance(reader, SQLiteStore) and reader.schema_version() == latest("sqlite")
     with pytest.raises(
         StoreError, match=r"cannot save a flow version in .*: it was opened to read"
     ):

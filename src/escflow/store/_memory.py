@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from escflow.errors import ConflictError, DuplicateTicket
-from escflow.records import Action, ActionStatus, Event, Status, Ticket
+from escflow.records import Action, Event, Status, Ticket
 from escflow.store._protocol import Closing, KeyRecord, Write
 
 
