@@ -35,7 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     "records": BASE,
     "store": BASE | {"records", "fileio"},
     "views": BASE | {"compile", "spec", "timing"},
-    "runtime": BASE | {"compile", "spec", "timing", "records", "store"},
+    "runtime": BASE | {"compile", "spec", "timing", "records", "store", "fileio"},
     "render": BASE | {"compile", "spec", "timing", "records", "views", "fileio"},
     "io": BASE | {"compile", "spec", "timing", "views", "fileio", "render"},
     "report": BASE | {"compile", "spec", "timing", "records", "store", "render", "views"},

@@ -19,7 +19,9 @@ from escflow.compile import (
 )
 from escflow.errors import (
     ConflictError,
+    DamagedRecord,
     DefinitionError,
+    DeliveryError,
     DuplicateTicket,
     EscflowError,
     InvalidTrigger,
@@ -68,7 +70,9 @@ __all__ = [
     "CompiledTrigger",
     "ConflictError",
     "Contact",
+    "DamagedRecord",
     "DefinitionError",
+    "DeliveryError",
     "DuplicateTicket",
     "Duration",
     "EffectivePriority",

@@ -25,11 +25,13 @@ to its answer by class, never by reading the message::
         |   +-- StaleTicket      not at the step or version the call was meant for
         +-- KeyReused        an idempotency key names another call: a new call needs a new key
         +-- UnknownHandler   a flow calls a handler the embedding service did not register
+    +-- DeliveryError        an action could not be delivered: try again later, or never
     +-- OutputError          a file cannot be written (nothing was)
     |   +-- RenderError      a diagram cannot be drawn: no ``dot``, a bad format or folder
     +-- StoreError           the database cannot be used (wrong URL, damaged, too new)
         +-- RetryLater       it may work in a moment: locked, unreachable, busy
-            +-- ConflictError    other writers kept changing the ticket: read it and retry
+        |   +-- ConflictError    other writers kept changing the ticket: read it and retry
+        +-- DamagedRecord    a stored row cannot be read (a hand edit, a disk fault)
 
 The docstring of each class says when it is raised; its message says what to fix.
 """
@@ -37,6 +39,7 @@ The docstring of each class says when it is raised; its message says what to fix
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -142,6 +145,30 @@ class UnknownHandler(RuntimeFlowError):
     """A response names a handler that the embedding service did not register."""
 
 
+class DeliveryError(EscflowError):
+    """A deliverer could not deliver an action; the outbox records the message.
+
+    ``permanent`` says that trying again cannot help (a webhook answered 410 Gone): the
+    action fails at once instead of being retried. ``retry_after`` (a wait) or
+    ``retry_at`` (an instant) is when the receiver asked to be tried again (an HTTP
+    ``Retry-After``); the outbox waits that long, at most its backoff cap. A deliverer
+    that raises anything else is retried with the usual backoff.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: timedelta | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.retry_at = retry_at
+
+
 class OutputError(EscflowError):
     """A file cannot be written: a bad path or name, a full disk, no permission. Nothing
     was written."""
@@ -162,3 +189,14 @@ class RetryLater(StoreError):
 
 class ConflictError(RetryLater):
     """Other writers kept changing the ticket while the call was applied; retry the call."""
+
+
+class DamagedRecord(StoreError):
+    """A stored row cannot be read: a ticket row, an action or an event that a hand edit or
+    a disk fault left undecodable. ``ticket_id`` is its ticket; ``record`` says which row
+    (``ticket``, ``action <key>`` or ``event <seq>``); the message says why and what to do."""
+
+    def __init__(self, message: str, *, ticket_id: str, record: str) -> None:
+        super().__init__(message)
+        self.ticket_id = ticket_id
+        self.record = record

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,11 +17,14 @@ from escflow.store import KeyRecord, MemoryStore, Store, Write
 from escflow.store._sqlite import SQLiteStore
 from tests.store.conftest import postgres_store
 
+if TYPE_CHECKING:
+    from escflow.store import Admin
+
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Admin]:
     if request.param == "memory":
         yield MemoryStore()
     elif request.param == "postgres":
@@ -282,3 +286,89 @@ def test_tickets_are_listed_soonest_due_first_and_filtered(store: Store) -> None
     assert ids(due_by=T0) == []
     listed = store.tickets(status="paused", flow=None, due_by=None, limit=1)
     assert listed == [store.get("T-p")] and listed[0].status == "paused"
+
+
+# --- the operator's view (StoreAdmin) -------------------------------------------------
+
+
+def _outcome(action: Action, **changes: object) -> Action:
+    return replace(action, attempts=1, **changes)  # type: ignore[arg-type]
+
+
+def keys(actions: list[Action]) -> list[str]:
+    return [a.key for a in actions]
+
+
+def test_the_outbox_is_listed_by_stored_status_across_tickets(store: Admin) -> None:
+    one = [Action(f"T-1:1:{n}", "T-1", "notify", "lead", {"n": n}, T0) for n in range(3)]
+    two = [Action("T-2:1:0", "T-2", "webhook", "https://x.example", {}, T0)]
+    create(store, "T-1", actions=tuple(one))
+    create(store, "T-2", actions=tuple(two))
+    store.pending_actions(T0, 10)
+    store.record_attempts(
+        [
+            _outcome(one[0], delivered_at=T0),
+            _outcome(one[1], failed_at=T0, last_error="410 Gone"),
+            _outcome(two[0], failed_at=T0, last_error="down"),
+        ]
+    )
+    assert keys(store.outbox(statuses=("failed",))) == ["T-1:1:1", "T-2:1:0"], "oldest first"
+    assert keys(store.outbox(statuses=("pending",))) == ["T-1:1:2"]
+    assert keys(store.outbox(statuses=("delivered",))) == ["T-1:1:0"]
+    assert keys(store.outbox(statuses=("failed", "pending"), ticket_id="T-1")) == [
+        "T-1:1:1",
+        "T-1:1:2",
+    ]
+    assert keys(store.outbox(statuses=("failed",), limit=1)) == ["T-1:1:1"]
+    assert store.outbox(statuses=()) == []
+    [failed] = store.outbox(statuses=("failed",), ticket_id="T-2")
+    assert (failed.status, failed.last_error, failed.attempts) == ("failed", "down", 1)
+
+
+def test_failed_actions_are_queued_again_under_their_keys(store: Admin) -> None:
+    actions = [Action(f"T-1:1:{n}", "T-1", "notify", "lead", {"n": n}, T0) for n in range(3)]
+    create(store, "T-1", actions=tuple(actions))
+    store.pending_actions(T0, 10)
+    store.record_attempts(
+        [
+            _outcome(actions[0], failed_at=T0, last_error="down"),
+            _outcome(actions[1], delivered_at=T0),
+        ]
+    )
+    later = T0 + timedelta(hours=2)
+    # Only the failed one: a delivered, a pending or an unknown key is left as it is.
+    assert store.requeue(["T-1:1:0", "T-1:1:1", "T-1:1:2", "T-9:1:0"], later) == ["T-1:1:0"]
+    assert store.requeue(["T-1:1:0"], later) == [], "pending now: nothing to queue again"
+    again = {a.key: a for a in store.actions("T-1")}["T-1:1:0"]
+    assert (again.status, again.attempts, again.failed_at) == ("pending", 0, None)
+    assert again.last_error == "down", "kept until the next attempt"
+    assert {a.key for a in store.pending_actions(later, 10)} == {"T-1:1:0", "T-1:1:2"}
+
+
+def test_a_discarded_action_is_kept_with_who_when_and_why(store: Admin) -> None:
+    actions = [Action(f"T-1:1:{n}", "T-1", "notify", "lead", {}, T0) for n in range(3)]
+    create(store, "T-1", actions=tuple(actions))
+    store.pending_actions(T0, 2)  # the third stays unclaimed: no worker holds it
+    store.record_attempts(
+        [
+            _outcome(actions[0], failed_at=T0, last_error="down"),
+            _outcome(actions[1], delivered_at=T0),
+        ]
+    )
+    later = T0 + timedelta(hours=1)
+    assert store.discard("T-1:1:0", actor="ana", note="sent by hand", now=later)
+    assert not store.discard("T-1:1:0", actor="ana", note=None, now=later), "once"
+    assert not store.discard("T-1:1:1", actor="ana", note=None, now=later), "delivered"
+    assert store.discard("T-1:1:2", actor="bo", note=None, now=later), "pending, not held"
+    found = {a.key: a for a in store.actions("T-1")}
+    kept = found["T-1:1:0"]
+    assert (kept.status, kept.discarded_by, kept.discard_note) == (
+        "discarded",
+        "ana",
+        "sent by hand",
+    )
+    assert kept.discarded_at == later and kept.last_error == "down"
+    assert found["T-1:1:2"].status == "discarded"
+    assert [a.key for a in store.outbox(statuses=("discarded",))] == ["T-1:1:0", "T-1:1:2"]
+    assert store.pending_actions(later, 10) == [], "never delivered"
+    assert store.requeue(["T-1:1:0"], later) == [], "a discarded action stays so"

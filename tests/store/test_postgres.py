@@ -67,6 +67,7 @@ COLUMNS = {
         "paused_at",
         "attrs",
         "timer_left",
+        "quarantine",
     ],
     "events": [
         "ticket_id",
@@ -95,6 +96,10 @@ COLUMNS = {
         "position",
         "claimed_by",
         "claimed_until",
+        "quarantine",
+        "discarded_at",
+        "discarded_by",
+        "discard_note",
     ],
     "escflow_schema": ["version"],
 }
@@ -154,6 +159,8 @@ def test_migrations_produce_the_schema(store: PostgresStore, pg_url: str) -> Non
         "events_idempotency_key",
         "outbox_pending",
         "outbox_ticket",
+        "tickets_quarantined",
+        "outbox_held",
     }
     assert store.schema_version() == latest("postgres") == len(migrations("postgres"))
     assert store.upgrade() == [], "upgrading a current database changes nothing"
@@ -551,3 +558,32 @@ def test_db_upgrade_never_prints_the_password(
     assert main(["db", "upgrade", "--db", with_password]) == 0
     out = capsys.readouterr().out
     assert f"schema {latest('postgres')} is current" in out and "S3cretPW" not in out
+
+
+def test_a_store_opened_to_read_writes_nothing(pg_url: str) -> None:
+    """The read verbs' store: every transaction read-only, even after a reconnection."""
+    writer = PostgresStore(pg_url)
+    create(writer, "T-1")
+    writer.close()
+    name = f"escflow-{uuid.uuid4().hex[:8]}"  # to find the reader's connection on the server
+    reader = open_store(f"{pg_url}&application_name={name}", readonly=True)
+    assert isinstance(reader, PostgresStore)
+    assert reader.get("T-1") is not None
+    with pytest.raises(
+        StoreError, match=r"cannot save a flow version in .*: it was opened to read only"
+    ):
+        create(reader, "T-2")
+    ended = sql(
+        pg_url,
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{name}'",
+    )
+    assert ended == [(True,)]
+    with pytest.raises(StoreError, match="the connection failed"):
+        reader.get("T-1")
+    assert reader.get("T-1") is not None, "connected again"
+    with pytest.raises(StoreError, match="it was opened to read only"):
+        create(reader, "T-2")
+    reader.close()
+    assert sql(pg_url, "SELECT id FROM tickets") == [("T-1",)]
+    with pytest.raises(StoreError, match="no escflow database at"):
+        open_store(pg_url.replace("search_path%3D", "search_path%3Dnone_"), readonly=True)

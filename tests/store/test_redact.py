@@ -142,12 +142,17 @@ def commands(out: Path) -> list[list[str]]:
         ["ticket", "resolve", "T-1", *flows],
         ["ticket", "reopen", "T-1", *flows],
         ["worker", "--once", *flows],
+        ["outbox", "list"],
+        ["outbox", "retry", "--all-failed"],
+        ["outbox", "discard", "--action", "T-1:9:0"],  # no such action: the message names it
         ["db", "upgrade"],
     ]
 
 
 def test_the_table_holds_every_command_that_takes_db(tmp_path: Path) -> None:
-    named = {" ".join(c[:2]) if c[0] in ("ticket", "db") else c[0] for c in commands(tmp_path)}
+    named = {
+        " ".join(c[:2]) if c[0] in ("ticket", "db", "outbox") else c[0] for c in commands(tmp_path)
+    }
     assert named == db_commands()
 
 

@@ -58,6 +58,7 @@ COLUMNS = {
         "paused_at",
         "attrs",
         "timer_left",
+        "quarantine",
     ],
     "events": [
         "ticket_id",
@@ -85,6 +86,10 @@ COLUMNS = {
         "pending",
         "claimed_by",
         "claimed_until",
+        "quarantine",
+        "discarded_at",
+        "discarded_by",
+        "discard_note",
     ],
     "escflow_schema": ["version"],
 }
@@ -106,6 +111,8 @@ def test_migrations_produce_the_schema(tmp_path: Path) -> None:
         "events_pkey",
         "events_idempotency_key",
         "outbox_pending",
+        "tickets_quarantined",
+        "outbox_held",
     }
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.schema_version() == latest("sqlite") == len(migrations("sqlite"))
@@ -147,12 +154,46 @@ def test_a_database_from_a_newer_escflow_is_left_alone(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
-    path = tmp_path / "notes.db"
-    path.write_text("these are notes, not a database\n" * 100, encoding="utf-8")
-    with pytest.raises(StoreError, match="not an escflow database"):
-        SQLiteStore(path)
-    assert path.read_text(encoding="utf-8").startswith("these are notes")
+def _damaged(path: Path) -> None:
+    """A database of escflow's whose pages after the first were overwritten (a disk fault)."""
+    SQLiteStore(path).close()
+    data = bytearray(path.read_bytes())
+    data[4096:] = b"Z" * (len(data) - 4096)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (
+            lambda p: p.write_text("these are notes, not a database\n" * 100, encoding="utf-8"),
+            "it is not a SQLite database (file is not a database): check --db; if it held"
+            " escflow's tickets, it is damaged: restore it from a backup",
+        ),
+        (
+            _damaged,
+            "the database is damaged (database disk image is malformed); restore it from a"
+            " backup, or salvage what it holds with 'sqlite3 {path} .recover' into a new file",
+        ),
+        (
+            lambda p: _made_by_another_program(p, "CREATE TABLE customers (id INTEGER);"),
+            "holds tables escflow did not make (customers): it is another program's database",
+        ),
+    ],
+    ids=["not-a-database", "damaged", "another-program"],
+)
+def test_a_damaged_file_is_told_apart_from_another_programs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, said: str
+) -> None:
+    path = tmp_path / "tickets.db"
+    make(path)
+    before = path.read_bytes()
+    for command in (["ticket", "list"], ["outbox", "list"], ["worker", "--once"]):
+        flows = ["--flows", str(FLOWS)] if command[0] != "outbox" else []
+        assert main([*command, "--db", f"sqlite:///{path}", *flows]) == 1, command
+        err = capsys.readouterr().err
+        assert said.format(path=path) in err and "Traceback" not in err, err
+    assert path.read_bytes() == before, "left as it was"
 
 
 def test_text_sqlite_cannot_encode_is_a_store_error(tmp_path: Path) -> None:
@@ -216,11 +257,16 @@ def test_upgrading_schema_1_keeps_every_ticket_action_and_event(tmp_path: Path) 
     store.close()
 
 
-# The columns each schema added to a file of the one before.
+# The columns (and the indexes on them) each schema added to a file of the one before.
 ADDED = {
     5: (("events", "key_first_seq"), ("outbox", "claimed_by"), ("outbox", "claimed_until")),
     6: (("tickets", "timer_left"),),
+    7: (
+        ("tickets", "quarantine"),
+        *(("outbox", c) for c in ("quarantine", "discarded_at", "discarded_by", "discard_note")),
+    ),
 }
+INDEXES = {7: ("tickets_quarantined", "outbox_held")}
 
 
 def back_to_schema(store: SQLiteStore, version: int) -> None:
@@ -228,6 +274,8 @@ def back_to_schema(store: SQLiteStore, version: int) -> None:
     without the columns later schemas added (the upgrade adds them again)."""
     for added in sorted(ADDED, reverse=True):
         if added > version:
+            for index in INDEXES.get(added, ()):
+                store._db.execute(f"DROP INDEX {index}")
             for table, column in ADDED[added]:
                 store._db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     store._db.execute("UPDATE escflow_schema SET version = ?", (version,))
@@ -552,3 +600,19 @@ def test_schema_6_finds_the_step_a_timer_left_in_the_events(tmp_path: Path) -> N
         assert ticket is not None and ticket.timer_left == left, ticket_id
         assert ticket == replay(store.history(ticket_id))
     store.close()
+
+
+def test_an_action_a_worker_holds_cannot_be_discarded(tmp_path: Path) -> None:
+    """A discard while a worker delivers the action would come too late to stop it: it
+    is refused until the claim is recorded or runs out."""
+    path = tmp_path / "shared.db"
+    worker, operator = SQLiteStore(path), SQLiteStore(path)
+    action = Action("T-1:1:0", "T-1", "notify", "lead", {}, T0)
+    create(worker, "T-1", actions=(action,))
+    [held] = worker.pending_actions(T0, 10)
+    assert not operator.discard("T-1:1:0", actor="ana", note=None, now=T0)
+    worker.record_attempts([replace(held, attempts=1, last_error="down", next_attempt_at=T0)])
+    assert operator.discard("T-1:1:0", actor="ana", note=None, now=T0)
+    assert worker.pending_actions(T0, 10) == []
+    worker.close()
+    operator.close()

@@ -9,17 +9,19 @@ closed pipe, e.g. ``| head``: said nothing, as other Unix tools do).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO, cast
 
-from escflow.cli import _definitions, _render, _runtime, _sheets, _store, _tickets
+from escflow.cli import _definitions, _outbox, _render, _runtime, _sheets, _store, _tickets
 from escflow.cli._common import EXIT_PROBLEMS, EXIT_USAGE, say
 from escflow.errors import DefinitionError, EscflowError
 from escflow.spec._chars import visible
 
-GROUPS = [_definitions, _render, _runtime, _store, _tickets, _sheets]
+GROUPS = [_definitions, _render, _runtime, _store, _tickets, _outbox, _sheets]
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 
 
@@ -79,8 +81,31 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+class _Said(logging.Handler):
+    """What the library says while it goes on (a row it quarantined), on standard error."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        say(f"escflow: {record.getMessage()}", err=True, flush=True)
+
+
+@contextmanager
+def _saying() -> Iterator[None]:
+    """escflow's warnings printed for the command's run."""
+    said, logger = _Said(logging.WARNING), logging.getLogger("escflow")
+    logger.addHandler(said)
+    try:
+        yield
+    finally:
+        logger.removeHandler(said)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 problems, 2 usage)."""
+    with _saying():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     stdout = sys.stdout
     if stdout is not None:
         sys.stdout = cast(TextIO, _GuardedOutput(stdout))

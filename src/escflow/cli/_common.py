@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,19 @@ def _close_name(path: Path) -> str:
         return ""
     close = did_you_mean(path.name, beside).removeprefix("; ")
     return f" ({close})" if close else ""
+
+
+def json_fields(record: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of a record as JSON values: instants in ISO 8601."""
+    values = {name: getattr(record, name) for name in names}
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}
+
+
+def iso(value: object) -> str:
+    """An instant in ISO 8601 (anything else as text)."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def jsonable(data: Mapping[str, Any]) -> Any:
+    """Event data or an action's payload as JSON values (instants in ISO 8601)."""
+    return json.loads(json.dumps(dict(data), default=iso))

@@ -90,7 +90,8 @@ def _render_ticket(
     ticket_id: str, url: str | None, output: Path, formats: tuple[str, ...], direction: str
 ) -> int:
     check_text(ticket_id=ticket_id)
-    store = open_store(url, create=False)  # a mistyped --db must not leave a database
+    # A mistyped --db must not leave a database; reading writes nothing (read-only media).
+    store = open_store(url, create=False, readonly=True)
     ticket = store.get(ticket_id)
     if ticket is None:
         raise UnknownTicket(f"no ticket '{ticket_id}' in {shown_url(store_url(url))}")
@@ -101,7 +102,15 @@ def _render_ticket(
             f" '{ticket_id}'"
         )
     flow = compile_source(source)
-    path = path_of(ticket, store.history(ticket_id))
+    events = store.history(ticket_id)
+    for event in events:
+        if event.kind == "damaged":  # drawn without it: the rest of the path still shows
+            say(
+                f"escflow: event {event.seq} of ticket '{ticket_id}' cannot be read"
+                f" ({event.data.get('damage')}); the path is drawn without it",
+                err=True,
+            )
+    path = path_of(ticket, events)
     written = write_ticket_path(flow, path, output, formats, direction)
     say(f"{output}: ticket {ticket_id} on flow {flow.id} ({', '.join(str(p) for p in written)})")
     return EXIT_OK

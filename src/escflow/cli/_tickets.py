@@ -2,18 +2,19 @@
 
 These commands queue actions; ``escflow worker`` delivers them. The command-line worker
 writes every notification and handler call as one JSON line (to stdout or
-``--actions-log``) and POSTs webhooks; a service that needs real deliveries embeds the
-:class:`~escflow.runtime.Engine` with its own :class:`~escflow.runtime.Actions`.
+``--actions-log``, each line whole or not at all) and POSTs webhooks, and notifications on
+a contact point's webhook channel; a service that needs real deliveries embeds the
+:class:`~escflow.runtime.Engine` with its own :class:`~escflow.runtime.Actions`. The
+verbs that only read open the store read-only.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,23 +26,27 @@ from escflow.cli._common import (
     EXIT_USAGE,
     Commands,
     instant,
+    json_fields,
+    jsonable,
     load_or_explain,
     plural,
     say,
     say_json,
 )
+from escflow.cli._outbox import print_actions
 from escflow.cli._store import add_db
 from escflow.errors import StoreError
-from escflow.fileio import open_append
 from escflow.records import STATUSES
-from escflow.runtime import Action, Actions, Change, Engine, Event, Ticket, post_json
+from escflow.runtime import Actions, Change, Engine, Event, Ticket, post_json
 from escflow.runtime._engine import EVIDENCE
 from escflow.runtime._inputs import MAX_BATCH
+from escflow.runtime._lines import LineLog
 from escflow.runtime._worker import Worker
 from escflow.spec._chars import visible
 from escflow.store import open_store
 
 _STDOUT = Path("-")  # --actions-log -: standard output, as other tools read '-'
+_READING = frozenset({"show", "history", "outbox", "list"})  # verbs that open the store to read
 
 
 def register(commands: Commands) -> None:
@@ -245,16 +250,24 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _engine(args: argparse.Namespace, stream: IO[str], *, create: bool = False) -> Engine | None:
+def _engine(
+    args: argparse.Namespace,
+    stream: IO[str] | LineLog,
+    *,
+    create: bool = False,
+    readonly: bool = False,
+) -> Engine | None:
     """The engine on ``--db``; only a command that starts the work (``create``, as
     ``ticket open`` does) makes a database that is not there: any other would answer
-    "no tickets" from an empty one a mistyped path made, and report success."""
+    "no tickets" from an empty one a mistyped path made, and report success. A command
+    that only reads opens the store ``readonly``."""
     matrix = load_or_explain([args.flows])
     if matrix is None:
         return None
     logged = Actions.log(stream)
     actions = Actions(notify=logged.notify, webhook=post_json, handlers=logged.handlers)
-    return Engine(matrix, open_store(args.db, create=create), actions=actions)
+    store = open_store(args.db, create=create, readonly=readonly)
+    return Engine(matrix, store, actions=actions)
 
 
 def _attrs(pairs: list[str]) -> dict[str, str]:
@@ -278,7 +291,7 @@ def _ticket(args: argparse.Namespace) -> int:
     except ValueError as exc:
         say(f"escflow: {exc}", err=True)
         return EXIT_USAGE
-    engine = _engine(args, sys.stdout, create=verb == "open")
+    engine = _engine(args, sys.stdout, create=verb == "open", readonly=verb in _READING)
     if engine is None:
         return EXIT_PROBLEMS
     said: dict[str, Any] = {}
@@ -310,7 +323,7 @@ def _ticket(args: argparse.Namespace) -> int:
     elif verb == "history":
         return _print_history(engine.history(args.ticket_id), args.format)
     elif verb == "outbox":
-        return _print_outbox(engine.outbox(args.ticket_id), args.format)
+        return print_actions(engine.outbox(args.ticket_id), args.format)
     else:
         now = engine.clock.now()
         found = engine.tickets(
@@ -342,22 +355,11 @@ def _ticket_dict(ticket: Ticket) -> dict[str, Any]:
         "resolved_at",
         "version",
     )
-    return {**_fields(ticket, fields), "digest": ticket.digest[:12], "attrs": dict(ticket.attrs)}
-
-
-def _fields(record: object, names: tuple[str, ...]) -> dict[str, Any]:
-    """The named fields of a record as JSON values: instants in ISO 8601."""
-    values = {name: getattr(record, name) for name in names}
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}
-
-
-def _iso(value: object) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
-def _jsonable(data: Mapping[str, Any]) -> Any:
-    """Event data or an action's payload as JSON values (instants in ISO 8601)."""
-    return json.loads(json.dumps(dict(data), default=_iso))
+    return {
+        **json_fields(ticket, fields),
+        "digest": ticket.digest[:12],
+        "attrs": dict(ticket.attrs),
+    }
 
 
 def _event_dict(event: Event) -> dict[str, Any]:
@@ -372,11 +374,15 @@ def _event_dict(event: Event) -> dict[str, Any]:
         "reason": event.reason,
         "note": event.note,
         "key": event.key,
-        "data": _jsonable(event.data),
+        "data": jsonable(event.data),
     }
 
 
 def _event_line(event: Event) -> str:
+    if event.kind == "damaged":  # what the row says it was, and why it cannot be read
+        at = "?" if "stored_at" in event.data else event.at.isoformat()
+        stored = event.data.get("kind")
+        return f"{event.seq:>3} {at} damaged (stored as {stored}): {event.data.get('damage')}"
     parts = [f"{event.seq:>3}", event.at.isoformat(), event.kind]
     if event.trigger:
         parts.append(f"[{event.trigger}]")
@@ -456,42 +462,6 @@ def _print_history(events: list[Event], fmt: str) -> int:
     return EXIT_OK
 
 
-def _action_dict(action: Action) -> dict[str, Any]:
-    fields = (
-        "key",
-        "kind",
-        "target",
-        "status",
-        "attempts",
-        "created_at",
-        "next_attempt_at",
-        "delivered_at",
-        "failed_at",
-        "last_error",
-    )
-    return {**_fields(action, fields), "payload": _jsonable(action.payload)}
-
-
-def _print_outbox(actions: list[Action], fmt: str) -> int:
-    if fmt == "json":
-        say_json([_action_dict(a) for a in actions])
-        return EXIT_OK
-    for action in actions:
-        if action.delivered_at is not None:
-            state = f"delivered {action.delivered_at.isoformat()}"
-        elif action.failed_at is not None:
-            state = f"failed after {plural(action.attempts, 'attempt')}: {action.last_error}"
-        elif action.attempts:
-            when = _iso(action.next_attempt_at)
-            state = f"pending, attempt {action.attempts + 1} at {when}: {action.last_error}"
-        else:
-            state = "pending"
-        say(f"{action.key}  {action.kind} -> {action.target}  {state}")
-    if not actions:
-        say("no actions")
-    return EXIT_OK
-
-
 def _print_list(tickets: list[Ticket], now: datetime, fmt: str) -> int:
     if fmt == "json":
         say_json([_ticket_dict(t) for t in tickets])
@@ -538,10 +508,10 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    log: IO[str] = sys.stdout
+    log = LineLog(sys.stdout)
     if args.actions_log is not None and args.actions_log != _STDOUT:
         try:
-            log = open_append(args.actions_log)
+            log = LineLog.open(args.actions_log)
         except OSError as exc:
             say(
                 f"escflow: cannot write the actions log {args.actions_log}:"
@@ -552,11 +522,11 @@ def _worker(args: argparse.Namespace) -> int:
     try:
         status = _work(args, log)
     finally:  # also when the work failed: its error is the one to tell
-        written = log is sys.stdout or _close_log(log, args.actions_log)
+        written = _close_log(log)
     return status if written else EXIT_PROBLEMS
 
 
-def _work(args: argparse.Namespace, log: IO[str]) -> int:
+def _work(args: argparse.Namespace, log: LineLog) -> int:
     engine = _engine(args, log)
     if engine is None:
         return EXIT_PROBLEMS
@@ -598,16 +568,18 @@ def _say_retrying(error: StoreError, wait: float) -> None:
     say(f"worker: {error}; trying again in {wait:g}s", err=True, flush=True)
 
 
-def _close_log(log: IO[str], path: Path) -> bool:
-    """Close the actions log; False, said, when what it held could not be written."""
+def _close_log(log: LineLog) -> bool:
+    """Close the actions log; False, said, when a line could not be written to it."""
     try:
         log.close()
     except OSError as exc:
-        say(
-            f"escflow: cannot write the actions log {path}: {exc.strerror or exc}; the"
-            " actions not written stay in the outbox, to be retried once the log can be"
-            " written",
-            err=True,
-        )
-        return False
-    return True
+        log.failed = log.failed or exc
+    if log.failed is None:
+        return True
+    say(
+        f"escflow: cannot write the actions log {log.name}: {log.failed.strerror or log.failed};"
+        " the actions not written stay in the outbox, to be retried once the log can be"
+        " written",
+        err=True,
+    )
+    return False

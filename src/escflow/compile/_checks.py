@@ -8,6 +8,7 @@ new codes. ``E`` codes are errors (the flow cannot run), ``W`` codes are warning
 from __future__ import annotations
 
 import itertools
+import re
 import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from escflow.timing import Duration, calendar_problem, cron_problem
 Finding = tuple[YamlPath, str] | tuple[YamlPath, str, str]
 """Where (a YAML path), what is wrong, and optionally the text inside the value to point
 at (a misspelt word in a message)."""
+_HTTP_URL = re.compile(r"^https?://\S+$")  # as the format's own webhook responses
 
 
 @dataclass
@@ -260,6 +262,47 @@ def unknown_contact(ctx: FlowContext) -> Iterator[Finding]:
                             f"{did_you_mean(response.notify, [*contacts, CUSTOMER])}"
                             " ('customer' notifies the customer)"
                         ),
+                    )
+
+
+@flow_rule(
+    "E127", "webhook-channel-without-address", "a notification on a webhook channel with no URL"
+)
+def webhook_channel_without_address(ctx: FlowContext) -> Iterator[Finding]:
+    # A notification on the webhook channel is POSTed to the contact point's webhook
+    # address (the other channels go to the service's notify deliverer): without an
+    # http(s) address it could never be delivered.
+    if ctx.matrix is None:
+        return
+    for unit in ctx.index.units:
+        for step in unit.steps:
+            for r, response in enumerate(step.step.responses):
+                if not isinstance(response, NotifyAction) or response.channel != "webhook":
+                    continue
+                where = (*step.path, "responses", r, "channel")
+                if response.notify == CUSTOMER:
+                    yield (
+                        where,
+                        "the customer has no webhook address: notify the customer on email,"
+                        " phone or chat (or leave 'channel' out)",
+                    )
+                    continue
+                contact = ctx.matrix.contacts.get(response.notify)
+                if contact is None:
+                    continue  # E108 says so
+                address = contact.channels.webhook
+                if address is None:
+                    yield (
+                        where,
+                        f"contact point '{response.notify}' has no webhook address: give it"
+                        " 'channels: {webhook: https://...}' in the matrix file, or notify it"
+                        " on another channel",
+                    )
+                elif not _HTTP_URL.match(address):
+                    yield (
+                        where,
+                        f"the webhook address of contact point '{response.notify}' is"
+                        f" {address!r}, not an http:// or https:// URL",
                     )
 
 

@@ -6,8 +6,10 @@ its events (:func:`apply`, :func:`replay`).
 """
 
 from escflow.records._records import (
+    ACTION_STATUSES,
     STATUSES,
     Action,
+    ActionStatus,
     Attrs,
     AttrValue,
     Change,
@@ -16,12 +18,15 @@ from escflow.records._records import (
     Status,
     Ticket,
     apply,
+    last_pause,
     replay,
 )
 
 __all__ = [
+    "ACTION_STATUSES",
     "STATUSES",
     "Action",
+    "ActionStatus",
     "AttrValue",
     "Attrs",
     "Change",
@@ -30,5 +35,6 @@ __all__ = [
     "Status",
     "Ticket",
     "apply",
+    "last_pause",
     "replay",
 ]

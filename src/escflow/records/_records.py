@@ -12,10 +12,12 @@ exactly, whatever calendars or holiday tables say later.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+from escflow.errors import DamagedRecord
 
 Status = Literal["open", "paused", "resolved"]
 STATUSES: tuple[Status, ...] = ("open", "paused", "resolved")
@@ -34,6 +36,7 @@ EventKind = Literal[
     "reopened",
     "attached",  # evidence: an email, a call, a document, a note
     "expired",  # the window ended where no automatic trigger leads on
+    "damaged",  # a stored event that cannot be read: shown as it is, never applied
 ]
 # Events that people make: after one of them, nobody can have meant an earlier step.
 _ACTED: frozenset[str] = frozenset(
@@ -114,6 +117,16 @@ class Ticket:
         return warn if deadline is None or warn < deadline else deadline
 
 
+ActionStatus = Literal["pending", "delivered", "failed", "quarantined", "discarded"]
+ACTION_STATUSES: tuple[ActionStatus, ...] = (
+    "pending",
+    "delivered",
+    "failed",
+    "quarantined",
+    "discarded",
+)
+
+
 @dataclass(slots=True)
 class Action:
     """An automated response waiting in the outbox, delivered after its commit.
@@ -121,6 +134,12 @@ class Action:
     ``key`` is stable (``ticket:event:position``, beginning with the ticket id and a
     colon): a receiver can drop a second delivery of the same key. ``kind`` is
     ``notify``, ``customer``, ``webhook`` or ``handler``.
+
+    ``quarantine`` is why a worker took the action out of the queue: its stored row could
+    not be read. ``damage`` is why the row cannot be read now (its ``payload`` is then
+    empty); a quarantined action whose row was repaired has a ``quarantine`` but no
+    ``damage``, and can be queued again. ``discarded_at``, ``discarded_by`` and
+    ``discard_note`` record an operator's choice not to deliver it.
     """
 
     key: str
@@ -134,12 +153,23 @@ class Action:
     delivered_at: datetime | None = None
     failed_at: datetime | None = None
     last_error: str | None = None
+    quarantine: str | None = None
+    discarded_at: datetime | None = None
+    discarded_by: str | None = None
+    discard_note: str | None = None
+    damage: str | None = None
 
     @property
-    def status(self) -> Literal["pending", "delivered", "failed"]:
-        """Pending until delivered; failed when retries are exhausted."""
+    def status(self) -> ActionStatus:
+        """Pending until delivered; failed when retries are exhausted (or the receiver
+        refused it for good); quarantined when its row could not be read; discarded when
+        an operator chose not to deliver it."""
         if self.delivered_at is not None:
             return "delivered"
+        if self.discarded_at is not None:
+            return "discarded"
+        if self.quarantine is not None:
+            return "quarantined"
         return "failed" if self.failed_at is not None else "pending"
 
 
@@ -172,6 +202,14 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
     """
     data = event.data
     kind = event.kind
+    if kind == "damaged":
+        raise DamagedRecord(
+            f"event {event.seq} of ticket '{event.ticket_id}' cannot be read"
+            f" ({data.get('damage')}): the ticket's state cannot be rebuilt past it; repair"
+            " the row from a backup",
+            ticket_id=event.ticket_id,
+            record=f"event {event.seq}",
+        )
     if kind == "opened":
         assert event.to_step is not None
         return Ticket(
@@ -262,6 +300,17 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
         event.seq,
         timer_left,
     )
+
+
+def last_pause(events: Sequence[Event]) -> Event:
+    """The pause a paused ticket resumes from: its last ``paused`` event. A damaged event
+    met first may be that pause: :class:`DamagedRecord` then, rather than an older one."""
+    for event in reversed(events):
+        if event.kind == "paused":
+            return event
+        if event.kind == "damaged":
+            apply(None, event)  # raises, naming the event
+    raise ValueError(f"no pause in the history of {events[0].ticket_id if events else '?'}")
 
 
 def replay(events: Iterable[Event]) -> Ticket:

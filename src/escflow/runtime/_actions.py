@@ -10,17 +10,22 @@ them is evaluated.
 
 from __future__ import annotations
 
+import email.utils
+import http.client
 import json
 import string
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from escflow.compile import CompiledFlow, CompiledLevel
-from escflow.errors import UnknownHandler
+from escflow.errors import DeliveryError, UnknownHandler
 from escflow.records import Action, Ticket
+from escflow.runtime._lines import LineLog
 from escflow.spec._chars import visible_json
 from escflow.spec._models import (
     CUSTOMER,
@@ -32,9 +37,37 @@ from escflow.spec._models import (
 
 Deliver = Callable[[Action], None]
 
+# Statuses a webhook may answer that trying again can cure: the request timed out, the
+# receiver is busy (429), or it failed on its side (5xx). Any other 4xx is the request's
+# own fault, and a permanent redirect says the address moved: trying again cannot help.
+_TRANSIENT_4XX = frozenset({408, 429})
+_PERMANENT_3XX = frozenset({301, 308})
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+_BODY_SHOWN = 200  # characters of a refusal's body kept in the last error
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Answers a redirect with the redirect itself: urllib would follow a 302 with a GET,
+    the body dropped, and the webhook would count as delivered."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
 
 def post_json(action: Action, timeout: float = 10.0) -> None:
-    """Deliver a webhook: POST the payload as JSON, with the key as ``Idempotency-Key``."""
+    """Deliver a webhook: POST the payload as JSON to ``action.target``, with the key as
+    ``Idempotency-Key``.
+
+    A 2xx answer delivers it. Redirects are not followed (a POST would lose its body): a
+    3xx is a failure naming the new address, permanent for 301 and 308. A 4xx other than
+    408 and 429 fails for good at once; 408, 429, 5xx and a network error are retried,
+    after the ``Retry-After`` the receiver gave with a 429 or 503 (seconds or an HTTP
+    date). Raises :class:`~escflow.errors.DeliveryError` saying so, the status and the
+    start of the answer's body included.
+    """
     body = json.dumps(action.payload, ensure_ascii=False, default=str).encode("utf-8")
     request = urllib.request.Request(
         action.target,
@@ -42,8 +75,62 @@ def post_json(action: Action, timeout: float = 10.0) -> None:
         method="POST",
         headers={"Content-Type": "application/json", "Idempotency-Key": action.key},
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        response.read()
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raise _refusal(action.target, exc) from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise DeliveryError(f"cannot reach {action.target}: {reason}") from None
+
+
+def _refusal(url: str, answer: urllib.error.HTTPError) -> DeliveryError:
+    """What an HTTP answer other than 2xx means for the delivery."""
+    status = answer.code
+    said = f"{url} answered {status} {answer.reason}"
+    if 300 <= status < 400:
+        moved = answer.headers.get("Location") or "an address it did not give"
+        return DeliveryError(
+            f"{said}, moving to {urllib.parse.urljoin(url, moved)}; a POST is not"
+            " redirected (its body would be lost): give the webhook its new address",
+            permanent=status in _PERMANENT_3XX,
+        )
+    text = _start_of(answer)
+    if text:
+        said += f": {text}"
+    if 400 <= status < 500 and status not in _TRANSIENT_4XX:
+        return DeliveryError(f"{said} (not retried: the receiver refused it)", permanent=True)
+    wait, at = (
+        _retry_after(answer.headers.get("Retry-After"))
+        if status in _RETRY_AFTER_STATUSES
+        else (None, None)
+    )
+    return DeliveryError(said, retry_after=wait, retry_at=at)
+
+
+def _start_of(answer: urllib.error.HTTPError) -> str:
+    """The start of an answer's body, on one line."""
+    try:
+        raw = answer.read(_BODY_SHOWN * 4)
+    except (OSError, http.client.HTTPException):
+        return ""
+    text = " ".join(raw.decode("utf-8", "replace").split())
+    return text if len(text) <= _BODY_SHOWN else text[:_BODY_SHOWN] + "..."
+
+
+def _retry_after(value: str | None) -> tuple[timedelta | None, datetime | None]:
+    """A ``Retry-After`` header: a number of seconds, or an HTTP date (RFC 9110)."""
+    if value is None:
+        return None, None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value)), None
+    try:
+        at = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None, None  # unreadable: the usual backoff
+    return None, (at if at.tzinfo is not None else at.replace(tzinfo=UTC))
 
 
 @dataclass(frozen=True)
@@ -51,8 +138,12 @@ class Actions:
     """How the embedding service delivers actions.
 
     ``notify`` delivers notifications to contact points and customer notices (the
-    action's ``kind`` is ``notify`` or ``customer``); ``webhook`` posts JSON (default:
-    :func:`post_json`); ``handlers`` are the named handlers flows call.
+    action's ``kind`` is ``notify`` or ``customer``); ``webhook`` POSTs JSON (default:
+    :func:`post_json`): the flows' webhooks, and notifications on a contact point's
+    ``webhook`` channel, to its webhook address (the action's ``target`` is then that
+    address); ``handlers`` are the named handlers flows call. A deliverer that raises
+    :class:`~escflow.errors.DeliveryError` can say the failure is permanent, or when to
+    try again.
     """
 
     notify: Deliver | None = None
@@ -63,12 +154,15 @@ class Actions:
     max_backoff: timedelta = timedelta(hours=1)
 
     @classmethod
-    def log(cls, stream: IO[str], **handlers: Deliver) -> Actions:
+    def log(cls, stream: IO[str] | LineLog, **handlers: Deliver) -> Actions:
         """Deliver every action as one JSON line on ``stream``; handy for dry runs and demos.
 
-        Handlers not given by name are logged too. Each line is flushed before the action
-        counts as delivered: a line left in a buffer dies with the process.
+        Handlers not given by name are logged too. Each line is written whole before the
+        action counts as delivered (a line left in a buffer dies with the process), or
+        not at all: on a full disk the file is cut back to where the line began, and the
+        action stays queued.
         """
+        lines = stream if isinstance(stream, LineLog) else LineLog(stream)
 
         def write(action: Action) -> None:
             line = {
@@ -77,13 +171,14 @@ class Actions:
                 "target": action.target,
                 **action.payload,
             }
-            stream.write(visible_json(line, indent=None, default=str) + "\n")
-            stream.flush()
+            lines.write(visible_json(line, indent=None, default=str) + "\n")
 
         return cls(notify=write, webhook=write, handlers=_LoggingHandlers(write, handlers))
 
     def deliverer(self, action: Action) -> Deliver:
         """The callable for an action; raises :class:`UnknownHandler` when none is registered."""
+        if action.kind == "notify" and action.payload.get("channel") == "webhook":
+            return self._to_contact_webhook
         if action.kind in ("notify", CUSTOMER):
             if self.notify is None:
                 raise UnknownHandler(
@@ -96,6 +191,18 @@ class Actions:
             return self.handlers[action.target]
         except KeyError:
             raise UnknownHandler(f"no handler '{action.target}' is registered") from None
+
+    def _to_contact_webhook(self, action: Action) -> None:
+        """A notification on the webhook channel: POSTed to the contact's webhook address."""
+        channels = action.payload.get("channels")
+        address = channels.get("webhook") if isinstance(channels, Mapping) else None
+        if not isinstance(address, str) or not address:
+            raise DeliveryError(
+                f"contact point '{action.target}' has no webhook address for a notification on"
+                " its webhook channel: give it 'channels: {webhook: https://...}'",
+                permanent=True,
+            )
+        self.webhook(replace(action, target=address))
 
     def check(self, flows: Iterable[CompiledFlow]) -> None:
         """Refuse, before anything runs, flows that call handlers nobody registered."""
@@ -347,18 +454,29 @@ def warning_action(
     )
 
 
-def attempted(action: Action, actions: Actions, now: datetime, error: str | None) -> Action:
-    """The action after one delivery attempt."""
+def attempted(action: Action, actions: Actions, now: datetime, failure: Exception | None) -> Action:
+    """The action after one delivery attempt that raised ``failure`` (None: delivered).
+
+    A :class:`~escflow.errors.DeliveryError` that is ``permanent`` fails the action at
+    once; one that says when to try again is honoured, at most ``max_backoff`` away.
+    """
     attempts = action.attempts + 1
-    if error is None:
+    if failure is None:
         return replace(action, attempts=attempts, delivered_at=now, last_error=None)
-    if attempts >= actions.max_attempts:
+    error, wait, last = f"{type(failure).__name__}: {failure}", None, False
+    if isinstance(failure, DeliveryError):
+        error, wait, last = str(failure), failure.retry_after, failure.permanent
+        if failure.retry_at is not None:
+            wait = max(failure.retry_at - now, timedelta(0))
+    if last or attempts >= actions.max_attempts:
         return replace(action, attempts=attempts, failed_at=now, last_error=error)
+    if wait is None:
+        wait = actions.retry_after(attempts)
     return replace(
         action,
         attempts=attempts,
         last_error=error,
-        next_attempt_at=now + actions.retry_after(attempts),
+        next_attempt_at=now + min(wait, actions.max_backoff),
     )
 
 

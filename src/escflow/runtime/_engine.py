@@ -44,6 +44,7 @@ from escflow.records import (
     EventKind,
     Status,
     Ticket,
+    last_pause,
     replay,
 )
 from escflow.runtime._actions import Actions, attempted
@@ -573,7 +574,7 @@ class Engine:
                     ticket_id=ticket_id,
                     step=ticket.step,
                 )
-            paused = next(e for e in reversed(self.store.history(ticket_id)) if e.kind == "paused")
+            paused = last_pause(self.store.history(ticket_id))
             data = paused.data
             left = Remaining(
                 data["remaining_deadline"],
@@ -821,12 +822,12 @@ class Engine:
         done: list[Action] = []
         try:
             for action in self.store.pending_actions(instant, limit):
-                error: str | None = None
+                failure: Exception | None = None
                 try:
                     self.actions.deliverer(action)(action)
                 except Exception as exc:  # a deliverer's failure is recorded, never raised
-                    error = f"{type(exc).__name__}: {exc}"
-                done.append(attempted(action, self.actions, instant, error))
+                    failure = exc
+                done.append(attempted(action, self.actions, instant, failure))
         finally:
             self.store.record_attempts(done)
         return done

@@ -7,7 +7,7 @@ query looks into as JSON text, instants there as ISO 8601 text in UTC.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -74,7 +74,8 @@ def iso(instant: datetime | None) -> str | None:
     return None if instant is None else _utc_text(instant)
 
 
-def _instant(text: str | None) -> datetime | None:
+def from_iso(text: str | None) -> datetime | None:
+    """The instant of ISO 8601 text, or None."""
     return None if text is None else datetime.fromisoformat(text)
 
 
@@ -98,6 +99,14 @@ def dumps(value: Any) -> str:
 def loads(text: str | bytes) -> Any:
     """The value of a JSON text."""
     return orjson.loads(text)
+
+
+def _object(text: str | bytes) -> dict[str, Any]:
+    """The JSON object a text holds; anything else (a hand edit) is a ``TypeError``."""
+    value = orjson.loads(text)
+    if type(value) is not dict:
+        raise TypeError(f"it holds a JSON {type(value).__name__}, not an object")
+    return value
 
 
 def from_micros(value: int | None) -> datetime | None:
@@ -140,7 +149,7 @@ def tickets_query(
             filters += f" AND {column} = {mark}"
             args.append(value)
     parts: list[tuple[str, list[Any]]] = []
-    # Paused and resolved tickets have no deadline (runtime._model.apply).
+    # Paused and resolved tickets have no deadline (escflow.records.apply).
     if status not in ("paused", "resolved"):
         bound = "" if due_by is None else f" AND next_due <= {mark}"
         parts.append(
@@ -233,7 +242,7 @@ def ticket_from_row(
         at(row[19]),
         at(row[20]),
         at(row[21]),
-        loads(row[22]) if row[22] != "{}" else {},
+        _object(row[22]) if row[22] != "{}" else {},
         row[7],
         row[23],
     )
@@ -276,9 +285,9 @@ def event_from_row(
     ticket_id: str, seq: int, at: datetime, kind: str, body: str, key: str | None
 ) -> Event:
     """An event from its row (``at`` already read as an instant)."""
-    d = loads(body)
+    d = _object(body)
     data = {
-        k: (_instant(v) if k in _INSTANTS and isinstance(v, str) else v)
+        k: (from_iso(v) if k in _INSTANTS and isinstance(v, str) else v)
         for k, v in d["data"].items()
     }
     return Event(
@@ -297,25 +306,74 @@ def event_from_row(
     )
 
 
+ACTION_COLUMNS = (
+    "key, ticket_id, kind, target, payload, created_at, attempts, next_attempt_at,"
+    " delivered_at, failed_at, last_error, quarantine, discarded_at, discarded_by, discard_note"
+)
+
+
+# The stored status of an outbox row, by its columns: what ``StoreAdmin.outbox`` filters
+# on. ``{pending}`` and ``{held}`` are the dialect's tests of the pending flag: held rows
+# are neither pending nor delivered (failed, quarantined or discarded), the rows of the
+# outbox_held index, whose condition the query repeats as written.
+_STATUS_SQL = {
+    "pending": "{pending}",
+    "delivered": "delivered_at IS NOT NULL",
+    "discarded": "{held} AND delivered_at IS NULL AND discarded_at IS NOT NULL",
+    "quarantined": "{held} AND delivered_at IS NULL AND discarded_at IS NULL"
+    " AND quarantine IS NOT NULL",
+    "failed": "{held} AND delivered_at IS NULL AND discarded_at IS NULL AND quarantine IS NULL"
+    " AND failed_at IS NOT NULL",
+}
+
+
+def action_statuses(statuses: Collection[str], *, pending: str, held: str) -> str:
+    """The SQL condition of an outbox row whose stored status is one of ``statuses``;
+    ``pending`` and ``held`` test the pending flag as the dialect writes it (SQLite:
+    ``pending = 1`` and ``pending = 0``)."""
+    parts = [_STATUS_SQL[s].format(pending=pending, held=held) for s in statuses]
+    return " OR ".join(f"({part})" for part in parts) if parts else "1 = 0"
+
+
 def action_from_row(
-    row: Sequence[Any], instant: Callable[[Any], datetime | None] = _instant
+    row: Sequence[Any], instant: Callable[[Any], datetime | None] = from_iso
 ) -> Action:
-    """An action from ``key, ticket_id, kind, target, payload, created_at, attempts,
-    next_attempt_at, delivered_at, failed_at, last_error``, each instant read by ``instant``
-    (default: from ISO text)."""
-    key, ticket_id, kind, target, payload, created, attempts, nxt, delivered, failed, error = row
+    """An action from the values of :data:`ACTION_COLUMNS`, each instant read by
+    ``instant`` (default: from ISO text)."""
+    (
+        key,
+        ticket_id,
+        kind,
+        target,
+        payload,
+        created,
+        attempts,
+        nxt,
+        delivered,
+        failed,
+        error,
+        quarantine,
+        discarded,
+        discarded_by,
+        discard_note,
+    ) = row
     created_at = instant(created)
-    assert created_at is not None, "NOT NULL"
+    if created_at is None:
+        raise TypeError("created_at is empty")
     return Action(
         key,
         ticket_id,
         kind,
         target,
-        loads(payload),
+        _object(payload),
         created_at,
         attempts,
         instant(nxt),
         instant(delivered),
         instant(failed),
         error,
+        quarantine,
+        instant(discarded),
+        discarded_by,
+        discard_note,
     )

@@ -4,7 +4,7 @@ and by dry runs (``escflow simulate``). Nothing survives the process."""
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -144,6 +144,50 @@ class MemoryStore(Closing):
     def actions(self, ticket_id: str) -> list[Action]:
         """Every action of a ticket, oldest first."""
         return [self._actions[k] for k in self._by_ticket.get(ticket_id, [])]
+
+    # --- the operator's view (StoreAdmin); nothing here is ever unreadable ----------------
+
+    def outbox(
+        self,
+        *,
+        statuses: Collection[str],
+        ticket_id: str | None = None,
+        limit: int = 100,
+    ) -> list[Action]:
+        """Actions whose status is one of ``statuses``, oldest first."""
+        keys = self._actions if ticket_id is None else self._by_ticket.get(ticket_id, [])
+        found = (self._actions[k] for k in keys)
+        return [a for a in found if a.status in statuses][: max(0, limit)]
+
+    def requeue(self, keys: Sequence[str], now: datetime) -> list[str]:
+        """Queue failed or quarantined actions again, due at ``now``."""
+        done: list[str] = []
+        for key in keys:
+            action = self._actions.get(key)
+            if action is not None and action.status in ("failed", "quarantined"):
+                self._actions[key] = replace(
+                    action, attempts=0, next_attempt_at=None, failed_at=None, quarantine=None
+                )
+                done.append(key)
+        return done
+
+    def discard(self, key: str, *, actor: str, note: str | None, now: datetime) -> bool:
+        """Set an undelivered action aside for good."""
+        action = self._actions.get(key)
+        if action is None or action.status in ("delivered", "discarded"):
+            return False
+        self._actions[key] = replace(
+            action, discarded_at=now, discarded_by=actor, discard_note=note
+        )
+        return True
+
+    def quarantined_tickets(self, limit: int) -> list[tuple[str, str]]:
+        """None: a ticket in memory can always be read."""
+        return []
+
+    def release(self, ticket: Ticket) -> bool:
+        """False: a ticket in memory is never quarantined."""
+        return False
 
 
 _NONE = datetime.min.replace(tzinfo=UTC)  # stands for "no deadline": those sort by id alone

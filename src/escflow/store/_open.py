@@ -24,23 +24,28 @@ def store_url(url: str | None = None) -> str:
     return url or os.environ.get("ESCFLOW_DB") or DEFAULT_URL
 
 
-def open_store(url: str | None = None, *, upgrade: bool = True, create: bool = True) -> Store:
+def open_store(
+    url: str | None = None, *, upgrade: bool = True, create: bool = True, readonly: bool = False
+) -> Store:
     """Open the store at ``url`` (see :func:`store_url`), creating or upgrading its schema.
 
     ``sqlite:///path/to/escflow.db`` opens a SQLite file; ``postgresql://user@host/db``
     (or ``postgres://``) a PostgreSQL database. With ``create=False``, a SQLite file that
     does not exist, or a database without escflow's schema, is refused and left as it
     was (for commands that only read or change tickets already stored: a mistyped URL
-    must not make an empty store); an older schema is upgraded all the same. Raises
-    :class:`~escflow.errors.StoreError` for a URL escflow cannot use or a database it
-    cannot reach.
+    must not make an empty store); an older schema is upgraded all the same. With
+    ``readonly=True`` (which implies ``create=False``) nothing is written: a SQLite file
+    opens with ``mode=ro`` (and ``immutable=1`` on read-only media), a PostgreSQL
+    session's transactions are read-only; an older schema is upgraded only where it can
+    be. Raises :class:`~escflow.errors.StoreError` for a URL escflow cannot use or a
+    database it cannot reach.
     """
     chosen = store_url(url)
     if chosen.startswith(_POSTGRES_SCHEMES):
-        return _postgres(chosen, upgrade=upgrade, create=create)
+        return _postgres(chosen, upgrade=upgrade, create=create, readonly=readonly)
     from escflow.store._sqlite import SQLiteStore
 
-    return SQLiteStore(_sqlite_path(chosen), upgrade=upgrade, create=create)
+    return SQLiteStore(_sqlite_path(chosen), upgrade=upgrade, create=create, readonly=readonly)
 
 
 def upgrade_store(url: str | None = None) -> tuple[int, int, list[str]]:
@@ -66,7 +71,12 @@ def upgrade_store(url: str | None = None) -> tuple[int, int, list[str]]:
 
 
 def _postgres(
-    url: str, *, upgrade: bool = True, check: bool = True, create: bool = True
+    url: str,
+    *,
+    upgrade: bool = True,
+    check: bool = True,
+    create: bool = True,
+    readonly: bool = False,
 ) -> PostgresStore:
     try:
         from escflow.store._postgres import PostgresStore
@@ -74,7 +84,7 @@ def _postgres(
         raise StoreError(
             f"PostgreSQL stores need psycopg ({exc}): pip install 'escflow[postgres]'"
         ) from None
-    return PostgresStore(url, upgrade=upgrade, check=check, create=create)
+    return PostgresStore(url, upgrade=upgrade, check=check, create=create, readonly=readonly)
 
 
 def _sqlite_path(chosen: str) -> str:

@@ -45,7 +45,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
@@ -58,17 +58,24 @@ from psycopg.rows import TupleRow
 from escflow.errors import ConflictError, DuplicateTicket, StoreError
 from escflow.records import Action, Event, Status, Ticket
 from escflow.store._codec import (
+    ACTION_COLUMNS,
     TICKET_COLUMNS,
     TICKET_WIDTH,
-    action_from_row,
+    action_statuses,
     dumps,
     event_body,
-    event_from_row,
     key_record,
     keyed_events,
-    ticket_from_row,
     ticket_row,
     tickets_query,
+)
+from escflow.store._damage import (
+    Damage,
+    read_actions,
+    read_events,
+    read_ticket,
+    read_tickets,
+    split_actions,
 )
 from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
 from escflow.store._protocol import Closing, KeyRecord, Write
@@ -76,10 +83,7 @@ from escflow.store._redact import check_credentials, scrub, shown_url
 
 Connection: TypeAlias = psycopg.Connection[TupleRow]
 
-_ACTION_COLUMNS = (
-    "key, ticket_id, kind, target, payload, created_at, attempts, next_attempt_at,"
-    " delivered_at, failed_at, last_error"
-)
+_ACTION_COLUMNS = ACTION_COLUMNS
 # One database-wide advisory lock serializes migrations ("escflow" in ASCII).
 _MIGRATION_LOCK = 0x657363666C6F77
 # Errors a retry can cure: the caller reads again and retries, as after a version conflict.
@@ -93,7 +97,8 @@ class PostgresStore(Closing):
     the first one on the connection's ``search_path``. ``lease`` is how long a claim by
     :meth:`due` or :meth:`pending_actions` keeps other workers away (see the module).
     ``create=False`` refuses a schema without escflow's tables instead of making them (an
-    older escflow schema is still upgraded, unless ``upgrade=False``).
+    older escflow schema is still upgraded, unless ``upgrade=False``). ``readonly=True``
+    (for commands that only read) makes every transaction after the schema check read-only.
     One store holds one connection: give each worker (process or thread) its own store.
     """
 
@@ -108,6 +113,7 @@ class PostgresStore(Closing):
         connect_timeout: int = 5,
         lease: timedelta = timedelta(seconds=60),
         create: bool = True,
+        readonly: bool = False,
     ) -> None:
         try:
             dsn.encode("utf-8")
@@ -124,13 +130,17 @@ class PostgresStore(Closing):
         self.claimer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._connect_timeout = max(2, connect_timeout)  # libpq's minimum
         self._closed = False
+        self._readonly = False  # set once the schema is checked (and perhaps upgraded)
         self._db = self._connect()
-        if check:
-            try:
-                self._check_schema(upgrade, create)
-            except BaseException:
-                self._db.close()
-                raise
+        try:
+            if check:
+                self._check_schema(upgrade, create and not readonly)
+            if readonly:
+                self._readonly = True
+                self._set_read_only(self._db)
+        except BaseException:
+            self._db.close()
+            raise
 
     # --- schema ---------------------------------------------------------------------
 
@@ -219,7 +229,17 @@ class PostgresStore(Closing):
         except psycopg.Error as exc:
             db.close()
             raise self._error(exc, "set up a session on") from None
+        if self._readonly:  # a connection made again after a drop stays read-only
+            self._set_read_only(db)
         return db
+
+    def _set_read_only(self, db: Connection) -> None:
+        """Make every later transaction of the session read-only."""
+        try:
+            db.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        except psycopg.Error as exc:
+            db.close()
+            raise self._error(exc, "set up a session on") from None
 
     def _connect_error(self, exc: psycopg.Error, params: dict[str, Any]) -> StoreError:
         text = self._text(exc)
@@ -274,6 +294,8 @@ class PostgresStore(Closing):
                 f" 'escflow db upgrade --db {self.url}'"
             )
         if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
+            if self._readonly:
+                return StoreError(f"cannot {doing} {self.url}: it was opened to read only")
             return StoreError(f"cannot {doing} {self.url}: the server is read-only (a standby?)")
         if isinstance(exc, pg_errors.DiskFull):
             return StoreError(
@@ -342,7 +364,7 @@ class PostgresStore(Closing):
     def get(self, ticket_id: str) -> Ticket | None:
         """The ticket row, or None."""
         rows = self._read(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s", (ticket_id,))
-        return ticket_from_row(rows[0], _utc) if rows else None
+        return read_ticket(rows[0], _utc, self.url) if rows else None
 
     def get_many(self, ticket_ids: Sequence[str]) -> dict[str, Ticket]:
         """The rows of those tickets that exist, by id, in one round trip."""
@@ -350,7 +372,10 @@ class PostgresStore(Closing):
             f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ANY(%b::text[])",
             (list(dict.fromkeys(ticket_ids)),),
         )
-        return {r[0]: ticket_from_row(r, _utc) for r in rows}
+        tickets, damaged = read_tickets(rows, _utc)
+        if damaged:
+            raise damaged[0].error(self.url)
+        return {t.id: t for t in tickets}
 
     def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
         """The ticket's events in order."""
@@ -359,10 +384,7 @@ class PostgresStore(Closing):
             " AND seq <= %s ORDER BY seq",
             (ticket_id, upto if upto is not None else 2**31 - 1),
         )
-        return [
-            event_from_row(ticket_id, int(r[0]), r[1].astimezone(UTC), str(r[2]), str(r[3]), r[4])
-            for r in rows
-        ]
+        return read_events(ticket_id, rows, _aware)
 
     def append(self, writes: Sequence[Write]) -> None:
         """Every write in one transaction, or none of them.
@@ -460,7 +482,7 @@ class PostgresStore(Closing):
             "claim due tickets in",
         )
         rows.sort(key=lambda r: (r[13], r[0]))  # RETURNING keeps no order: by next_due, id
-        return [ticket_from_row(r, _utc) for r in rows]
+        return self._claimed_tickets(rows)
 
     def tickets(
         self, *, status: Status | None, flow: str | None, due_by: datetime | None, limit: int
@@ -468,7 +490,10 @@ class PostgresStore(Closing):
         """Tickets passing every filter given, soonest next deadline first (see the protocol;
         claimed or not)."""
         sql, args = tickets_query(status, flow, due_by, limit, mark="%s", by_id='id COLLATE "C"')
-        return [ticket_from_row(r, _utc) for r in self._read(sql, args)]
+        tickets, damaged = read_tickets(self._read(sql, args), _utc)
+        for damage in damaged:
+            damage.say_left_out(self.url)
+        return tickets
 
     def next_due(self) -> datetime | None:
         """The soonest deadline or warning of any open ticket (claimed or not)."""
@@ -493,7 +518,7 @@ class PostgresStore(Closing):
             "claim pending actions in",
         )
         rows.sort(key=lambda r: (r[0], r[1]))  # RETURNING keeps no order
-        return [_action(r[2:]) for r in rows]
+        return self._claimed_actions([r[2:] for r in rows])
 
     def _claim(
         self,
@@ -552,7 +577,113 @@ class PostgresStore(Closing):
             f"SELECT {_ACTION_COLUMNS} FROM outbox WHERE ticket_id = %s ORDER BY position",
             (ticket_id,),
         )
-        return [_action(r) for r in rows]
+        return read_actions(rows, _utc)
+
+    # --- rows that cannot be read -------------------------------------------------------
+
+    def _claimed_tickets(self, rows: list[tuple[Any, ...]]) -> list[Ticket]:
+        """The tickets of claimed rows; those that cannot be read are quarantined."""
+        tickets, damaged = read_tickets(rows, _utc)
+        if damaged:
+            self._quarantine(damaged)
+        return tickets
+
+    def _claimed_actions(self, rows: list[tuple[Any, ...]]) -> list[Action]:
+        """The actions of claimed rows; those that cannot be read are quarantined."""
+        actions, damaged = split_actions(rows, _utc)
+        if damaged:
+            self._quarantine(damaged)
+        return actions
+
+    def _quarantine(self, damaged: Sequence[Damage]) -> None:
+        """Take rows that cannot be read out of the work, marked with why, and say so."""
+        tickets = [(d.ticket_id, d.reason) for d in damaged if d.key is None]
+        actions = [(d.key, d.reason) for d in damaged if d.key is not None]
+        with self._transaction("quarantine rows that cannot be read in") as db:
+            if tickets:
+                db.execute(
+                    "UPDATE tickets AS t SET next_due = NULL, quarantine = u.why,"
+                    " claimed_by = NULL, claimed_until = NULL"
+                    f" FROM {_unnest([('id', _TEXT), ('why', _TEXT)])} WHERE t.id = u.id",
+                    _columns(tickets),
+                )
+            if actions:
+                db.execute(
+                    "UPDATE outbox AS o SET pending = false, quarantine = u.why,"
+                    " claimed_by = NULL, claimed_until = NULL"
+                    f" FROM {_unnest([('key', _TEXT), ('why', _TEXT)])} WHERE o.key = u.key",
+                    _columns(actions),
+                )
+        for damage in damaged:
+            damage.say_quarantined(self.url)
+
+    # --- the operator's view (StoreAdmin) -----------------------------------------------
+
+    def outbox(
+        self,
+        *,
+        statuses: Collection[str],
+        ticket_id: str | None = None,
+        limit: int = 100,
+    ) -> list[Action]:
+        """Actions whose stored status is one of ``statuses``, oldest first."""
+        where = action_statuses(statuses, pending="pending", held="NOT pending")
+        args: list[object] = []
+        if ticket_id is not None:
+            where = f"({where}) AND ticket_id = %s"
+            args.append(ticket_id)
+        rows = self._read(
+            f"SELECT {_ACTION_COLUMNS} FROM outbox WHERE {where} ORDER BY position LIMIT %s",
+            [*args, max(0, limit)],
+        )
+        return read_actions(rows, _utc)
+
+    def requeue(self, keys: Sequence[str], now: datetime) -> list[str]:
+        """Queue failed or quarantined actions again, due at ``now``."""
+        if not keys:
+            return []
+        rows = self._read(
+            "UPDATE outbox SET attempts = 0, next_attempt = %s, next_attempt_at = NULL,"
+            " failed_at = NULL, quarantine = NULL, pending = true, claimed_by = NULL,"
+            " claimed_until = NULL WHERE key = ANY(%s) AND NOT pending AND delivered_at IS NULL"
+            " AND discarded_at IS NULL AND (failed_at IS NOT NULL OR quarantine IS NOT NULL)"
+            " RETURNING key",
+            (now, list(keys)),
+            doing="queue actions again in",
+        )
+        done = {str(r[0]) for r in rows}
+        return [key for key in keys if key in done]
+
+    def discard(self, key: str, *, actor: str, note: str | None, now: datetime) -> bool:
+        """Set an undelivered action aside for good, unless a worker holds it."""
+        rows = self._read(
+            "UPDATE outbox SET discarded_at = %s, discarded_by = %s, discard_note = %s,"
+            " pending = false WHERE key = %s AND delivered_at IS NULL AND discarded_at IS NULL"
+            " AND (claimed_until IS NULL OR claimed_until <= now() OR NOT pending)"
+            " RETURNING key",
+            (now, actor, note, key),
+            doing="discard an action in",
+        )
+        return bool(rows)
+
+    def quarantined_tickets(self, limit: int) -> list[tuple[str, str]]:
+        """Tickets a worker took off the schedule, by id."""
+        rows = self._read(
+            "SELECT id, quarantine FROM tickets WHERE quarantine IS NOT NULL ORDER BY id"
+            ' COLLATE "C" LIMIT %s',
+            (max(0, limit),),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def release(self, ticket: Ticket) -> bool:
+        """Put a quarantined ticket back on the schedule, if unchanged since read."""
+        rows = self._read(
+            "UPDATE tickets SET quarantine = NULL, next_due = %s"
+            " WHERE id = %s AND version = %s AND quarantine IS NOT NULL RETURNING id",
+            (ticket.next_due, ticket.id, ticket.version),
+            doing="put a ticket back on the schedule in",
+        )
+        return bool(rows)
 
 
 _INSERT_TICKET = (
@@ -706,6 +837,6 @@ def _qualified(columns: str, table: str = "outbox") -> str:
     return ", ".join(f"{table}.{c.strip()}" for c in columns.split(","))
 
 
-def _action(row: Sequence[Any]) -> Action:
-    """An action from a row whose instants are timestamptz."""
-    return action_from_row(row, _utc)
+def _aware(instant: datetime) -> datetime:
+    """An event's instant as the server returned it, in UTC."""
+    return instant.astimezone(UTC)

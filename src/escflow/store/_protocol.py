@@ -7,7 +7,7 @@ against the version the caller read) and the queued actions land together or not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -151,3 +151,48 @@ class Closing:
         trace: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class StoreAdmin(Protocol):
+    """What an operator's commands need beyond the engine's protocol: the outbox across
+    tickets, and putting back or setting aside what a worker could not do.
+
+    The memory, SQLite and PostgreSQL stores provide it; the engine does not need it.
+    """
+
+    def outbox(
+        self,
+        *,
+        statuses: Collection[str],
+        ticket_id: str | None = None,
+        limit: int = 100,
+    ) -> list[Action]:
+        """Up to ``limit`` actions (of every ticket, or of ``ticket_id``) whose stored
+        status is one of ``statuses``, oldest first. A row that cannot be read comes with
+        its ``damage`` and an empty payload."""
+        ...
+
+    def requeue(self, keys: Sequence[str], now: datetime) -> list[str]:
+        """Queue again, under their keys, those of ``keys`` that failed or were
+        quarantined (not delivered, not discarded): due at ``now``, with a fresh count of
+        attempts, their last error kept until the next attempt. Returns the keys queued."""
+        ...
+
+    def discard(self, key: str, *, actor: str, note: str | None, now: datetime) -> bool:
+        """Set an undelivered action aside for good, recording who, when and why; the row
+        stays. False when it is delivered or discarded already, or a worker holds it."""
+        ...
+
+    def quarantined_tickets(self, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` tickets a worker took off the schedule, as ``(id, why)``."""
+        ...
+
+    def release(self, ticket: Ticket) -> bool:
+        """Put a quarantined ticket, read again as ``ticket``, back on the schedule (its
+        next deadline or warning due again). False when it is not quarantined, or has
+        changed since it was read."""
+        ...
+
+
+class Admin(Store, StoreAdmin, Protocol):
+    """A store an operator works on: the engine's protocol and :class:`StoreAdmin`."""

@@ -18,7 +18,7 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -30,20 +30,28 @@ from escflow.errors import ConflictError, DuplicateTicket, StoreError
 from escflow.fileio import make_private_file
 from escflow.records import Action, Event, Status, Ticket
 from escflow.store._codec import (
+    ACTION_COLUMNS,
     TICKET_COLUMNS,
     TICKET_WIDTH,
-    action_from_row,
+    action_statuses,
     dumps,
     event_body,
-    event_from_row,
+    from_iso,
     from_micros,
     iso,
     key_record,
     keyed_events,
     micros,
-    ticket_from_row,
     ticket_row,
     tickets_query,
+)
+from escflow.store._damage import (
+    Damage,
+    read_actions,
+    read_events,
+    read_ticket,
+    read_tickets,
+    split_actions,
 )
 from escflow.store._migrate import (
     ensure_current,
@@ -71,9 +79,15 @@ SETTINGS = ("synchronous=FULL", "foreign_keys=ON", "cache_size=-32768")
 # WAL is written into the file: set once the file is known to be escflow's (or empty).
 JOURNAL = "journal_mode=WAL"
 PRAGMAS = (JOURNAL, *SETTINGS)
-_ACTION_COLUMNS = (
-    "key, ticket_id, kind, target, payload, created_at, attempts, next_attempt_at,"
-    " delivered_at, failed_at, last_error"
+_ACTION_COLUMNS = ACTION_COLUMNS
+
+
+# Failed and quarantined actions only: never one that is pending, delivered or discarded.
+_REQUEUE = (
+    "UPDATE outbox SET attempts = 0, next_attempt = ?, next_attempt_at = NULL, failed_at = NULL,"
+    " quarantine = NULL, pending = 1, claimed_by = NULL, claimed_until = NULL"
+    " WHERE key = ? AND pending = 0 AND delivered_at IS NULL AND discarded_at IS NULL"
+    " AND (failed_at IS NOT NULL OR quarantine IS NOT NULL)"
 )
 
 
@@ -83,6 +97,12 @@ class SQLiteStore(Closing):
     ``create=False`` refuses a file that does not exist, or holds no escflow schema, instead
     of making one (an older schema is still upgraded, unless ``upgrade=False``). ``lease``
     is how long a claim by :meth:`pending_actions` keeps other stores away (see the module).
+
+    ``readonly=True`` (for commands that only read) opens the file so that nothing is
+    written to it, nor beside it: SQLite's ``mode=ro``, and on read-only media (a folder
+    that cannot be written, where SQLite cannot make the write-ahead log's files)
+    ``immutable=1`` too. An older schema is then upgraded only where the file can be
+    written; elsewhere it is refused, with the command that upgrades it.
     """
 
     dialect = "sqlite"
@@ -96,9 +116,11 @@ class SQLiteStore(Closing):
         check: bool = True,
         create: bool = True,
         lease: timedelta = timedelta(seconds=60),
+        readonly: bool = False,
     ) -> None:
         self.path = Path(path)
         self.lease = lease
+        self.readonly = readonly
         self._timeout = timeout
         # Who holds a lease: readable in the file when an operator wonders who claimed a row.
         self.claimer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
@@ -107,13 +129,13 @@ class SQLiteStore(Closing):
             raise StoreError(
                 f"cannot open {self.path}: the folder {self.path.parent} does not exist"
             )
-        if not create and not in_memory and not self.path.exists():
+        if (readonly or not create) and not in_memory and not self.path.exists():
             raise no_database(str(self.path), self.url)
         # Not to create: read-write, without SQLite's default of making a missing file.
-        plain = create or in_memory
-        if create and not in_memory:
+        plain = (create and not readonly) or in_memory
+        if plain and not in_memory:
             make_private_file(self.path)  # SQLite gives its -wal and -shm files this mode
-        target, uri = (str(path), False) if plain else (f"file:{quote(str(path))}?mode=rw", True)
+        target, uri = (str(path), False) if plain else (self._uri(), True)
         try:
             self._db = sqlite3.connect(
                 target, isolation_level=None, timeout=timeout, check_same_thread=False, uri=uri
@@ -129,6 +151,31 @@ class SQLiteStore(Closing):
     def url(self) -> str:
         """The file as a ``--db`` URL."""
         return f"sqlite:///{self.path}"
+
+    def _uri(self) -> str:
+        """The URI that opens the existing file: read-write (``mode=rw``: never made), or
+        for a read-only store ``mode=ro``, with ``immutable=1`` on read-only media.
+
+        In WAL mode even a reader needs the log's shared-memory file (``-shm``) beside the
+        database: SQLite makes it, or reads through one that is there. Where the folder
+        cannot be written and there is none, ``immutable=1`` reads the file alone, which is
+        all there is unless a write-ahead log (``-wal``) holds changes not yet in it: those
+        it would not see, so that case is refused instead.
+        """
+        base = f"file:{quote(str(self.path))}"
+        if not self.readonly:
+            return f"{base}?mode=rw"
+        shm, wal = Path(f"{self.path}-shm"), Path(f"{self.path}-wal")
+        if os.access(self.path.parent, os.W_OK) or shm.exists():
+            return f"{base}?mode=ro"
+        if wal.exists() and wal.stat().st_size:
+            raise StoreError(
+                f"cannot read {self.path}: its write-ahead log {wal.name} holds changes that"
+                f" SQLite reads only through a {shm.name} file, which it cannot make in"
+                f" {self.path.parent} (read-only); copy {self.path.name} and {wal.name} to a"
+                " folder that can be written and read the copy, or open it where it was written"
+            )
+        return f"{base}?mode=ro&immutable=1"
 
     # --- schema ---------------------------------------------------------------------
 
@@ -187,10 +234,22 @@ class SQLiteStore(Closing):
             self.url,
             self._checked_version(),
             self.dialect,
-            self.upgrade if upgrade else None,
-            create=create,
+            (self._upgrade_writable if self.readonly else self.upgrade) if upgrade else None,
+            create=create and not self.readonly,
         )
-        self._journal()
+        if not self.readonly:
+            self._journal()
+
+    def _upgrade_writable(self) -> None:
+        """Upgrade an older schema under a read-only store: through a store that may write,
+        where the file and its folder can be written; refused elsewhere."""
+        if not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
+            raise StoreError(
+                f"{self.path} has schema version {self.schema_version()}, older than this"
+                " escflow reads, and cannot be upgraded here (it or its folder is read-only):"
+                f" run 'escflow db upgrade --db {self.url}' where it can be written"
+            )
+        SQLiteStore(self.path, create=False, timeout=self._timeout).close()
 
     def _tables(self) -> list[str]:
         rows = self._read(
@@ -226,12 +285,23 @@ class SQLiteStore(Closing):
                 f"cannot {doing} {self.path}: the disk is full; nothing was"
                 " written (free some space and retry)"
             )
+        if "readonly" in text and self.readonly:
+            return StoreError(f"cannot {doing} {self.path}: it was opened to read only")
         if "readonly" in text or "unable to open" in text:
             return StoreError(
                 f"cannot {doing} {self.path}: {text} (check the path and its permissions)"
             )
-        if "not a database" in text or "malformed" in text:
-            return StoreError(f"cannot {doing} {self.path}: it is not an escflow database ({text})")
+        if "not a database" in text:
+            return StoreError(
+                f"cannot {doing} {self.path}: it is not a SQLite database ({text}): check --db;"
+                " if it held escflow's tickets, it is damaged: restore it from a backup"
+            )
+        if "malformed" in text:
+            return StoreError(
+                f"cannot {doing} {self.path}: the database is damaged ({text}); restore it"
+                f" from a backup, or salvage what it holds with 'sqlite3 {self.path} .recover'"
+                " into a new file (nothing was changed)"
+            )
         return StoreError(f"cannot {doing} {self.path}: {text}")
 
     @contextmanager
@@ -293,11 +363,14 @@ class SQLiteStore(Closing):
     def get(self, ticket_id: str) -> Ticket | None:
         """The ticket row, or None."""
         rows = self._read(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
-        return ticket_from_row(rows[0]) if rows else None
+        return read_ticket(rows[0], from_micros, self.url) if rows else None
 
     def get_many(self, ticket_ids: Sequence[str]) -> dict[str, Ticket]:
         """The rows of those tickets that exist, by id."""
-        return {r[0]: ticket_from_row(r) for r in self._tickets_in(TICKET_COLUMNS, ticket_ids)}
+        tickets, damaged = read_tickets(self._tickets_in(TICKET_COLUMNS, ticket_ids), from_micros)
+        if damaged:
+            raise damaged[0].error(self.url)
+        return {t.id: t for t in tickets}
 
     def _tickets_in(self, columns: str, ticket_ids: Sequence[str]) -> list[tuple[Any, ...]]:
         """``columns`` of the tickets among ``ticket_ids``, 500 ids to a statement (SQLite
@@ -317,17 +390,7 @@ class SQLiteStore(Closing):
             " AND seq <= ? ORDER BY seq",
             (ticket_id, upto if upto is not None else 2**62),
         )
-        return [
-            event_from_row(
-                ticket_id,
-                int(r[0]),
-                datetime.fromisoformat(r[1]),
-                str(r[2]),
-                str(r[3]),
-                r[4],
-            )
-            for r in rows
-        ]
+        return read_events(ticket_id, rows, datetime.fromisoformat)
 
     def append(self, writes: Sequence[Write]) -> None:
         """Every write in one transaction, or none of them.
@@ -434,7 +497,7 @@ class SQLiteStore(Closing):
             " ORDER BY next_due LIMIT ?",
             (micros(now), limit),
         )
-        return [ticket_from_row(r) for r in rows]
+        return self._claimed_tickets(rows)
 
     def next_due(self) -> datetime | None:
         """The soonest deadline or warning of any open ticket."""
@@ -448,7 +511,10 @@ class SQLiteStore(Closing):
     ) -> list[Ticket]:
         """Tickets passing every filter given, soonest next deadline first (see the protocol)."""
         sql, args = tickets_query(status, flow, micros(due_by), limit, mark="?")
-        return [ticket_from_row(r) for r in self._read(sql, tuple(args))]
+        tickets, damaged = read_tickets(self._read(sql, tuple(args)), from_micros)
+        for damage in damaged:
+            damage.say_left_out(self.url)
+        return tickets
 
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:
         """Undelivered actions whose next attempt is due, oldest first, claimed for this store.
@@ -473,7 +539,7 @@ class SQLiteStore(Closing):
                 "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE rowid = ?",
                 [(self.claimer, until, row[0]) for row in rows],
             )
-        return [action_from_row(r[1:]) for r in rows]
+        return self._claimed_actions([r[1:] for r in rows])
 
     def record_attempts(self, actions: Sequence[Action]) -> None:
         """Store the outcomes of delivery attempts in one transaction, ending the claims on
@@ -508,7 +574,99 @@ class SQLiteStore(Closing):
             " ORDER BY rowid",
             (f"{ticket_id}:", f"{ticket_id};", ticket_id),
         )
-        return [action_from_row(r) for r in rows]
+        return read_actions(rows, from_iso)
+
+    # --- rows that cannot be read -------------------------------------------------------
+
+    def _claimed_tickets(self, rows: list[tuple[Any, ...]]) -> list[Ticket]:
+        """The tickets of claimed rows; those that cannot be read are quarantined."""
+        tickets, damaged = read_tickets(rows, from_micros)
+        if damaged:
+            self._quarantine(damaged)
+        return tickets
+
+    def _claimed_actions(self, rows: list[tuple[Any, ...]]) -> list[Action]:
+        """The actions of claimed rows; those that cannot be read are quarantined."""
+        actions, damaged = split_actions(rows, from_iso)
+        if damaged:
+            self._quarantine(damaged)
+        return actions
+
+    def _quarantine(self, damaged: Sequence[Damage]) -> None:
+        """Take rows that cannot be read out of the work, marked with why, and say so."""
+        with self._transaction("quarantine rows that cannot be read in") as db:
+            db.executemany(
+                "UPDATE tickets SET next_due = NULL, quarantine = ? WHERE id = ?",
+                [(d.reason, d.ticket_id) for d in damaged if d.key is None],
+            )
+            db.executemany(
+                "UPDATE outbox SET pending = 0, quarantine = ?, claimed_by = NULL,"
+                " claimed_until = NULL WHERE key = ?",
+                [(d.reason, d.key) for d in damaged if d.key is not None],
+            )
+        for damage in damaged:
+            damage.say_quarantined(self.url)
+
+    # --- the operator's view (StoreAdmin) -----------------------------------------------
+
+    def outbox(
+        self,
+        *,
+        statuses: Collection[str],
+        ticket_id: str | None = None,
+        limit: int = 100,
+    ) -> list[Action]:
+        """Actions whose stored status is one of ``statuses``, oldest first."""
+        where = action_statuses(statuses, pending="pending = 1", held="pending = 0")
+        args: tuple[object, ...] = ()
+        if ticket_id is not None:  # the key index finds a ticket's actions (see actions)
+            where = f"({where}) AND key > ? AND key < ? AND ticket_id = ?"
+            args = (f"{ticket_id}:", f"{ticket_id};", ticket_id)
+        rows = self._read(
+            f"SELECT {_ACTION_COLUMNS} FROM outbox WHERE {where} ORDER BY rowid LIMIT ?",
+            (*args, max(0, limit)),
+        )
+        return read_actions(rows, from_iso)
+
+    def requeue(self, keys: Sequence[str], now: datetime) -> list[str]:
+        """Queue failed or quarantined actions again, due at ``now``."""
+        done: list[str] = []
+        with self._transaction("queue actions again in") as db:
+            for key in keys:
+                cursor = db.execute(_REQUEUE, (micros(now), key))
+                if cursor.rowcount:
+                    done.append(key)
+        return done
+
+    def discard(self, key: str, *, actor: str, note: str | None, now: datetime) -> bool:
+        """Set an undelivered action aside for good, unless a worker holds it."""
+        clock = time.time_ns() // 1000  # claims are on the machine's clock (pending_actions)
+        with self._transaction("discard an action in") as db:
+            cursor = db.execute(
+                "UPDATE outbox SET discarded_at = ?, discarded_by = ?, discard_note = ?,"
+                " pending = 0 WHERE key = ? AND delivered_at IS NULL AND discarded_at IS NULL"
+                " AND (claimed_until IS NULL OR claimed_until <= ? OR pending = 0)",
+                (iso(now), actor, note, key, clock),
+            )
+        return bool(cursor.rowcount)
+
+    def quarantined_tickets(self, limit: int) -> list[tuple[str, str]]:
+        """Tickets a worker took off the schedule, by id."""
+        rows = self._read(
+            "SELECT id, quarantine FROM tickets WHERE quarantine IS NOT NULL ORDER BY id LIMIT ?",
+            (max(0, limit),),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def release(self, ticket: Ticket) -> bool:
+        """Put a quarantined ticket back on the schedule, if unchanged since read."""
+        with self._transaction("put a ticket back on the schedule in") as db:
+            cursor = db.execute(
+                "UPDATE tickets SET quarantine = NULL, next_due = ?"
+                " WHERE id = ? AND version = ? AND quarantine IS NOT NULL",
+                (micros(ticket.next_due), ticket.id, ticket.version),
+            )
+        return bool(cursor.rowcount)
 
 
 class _Refused(Exception):
