@@ -20,7 +20,7 @@ demo: $(STAMP) system
 	$(BIN)/escflow ticket open complaint --id DEMO-1 --attr customer=ACME --db sqlite:///build/demo.db
 	$(BIN)/escflow ticket fire DEMO-1 asks-for-manager --note "customer wants a manager" --db sqlite:///build/demo.db
 	$(BIN)/escflow ticket fire DEMO-1 needs-specialist --db sqlite:///build/demo.db
-	$(BIN)/escflow worker --once --db sqlite:///build/demo.db --actions-log build/demo-actions.jsonl
+	$(BIN)/escflow worker --once --log-unhandled --db sqlite:///build/demo.db --actions-log build/demo-actions.jsonl
 	$(BIN)/escflow ticket history DEMO-1 --db sqlite:///build/demo.db
 	$(BIN)/escflow render --ticket DEMO-1 --db sqlite:///build/demo.db -o build/diagrams --format svg,png
 

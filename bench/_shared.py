@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-FLOWS = Path(__file__).resolve().parent.parent / "flows"
+ROOT = Path(__file__).resolve().parent.parent
+FLOWS = ROOT / "flows"
 
 
 def worker_command(url: str, actions_log: str, batch: int) -> list[str]:
@@ -23,4 +24,5 @@ def worker_command(url: str, actions_log: str, batch: int) -> list[str]:
         actions_log,
         "--batch",
         str(batch),
+        "--log-unhandled",
     ]

@@ -101,8 +101,9 @@ def engine_on(store: object, clock: ManualClock) -> Engine:
 def seed(path: Path, tickets: int, first: datetime, span: timedelta, ack: bool) -> None:
     """``tickets`` complaints opened evenly over ``span`` from ``first`` (acknowledged at
     once when ``ack``: no warning waits, only the window's end)."""
-    durable = SQLiteStore(path)
-    durable._db.execute("PRAGMA synchronous=OFF")  # seeding is set-up, not measured
+    durable = SQLiteStore(path, pool=1)
+    with durable._pool.connection() as db:
+        db.execute("PRAGMA synchronous=OFF")  # seeding is set-up, not measured
     clock = ManualClock(first)
     spread = span / tickets
     for start in range(0, tickets, 20_000):
@@ -214,9 +215,10 @@ def durable(base: Path, folder: Path, tickets: int, events: int, group: int) -> 
     copy(base, engine_db)
     copy(base, raw_db)
     os.sync()
-    store = SQLiteStore(engine_db)
-    recording = Recording(store._db)
-    store._db = recording  # type: ignore[assignment]
+    store = SQLiteStore(engine_db, pool=1)
+    with store._pool.connection() as connection:
+        recording = Recording(connection)
+    store._pool._idle[:] = [recording]  # type: ignore[list-item]  # its one connection, recorded
     engine = engine_on(store, ManualClock(START + timedelta(minutes=1)))
     db = sqlite3.connect(raw_db, isolation_level=None)
     for pragma in PRAGMAS:  # the store's own settings: the same durability, the same cache

@@ -41,8 +41,20 @@ def escflow(
 
 
 def worker_command(url: str, *options: str) -> list[str]:
-    """The command line of an ``escflow worker`` process on ``url``, running ``flows/``."""
-    return [sys.executable, "-m", "escflow", "worker", "--db", url, "--flows", str(FLOWS), *options]
+    """The command line of an ``escflow worker`` process on ``url``, running ``flows/``
+    (whose handlers, which no test service provides, it writes to its actions log)."""
+    return [
+        sys.executable,
+        "-m",
+        "escflow",
+        "worker",
+        "--db",
+        url,
+        "--flows",
+        str(FLOWS),
+        "--log-unhandled",
+        *options,
+    ]
 
 
 MATRIX = """\

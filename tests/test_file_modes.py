@@ -68,7 +68,15 @@ def test_an_actions_log_that_exists_keeps_its_mode(database: str, tmp_path: Path
     )
     assert fired.returncode == 0, fired.stderr  # a notice to deliver
     done = escflow(
-        "worker", "--once", "--flows", str(FLOWS), "--db", database, "--actions-log", str(log)
+        "worker",
+        "--once",
+        "--log-unhandled",
+        "--flows",
+        str(FLOWS),
+        "--db",
+        database,
+        "--actions-log",
+        str(log),
     )
     assert done.returncode == 0 and log.read_text()  # the ticket's actions, appended
     assert mode(log) == 0o640

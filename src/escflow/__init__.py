@@ -36,7 +36,7 @@ from escflow.errors import (
 )
 from escflow.io import json_schema
 from escflow.problems import Problem
-from escflow.runtime import Actions, Change, Engine, Event, Ticket, simulate
+from escflow.runtime import Actions, Change, Engine, Event, Ticket, Worker, simulate
 from escflow.spec import (
     Calendar,
     Contact,
@@ -109,6 +109,7 @@ __all__ = [
     "UnknownTrigger",
     "WebhookAction",
     "Window",
+    "Worker",
     "__version__",
     "check_paths",
     "compile_flow",

@@ -76,7 +76,8 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path, url: str) -> Non
     worker = _worker(url, log, tmp_path)
     assert worker.stderr is not None
     # SIGTERM before the worker handles it would simply end it: wait until it does.
-    assert worker.stderr.readline().startswith("worker: started"), "the worker did not start"
+    started = worker.stderr.readline()
+    assert " INFO escflow.worker: started on " in started, f"the worker did not start: {started}"
     store = open_store(url)
     deadline = time.monotonic() + 300  # killed workers' leases (PostgreSQL) last 60 s
     while not _settled(store) and time.monotonic() < deadline:

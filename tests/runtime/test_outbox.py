@@ -309,7 +309,7 @@ def test_the_worker_posts_a_notification_on_the_webhook_channel(
     db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(tmp_path / "flows")]
     assert escflow("ticket", "open", "f", "--id", "T-1", *db).returncode == 0
     log = tmp_path / "log.jsonl"
-    done = escflow("worker", "--once", "--actions-log", str(log), *db)
+    done = escflow("worker", "--once", "--log-unhandled", "--actions-log", str(log), *db)
     assert done.returncode == 0, done.stderr
     [post] = [json.loads(b) for m, p, _, b in receiver.got if (m, p) == ("POST", "/desk")]
     assert (post["message"], post["channel"]) == ("New ticket T-1", "webhook")

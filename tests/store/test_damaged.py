@@ -80,9 +80,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Edit]
         url = f"sqlite:///{path}"
         seeded(url)
         if latest("sqlite") > 6:
-            store = SQLiteStore(path)
-            back_to_schema(store, 6)
-            store.close()
+            back_to_schema(path, 6)
         return url, sqlite_edit(path)
     url = request.getfixturevalue("pg_url")
     seeded(url)
@@ -100,7 +98,15 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Edit]
 
 def worker(url: str, log: Path) -> tuple[int, str]:
     done = escflow(
-        "worker", "--once", "--db", url, "--flows", str(FLOWS), "--actions-log", str(log)
+        "worker",
+        "--once",
+        "--log-unhandled",
+        "--db",
+        url,
+        "--flows",
+        str(FLOWS),
+        "--actions-log",
+        str(log),
     )
     return done.returncode, done.stderr
 
@@ -182,9 +188,13 @@ def test_history_shows_a_damaged_event_as_damaged(
 def test_a_pause_that_cannot_be_read_is_not_resumed_from_an_older_one(tmp_path: Path) -> None:
     path = tmp_path / "t.db"
     db = ["--db", f"sqlite:///{path}", "--flows", str(FLOWS)]
-    for verb in (["open", "complaint", "--id", "T-1"], ["pause", "T-1"], ["resume", "T-1"]):
-        assert escflow("ticket", *verb, *db).returncode == 0
-    assert escflow("ticket", "pause", "T-1", "--note", "waiting again", *db).returncode == 0
+    # At set times inside the rota's hours: at another hour the ticket is first held.
+    verbs = (["open", "complaint", "--id", "T-1"], ["pause", "T-1"], ["resume", "T-1"])
+    for minute, verb in enumerate(verbs):
+        at = ["--at", f"2026-11-23T10:0{minute}+01:00"]
+        assert escflow("ticket", *verb, *at, *db).returncode == 0
+    again = ["--note", "waiting again", "--at", "2026-11-23T10:05+01:00"]
+    assert escflow("ticket", "pause", "T-1", *again, *db).returncode == 0
     sqlite_edit(path)("UPDATE events SET body = '{' WHERE ticket_id = 'T-1' AND seq = 4")
     resumed = escflow("ticket", "resume", "T-1", *db)
     assert resumed.returncode == 1 and "Traceback" not in resumed.stderr, resumed.stderr

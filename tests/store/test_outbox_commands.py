@@ -26,7 +26,15 @@ def run(url: str, *args: str) -> tuple[int, str, str]:
 
 def worker(url: str, log: Path) -> str:
     done = escflow(
-        "worker", "--once", "--db", url, "--flows", str(FLOWS), "--actions-log", str(log)
+        "worker",
+        "--once",
+        "--log-unhandled",
+        "--db",
+        url,
+        "--flows",
+        str(FLOWS),
+        "--actions-log",
+        str(log),
     )
     assert done.returncode == 0, done.stderr
     return done.stderr

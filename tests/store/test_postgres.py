@@ -421,7 +421,8 @@ def test_worker_commands_share_a_database(pg_url: str, tmp_path: Path) -> None:
         seeding.open(
             "complaint", priority="medium", ticket_id=f"T-{n}", at=PAST + timedelta(seconds=n)
         )
-    command = [sys.executable, "-m", "escflow", "worker", "--once", "--db", pg_url]
+    command = [sys.executable, "-m", "escflow", "worker", "--once", "--log-unhandled"]
+    command += ["--db", pg_url]
     logs = [tmp_path / f"actions-{n}.jsonl" for n in range(3)]
     procs = [
         subprocess.Popen(

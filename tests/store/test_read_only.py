@@ -108,9 +108,7 @@ def test_an_older_schema_on_read_only_media_is_refused_with_the_upgrade_to_run(
     folder, freeze = media
     path = folder / "tickets.db"
     seeded(f"sqlite:///{path}")
-    store = SQLiteStore(path)
-    back_to_schema(store, 6)
-    store.close()
+    back_to_schema(path, 6)
     freeze()
     done = escflow("ticket", "list", "--db", f"sqlite:///{path}", "--flows", str(FLOWS))
     assert done.returncode == 1 and "Traceback" not in done.stderr
@@ -123,9 +121,7 @@ def test_an_older_schema_on_read_only_media_is_refused_with_the_upgrade_to_run(
 def test_reading_where_the_file_can_be_written_upgrades_an_older_schema(tmp_path: Path) -> None:
     path = tmp_path / "tickets.db"
     seeded(f"sqlite:///{path}")
-    store = SQLiteStore(path)
-    back_to_schema(store, 6)
-    store.close()
+    back_to_schema(path, 6)
     done = escflow("ticket", "list", "--db", f"sqlite:///{path}", "--flows", str(FLOWS))
     assert done.returncode == 0, done.stderr
     reader = open_store(f"sqlite:///{path}", readonly=True)

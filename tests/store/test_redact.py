@@ -141,7 +141,7 @@ def commands(out: Path) -> list[list[str]]:
         ["render", "--ticket", "NOPE"],  # its message names the store
         ["ticket", "resolve", "T-1", *flows],
         ["ticket", "reopen", "T-1", *flows],
-        ["worker", "--once", *flows],
+        ["worker", "--once", "--log-unhandled", *flows],
         ["outbox", "list"],
         ["outbox", "retry", "--all-failed"],
         ["outbox", "discard", "--action", "T-1:9:0"],  # no such action: the message names it

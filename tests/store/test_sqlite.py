@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -188,7 +189,11 @@ def test_a_damaged_file_is_told_apart_from_another_programs(
     path = tmp_path / "tickets.db"
     make(path)
     before = path.read_bytes()
-    for command in (["ticket", "list"], ["outbox", "list"], ["worker", "--once"]):
+    for command in (
+        ["ticket", "list"],
+        ["outbox", "list"],
+        ["worker", "--once", "--log-unhandled"],
+    ):
         flows = ["--flows", str(FLOWS)] if command[0] != "outbox" else []
         assert main([*command, "--db", f"sqlite:///{path}", *flows]) == 1, command
         err = capsys.readouterr().err
@@ -269,21 +274,22 @@ ADDED = {
 INDEXES = {7: ("tickets_quarantined", "outbox_held")}
 
 
-def back_to_schema(store: SQLiteStore, version: int) -> None:
+def back_to_schema(path: Path, version: int) -> None:
     """Take a current file back to schema ``version``, its rows as that schema wrote them:
     without the columns later schemas added (the upgrade adds them again)."""
-    for added in sorted(ADDED, reverse=True):
-        if added > version:
-            for index in INDEXES.get(added, ()):
-                store._db.execute(f"DROP INDEX {index}")
-            for table, column in ADDED[added]:
-                store._db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    store._db.execute("UPDATE escflow_schema SET version = ?", (version,))
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        for added in sorted(ADDED, reverse=True):
+            if added > version:
+                for index in INDEXES.get(added, ()):
+                    db.execute(f"DROP INDEX {index}")
+                for table, column in ADDED[added]:
+                    db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        db.execute("UPDATE escflow_schema SET version = ?", (version,))
 
 
-def back_to_schema_4(store: SQLiteStore) -> None:
+def back_to_schema_4(path: Path) -> None:
     """Take a current file back to schema 4 (see :func:`back_to_schema`)."""
-    back_to_schema(store, 4)
+    back_to_schema(path, 4)
 
 
 def test_schema_4_clears_paused_at_of_tickets_no_longer_paused(tmp_path: Path) -> None:
@@ -303,11 +309,12 @@ def test_schema_4_clears_paused_at_of_tickets_no_longer_paused(tmp_path: Path) -
     engine.resolve("T-reopened")
     engine.reopen("T-reopened")
     paused_at = micros(clock.now() - timedelta(minutes=5))
-    # The rows as schema 3 wrote them.
-    store._db.execute("UPDATE tickets SET paused_at = ?", (paused_at,))
-    back_to_schema_4(store)
-    store._db.execute("UPDATE escflow_schema SET version = 3")
     store.close()
+    # The rows as schema 3 wrote them.
+    back_to_schema_4(path)
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute("UPDATE tickets SET paused_at = ?", (paused_at,))
+        db.execute("UPDATE escflow_schema SET version = 3")
 
     store = SQLiteStore(path)
     assert store.schema_version() == latest("sqlite")
@@ -335,7 +342,7 @@ def test_another_programs_database_is_refused_untouched(
     commands = [
         ["ticket", "list", "--db", url, "--flows", str(FLOWS)],
         ["db", "upgrade", "--db", url],
-        ["worker", "--once", "--db", url, "--flows", str(FLOWS)],
+        ["worker", "--once", "--log-unhandled", "--db", url, "--flows", str(FLOWS)],
     ]
     for command in commands:
         assert main(command) == 1
@@ -452,8 +459,9 @@ def test_an_upgrade_reads_the_file_again_under_the_write_lock(
 
 
 def test_stores_on_one_file_never_get_the_same_pending_actions(tmp_path: Path) -> None:
-    """A claim leases the rows, as on PostgreSQL: another store skips them until the
-    attempt is recorded; the store that holds them may claim them again."""
+    """A claim leases the rows, as on PostgreSQL: no other claim gets them, another
+    store's or the same store's (another of its threads), until the attempt is recorded
+    or the claim released."""
     path = tmp_path / "shared.db"
     store, other = SQLiteStore(path), SQLiteStore(path)
     actions = [Action(f"T-1:1:{n}", "T-1", "notify", "lead", {"n": n}, T0) for n in range(3)]
@@ -461,9 +469,12 @@ def test_stores_on_one_file_never_get_the_same_pending_actions(tmp_path: Path) -
     mine = store.pending_actions(T0, 2)
     assert [a.key for a in mine] == ["T-1:1:0", "T-1:1:1"]
     assert [a.key for a in other.pending_actions(T0, 10)] == ["T-1:1:2"], "the rest only"
-    assert [a.key for a in store.pending_actions(T0, 10)] == ["T-1:1:0", "T-1:1:1"]
+    assert store.pending_actions(T0, 10) == [], "held: not for a second claim of its own"
     store.record_attempts([replace(mine[0], attempts=1, last_error="down", next_attempt_at=T0)])
-    assert [a.key for a in other.pending_actions(T0, 10)] == ["T-1:1:0", "T-1:1:2"]
+    assert [a.key for a in other.pending_actions(T0, 10)] == ["T-1:1:0"]
+    other.release_claims(["T-1:1:1"])  # not its claim: nothing changes
+    assert store.pending_actions(T0, 10) == []
+    store.release_claims(["T-1:1:1"])
     assert [(a.key, a.attempts) for a in store.pending_actions(T0, 10)] == [("T-1:1:1", 0)]
     store.close()
     other.close()
@@ -522,9 +533,10 @@ def test_a_read_only_file_is_refused_before_any_action_is_delivered(tmp_path: Pa
     assert len(queued) == 2
     store.close()
     with read_only(path) as file_is:
-        store = SQLiteStore(path)
+        store = SQLiteStore(path, pool=1)
         if not file_is:  # root without an immutable flag: the connection is read-only
-            store._db.execute("PRAGMA query_only = ON")
+            with store._pool.connection() as db:
+                db.execute("PRAGMA query_only = ON")
         engine = Engine(
             matrix, store, clock=clock, actions=Actions(notify=sent.append, handlers=handlers)
         )
@@ -554,8 +566,8 @@ def test_a_key_applied_before_schema_5_still_replays(tmp_path: Path) -> None:
         "T-1", "asks-for-manager", actor="ana", note="wants a manager", key="crm-event-81"
     )
     assert [e.kind for e in change.events] == ["warned", "moved"]
-    back_to_schema_4(store)
     store.close()
+    back_to_schema_4(path)
 
     store = SQLiteStore(path)
     assert store.schema_version() == latest("sqlite")
@@ -590,8 +602,8 @@ def test_schema_6_finds_the_step_a_timer_left_in_the_events(tmp_path: Path) -> N
     engine.tick()
     engine.resolve("T-never")
     expected = {"T-twice": "level-1", "T-acted": "level-2", "T-never": None}
-    back_to_schema(store, 5)
     store.close()
+    back_to_schema(path, 5)
 
     store = SQLiteStore(path)
     assert store.schema_version() == latest("sqlite")

@@ -16,12 +16,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO, cast
 
-from escflow.cli import _definitions, _outbox, _render, _runtime, _sheets, _store, _tickets
+from escflow.cli import (
+    _definitions,
+    _outbox,
+    _render,
+    _runtime,
+    _sheets,
+    _store,
+    _tickets,
+    _worker,
+)
 from escflow.cli._common import EXIT_PROBLEMS, EXIT_USAGE, say
 from escflow.errors import DefinitionError, EscflowError
 from escflow.spec._chars import visible
 
-GROUPS = [_definitions, _render, _runtime, _store, _tickets, _outbox, _sheets]
+GROUPS = [_definitions, _render, _runtime, _store, _tickets, _worker, _outbox, _sheets]
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 
 

@@ -1,22 +1,14 @@
-"""Commands on tickets in a store: ``ticket ...`` and ``worker``.
+"""Commands on tickets in a store: ``ticket ...``.
 
-These commands queue actions; ``escflow worker`` delivers them. The command-line worker
-writes every notification and handler call as one JSON line (to stdout or
-``--actions-log``, each line whole or not at all) and POSTs webhooks, and notifications on
-a contact point's webhook channel; a service that needs real deliveries embeds the
-:class:`~escflow.runtime.Engine` with its own :class:`~escflow.runtime.Actions`. The
-verbs that only read open the store read-only.
+These commands queue actions; ``escflow worker`` (``_worker.py``) delivers them. The verbs
+that only read open the store read-only.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,22 +27,19 @@ from escflow.cli._common import (
 )
 from escflow.cli._outbox import print_actions
 from escflow.cli._store import add_db
-from escflow.errors import StoreError
 from escflow.records import STATUSES
 from escflow.runtime import Actions, Change, Engine, Event, Ticket, post_json
 from escflow.runtime._engine import EVIDENCE
 from escflow.runtime._inputs import MAX_BATCH
 from escflow.runtime._lines import LineLog
-from escflow.runtime._worker import Worker
 from escflow.spec._chars import visible
 from escflow.store import open_store
 
-_STDOUT = Path("-")  # --actions-log -: standard output, as other tools read '-'
 _READING = frozenset({"show", "history", "outbox", "list"})  # verbs that open the store to read
 
 
 def register(commands: Commands) -> None:
-    """Add ``ticket`` and ``worker``."""
+    """Add ``ticket``."""
     ticket = commands.add_parser("ticket", help="open, move and inspect tickets in a store")
     verbs = ticket.add_subparsers(dest="verb", required=True, metavar="VERB")
 
@@ -126,37 +115,6 @@ def register(commands: Commands) -> None:
         help=f"at most N tickets, 1 to {MAX_BATCH:,} (default: 50)",
     )
 
-    worker = commands.add_parser(
-        "worker",
-        help="apply due deadlines and deliver the outbox until stopped",
-        description="Apply due deadlines and deliver queued actions, in batches, until"
-        " SIGTERM or SIGINT (the work in hand finishes and is recorded first; with --once"
-        " too). A store error (a locked file, a dropped connection) is said and retried"
-        " after a growing pause; with --once it ends the run (exit 1).",
-    )
-    _common(worker)
-    worker.add_argument("--once", action="store_true", help="one round, then exit (for cron)")
-    worker.add_argument(
-        "--batch",
-        type=_batch,
-        default=500,
-        help=f"tickets and actions per round, 1 to {MAX_BATCH:,} (default: 500)",
-    )
-    worker.add_argument(
-        "--poll",
-        type=_poll,
-        default=5.0,
-        metavar="SECONDS",
-        help="longest sleep between rounds, at most a day (default: 5)",
-    )
-    worker.add_argument(
-        "--actions-log",
-        type=Path,
-        metavar="FILE",
-        help="append delivered actions to FILE as JSON lines (default, or '-': stdout)",
-    )
-    worker.set_defaults(run=_worker)
-
 
 def _batch(text: str) -> int:
     try:
@@ -165,16 +123,6 @@ def _batch(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if not 1 <= value <= MAX_BATCH:
         raise argparse.ArgumentTypeError(f"{value} is out of range; give 1 to {MAX_BATCH:,}")
-    return value
-
-
-def _poll(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0.001 <= value <= 86_400:  # NaN fails this comparison too
-        raise argparse.ArgumentTypeError(f"{text} is out of range; give 0.001 to 86400 seconds")
     return value
 
 
@@ -489,97 +437,3 @@ def _print_list(tickets: list[Ticket], now: datetime, fmt: str) -> int:
     for row in shown:  # the last column is not padded: no trailing spaces
         say("  ".join([*(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)), row[-1]]))
     return EXIT_OK
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-    def request_stop(signum: int, frame: object) -> None:
-        stop.set()
-
-    for sig in previous:
-        signal.signal(sig, request_stop)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _worker(args: argparse.Namespace) -> int:
-    log = LineLog(sys.stdout)
-    if args.actions_log is not None and args.actions_log != _STDOUT:
-        try:
-            log = LineLog.open(args.actions_log)
-        except OSError as exc:
-            say(
-                f"escflow: cannot write the actions log {args.actions_log}:"
-                f" {exc.strerror or exc}; give a file in a folder that exists",
-                err=True,
-            )
-            return EXIT_PROBLEMS
-    try:
-        status = _work(args, log)
-    finally:  # also when the work failed: its error is the one to tell
-        written = _close_log(log)
-    return status if written else EXIT_PROBLEMS
-
-
-def _work(args: argparse.Namespace, log: LineLog) -> int:
-    engine = _engine(args, log)
-    if engine is None:
-        return EXIT_PROBLEMS
-    stop = threading.Event()
-    worker = Worker(
-        engine,
-        batch=args.batch,
-        poll=timedelta(seconds=args.poll),
-        stop=stop,
-        on_store_error=_say_retrying,
-    )
-    if args.once:
-        # cron and systemd stop with SIGTERM too: the work in hand is finished and
-        # recorded, or the next run would deliver it all again.
-        with _stop_on_signals(stop):
-            done = worker.run_once()
-        say(
-            f"worker: {done.tickets} tickets moved ({done.events} events),"
-            f" {done.delivered} actions delivered, {done.retried} to retry,"
-            f" {done.failed} failed",
-            err=True,
-        )
-        if stop.is_set():
-            say(
-                "worker: stopped by a signal; what was done is recorded, the rest waits for"
-                " the next run",
-                err=True,
-            )
-        return EXIT_OK
-    with _stop_on_signals(stop):
-        # Said once the signals are handled: from here on SIGTERM finishes the batch.
-        say("worker: started; SIGTERM or Ctrl-C stops it", err=True, flush=True)
-        rounds = worker.run()
-    say(f"worker: stopped after {rounds} busy rounds", err=True)
-    return EXIT_OK
-
-
-def _say_retrying(error: StoreError, wait: float) -> None:
-    say(f"worker: {error}; trying again in {wait:g}s", err=True, flush=True)
-
-
-def _close_log(log: LineLog) -> bool:
-    """Close the actions log; False, said, when a line could not be written to it."""
-    try:
-        log.close()
-    except OSError as exc:
-        log.failed = log.failed or exc
-    if log.failed is None:
-        return True
-    say(
-        f"escflow: cannot write the actions log {log.name}: {log.failed.strerror or log.failed};"
-        " the actions not written stay in the outbox, to be retried once the log can be"
-        " written",
-        err=True,
-    )
-    return False

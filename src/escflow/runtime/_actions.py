@@ -25,6 +25,7 @@ from typing import IO, Any
 from escflow.compile import CompiledFlow, CompiledLevel
 from escflow.errors import DeliveryError, UnknownHandler
 from escflow.records import Action, Ticket
+from escflow.runtime._handlers import handlers_named
 from escflow.runtime._lines import LineLog
 from escflow.spec._chars import visible_json
 from escflow.spec._models import (
@@ -57,6 +58,14 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirects)
 
 
+def webhook_address(url: str) -> str:
+    """A webhook's address as messages and logs show it: its host and path, never a user
+    name, a password or a query (which may hold a token)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
 def post_json(action: Action, timeout: float = 10.0) -> None:
     """Deliver a webhook: POST the payload as JSON to ``action.target``, with the key as
     ``Idempotency-Key``.
@@ -82,17 +91,25 @@ def post_json(action: Action, timeout: float = 10.0) -> None:
         raise _refusal(action.target, exc) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        raise DeliveryError(f"cannot reach {action.target}: {reason}") from None
+        shown = webhook_address(action.target)
+        raise DeliveryError(
+            f"cannot reach {shown}: {scrub_url(str(reason), action.target)}"
+        ) from None
+
+
+def scrub_url(text: str, url: str) -> str:
+    """``text`` (an error's) with ``url`` written in it shown as :func:`webhook_address`."""
+    return text.replace(url, webhook_address(url)) if url else text
 
 
 def _refusal(url: str, answer: urllib.error.HTTPError) -> DeliveryError:
     """What an HTTP answer other than 2xx means for the delivery."""
     status = answer.code
-    said = f"{url} answered {status} {answer.reason}"
+    said = f"{webhook_address(url)} answered {status} {answer.reason}"
     if 300 <= status < 400:
         moved = answer.headers.get("Location") or "an address it did not give"
         return DeliveryError(
-            f"{said}, moving to {urllib.parse.urljoin(url, moved)}; a POST is not"
+            f"{said}, moving to {webhook_address(urllib.parse.urljoin(url, moved))}; a POST is not"
             " redirected (its body would be lost): give the webhook its new address",
             permanent=status in _PERMANENT_3XX,
         )
@@ -206,18 +223,19 @@ class Actions:
 
     def check(self, flows: Iterable[CompiledFlow]) -> None:
         """Refuse, before anything runs, flows that call handlers nobody registered."""
-        missing: dict[str, list[str]] = {}
-        needs_notify = False
-        for flow in flows:
-            needs_notify |= len(flow.levels) > 1
-            for step in flow.steps.values():
-                for response in step.responses:
-                    if (
-                        isinstance(response, HandlerAction)
-                        and response.handler not in self.handlers
-                    ):
-                        missing.setdefault(response.handler, []).append(f"{flow.id}/{step.id}")
-                    needs_notify |= isinstance(response, NotifyAction)
+        flows = list(flows)
+        missing = {
+            name: at for name, at in handlers_named(flows).items() if name not in self.handlers
+        }
+        needs_notify = any(
+            len(flow.levels) > 1
+            or any(
+                isinstance(response, NotifyAction)
+                for step in flow.steps.values()
+                for response in step.responses
+            )
+            for flow in flows
+        )
         if missing:
             where = "; ".join(f"'{name}' (used in {', '.join(at)})" for name, at in missing.items())
             raise UnknownHandler(
@@ -452,6 +470,17 @@ def warning_action(
         },
         at,
     )
+
+
+def attempt(action: Action, actions: Actions, now: datetime) -> Action:
+    """Deliver ``action`` once, at ``now``; the action after the attempt (a deliverer's
+    failure is kept in it, never raised)."""
+    failure: Exception | None = None
+    try:
+        actions.deliverer(action)(action)
+    except Exception as exc:
+        failure = exc
+    return attempted(action, actions, now, failure)
 
 
 def attempted(action: Action, actions: Actions, now: datetime, failure: Exception | None) -> Action:

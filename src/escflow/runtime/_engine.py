@@ -14,6 +14,7 @@ and means the same in every call: ``actor`` who does it, ``note`` for the histor
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ from escflow.records import (
     last_pause,
     replay,
 )
-from escflow.runtime._actions import Actions, attempted
+from escflow.runtime._actions import Actions, attempt
 from escflow.runtime._draft import Draft
 from escflow.runtime._inputs import (
     check_actor,
@@ -158,6 +159,11 @@ class Engine:
     returns a :class:`Change` (``tick`` and ``fire_many`` a list of them, one per ticket
     changed); each refused call raises a subclass of
     :class:`~escflow.errors.EscflowError` and changes nothing.
+
+    Threads may share one engine: each call reads the ticket, decides and writes it in
+    one store transaction checked by the ticket's version, and a call that lost a race
+    with another thread's reads again (as with another process); what the engine keeps
+    between calls (built machines, prepared responses) is made the same by any thread.
     """
 
     def __init__(
@@ -178,6 +184,7 @@ class Engine:
         self._flows: dict[str, CompiledFlow] = {f.digest: f for f in matrix.flows.values()}
         self._saved: set[str] = set()
         self._last: datetime | None = None
+        self._reading = threading.Lock()
 
     # --- reading -------------------------------------------------------------------
 
@@ -812,24 +819,24 @@ class Engine:
         return self._commit_all(list(drafts.values()))
 
     def deliver(self, now: datetime | None = None, *, limit: int = 100) -> list[Action]:
-        """Deliver queued actions that are due; failures are retried with backoff.
+        """Deliver queued actions that are due, one after the other; failures are retried
+        with backoff. (:class:`~escflow.runtime.Worker` delivers several at a time.)
 
         The outcomes are recorded together, in one commit after the batch (delivery is at
         least once: an action whose outcome a crash lost is delivered again, same key).
+        Interrupted, it records what it tried and gives back the claims on the rest.
         """
         check_limit(limit)
         instant = self._now(now, "now")
+        claimed = self.store.pending_actions(instant, limit)
         done: list[Action] = []
         try:
-            for action in self.store.pending_actions(instant, limit):
-                failure: Exception | None = None
-                try:
-                    self.actions.deliverer(action)(action)
-                except Exception as exc:  # a deliverer's failure is recorded, never raised
-                    failure = exc
-                done.append(attempted(action, self.actions, instant, failure))
+            for action in claimed:
+                done.append(attempt(action, self.actions, instant))
         finally:
             self.store.record_attempts(done)
+            if len(done) < len(claimed):
+                self.store.release_claims([a.key for a in claimed[len(done) :]])
         return done
 
     # --- the mechanics ----------------------------------------------------------------
@@ -847,13 +854,15 @@ class Engine:
         """
         if at is not None:
             return ensure_aware(at, name)
-        now = ensure_aware(self.clock.now(), "now")
-        if self._last is not None and now < self._last:
-            raise TimeError(
-                f"the clock went backwards: it says {now.isoformat()}, after saying"
-                f" {self._last.isoformat()}; give the engine a clock that only moves forward"
-            )
-        self._last = now
+        with self._reading:  # read and compared as one: threads share the engine
+            now = ensure_aware(self.clock.now(), "now")
+            if self._last is not None and now < self._last:
+                raise TimeError(
+                    f"the clock went backwards: it says {now.isoformat()}, after saying"
+                    f" {self._last.isoformat()}; give the engine a clock that only moves"
+                    " forward"
+                )
+            self._last = now
         return now
 
     def _draft(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import os
 import stat
+import threading
 from contextlib import suppress
 from pathlib import Path
 from typing import IO
@@ -38,6 +39,8 @@ class LineLog:
         self._mended = False  # the torn tail of the file, if any, is ended
         self.failed: OSError | None = None
         self.name = str(getattr(stream, "name", "the actions log"))
+        # A worker's senders write from several threads: one line at a time.
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, path: Path) -> LineLog:
@@ -56,6 +59,10 @@ class LineLog:
     def write(self, line: str) -> None:
         """Write ``line`` (which ends with its newline) whole, or raise ``OSError`` having
         written none of it."""
+        with self._lock:
+            self._write(line)
+
+    def _write(self, line: str) -> None:
         try:
             if self._fd is None:
                 self._stream.write(line)

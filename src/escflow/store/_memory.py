@@ -1,22 +1,49 @@
 """An in-memory store: the reference implementation of the protocol, used by unit tests
-and by dry runs (``escflow simulate``). Nothing survives the process."""
+and by dry runs (``escflow simulate``). Nothing survives the process.
+
+Threads may share it: one lock makes each call whole. Claims on the outbox are leases as
+in the durable stores, timed by the process's monotonic clock.
+"""
 
 from __future__ import annotations
 
+import functools
 import heapq
-from collections.abc import Collection, Sequence
+import threading
+import time
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar, cast
 
 from escflow.errors import ConflictError, DuplicateTicket
 from escflow.records import Action, Event, Status, Ticket
 from escflow.store._protocol import Closing, KeyRecord, Write
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    """The method called under the store's lock: each call is whole to other threads."""
+
+    @functools.wraps(method)
+    def locked(self: MemoryStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return cast(F, locked)
+
 
 class MemoryStore(Closing):
-    """Dictionaries and a heap of due instants; each ``append`` is all-or-nothing."""
+    """Dictionaries and a heap of due instants; each ``append`` is all-or-nothing.
 
-    def __init__(self) -> None:
+    ``lease`` is how long a claim by :meth:`pending_actions` keeps other claims away.
+    """
+
+    def __init__(self, *, lease: timedelta = timedelta(seconds=60)) -> None:
+        self.lease = lease
+        self._lock = threading.RLock()
+        self._claims: dict[str, float] = {}  # action key -> until, by time.monotonic()
         self._versions: dict[str, tuple[str, str]] = {}
         self._tickets: dict[str, Ticket] = {}
         self._events: dict[str, list[Event]] = {}
@@ -25,29 +52,35 @@ class MemoryStore(Closing):
         self._by_ticket: dict[str, list[str]] = {}
         self._due: list[tuple[datetime, str, int]] = []
 
+    @_locked
     def save_version(self, digest: str, flow_id: str, source: str) -> None:
         """Keep a flow version's canonical text."""
         self._versions.setdefault(digest, (flow_id, source))
 
+    @_locked
     def load_version(self, digest: str) -> str | None:
         """The canonical text of a flow version, or None."""
         found = self._versions.get(digest)
         return found[1] if found else None
 
+    @_locked
     def get(self, ticket_id: str) -> Ticket | None:
         """The ticket row, or None."""
         return self._tickets.get(ticket_id)
 
+    @_locked
     def get_many(self, ticket_ids: Sequence[str]) -> dict[str, Ticket]:
         """The rows of those tickets that exist, by id."""
         tickets = self._tickets
         return {i: tickets[i] for i in ticket_ids if i in tickets}
 
+    @_locked
     def history(self, ticket_id: str, *, upto: int | None = None) -> list[Event]:
         """The ticket's events in order."""
         events = self._events.get(ticket_id, [])
         return list(events if upto is None else events[:upto])
 
+    @_locked
     def append(self, writes: Sequence[Write]) -> None:
         """Check every write first, then apply them all."""
         seen_keys: set[str] = set()
@@ -85,6 +118,7 @@ class MemoryStore(Closing):
             if ticket.next_due is not None:
                 heapq.heappush(self._due, (ticket.next_due, ticket.id, ticket.version))
 
+    @_locked
     def find_key(self, key: str) -> KeyRecord | None:
         """Where an idempotency key was applied, or None."""
         return self._keys.get(key)
@@ -95,6 +129,7 @@ class MemoryStore(Closing):
             return None  # a stale heap entry: the ticket moved on since
         return ticket
 
+    @_locked
     def due(self, now: datetime, limit: int) -> list[Ticket]:
         """Open tickets due at or before ``now``, soonest first."""
         found: list[Ticket] = []
@@ -108,12 +143,14 @@ class MemoryStore(Closing):
             heapq.heappush(self._due, (ticket.next_due, ticket.id, ticket.version))
         return found
 
+    @_locked
     def next_due(self) -> datetime | None:
         """The soonest deadline or warning of any open ticket."""
         while self._due and self._current(self._due[0]) is None:
             heapq.heappop(self._due)
         return self._due[0][0] if self._due else None
 
+    @_locked
     def tickets(
         self, *, status: Status | None, flow: str | None, due_by: datetime | None, limit: int
     ) -> list[Ticket]:
@@ -127,20 +164,47 @@ class MemoryStore(Closing):
         ]
         return heapq.nsmallest(limit, found, key=_listed)
 
+    @_locked
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:
-        """Undelivered actions whose next attempt is due, oldest first."""
+        """Undelivered actions whose next attempt is due and that no live claim holds,
+        oldest first, claimed until a lease from now."""
+        clock = time.monotonic()
+        claims = self._claims
         pending = [
             a
             for a in self._actions.values()
-            if a.status == "pending" and (a.next_attempt_at is None or a.next_attempt_at <= now)
-        ]
-        return pending[:limit]
+            if a.status == "pending"
+            and (a.next_attempt_at is None or a.next_attempt_at <= now)
+            and claims.get(a.key, clock) <= clock
+        ][: max(0, limit)]
+        until = clock + self.lease.total_seconds()
+        for action in pending:
+            claims[action.key] = until
+        return pending
 
+    @_locked
+    def renew_claims(self, keys: Sequence[str]) -> list[str]:
+        """Extend the claims on these actions by a lease from now; the keys still held."""
+        until = time.monotonic() + self.lease.total_seconds()
+        held = [k for k in keys if k in self._claims and self._actions[k].status == "pending"]
+        for key in held:
+            self._claims[key] = until
+        return held
+
+    @_locked
+    def release_claims(self, keys: Sequence[str]) -> None:
+        """End the claims on these actions, undelivered."""
+        for key in keys:
+            self._claims.pop(key, None)
+
+    @_locked
     def record_attempts(self, actions: Sequence[Action]) -> None:
-        """Store the outcomes of delivery attempts."""
+        """Store the outcomes of delivery attempts, ending the claims on them."""
         for action in actions:
             self._actions[action.key] = replace(action)
+            self._claims.pop(action.key, None)
 
+    @_locked
     def actions(self, ticket_id: str) -> list[Action]:
         """Every action of a ticket, oldest first."""
         return [self._actions[k] for k in self._by_ticket.get(ticket_id, [])]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from escflow.errors import StoreError
 from escflow.store._protocol import Store
@@ -25,7 +26,13 @@ def store_url(url: str | None = None) -> str:
 
 
 def open_store(
-    url: str | None = None, *, upgrade: bool = True, create: bool = True, readonly: bool = False
+    url: str | None = None,
+    *,
+    upgrade: bool = True,
+    create: bool = True,
+    readonly: bool = False,
+    lease: timedelta | None = None,
+    pool: int | None = None,
 ) -> Store:
     """Open the store at ``url`` (see :func:`store_url`), creating or upgrading its schema.
 
@@ -38,14 +45,22 @@ def open_store(
     opens with ``mode=ro`` (and ``immutable=1`` on read-only media), a PostgreSQL
     session's transactions are read-only; an older schema is upgraded only where it can
     be. Raises :class:`~escflow.errors.StoreError` for a URL escflow cannot use or a
-    database it cannot reach.
+    database it cannot reach. ``lease`` is how long a worker's claim keeps others away
+    (default: a minute), ``pool`` how many connections the store's threads share at most.
     """
     chosen = store_url(url)
+    tuning: dict[str, Any] = {}
+    if lease is not None:
+        tuning["lease"] = lease
+    if pool is not None:
+        tuning["pool"] = pool
     if chosen.startswith(_POSTGRES_SCHEMES):
-        return _postgres(chosen, upgrade=upgrade, create=create, readonly=readonly)
+        return _postgres(chosen, upgrade=upgrade, create=create, readonly=readonly, **tuning)
     from escflow.store._sqlite import SQLiteStore
 
-    return SQLiteStore(_sqlite_path(chosen), upgrade=upgrade, create=create, readonly=readonly)
+    return SQLiteStore(
+        _sqlite_path(chosen), upgrade=upgrade, create=create, readonly=readonly, **tuning
+    )
 
 
 def upgrade_store(url: str | None = None) -> tuple[int, int, list[str]]:
@@ -77,6 +92,7 @@ def _postgres(
     check: bool = True,
     create: bool = True,
     readonly: bool = False,
+    **tuning: Any,
 ) -> PostgresStore:
     try:
         from escflow.store._postgres import PostgresStore
@@ -84,7 +100,9 @@ def _postgres(
         raise StoreError(
             f"PostgreSQL stores need psycopg ({exc}): pip install 'escflow[postgres]'"
         ) from None
-    return PostgresStore(url, upgrade=upgrade, check=check, create=create, readonly=readonly)
+    return PostgresStore(
+        url, upgrade=upgrade, check=check, create=create, readonly=readonly, **tuning
+    )
 
 
 def _sqlite_path(chosen: str) -> str:

@@ -30,8 +30,11 @@ locks to the engine's work and break the one-transaction-per-append rule, so a c
   writing the ticket meanwhile, loses on the version check (ConflictError), which the
   engine expects. The lease only keeps workers from doing the same work twice.
 - ``pending_actions`` leases outbox rows the same way; :meth:`~PostgresStore.record_attempts`
-  clears the lease. Delivery stays at least once: an action whose worker died (or took
-  longer than the lease) is delivered again, under its stable key.
+  clears the lease. Unlike a ticket's, an action's live claim keeps its own store away
+  too: threads sharing a store (a worker's deliveries) never get the same action. A worker
+  renews the leases of the actions it still delivers (:meth:`~PostgresStore.renew_claims`)
+  and gives back those it will not (:meth:`~PostgresStore.release_claims`). Delivery stays
+  at least once: an action whose worker died is delivered again, under its stable key.
 - Leases use the database server's clock, one clock for every worker, not the ``now``
   the caller passes (which may be a simulated time).
 
@@ -42,6 +45,7 @@ claiming, use :meth:`~PostgresStore.next_due`, :meth:`~PostgresStore.get` and
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -77,11 +81,14 @@ from escflow.store._damage import (
     read_tickets,
     split_actions,
 )
+from escflow.store._leases import say_taken_over
 from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
+from escflow.store._pool import DEFAULT_SIZE, Pool
 from escflow.store._protocol import Closing, KeyRecord, Write
 from escflow.store._redact import check_credentials, scrub, shown_url
 
 Connection: TypeAlias = psycopg.Connection[TupleRow]
+_log = logging.getLogger("escflow.store")
 
 _ACTION_COLUMNS = ACTION_COLUMNS
 # One database-wide advisory lock serializes migrations ("escflow" in ASCII).
@@ -99,7 +106,8 @@ class PostgresStore(Closing):
     ``create=False`` refuses a schema without escflow's tables instead of making them (an
     older escflow schema is still upgraded, unless ``upgrade=False``). ``readonly=True``
     (for commands that only read) makes every transaction after the schema check read-only.
-    One store holds one connection: give each worker (process or thread) its own store.
+    Threads may share one store: each call takes one of at most ``pool`` connections for
+    its duration (see ``_pool.py``).
     """
 
     dialect = "postgres"
@@ -114,6 +122,7 @@ class PostgresStore(Closing):
         lease: timedelta = timedelta(seconds=60),
         create: bool = True,
         readonly: bool = False,
+        pool: int = DEFAULT_SIZE,
     ) -> None:
         try:
             dsn.encode("utf-8")
@@ -129,17 +138,21 @@ class PostgresStore(Closing):
         # Who holds a lease: readable in the table when an operator wonders who claimed a row.
         self.claimer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._connect_timeout = max(2, connect_timeout)  # libpq's minimum
-        self._closed = False
         self._readonly = False  # set once the schema is checked (and perhaps upgraded)
-        self._db = self._connect()
+        self._pool: Pool[Connection] = Pool(
+            self.url, self._connect, _close, size=pool, usable=_usable
+        )
         try:
+            with self._pool.connection():  # the first connection: a server that cannot be
+                pass  # reached is said now, not at the first call
             if check:
                 self._check_schema(upgrade, create and not readonly)
             if readonly:
+                # Connections made from here on are read-only; those made for the check go.
                 self._readonly = True
-                self._set_read_only(self._db)
+                self._pool.discard_idle()
         except BaseException:
-            self._db.close()
+            self._pool.close()
             raise
 
     # --- schema ---------------------------------------------------------------------
@@ -231,6 +244,7 @@ class PostgresStore(Closing):
             raise self._error(exc, "set up a session on") from None
         if self._readonly:  # a connection made again after a drop stays read-only
             self._set_read_only(db)
+        _log.debug("%s: connected (%d of the pool open)", self.url, self._pool.open)
         return db
 
     def _set_read_only(self, db: Connection) -> None:
@@ -308,43 +322,47 @@ class PostgresStore(Closing):
             )
         return StoreError(f"cannot {doing} {self.url}: {text}")
 
-    def _connection(self) -> Connection:
-        if self._closed:
-            raise StoreError(f"the store {self.url} is closed")
-        if self._db.broken or self._db.closed:
-            # The server restarted or the network dropped: one new connection per call,
-            # so a worker outlives a database restart (the failed call raised StoreError).
-            self._db = self._connect()
-        return self._db
-
     @contextmanager
-    def _transaction(self, doing: str) -> Iterator[Connection]:
-        db = self._connection()
+    def _connection(self, doing: str) -> Iterator[Connection]:
+        """A connection of the pool for the block, a foreign error said as a StoreError.
+
+        A connection that broke (the server restarted, the network dropped) is not given
+        back, and the idle ones are let go with it, broken too most likely: the next call
+        connects again, so a worker outlives a database restart.
+        """
         try:
-            with db.transaction():
+            with self._pool.connection() as db:
                 yield db
         except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError):
+                dropped = self._pool.discard_idle()
+                _log.warning(
+                    "%s: a connection failed (%s); %d idle connections let go, the next call"
+                    " connects again",
+                    self.url,
+                    self._text(exc),
+                    dropped,
+                )
             raise self._error(exc, doing) from None
         except UnicodeEncodeError as exc:  # a lone surrogate cannot go to the server
             raise StoreError(f"cannot {doing} {self.url}: {exc}") from None
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[Connection]:
+        with self._connection(doing) as db, db.transaction():
+            yield db
 
     def _read(
         self, sql: str, args: Sequence[object] | dict[str, Any] = (), *, doing: str = "read"
     ) -> list[tuple[Any, ...]]:
         """The rows of one statement, run as its own transaction."""
-        db = self._connection()
-        try:
+        with self._connection(doing) as db:
             cursor = db.execute(sql, args)
             return cursor.fetchall() if cursor.description is not None else []
-        except psycopg.Error as exc:
-            raise self._error(exc, doing) from None
-        except UnicodeEncodeError as exc:
-            raise StoreError(f"cannot {doing} {self.url}: {exc}") from None
 
     def close(self) -> None:
-        """Close the connection."""
-        self._closed = True
-        self._db.close()
+        """Close the store's connections (one in use closes when its call ends)."""
+        self._pool.close()
 
     # --- the protocol -------------------------------------------------------------------
 
@@ -480,9 +498,11 @@ class PostgresStore(Closing):
             now,
             limit,
             "claim due tickets in",
+            mine_again=True,
         )
-        rows.sort(key=lambda r: (r[13], r[0]))  # RETURNING keeps no order: by next_due, id
-        return self._claimed_tickets(rows)
+        say_taken_over(self.url, "ticket", [(r[1], r[0]) for r in rows], self.claimer)
+        rows.sort(key=lambda r: (r[14], r[1]))  # RETURNING keeps no order: by next_due, id
+        return self._claimed_tickets([r[1:] for r in rows])
 
     def tickets(
         self, *, status: Status | None, flow: str | None, due_by: datetime | None, limit: int
@@ -505,7 +525,8 @@ class PostgresStore(Closing):
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:
         """Undelivered actions whose next attempt is due, oldest first, claimed for this store.
 
-        Actions another store claimed less than ``lease`` ago are left out (see the module).
+        Actions claimed less than ``lease`` ago, by another store or by this one (another
+        of its threads), are left out (see the module).
         """
         rows = self._claim(
             "outbox",
@@ -517,8 +538,34 @@ class PostgresStore(Closing):
             limit,
             "claim pending actions in",
         )
-        rows.sort(key=lambda r: (r[0], r[1]))  # RETURNING keeps no order
-        return self._claimed_actions([r[2:] for r in rows])
+        say_taken_over(self.url, "action", [(r[3], r[0]) for r in rows], self.claimer)
+        rows.sort(key=lambda r: (r[1], r[2]))  # RETURNING keeps no order
+        return self._claimed_actions([r[3:] for r in rows])
+
+    def renew_claims(self, keys: Sequence[str]) -> list[str]:
+        """Extend this store's claims on these actions by a lease from now; returns the keys
+        it still held (an action recorded meanwhile, or taken over, is not renewed)."""
+        if not keys:
+            return []
+        rows = self._read(
+            "UPDATE outbox SET claimed_until = now() + %s"
+            " WHERE key = ANY(%b::text[]) AND claimed_by = %s AND pending RETURNING key",
+            (self.lease, list(keys), self.claimer),
+            doing="renew claims in",
+        )
+        held = {str(r[0]) for r in rows}
+        return [key for key in keys if key in held]
+
+    def release_claims(self, keys: Sequence[str]) -> None:
+        """End this store's claims on these actions, undelivered: other claims may take them
+        at once (a worker that stops gives back what it did not send)."""
+        if keys:
+            self._read(
+                "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
+                " WHERE key = ANY(%b::text[]) AND claimed_by = %s",
+                (list(keys), self.claimer),
+                doing="release claims in",
+            )
 
     def _claim(
         self,
@@ -530,20 +577,24 @@ class PostgresStore(Closing):
         now: datetime,
         limit: int,
         doing: str,
+        *,
+        mine_again: bool = False,
     ) -> list[tuple[Any, ...]]:
-        """Lease up to ``limit`` rows of ``table`` that are ``due`` and not leased to
-        another store, in ``order``, skipping rows another transaction holds; returns
-        ``returning`` of each (in no order)."""
+        """Lease up to ``limit`` rows of ``table`` that are ``due`` and not leased (to
+        another store, or with ``mine_again`` to any), in ``order``, skipping rows another
+        transaction holds; returns who held each before, then its ``returning`` (in no
+        order)."""
+        mine = " OR claimed_by = %(me)s" if mine_again else ""
         return self._read(
             "WITH picked AS ("
-            f" SELECT {key} FROM {table}"
+            f" SELECT {key}, claimed_by AS previous FROM {table}"
             f" WHERE {due}"
-            " AND (claimed_until IS NULL OR claimed_until <= now() OR claimed_by = %(me)s)"
+            f" AND (claimed_until IS NULL OR claimed_until <= now(){mine})"
             f" ORDER BY {order} LIMIT %(limit)s"
             " FOR UPDATE SKIP LOCKED)"
             f" UPDATE {table} SET claimed_by = %(me)s, claimed_until = now() + %(lease)s"
             f" FROM picked WHERE {table}.{key} = picked.{key}"
-            f" RETURNING {returning}",
+            f" RETURNING picked.previous, {returning}",
             {"now": now, "me": self.claimer, "limit": max(0, limit), "lease": self.lease},
             doing=doing,
         )
@@ -822,6 +873,15 @@ def _repeated_event(exc: pg_errors.UniqueViolation) -> str:
         f"an event repeats a sequence number already stored (ticket, seq = {value}):"
         " another writer appended first; read the ticket again and retry"
     )
+
+
+def _usable(db: Connection) -> bool:
+    """Whether a connection given back can serve another call (not broken, not closed)."""
+    return not (db.broken or db.closed)
+
+
+def _close(db: Connection) -> None:
+    db.close()
 
 
 def _utc(instant: datetime | None) -> datetime | None:

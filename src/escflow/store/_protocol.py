@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -50,8 +50,12 @@ class Store(Protocol):
     """Durable (or in-memory) home of flow versions, tickets, events and the outbox.
 
     A store is a context manager: ``with open_store(url) as store: ...`` closes it at the
-    end of the block, as :meth:`close` does.
+    end of the block, as :meth:`close` does. A store may be shared by threads: each call
+    is whole (a transaction, or a read) to the others. ``lease`` is how long a claim of
+    :meth:`pending_actions` holds its actions.
     """
+
+    lease: timedelta
 
     def close(self) -> None:
         """Release the store's connection; closing twice is harmless."""
@@ -118,16 +122,27 @@ class Store(Protocol):
         ...
 
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:
-        """Undelivered actions whose next attempt is due, oldest first.
+        """Undelivered actions whose next attempt is due, oldest first, claimed for the caller.
 
-        A store that several processes share claims them for the caller: no other store
-        gets them until :meth:`record_attempts` records them or the claim's lease passes.
+        No other claim gets them (another process's, or another thread's on this store)
+        until :meth:`record_attempts` records them, :meth:`release_claims` gives them
+        back, or the claim's ``lease`` passes without :meth:`renew_claims`.
         """
+        ...
+
+    def renew_claims(self, keys: Sequence[str]) -> list[str]:
+        """Extend this store's claims on the actions with these keys by a ``lease`` from
+        now (a worker still delivering them); returns the keys it still held."""
+        ...
+
+    def release_claims(self, keys: Sequence[str]) -> None:
+        """End this store's claims on these actions without an attempt recorded (a worker
+        that stops gives back what it did not send): the next claim may take them."""
         ...
 
     def record_attempts(self, actions: Sequence[Action]) -> None:
         """Store the outcomes of delivery attempts (each action with its new counters), in
-        one transaction: a worker delivers a batch, then records it with one commit."""
+        one transaction, ending the claims on them."""
         ...
 
     def actions(self, ticket_id: str) -> list[Action]:

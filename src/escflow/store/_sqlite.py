@@ -5,17 +5,25 @@ power loss. Each :meth:`SQLiteStore.append` is one ``BEGIN IMMEDIATE`` transacti
 
 Several processes may share the file (a service and its workers): migrations read the
 schema version under the write lock, and :meth:`SQLiteStore.pending_actions` leases the
-outbox rows it returns, as the PostgreSQL store does (see ``_postgres.py``): rows another
-store claimed less than ``lease`` ago are left out, and recording an attempt ends the
-lease. Due tickets need no lease here: writers take turns on the file, and the version
-check refuses the second of two workers that moved the same ticket.
+outbox rows it returns, as the PostgreSQL store does (see ``_postgres.py``): rows claimed
+less than ``lease`` ago are left out, :meth:`~SQLiteStore.renew_claims` extends a lease
+and recording an attempt or :meth:`~SQLiteStore.release_claims` ends it. Due tickets need
+no lease here: writers take turns on the file, and the version check refuses the second
+of two workers that moved the same ticket.
+
+Several threads may share one store: each call takes a connection of the store's pool
+(``_pool.py``) for its duration, and the threads' writes take turns on a lock of the store
+before they ask SQLite for the file's write lock (which another process may hold): a
+thread waiting on a lock is woken when it is free, where SQLite's busy handler would poll.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Collection, Iterator, Sequence
@@ -53,6 +61,7 @@ from escflow.store._damage import (
     read_tickets,
     split_actions,
 )
+from escflow.store._leases import say_taken_over
 from escflow.store._migrate import (
     ensure_current,
     migrations,
@@ -60,7 +69,10 @@ from escflow.store._migrate import (
     refuse_foreign,
     refuse_newer,
 )
+from escflow.store._pool import Pool
 from escflow.store._protocol import Closing, KeyRecord, Write
+
+_log = logging.getLogger("escflow.store")
 
 _INSERT_TICKET = f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join('?' * TICKET_WIDTH)})"
 _UPDATE_TICKET = (
@@ -79,6 +91,13 @@ SETTINGS = ("synchronous=FULL", "foreign_keys=ON", "cache_size=-32768")
 # WAL is written into the file: set once the file is known to be escflow's (or empty).
 JOURNAL = "journal_mode=WAL"
 PRAGMAS = (JOURNAL, *SETTINGS)
+# Seconds a call waits for a connection of the pool, or for another thread's write to end.
+_WAIT = 30.0
+POOL = 2
+"""Connections a store's threads share at most. Writes take turns on the file whatever
+the pool (eight threads writing: some 1,100 calls a second with 1, 2 or 8 connections,
+bench/threads_bench.py); a second connection lets a read go on beside a write (WAL), and
+more would each keep a page cache of their own (up to 32 MiB) for nothing."""
 _ACTION_COLUMNS = ACTION_COLUMNS
 
 
@@ -96,7 +115,9 @@ class SQLiteStore(Closing):
 
     ``create=False`` refuses a file that does not exist, or holds no escflow schema, instead
     of making one (an older schema is still upgraded, unless ``upgrade=False``). ``lease``
-    is how long a claim by :meth:`pending_actions` keeps other stores away (see the module).
+    is how long a claim by :meth:`pending_actions` keeps other claims away (see the module).
+    ``pool`` is how many connections the store's threads share at most (one for
+    ``:memory:``, whose every connection would be a database of its own).
 
     ``readonly=True`` (for commands that only read) opens the file so that nothing is
     written to it, nor beside it: SQLite's ``mode=ro``, and on read-only media (a folder
@@ -117,6 +138,7 @@ class SQLiteStore(Closing):
         create: bool = True,
         lease: timedelta = timedelta(seconds=60),
         readonly: bool = False,
+        pool: int = POOL,
     ) -> None:
         self.path = Path(path)
         self.lease = lease
@@ -135,17 +157,40 @@ class SQLiteStore(Closing):
         plain = (create and not readonly) or in_memory
         if plain and not in_memory:
             make_private_file(self.path)  # SQLite gives its -wal and -shm files this mode
-        target, uri = (str(path), False) if plain else (self._uri(), True)
+        self._target, self._is_uri = (str(path), False) if plain else (self._uri(), True)
+        self._writing = threading.Lock()  # this process's writers take turns (see the module)
+        self._pool = Pool(
+            str(self.path), self._connect, _close, size=1 if in_memory else pool, wait=_WAIT
+        )
         try:
-            self._db = sqlite3.connect(
-                target, isolation_level=None, timeout=timeout, check_same_thread=False, uri=uri
+            with self._pool.connection():  # the first connection: a file that cannot be opened
+                pass  # is said now, not at the first call
+            if check:
+                self._check_schema(upgrade, create)
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            # A connection serves one thread at a time (the pool's), not always the same one.
+            db = sqlite3.connect(
+                self._target,
+                isolation_level=None,
+                timeout=self._timeout,
+                check_same_thread=False,
+                uri=self._is_uri,
             )
-            for pragma in SETTINGS:
-                self._db.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from None
-        if check:
-            self._check_schema(upgrade, create)
+        try:
+            for pragma in SETTINGS:
+                db.execute(f"PRAGMA {pragma}")
+        except sqlite3.Error as exc:
+            db.close()
+            raise self._error(exc, "open") from None
+        _log.debug("%s: connected (%d of the pool open)", self.path, self._pool.open)
+        return db
 
     @property
     def url(self) -> str:
@@ -182,12 +227,13 @@ class SQLiteStore(Closing):
     def schema_version(self) -> int:
         """The schema version of the file (0 when empty)."""
         try:
-            row = self._db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name='escflow_schema'"
-            ).fetchone()
-            if row is None:
-                return 0
-            found = self._db.execute("SELECT version FROM escflow_schema").fetchone()
+            with self._pool.connection() as db:
+                row = db.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name='escflow_schema'"
+                ).fetchone()
+                if row is None:
+                    return 0
+                found = db.execute("SELECT version FROM escflow_schema").fetchone()
         except sqlite3.Error as exc:
             raise self._error(exc, "read the schema of") from None
         return int(found[0]) if found else 0
@@ -203,14 +249,14 @@ class SQLiteStore(Closing):
         self._journal()
         applied: list[str] = []
         for number, name, sql in migrations(self.dialect):
-            with self._transaction("upgrade"):
+            with self._transaction("upgrade") as db:
                 if self._checked_version() >= number:
                     continue  # applied by now, by this process or another
                 for statement in _statements(sql):
-                    self._db.execute(statement)
-                self._db.execute("CREATE TABLE IF NOT EXISTS escflow_schema (version INTEGER)")
-                self._db.execute("DELETE FROM escflow_schema")
-                self._db.execute("INSERT INTO escflow_schema VALUES (?)", (number,))
+                    db.execute(statement)
+                db.execute("CREATE TABLE IF NOT EXISTS escflow_schema (version INTEGER)")
+                db.execute("DELETE FROM escflow_schema")
+                db.execute("INSERT INTO escflow_schema VALUES (?)", (number,))
             applied.append(name)
         return applied
 
@@ -264,7 +310,8 @@ class SQLiteStore(Closing):
         deadline = time.monotonic() + self._timeout
         while True:
             try:
-                self._db.execute(f"PRAGMA {JOURNAL}")
+                with self._pool.connection() as db:
+                    db.execute(f"PRAGMA {JOURNAL}")
                 return
             except sqlite3.Error as exc:
                 if "locked" not in str(exc) or time.monotonic() >= deadline:
@@ -306,44 +353,48 @@ class SQLiteStore(Closing):
 
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        if not self._writing.acquire(timeout=_WAIT):
+            raise StoreError(
+                f"cannot {doing} {self.path}: another thread of this process has been writing"
+                f" for {_WAIT:g} s; try again"
+            )
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise self._error(exc, doing) from None
-        try:
-            yield self._db
-        except sqlite3.Error as exc:  # a full disk, an I/O error: nothing of it stays
-            self._rollback()
-            raise self._error(exc, doing) from None
-        except UnicodeEncodeError as exc:  # a lone surrogate cannot be stored as UTF-8
-            self._rollback()
-            raise StoreError(f"cannot {doing} {self.path}: {exc}") from None
-        except BaseException:
-            self._rollback()
-            raise
-        try:
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._rollback()
-            raise self._error(exc, doing) from None
-
-    def _rollback(self) -> None:
-        # SQLite may have rolled back already (a failed COMMIT on a full disk does).
-        if self._db.in_transaction:
-            with suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")
+            with self._pool.connection() as db:
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    raise self._error(exc, doing) from None
+                try:
+                    yield db
+                except sqlite3.Error as exc:  # a full disk, an I/O error: nothing of it stays
+                    _rollback(db)
+                    raise self._error(exc, doing) from None
+                except UnicodeEncodeError as exc:  # a lone surrogate cannot be stored as UTF-8
+                    _rollback(db)
+                    raise StoreError(f"cannot {doing} {self.path}: {exc}") from None
+                except BaseException:
+                    _rollback(db)
+                    raise
+                try:
+                    db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    _rollback(db)
+                    raise self._error(exc, doing) from None
+        finally:
+            self._writing.release()
 
     def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         try:
-            return self._db.execute(sql, args).fetchall()
+            with self._pool.connection() as db:
+                return db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise self._error(exc, "read") from None
         except UnicodeEncodeError as exc:
             raise StoreError(f"cannot read {self.path}: {exc}") from None
 
     def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
+        """Close the store's connections (one in use closes when its call ends)."""
+        self._pool.close()
 
     # --- the protocol -------------------------------------------------------------------
 
@@ -519,27 +570,56 @@ class SQLiteStore(Closing):
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:
         """Undelivered actions whose next attempt is due, oldest first, claimed for this store.
 
-        Actions another store claimed less than ``lease`` ago are left out (see the module).
-        The claim is a write: on a file escflow cannot write, this fails before anything
-        is delivered, rather than after every delivery, unrecorded.
+        Actions claimed less than ``lease`` ago (by another store, or by another thread of
+        this one) are left out (see the module). The claim is a write: on a file escflow
+        cannot write, this fails before anything is delivered, rather than after every
+        delivery, unrecorded.
         """
-        # The machine's clock, not ``now`` (which may be simulated): every process on one
-        # SQLite file runs on one machine, so this is one clock for all of them.
-        clock = time.time_ns() // 1000
+        clock = _machine_clock()
         with self._transaction("claim pending actions in") as db:
             rows = db.execute(
-                f"SELECT rowid, {_ACTION_COLUMNS} FROM outbox"
+                f"SELECT rowid, claimed_by, {_ACTION_COLUMNS} FROM outbox"
                 " WHERE pending = 1 AND next_attempt <= ?"
-                " AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)"
+                " AND (claimed_until IS NULL OR claimed_until <= ?)"
                 " ORDER BY next_attempt, rowid LIMIT ?",
-                (micros(now), clock, self.claimer, max(0, limit)),
+                (micros(now), clock, max(0, limit)),
             ).fetchall()
             until = clock + self.lease // timedelta(microseconds=1)
             db.executemany(
                 "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE rowid = ?",
                 [(self.claimer, until, row[0]) for row in rows],
             )
-        return self._claimed_actions([r[1:] for r in rows])
+        say_taken_over(str(self.path), "action", [(r[2], r[1]) for r in rows], self.claimer)
+        return self._claimed_actions([r[2:] for r in rows])
+
+    def renew_claims(self, keys: Sequence[str]) -> list[str]:
+        """Extend this store's claims on these actions by a lease from now; returns the keys
+        it still held (an action recorded meanwhile, or taken over, is not renewed)."""
+        if not keys:
+            return []
+        until = _machine_clock() + self.lease // timedelta(microseconds=1)
+        with self._transaction("renew claims in") as db:
+            return [
+                key
+                for key in keys
+                if db.execute(
+                    "UPDATE outbox SET claimed_until = ? WHERE key = ? AND claimed_by = ?"
+                    " AND pending = 1",
+                    (until, key, self.claimer),
+                ).rowcount
+            ]
+
+    def release_claims(self, keys: Sequence[str]) -> None:
+        """End this store's claims on these actions, undelivered: other claims may take them
+        at once (a worker that stops gives back what it did not send)."""
+        if not keys:
+            return
+        with self._transaction("release claims in") as db:
+            db.executemany(
+                "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
+                " WHERE key = ? AND claimed_by = ?",
+                [(key, self.claimer) for key in keys],
+            )
 
     def record_attempts(self, actions: Sequence[Action]) -> None:
         """Store the outcomes of delivery attempts in one transaction, ending the claims on
@@ -667,6 +747,24 @@ class SQLiteStore(Closing):
                 (micros(ticket.next_due), ticket.id, ticket.version),
             )
         return bool(cursor.rowcount)
+
+
+def _machine_clock() -> int:
+    """Microseconds since the epoch by the machine's clock, which leases use rather than
+    the ``now`` a caller passes (which may be simulated): every process on one SQLite file
+    runs on one machine, so this is one clock for all of them."""
+    return time.time_ns() // 1000
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    # SQLite may have rolled back already (a failed COMMIT on a full disk does).
+    if db.in_transaction:
+        with suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+
+
+def _close(db: sqlite3.Connection) -> None:
+    db.close()
 
 
 class _Refused(Exception):
