@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test system clean
+.PHONY: demo test test-fast system clean
 
 demo: $(STAMP) system
 	$(BIN)/escflow validate flows/
@@ -29,6 +29,12 @@ test: $(STAMP) system
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src tests bench
 	$(BIN)/pytest
+
+# A developer's quick loop: the checks and every test but the slow ones (tests/conftest.py).
+test-fast: $(STAMP) system
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src tests bench
+	$(BIN)/pytest -m "not slow"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -14,6 +14,23 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+# The tests marked slow, by where they are (`make test-fast` leaves them out): processes
+# killed and raced, slow endpoints, memory at the largest batch, fuzzing.
+SLOW = (
+    "tests/reliability/",
+    "tests/test_fuzz.py",
+    "tests/store/test_worker.py",
+    "tests/store/test_claims.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests under :data:`SLOW` ``slow``."""
+    for item in items:
+        where = Path(str(item.path)).relative_to(ROOT).as_posix()
+        if where.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
+
 
 def escflow(
     *args: str,

@@ -49,6 +49,12 @@ if TYPE_CHECKING:
 class EscflowError(Exception):
     """Base class of every error escflow raises on purpose."""
 
+    def details(self) -> dict[str, object]:
+        """What a program reads instead of the message: the class's name (``error``), the
+        message, and each subclass's own fields (``ticket_id``, ``problems``, ...). The
+        command line prints it with ``--format json``; the HTTP API answers with it."""
+        return {"error": type(self).__name__, "message": str(self)}
+
 
 class DefinitionError(EscflowError):
     """A flow or matrix definition has errors; ``problems`` lists every one of them."""
@@ -59,6 +65,15 @@ class DefinitionError(EscflowError):
         count = len(problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the flow definitions"
         super().__init__("\n".join([head, *lines]))
+
+    def details(self) -> dict[str, object]:
+        """The base fields and ``problems``, each as ``validate --format json`` gives it."""
+        head = str(self).splitlines()[0]  # the problems follow as data, not as lines
+        return {
+            **super().details(),
+            "message": head,
+            "problems": [p.as_dict() for p in self.problems],
+        }
 
 
 class SheetError(DefinitionError):
@@ -90,6 +105,15 @@ class RuntimeFlowError(EscflowError):
         self.ticket_id = ticket_id
         self.step = step
         self.valid_triggers = tuple(valid_triggers)
+
+    def details(self) -> dict[str, object]:
+        """The base fields and ``ticket_id``, ``step``, ``valid_triggers``."""
+        return {
+            **super().details(),
+            "ticket_id": self.ticket_id,
+            "step": self.step,
+            "valid_triggers": list(self.valid_triggers),
+        }
 
 
 class InputError(RuntimeFlowError, ValueError):
@@ -200,3 +224,7 @@ class DamagedRecord(StoreError):
         super().__init__(message)
         self.ticket_id = ticket_id
         self.record = record
+
+    def details(self) -> dict[str, object]:
+        """The base fields and ``ticket_id``, ``record``."""
+        return {**super().details(), "ticket_id": self.ticket_id, "record": self.record}

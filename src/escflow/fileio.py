@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TextIO
 
 from escflow._names import check_file_name
-from escflow.errors import EscflowError
+from escflow.errors import EscflowError, OutputError
 
 # What to do about the usual reasons a write fails.
 _HINTS = {
@@ -64,23 +64,11 @@ def write_atomic(path: Path, data: bytes) -> None:
 def write_all(files: Mapping[Path, bytes], root: Path) -> None:
     """Write every one of ``files`` (path -> content), all inside ``root``, or none of them.
 
-    Raises :class:`EscflowError` naming the file that could not be written and why;
-    the files are then as they were before the call.
+    Raises :class:`~escflow.errors.OutputError` naming the file that could not be written
+    and why; the files are then as they were before the call.
     """
     several = len(files) > 1
-    try:
-        for path in files:
-            _check_inside(path, root)
-        plan = [_Target(path, _real_target(path), data) for path, data in files.items()]
-        for target in plan:
-            _check_links(target)
-    except EscflowError as exc:
-        raise EscflowError(f"{exc}; nothing was written" if several else str(exc)) from None
-    seen: dict[Path, Path] = {}
-    for target in plan:
-        earlier = seen.setdefault(target.real, target.path)
-        if earlier != target.path:
-            raise EscflowError(f"cannot write {target.path}: it is the same file as {earlier}")
+    plan = _plan(files, root, several)
     created: list[Path] = []
     try:
         for target in plan:
@@ -93,8 +81,36 @@ def write_all(files: Mapping[Path, bytes], root: Path) -> None:
     except BaseException as exc:  # an interruption too: leave no temporary file behind
         _discard(plan, created)
         if isinstance(exc, _Failure):
-            raise EscflowError(exc.message(several)) from None
+            raise OutputError(exc.message(several)) from None
         raise
+    _swap(plan, created, several)
+    for target in plan:
+        _remove(target.backup)
+    for folder in {target.real.parent for target in plan}:
+        _sync_folder(folder)
+
+
+def _plan(files: Mapping[Path, bytes], root: Path, several: bool) -> list[_Target]:
+    """The files to write, each checked to be inside ``root``, not through a link that
+    leads out, and not the same file as another of them."""
+    try:
+        for path in files:
+            _check_inside(path, root)
+        plan = [_Target(path, _real_target(path), data) for path, data in files.items()]
+        for target in plan:
+            _check_links(target)
+    except EscflowError as exc:
+        raise OutputError(f"{exc}; nothing was written" if several else str(exc)) from None
+    seen: dict[Path, Path] = {}
+    for target in plan:
+        earlier = seen.setdefault(target.real, target.path)
+        if earlier != target.path:
+            raise OutputError(f"cannot write {target.path}: it is the same file as {earlier}")
+    return plan
+
+
+def _swap(plan: list[_Target], created: list[Path], several: bool) -> None:
+    """Put each staged file in place; on a failure, put back the ones already swapped."""
     for done, target in enumerate(plan):
         try:
             if target.staged is None:
@@ -106,12 +122,8 @@ def write_all(files: Mapping[Path, bytes], root: Path) -> None:
             if not isinstance(exc, OSError):
                 raise
             message = _Failure(target, exc).message(several and not problems)
-            raise EscflowError(message + problems) from None
+            raise OutputError(message + problems) from None
         target.staged = None
-    for target in plan:
-        _remove(target.backup)
-    for folder in {target.real.parent for target in plan}:
-        _sync_folder(folder)
 
 
 @dataclass
@@ -195,14 +207,12 @@ def _check_inside(path: Path, root: Path) -> None:
     base = os.path.normpath(Path(root).absolute())
     full = os.path.normpath(path.absolute())
     if os.path.commonpath([base, full]) != base or full == base:
-        raise EscflowError(
-            f"cannot write {path}: it is not inside {root}, the folder being written"
-        )
+        raise OutputError(f"cannot write {path}: it is not inside {root}, the folder being written")
     for name in Path(os.path.relpath(full, base)).parts:
         try:
             check_file_name(name)
         except ValueError as exc:
-            raise EscflowError(f"cannot write {path}: {exc}") from None
+            raise OutputError(f"cannot write {path}: {exc}") from None
 
 
 def _check_links(target: _Target) -> None:
@@ -217,9 +227,9 @@ def _check_links(target: _Target) -> None:
                 return
             following = link.parent / link.readlink()
         except OSError as exc:
-            raise EscflowError(f"cannot write {target.path}: {_reason(exc)}") from None
+            raise OutputError(f"cannot write {target.path}: {_reason(exc)}") from None
         if status.st_uid != os.geteuid():
-            raise EscflowError(
+            raise OutputError(
                 f"cannot write {_shown(target)}: {link} is a link made by another user"
                 f" (uid {status.st_uid}); escflow writes only through your own links: remove"
                 " it, or write elsewhere"
@@ -248,14 +258,14 @@ def _real_target(path: Path) -> Path:
         return real
     except NotADirectoryError:
         blocker = next((p for p in real.parents if _is_file(p)), real.parent)
-        raise EscflowError(f"cannot write {path}: {blocker} is not a folder") from None
+        raise OutputError(f"cannot write {path}: {blocker} is not a folder") from None
     except OSError as exc:  # a loop of links, a folder that cannot be searched
-        raise EscflowError(f"cannot write {path}: {_reason(exc)}") from None
+        raise OutputError(f"cannot write {path}: {_reason(exc)}") from None
     if stat.S_ISREG(status.st_mode):
         return real
     what = f"{path} (a link to {real})" if real != path else str(path)
     if stat.S_ISDIR(status.st_mode):
-        raise EscflowError(
+        raise OutputError(
             f"cannot write {what}: it is a folder; move it away or write to another file"
         )
     kind = (
@@ -267,7 +277,7 @@ def _real_target(path: Path) -> Path:
         if stat.S_ISSOCK(status.st_mode)
         else "not a regular file"
     )
-    raise EscflowError(
+    raise OutputError(
         f"cannot write {what}: it is {kind}, not a regular file; escflow writes regular"
         " files only: give another file name"
     )
@@ -283,17 +293,17 @@ def check_folder(folder: Path) -> None:
         while (status := _stat(probe)) is None and probe.parent != probe:
             probe = probe.parent
     except OSError as exc:
-        raise EscflowError(
+        raise OutputError(
             f"output folder {folder} is not writable: {probe}: {_reason(exc)}"
         ) from None
     if status is not None and not stat.S_ISDIR(status.st_mode):
         if probe == folder:
-            raise EscflowError(
+            raise OutputError(
                 f"{folder} is not a folder; give a folder to write into (it is created if missing)"
             )
-        raise EscflowError(f"output folder {folder} is not writable: {probe} is not a folder")
+        raise OutputError(f"output folder {folder} is not writable: {probe} is not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise EscflowError(f"output folder {folder} is not writable: permission denied on {probe}")
+        raise OutputError(f"output folder {folder} is not writable: permission denied on {probe}")
 
 
 def _make_folder(target: _Target, created: list[Path]) -> None:

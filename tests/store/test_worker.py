@@ -455,6 +455,17 @@ class Lines:
         return "".join(self.seen)
 
 
+def stopped(worker: subprocess.Popen[str], err: Lines) -> int:
+    """The exit status of a worker told to stop; one still running after 30 s is a
+    failure that shows what it said (it is killed so that its output ends)."""
+    try:
+        return worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+        raise AssertionError(f"still running 30 s after SIGTERM; it said:\n{err.rest()}") from None
+
+
 def wait_until_escalated(url: str, ids: list[str], worker: subprocess.Popen[str]) -> None:
     store = open_store(url)
     deadline = time.monotonic() + 60
@@ -492,7 +503,7 @@ def test_a_worker_outlives_a_sqlite_file_locked_for_longer_than_the_busy_timeout
         time.sleep(0.1)
     assert delivered_keys(url, 5) == all_keys(url, 5), "the worker delivered the outbox"
     worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=30) == 0, err.rest()
+    assert stopped(worker, err) == 0, err.rest()
     said = err.rest()
     assert "Traceback" not in said and "escflow.worker: stopped: 5 tickets moved" in said
 
@@ -530,7 +541,7 @@ def test_a_worker_outlives_its_postgresql_connection_being_terminated(
         engine.open("complaint", priority="medium", ticket_id=f"U-{n}", at=PAST)
     wait_until_escalated(pg_url, [f"U-{n}" for n in range(3)], worker)
     worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=30) == 0, err.rest()
+    assert stopped(worker, err) == 0, err.rest()
     assert "Traceback" not in err.rest()
 
 

@@ -2,13 +2,18 @@
 
 Each module of this package registers a group of subcommands; they share the exit
 codes: 0 done, 1 problems found (or the operation was refused, or the output could not
-be written), 2 usage error, 130 interrupted, 141 the reader of the output went away (a
+be written), 2 usage error, 75 try again later (the store is locked, busy or unreachable:
+``EX_TEMPFAIL`` in sysexits), 130 interrupted, 141 the reader of the output went away (a
 closed pipe, e.g. ``| head``: said nothing, as other Unix tools do).
+
+With ``--format json`` an error is one JSON object on standard error (the error's
+:meth:`~escflow.errors.EscflowError.details`), so that a program reads fields, not text.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import logging
 import os
 import sys
@@ -26,12 +31,12 @@ from escflow.cli import (
     _tickets,
     _worker,
 )
-from escflow.cli._common import EXIT_PROBLEMS, EXIT_USAGE, say
-from escflow.errors import DefinitionError, EscflowError
-from escflow.spec._chars import visible
+from escflow.cli._common import EXIT_PROBLEMS, EXIT_USAGE, BrokenDefinitions, say
+from escflow.errors import DefinitionError, EscflowError, RetryLater
+from escflow.spec._chars import visible, visible_json
 
 GROUPS = [_definitions, _render, _runtime, _store, _tickets, _worker, _outbox, _sheets]
-EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
+EXIT_RETRY_LATER, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 75, 130, 141
 
 
 class _OutputFailed(Exception):
@@ -84,10 +89,19 @@ def parser() -> argparse.ArgumentParser:
         prog="escflow",
         description="Escalation matrices as code: check, run and draw escalation flows.",
     )
+    top.add_argument("--version", action="version", version=f"escflow {_version()}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
         group.register(commands)
     return top
+
+
+def _version() -> str:
+    """The installed distribution's version (the one ``pip`` shows)."""
+    try:
+        return importlib.metadata.version("escflow")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "(not installed)"
 
 
 class _Said(logging.Handler):
@@ -118,20 +132,16 @@ def _main(argv: Sequence[str] | None) -> int:
     stdout = sys.stdout
     if stdout is not None:
         sys.stdout = cast(TextIO, _GuardedOutput(stdout))
+    args: argparse.Namespace | None = None
     try:
         args = parser().parse_args(argv)
         status: int = args.run(args)
         sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush
     except SystemExit as exc:  # argparse stops at --help (0) and at a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    except DefinitionError as exc:  # a line per problem: each one quotes what it found
-        say(f"escflow: {str(exc).splitlines()[0]}", err=True)
-        for problem in exc.problems:
-            say(problem.format(), err=True)
-        return EXIT_PROBLEMS
     except EscflowError as exc:
-        say(f"escflow: {exc}", err=True)
-        return EXIT_PROBLEMS
+        _say_error(exc, as_json=getattr(args, "format", "text") == "json")
+        return EXIT_RETRY_LATER if isinstance(exc, RetryLater) else EXIT_PROBLEMS
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except _OutputFailed as failed:
@@ -148,6 +158,23 @@ def _main(argv: Sequence[str] | None) -> int:
     finally:
         sys.stdout = stdout
     return status
+
+
+def _say_error(error: EscflowError, *, as_json: bool) -> None:
+    """An error on standard error: its details as one JSON object, or its message (a
+    definitions error gives a line per problem, each quoting what it found)."""
+    if as_json:
+        print(visible_json(error.details(), indent=None), file=sys.stderr)
+    elif isinstance(error, BrokenDefinitions):
+        for problem in error.problems:
+            say(problem.format(), err=True)
+        say(f"escflow: {error.hint}", err=True)
+    elif isinstance(error, DefinitionError):
+        say(f"escflow: {str(error).splitlines()[0]}", err=True)
+        for problem in error.problems:
+            say(problem.format(), err=True)
+    else:
+        say(f"escflow: {error}", err=True)
 
 
 def _drop_output(stdout: TextIO) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from collections.abc import Iterable, Mapping
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from escflow.compile import Matrix, Report, check_paths
-from escflow.errors import EscflowError
+from escflow.errors import DefinitionError, EscflowError, InputError
+from escflow.problems import Problem
 from escflow.spec._chars import visible, visible_json
 from escflow.spec._load import did_you_mean
 from escflow.timing import ensure_aware
@@ -36,8 +38,24 @@ def say_json(data: Any) -> None:
     print(visible_json(data))
 
 
+def add_format(parser: argparse.ArgumentParser) -> None:
+    """``--format text|json``: how the command reports what it did (and its errors)."""
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (default); json for programs, errors too (on standard error)",
+    )
+
+
 DEFAULT_FLOWS = Path("flows")
-"""Where the definitions are read from when a command is not told (``PATH``, ``--flows``)."""
+FLOWS_VARIABLE = "ESCFLOW_FLOWS"
+
+
+def default_flows() -> Path:
+    """Where the definitions are read from when a command is not told (``PATH``,
+    ``--flows``): ``$ESCFLOW_FLOWS``, else ``flows/`` (as ``--db`` has ``$ESCFLOW_DB``)."""
+    return Path(os.environ.get(FLOWS_VARIABLE) or DEFAULT_FLOWS)
 
 
 class PathArguments(list[Path]):
@@ -75,9 +93,9 @@ def add_paths(parser: argparse.ArgumentParser) -> None:
         nargs="*",
         type=Path,
         action=_PathsAction,
-        default=PathArguments([DEFAULT_FLOWS], defaulted=True),
+        default=PathArguments([default_flows()], defaulted=True),
         metavar="PATH",
-        help="flow files or folders (default: flows/)",
+        help=f"flow files or folders (default: ${FLOWS_VARIABLE}, else flows/)",
     )
 
 
@@ -116,25 +134,37 @@ def summary(report: Report) -> str:
     )
 
 
-def load_or_explain(paths: list[Path]) -> Matrix | None:
-    """The compiled matrix, or None after printing why not (to stderr).
+class BrokenDefinitions(DefinitionError):
+    """The definitions a command needs have errors: every problem, then how to check them
+    again (``hint``) as the last line, where the eye lands."""
+
+    def __init__(self, problems: list[Problem], hint: str) -> None:
+        super().__init__(problems)
+        self.hint = hint
+
+    def details(self) -> dict[str, object]:
+        """The problems, with the hint as the message."""
+        return {**super().details(), "message": self.hint}
+
+
+def load_or_explain(paths: list[Path]) -> Matrix:
+    """The compiled matrix; :class:`BrokenDefinitions` (every problem, and how to check
+    again) when it has errors, :class:`~escflow.errors.InputError` when a path is not
+    there.
 
     ``paths`` are a command's ``PATH`` arguments (:class:`PathArguments`) or, in any
     other list, its ``--flows`` option: a path that is not there is said in those terms.
     """
     missing = nowhere(paths)
     if missing is not None:
-        say(f"escflow: {missing}", err=True)
-        return None
+        raise InputError(missing)
     report = check_paths(paths)
     if report.matrix is None:
-        for problem in report.errors:
-            say(problem.format(), err=True)
         again = shlex.join(["escflow", "validate", *map(str, paths)])
-        say(
-            f"escflow: the definitions have errors; fix them, then '{again}' checks them"
-            f" again ({summary(report)})",
-            err=True,
+        raise BrokenDefinitions(
+            list(report.errors),
+            f"the definitions have errors; fix them, then '{again}' checks them again"
+            f" ({summary(report)})",
         )
     return report.matrix
 
@@ -156,7 +186,12 @@ def nowhere(paths: list[Path]) -> str | None:
             paths.defaulted,
         )
     else:
-        option, how, defaulted = "--flows", "--flows PATH", paths == [DEFAULT_FLOWS]
+        option, how, defaulted = "--flows", "--flows PATH", paths == [default_flows()]
+    if defaulted and os.environ.get(FLOWS_VARIABLE):
+        return (
+            f"no definitions at {paths[0]} (from ${FLOWS_VARIABLE}): no such file or folder;"
+            f" set ${FLOWS_VARIABLE} to the folder that holds the matrix and flows, or give {how}"
+        )
     if defaulted:
         return (
             f"no definitions at {DEFAULT_FLOWS} (the default): {Path.cwd()} has no"

@@ -13,6 +13,7 @@ from escflow.cli._common import (
     load_or_explain,
     plural,
     say,
+    say_json,
 )
 from escflow.cli._store import add_db
 from escflow.compile import compile_source
@@ -28,11 +29,15 @@ from escflow.render import (
 )
 from escflow.store import check_text, open_store, shown_url, store_url
 
+REPORT = "json"  # in --format, not a file: the command's own report as JSON
+
 
 def _formats(text: str) -> tuple[str, ...]:
     # A bad format is a usage error (exit 2, with the usage line), like a bad option.
+    names = [name.strip().lower() for name in text.split(",")]
+    files = ",".join(name for name in names if name != REPORT)
     try:
-        return parse_formats(text)
+        return (*parse_formats(files or "svg"), *([REPORT] if REPORT in names else []))
     except RenderError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -61,7 +66,8 @@ def register(commands: Commands) -> None:
         type=_formats,
         default=("svg",),
         metavar="FORMATS",
-        help=f"comma-separated, from {', '.join(FORMATS)} (default: svg)",
+        help=f"comma-separated, from {', '.join(FORMATS)} (default: svg); add {REPORT} to"
+        " print what was written as JSON, errors too",
     )
     render.add_argument(
         "--direction",
@@ -81,20 +87,34 @@ def register(commands: Commands) -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    formats = tuple(f for f in args.format if f != REPORT)
+    args.format = "json" if REPORT in args.format else "text"  # how errors are said too
+    done: tuple[str, dict[str, object]] | None
     if args.ticket:
-        return _render_ticket(args.ticket, args.db, args.output, args.format, args.direction)
-    return _render(args.paths, args.output, args.format, args.direction)
+        done = _render_ticket(args.ticket, args.db, args.output, formats, args.direction)
+    else:
+        done = _render(args.paths, args.output, formats, args.direction)
+    if done is None:
+        return EXIT_PROBLEMS
+    text, report = done
+    if args.format == "json":
+        say_json(report)
+    else:
+        say(text)
+    return EXIT_OK
 
 
 def _render_ticket(
     ticket_id: str, url: str | None, output: Path, formats: tuple[str, ...], direction: str
-) -> int:
+) -> tuple[str, dict[str, object]]:
     check_text(ticket_id=ticket_id)
     # A mistyped --db must not leave a database; reading writes nothing (read-only media).
     store = open_store(url, create=False, readonly=True)
     ticket = store.get(ticket_id)
     if ticket is None:
-        raise UnknownTicket(f"no ticket '{ticket_id}' in {shown_url(store_url(url))}")
+        raise UnknownTicket(
+            f"no ticket '{ticket_id}' in {shown_url(store_url(url))}", ticket_id=ticket_id
+        )
     source = store.load_version(ticket.digest)
     if source is None:
         raise StoreError(
@@ -112,17 +132,21 @@ def _render_ticket(
             )
     path = path_of(ticket, events)
     written = write_ticket_path(flow, path, output, formats, direction)
-    say(f"{output}: ticket {ticket_id} on flow {flow.id} ({', '.join(str(p) for p in written)})")
-    return EXIT_OK
+    text = f"{output}: ticket {ticket_id} on flow {flow.id} ({', '.join(map(str, written))})"
+    files = [str(p) for p in written]
+    return text, {"output": str(output), "ticket": ticket_id, "flow": flow.id, "files": files}
 
 
-def _render(paths: list[Path], output: Path, formats: tuple[str, ...], direction: str) -> int:
+def _render(
+    paths: list[Path], output: Path, formats: tuple[str, ...], direction: str
+) -> tuple[str, dict[str, object]] | None:
     matrix = load_or_explain(paths)
     if matrix is None:
-        return EXIT_PROBLEMS
+        return None
     written = write_diagrams(matrix, output, formats, direction)
-    say(
+    text = (
         f"{output}: {plural(len(matrix.flows), 'flow')} and the matrix overview"
         f" as {', '.join(formats)} ({plural(len(written), 'file')} written)"
     )
-    return EXIT_OK
+    files = [str(p) for p in written]
+    return text, {"output": str(output), "flows": sorted(matrix.flows), "files": files}

@@ -15,7 +15,7 @@ from escflow.cli._common import (
     plural,
     say,
 )
-from escflow.errors import EscflowError, RenderError
+from escflow.errors import EscflowError, InputError, RenderError
 from escflow.fileio import check_folder, write_atomic
 from escflow.io import (
     SHEET_SUFFIXES,
@@ -116,12 +116,12 @@ def _check_sheet(sheet: Path) -> None:
     except (FileNotFoundError, NotADirectoryError):
         return  # the reader says there is no such file
     except OSError as exc:
-        raise EscflowError(
+        raise InputError(
             f"cannot read {sheet}: {exc.strerror or exc} (check the permissions of the file"
             " and of its folders)"
         ) from None
     if stat.S_ISDIR(status.st_mode):
-        raise EscflowError(_folder_given(sheet))
+        raise InputError(_folder_given(sheet))
 
 
 def _folder_given(folder: Path) -> str:

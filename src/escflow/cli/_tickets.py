@@ -7,6 +7,8 @@ that only read open the store read-only.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +18,9 @@ from escflow.cli._common import (
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_USAGE,
+    FLOWS_VARIABLE,
     Commands,
+    default_flows,
     instant,
     json_fields,
     jsonable,
@@ -27,7 +31,7 @@ from escflow.cli._common import (
 )
 from escflow.cli._outbox import print_actions
 from escflow.cli._store import add_db
-from escflow.records import STATUSES
+from escflow.records import STATUSES, AttrValue
 from escflow.runtime import Actions, Change, Engine, Event, Ticket, post_json
 from escflow.runtime._engine import EVIDENCE
 from escflow.runtime._inputs import MAX_BATCH
@@ -52,7 +56,8 @@ def register(commands: Commands) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="an attribute to keep on the ticket; repeatable",
+        help="an attribute to keep on the ticket, typed: vip=true, tier=2, code='\"007\"'"
+        " (text in double quotes), region=north (other text as written); repeatable",
     )
     _call_options(opened, guards=False)
 
@@ -192,9 +197,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--flows",
         type=Path,
-        default=Path("flows"),
+        default=default_flows(),
         metavar="PATH",
-        help="the definitions (default: flows/)",
+        help=f"the definitions (default: ${FLOWS_VARIABLE}, else flows/)",
     )
 
 
@@ -218,8 +223,8 @@ def _engine(
     return Engine(matrix, store, actions=actions)
 
 
-def _attrs(pairs: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _attrs(pairs: list[str]) -> dict[str, AttrValue]:
+    found: dict[str, AttrValue] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
@@ -228,8 +233,20 @@ def _attrs(pairs: list[str]) -> dict[str, str]:
             raise ValueError(
                 f"--attr gives '{key}' twice ({key}={found[key]}, {pair}); give each key once"
             )
-        found[key] = value
+        found[key] = _attr_value(value)
     return found
+
+
+def _attr_value(text: str) -> AttrValue:
+    """A value typed as the Python API takes it: ``true``/``false``, a number, or text in
+    double quotes (``"007"``) read as JSON reads them; any other text as written."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(value, float) and not math.isfinite(value):
+        return text  # NaN, Infinity: words, not numbers, to a helpdesk
+    return value if isinstance(value, bool | int | float | str) else text
 
 
 def _ticket(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from escflow.runtime import Actions, Engine, Worker, post_json
 from escflow.runtime._handlers import GROUP, handlers_named, load_handlers
 from escflow.runtime._lines import LineLog
 from escflow.runtime._worker import MAX_BATCH, MAX_CONCURRENCY, freeze_startup
+from escflow.spec._chars import visible_json
 from escflow.store import open_store, shown_url, store_url
 
 _STDOUT = Path("-")  # --actions-log -: standard output, as other tools read '-'
@@ -105,6 +106,13 @@ def register(commands: Commands) -> None:
         type=Path,
         metavar="FILE",
         help="append delivered notifications to FILE as JSON lines (default, or '-': stdout)",
+    )
+    worker.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="with --once and json: the round's counts as the last line of standard output,"
+        ' {"round": {...}} (errors as JSON on standard error)',
     )
     _logging.add_options(worker)
     worker.set_defaults(run=_worker)
@@ -239,6 +247,8 @@ def _work(args: argparse.Namespace, log_file: LineLog) -> int:
             log.info(
                 "stopped by a signal; what was done is recorded, the rest waits for the next run"
             )
+        if args.format == "json":  # after the actions log's lines, when it is stdout too
+            print(visible_json({"round": {**vars(done), "stopped": stop.is_set()}}, indent=None))
         return EXIT_OK
     with _stop_on_signals(stop):
         # Said once the signals are handled: from here on SIGTERM stops it cleanly.

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from escflow.compile import CompiledFlow, Matrix
-from escflow.errors import EscflowError
+from escflow.errors import EscflowError, InputError
 from escflow.records import Action, Event
 from escflow.runtime._actions import Actions
 from escflow.runtime._engine import Engine
@@ -82,21 +82,21 @@ def parse_when(text: str) -> datetime | Duration:
         try:
             return ensure_aware(datetime.fromisoformat(text.strip()), "time")
         except ValueError:
-            raise EscflowError(
+            raise InputError(
                 f"'{text}' is not a time: write an offset such as '+45m' or '+2 business days',"
                 " or an instant such as 2026-11-23T10:45:00+01:00"
             ) from None
     try:
         return Duration.parse(match["duration"])
     except ValueError as exc:
-        raise EscflowError(f"'{text}': {exc}") from None
+        raise InputError(f"'{text}': {exc}") from None
 
 
 def parse_event(text: str) -> tuple[datetime | Duration, str]:
     """When a scripted event (``'+45m asks-for-manager'``) comes, and its trigger or command."""
     parts = text.strip().rsplit(" ", 1)
     if len(parts) != 2:
-        raise EscflowError(
+        raise InputError(
             f"'{text}' is not an event: write '<when> <trigger>', e.g. '+45m asks-for-manager'"
             f" (or a command: {', '.join(COMMANDS)})"
         )
@@ -111,7 +111,7 @@ def _at(
         return given
     calendar = flow.calendar
     if given.business and calendar is None:
-        raise EscflowError(f"'{text}' counts business time but flow '{flow.id}' has no calendar")
+        raise InputError(f"'{text}' counts business time but flow '{flow.id}' has no calendar")
     return timing.add(flow, calendar, given, 1.0, start)
 
 
@@ -119,7 +119,7 @@ def _until(until: str | datetime, start: datetime, flow: CompiledFlow, timing: T
     if isinstance(until, datetime):
         return ensure_aware(until, "until")
     if not isinstance(until, str):
-        raise EscflowError(
+        raise InputError(
             f"until is {until!r}; give a time such as '+5 business days' or an instant"
         )
     return _at(parse_when(until), until, start, flow, timing)
@@ -148,7 +148,7 @@ def simulate(
     (``'+5 business days'``) or an instant, at or after the start and the last event.
     Every warning and deadline due is applied, however many; a run that would list more
     than ``limit`` events (default :data:`ROWS_LIMIT`) raises an
-    :class:`~escflow.errors.EscflowError` saying where it stopped.
+    :class:`~escflow.errors.InputError` saying where it stopped.
     """
     most = ROWS_LIMIT if limit is None else limit
     flow = matrix.flow(flow_id)
@@ -156,7 +156,7 @@ def simulate(
     # An iterator is read once, here.
     texts = list(events) if isinstance(events, Iterable) and not isinstance(events, str) else None
     if texts is None or not all(isinstance(text, str) for text in texts):
-        raise EscflowError(
+        raise InputError(
             f"events is {events!r}; give a list of texts such as ['+45m asks-for-manager']"
         )
     timing = Timing()
@@ -165,12 +165,12 @@ def simulate(
         key=lambda item: (item[0], item[2]),
     )
     if script and script[0][0] < start:
-        raise EscflowError(f"event '{texts[script[0][2]]}' comes before the start")
+        raise InputError(f"event '{texts[script[0][2]]}' comes before the start")
     last = max([start, *(t for t, _, _ in script)])
     end = _until(until, start, flow, timing) if until is not None else last
     if end < last:
         what = f"event '{texts[script[-1][2]]}'" if script else "the start"
-        raise EscflowError(
+        raise InputError(
             f"until ({end.isoformat()}) comes before {what} ({last.isoformat()}); the run"
             " would stop before it: give a later until"
         )
@@ -209,7 +209,7 @@ def _catch_up(engine: Engine, limit: int) -> None:
         history = engine.history(_SIMULATION_ID)
         if len(history) > limit:
             last = history[limit - 1]
-            raise EscflowError(
+            raise InputError(
                 f"the simulation stopped at its limit of {limit:,} events, reached at"
                 f" {last.at.isoformat()} (ticket at step '{engine.get(_SIMULATION_ID).step}'),"
                 f" before {engine.clock.now().isoformat()}: nothing is listed; give an"

@@ -170,7 +170,7 @@ def _ticket(store: Store, ticket_id: str) -> Ticket | DamagedRecord:
     except DamagedRecord as exc:
         return exc
     if ticket is None:
-        raise UnknownTicket(f"no ticket '{ticket_id}'")
+        raise UnknownTicket(f"no ticket '{ticket_id}'", ticket_id=ticket_id)
     return ticket
 
 

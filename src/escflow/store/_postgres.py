@@ -59,7 +59,7 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 
-from escflow.errors import ConflictError, DuplicateTicket, StoreError
+from escflow.errors import ConflictError, DuplicateTicket, RetryLater, StoreError
 from escflow.records import Action, Event, Status, Ticket
 from escflow.store._codec import (
     ACTION_COLUMNS,
@@ -260,14 +260,19 @@ class PostgresStore(Closing):
         lower = text.lower()
         host = params.get("host") or params.get("hostaddr") or "localhost"
         where = f"host {host} port {params.get('port') or 5432}"
+        # Nothing answering, or not in time: the server may be starting (try again later).
+        # The other failures name a setting to fix: trying again would fail the same way.
         if "refused" in lower:
-            reason = f"nothing answers at {where}: is PostgreSQL running there, on that port?"
-        elif "timeout" in lower or "timed out" in lower:
-            reason = (
-                f"the server at {where} did not answer within"
-                f" {params.get('connect_timeout') or self._connect_timeout} s"
+            return RetryLater(
+                f"cannot connect to PostgreSQL at {self.url}: nothing answers at {where}: is"
+                " PostgreSQL running there, on that port?"
             )
-        elif "resolve host" in lower or "translate host name" in lower:
+        if "timeout" in lower or "timed out" in lower:
+            return RetryLater(
+                f"cannot connect to PostgreSQL at {self.url}: the server at {where} did not"
+                f" answer within {params.get('connect_timeout') or self._connect_timeout} s"
+            )
+        if "resolve host" in lower or "translate host name" in lower:
             reason = f"the host name {host!r} is unknown"
         elif "authentication failed" in lower or "no password supplied" in lower:
             reason = (
@@ -316,7 +321,7 @@ class PostgresStore(Closing):
                 f"cannot {doing} {self.url}: the server's disk is full; nothing was written"
             )
         if isinstance(exc, psycopg.OperationalError):
-            return StoreError(
+            return RetryLater(
                 f"cannot {doing} {self.url}: the connection failed ({text}); the next call"
                 " connects again"
             )

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from escflow.errors import ConflictError, DuplicateTicket, StoreError
+from escflow.errors import ConflictError, DuplicateTicket, RetryLater, StoreError
 from escflow.fileio import make_private_file
 from escflow.records import Action, Event, Status, Ticket
 from escflow.store._codec import (
@@ -323,7 +323,7 @@ class SQLiteStore(Closing):
     def _error(self, exc: sqlite3.Error, doing: str) -> StoreError:
         text = str(exc)
         if "locked" in text or "busy" in text:
-            return StoreError(
+            return RetryLater(
                 f"cannot {doing} {self.path}: the database is locked by another"
                 " program; close it, or try again"
             )

@@ -1,0 +1,203 @@
+"""The command line's conventions, as a script or another program relies on them: exit
+codes by what to do next, errors as JSON with ``--format json``, ``$ESCFLOW_FLOWS``,
+typed ``--attr`` values, ``--version``, and JSON reports of the commands that write."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FLOWS, ROOT, escflow
+
+MONDAY = "2026-11-23T10:00+01:00"  # inside the rota's hours: nothing is held
+
+
+def opened(tmp_path: Path, *options: str) -> tuple[list[str], subprocess.CompletedProcess[str]]:
+    """A store in ``tmp_path`` with ticket T-1 opened; the options that reach it."""
+    db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(FLOWS)]
+    done = escflow("ticket", "open", "complaint", "--id", "T-1", "--at", MONDAY, *options, *db)
+    assert done.returncode == 0, done.stderr
+    return db, done
+
+
+def test_version_is_the_installed_distributions() -> None:
+    done = escflow("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"escflow {importlib.metadata.version('escflow')}"
+
+
+def test_a_refused_call_exits_1_and_says_its_fields_as_json(tmp_path: Path) -> None:
+    db, _ = opened(tmp_path)
+    late = ["--at", MONDAY]  # the ticket as it was then: now, the timer moved it on
+    refused = escflow("ticket", "fire", "T-1", "no-such-trigger", *late, "--format", "json", *db)
+    assert refused.returncode == 1 and refused.stdout == ""
+    error = json.loads(refused.stderr)
+    assert error["error"] == "UnknownTrigger" and error["ticket_id"] == "T-1"
+    assert error["step"] == "level-1" and "asks-for-manager" in error["valid_triggers"]
+    assert "no trigger 'no-such-trigger'" in error["message"]
+    as_text = escflow("ticket", "fire", "T-1", "no-such-trigger", *late, *db)
+    assert as_text.returncode == 1 and as_text.stderr.startswith("escflow: ticket 'T-1'")
+
+
+def test_an_unknown_ticket_is_named_in_the_json_error(tmp_path: Path) -> None:
+    db, _ = opened(tmp_path)
+    for args in (["ticket", "show", "NOPE", *db[2:]], ["render", "--ticket", "NOPE", "-o", "out"]):
+        done = escflow(*args, "--format", "json", *db[:2], cwd=tmp_path)
+        assert done.returncode == 1, done.stderr
+        error = json.loads(done.stderr)
+        assert (error["error"], error["ticket_id"]) == ("UnknownTicket", "NOPE")
+
+
+def test_definition_errors_come_as_located_problems(tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "matrix.yaml").write_text((FLOWS / "matrix.yaml").read_text())
+    (flows / "broken.yaml").write_text("id: broken\nlevels: [\n")
+    done = escflow("render", str(flows), "-o", str(tmp_path / "out"), "--format", "svg,json")
+    assert done.returncode == 1
+    (error,) = [json.loads(line) for line in done.stderr.splitlines()]
+    assert error["error"] == "BrokenDefinitions" and "validate" in error["message"]
+    (problem,) = error["problems"]
+    assert problem["file"].endswith("broken.yaml") and problem["line"] == 3, problem
+    as_text = escflow("render", str(flows), "-o", str(tmp_path / "out"))
+    lines = as_text.stderr.splitlines()
+    assert (
+        lines[0].startswith(f"{flows / 'broken.yaml'}:") and ": L004 YAML syntax error" in lines[0]
+    )
+    assert lines[-1].startswith("escflow: the definitions have errors; fix them")
+
+
+def test_a_locked_store_exits_75_try_again_later(tmp_path: Path) -> None:
+    db, _ = opened(tmp_path)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "db.execute('BEGIN EXCLUSIVE')\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(60)\n",
+            str(tmp_path / "t.db"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        done = escflow("ticket", "ack", "T-1", "--format", "json", *db)
+        assert done.returncode == 75, done.stderr  # sysexits' EX_TEMPFAIL
+        assert json.loads(done.stderr)["error"] == "RetryLater"
+        assert "locked by another program" in json.loads(done.stderr)["message"]
+    finally:
+        holder.kill()
+        holder.wait()
+    assert escflow("ticket", "ack", "T-1", *db).returncode == 0, "free again: it works"
+
+
+def test_an_unreachable_postgresql_exits_75(tmp_path: Path) -> None:
+    # Port 9 (discard) on this machine: nothing listens, the connection is refused at once.
+    url = "postgresql://escflow@127.0.0.1:9/none?connect_timeout=2"
+    done = escflow("ticket", "show", "T-1", "--db", url, "--flows", str(FLOWS))
+    assert done.returncode == 75, done.stderr
+    assert "nothing answers at host 127.0.0.1 port 9" in done.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    done = escflow("ticket", "fire", "--no-such-option", "--flows", str(FLOWS))
+    assert done.returncode == 2 and "usage:" in done.stderr
+
+
+def test_escflow_flows_is_the_default_definitions(tmp_path: Path) -> None:
+    environ = {"ESCFLOW_FLOWS": str(FLOWS), "ESCFLOW_DB": f"sqlite:///{tmp_path / 't.db'}"}
+    checked = escflow("validate", cwd=tmp_path, environ=environ)
+    assert checked.returncode == 0 and "0 errors" in checked.stdout, checked.stderr
+    done = escflow("ticket", "open", "complaint", "--at", MONDAY, cwd=tmp_path, environ=environ)
+    assert done.returncode == 0, done.stderr
+    nowhere = {**environ, "ESCFLOW_FLOWS": str(tmp_path / "gone")}
+    missing = escflow("ticket", "open", "complaint", cwd=tmp_path, environ=nowhere)
+    assert missing.returncode == 1
+    assert f"no definitions at {tmp_path / 'gone'} (from $ESCFLOW_FLOWS)" in missing.stderr
+    given = escflow("validate", str(FLOWS), cwd=tmp_path, environ=nowhere)
+    assert given.returncode == 0, "a PATH given wins over the variable"
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("vip=true", ("vip", True)),
+        ("vip=false", ("vip", False)),
+        ("tier=2", ("tier", 2)),
+        ("score=-1.5", ("score", -1.5)),
+        ('code="007"', ("code", "007")),
+        ("code=007", ("code", "007")),  # not a JSON number: text as written
+        ("region=north", ("region", "north")),
+        ("note=NaN", ("note", "NaN")),
+        ("empty=", ("empty", "")),
+        ("list=[1]", ("list", "[1]")),
+    ],
+)
+def test_attr_values_are_typed_as_the_python_api_types_them(
+    tmp_path: Path, given: str, kept: tuple[str, object]
+) -> None:
+    _, done = opened(tmp_path, "--attr", given, "--format", "json")
+    name, value = kept
+    attrs = json.loads(done.stdout)["ticket"]["attrs"]
+    assert attrs == {name: value} and type(attrs[name]) is type(value)
+    with sqlite3.connect(tmp_path / "t.db") as stored:
+        (row,) = stored.execute("SELECT attrs FROM tickets WHERE id = 'T-1'").fetchall()
+    assert json.loads(row[0]) == {name: value}
+
+
+def test_db_upgrade_reports_as_json(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    first = json.loads(escflow("db", "upgrade", "--db", url, "--format", "json").stdout)
+    migrations = sorted(p.name for p in (Path("src/escflow/store/sql/sqlite")).glob("*.sql"))
+    assert first["schema_before"] == 0 and first["applied"] == migrations
+    assert first["schema"] == len(migrations)
+    again = json.loads(escflow("db", "upgrade", "--db", url, "--format", "json").stdout)
+    assert (again["schema_before"], again["schema"], again["applied"]) == (
+        len(migrations),
+        len(migrations),
+        [],
+    )
+
+
+def test_render_reports_the_files_it_wrote_as_json(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = escflow("render", str(FLOWS), "-o", str(out), "--format", "dot,json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    written = sorted(str(p) for p in out.iterdir())
+    assert sorted(report["files"]) == written
+    flows = sorted(p.stem for p in FLOWS.glob("*.yaml") if p.stem != "matrix")
+    assert report["flows"] == flows and len(written) == len(flows) + 1  # and the overview
+
+
+def test_worker_once_reports_its_round_as_the_last_json_line(tmp_path: Path) -> None:
+    db, _ = opened(tmp_path)
+    escalated = escflow("ticket", "fire", "T-1", "asks-for-manager", "--at", MONDAY, *db)
+    assert escalated.returncode == 0, escalated.stderr
+    pending = sqlite3.connect(tmp_path / "t.db").execute("SELECT count(*) FROM outbox").fetchone()
+    done = escflow("worker", "--once", "--log-unhandled", "--format", "json", *db)
+    assert done.returncode == 0, done.stderr
+    *actions, last = [json.loads(line) for line in done.stdout.splitlines()]
+    # The actions log is standard output here; the catch-up to now queued more than those.
+    assert len(actions) == last["round"]["delivered"] >= pending[0] > 0
+    assert last["round"]["stopped"] is False and last["round"]["failed"] == 0
+
+
+def test_the_readmes_json_error_is_what_fire_prints(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"^\$ escflow ticket fire T-1 nope --format json\n(\{.*\})$", readme, re.M)
+    assert shown is not None, "the README shows a JSON error"
+    db, _ = opened(tmp_path)
+    done = escflow("ticket", "fire", "T-1", "nope", "--at", MONDAY, "--format", "json", *db)
+    assert json.loads(done.stderr) == json.loads(shown.group(1))
