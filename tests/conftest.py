@@ -21,6 +21,7 @@ SLOW = (
     "tests/test_fuzz.py",
     "tests/store/test_worker.py",
     "tests/store/test_claims.py",
+    "tests/test_install.py",
 )
 
 
