@@ -18,7 +18,8 @@ from pathlib import Path
 from transitions import Machine
 
 from escflow import load_matrix
-from escflow.runtime import Action, Actions, Engine
+from escflow.records import Action
+from escflow.runtime import Actions, Engine
 from escflow.timing._clock import ManualClock
 
 WALK = [

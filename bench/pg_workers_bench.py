@@ -60,7 +60,8 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 
 from escflow import load_matrix
-from escflow.runtime import Action, Actions, Engine, Event, Ticket
+from escflow.records import Action, Event, Ticket
+from escflow.runtime import Actions, Engine
 from escflow.store import MemoryStore, Write
 from escflow.store._postgres import PostgresStore
 from escflow.timing import ManualClock

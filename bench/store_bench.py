@@ -40,7 +40,8 @@ from _shared import FLOWS, worker_command
 from transitions import Machine
 
 from escflow import load_matrix
-from escflow.runtime import Action, Actions, Engine
+from escflow.records import Action
+from escflow.runtime import Actions, Engine
 from escflow.runtime._worker import freeze_startup
 from escflow.store import MemoryStore, Write
 from escflow.store._sqlite import PRAGMAS, SQLiteStore

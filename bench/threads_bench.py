@@ -26,7 +26,8 @@ from _shared import FLOWS
 from psycopg import sql
 
 from escflow import load_matrix
-from escflow.runtime import Action, Actions, Engine
+from escflow.records import Action
+from escflow.runtime import Actions, Engine
 from escflow.store._postgres import PostgresStore
 from escflow.store._sqlite import SQLiteStore
 

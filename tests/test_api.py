@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
+import pkgutil
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +14,7 @@ import pytest
 
 import escflow
 from escflow.compile import FLOW_RULES, MATRIX_RULES
-from escflow.errors import RuntimeFlowError
+from escflow.errors import UnknownName
 from tests.conftest import FLOWS, ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -94,7 +97,7 @@ def test_a_wrong_name_is_an_escflow_error_that_names_the_known_ones(
     call, message = WRONG_NAMES[case]
     with pytest.raises(escflow.EscflowError) as caught:
         call(matrix)
-    assert type(caught.value) is RuntimeFlowError  # the engine's error for a wrong name
+    assert type(caught.value) is UnknownName  # an input error: fix the name
     assert str(caught.value) == message
 
 
@@ -140,3 +143,43 @@ def test_readme_commands_are_the_makefile_targets() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert os.access(ROOT / ".ci" / "run", os.X_OK)
     assert Path(ROOT / "scripts" / "system-packages").exists()
+
+
+def _public_modules() -> list[str]:
+    """escflow and each of its modules and packages whose name has no underscore, but the
+    command line (a program, not an API: nothing imports it)."""
+    found = ["escflow"]
+    for info in pkgutil.walk_packages(escflow.__path__, "escflow."):
+        parts = info.name.split(".")
+        if parts[1] != "cli" and not any(part.startswith("_") for part in parts):
+            found.append(info.name)
+    return found
+
+
+@pytest.mark.parametrize("name", _public_modules())
+def test_each_public_module_lists_its_names_once(name: str) -> None:
+    module = importlib.import_module(name)
+    listed = getattr(module, "__all__", None)
+    assert listed is not None, f"{name} has no __all__"
+    assert len(listed) == len(set(listed)), f"{name} lists a name twice"
+    assert all(hasattr(module, n) for n in listed), f"{name} lists a name it lacks"
+    own = {
+        n
+        for n, value in vars(module).items()
+        if not n.startswith("_")
+        and not inspect.ismodule(value)
+        and getattr(value, "__module__", "").startswith(f"{name}.")
+    }
+    assert own <= set(listed), f"{name} defines public names it does not list: {own - set(listed)}"
+
+
+def test_each_name_has_one_home_below_the_top_package() -> None:
+    homes: dict[int, list[str]] = {}
+    for name in _public_modules()[1:]:  # the top package curates from the others
+        module = importlib.import_module(name)
+        for exported in module.__all__:
+            value = getattr(module, exported)
+            if isinstance(value, type) or callable(value):
+                homes.setdefault(id(value), []).append(f"{name}.{exported}")
+    twice = [places for places in homes.values() if len(places) > 1]
+    assert not twice, f"exported from two modules: {twice}"

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from escflow import load_matrix
 from escflow.errors import RuntimeFlowError
-from escflow.runtime import Action, Actions, Engine
+from escflow.records import Action
+from escflow.runtime import Actions, Engine
 from escflow.spec._chars import visible, visible_json
 from escflow.timing import ManualClock
 from tests.conftest import FLOW, FLOWS, MATRIX, escflow

@@ -36,7 +36,8 @@ from escflow.errors import (
 )
 from escflow.io import json_schema
 from escflow.problems import Problem
-from escflow.runtime import Actions, Change, Engine, Event, Ticket, Worker, simulate
+from escflow.records import Change, Event, Ticket
+from escflow.runtime import Actions, Engine, Worker, simulate
 from escflow.spec import (
     Calendar,
     Contact,

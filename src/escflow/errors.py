@@ -228,3 +228,31 @@ class DamagedRecord(StoreError):
     def details(self) -> dict[str, object]:
         """The base fields and ``ticket_id``, ``record``."""
         return {**super().details(), "ticket_id": self.ticket_id, "record": self.record}
+
+
+__all__ = [
+    "ConflictError",
+    "DamagedRecord",
+    "DefinitionError",
+    "DeliveryError",
+    "DuplicateTicket",
+    "EscflowError",
+    "InputError",
+    "InvalidTrigger",
+    "KeyReused",
+    "OutputError",
+    "RenderError",
+    "RetryLater",
+    "RuntimeFlowError",
+    "SheetError",
+    "StaleTicket",
+    "StateError",
+    "StoreError",
+    "TicketClosed",
+    "TicketPaused",
+    "TimeError",
+    "UnknownHandler",
+    "UnknownName",
+    "UnknownTicket",
+    "UnknownTrigger",
+]

@@ -430,3 +430,12 @@ def make_private_file(path: Path) -> None:
     to report, in its own terms."""
     with contextlib.suppress(OSError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE))
+
+
+__all__ = [
+    "check_folder",
+    "make_private_file",
+    "open_append",
+    "write_all",
+    "write_atomic",
+]

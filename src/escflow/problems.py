@@ -60,3 +60,12 @@ class Problem:
             "severity": self.severity,
             "message": self.message,
         }
+
+
+__all__ = [
+    "PathPart",
+    "Problem",
+    "Severity",
+    "YamlPath",
+    "format_path",
+]

@@ -57,3 +57,11 @@ def matrix_table(matrix: Matrix) -> MatrixTable:
         for f in flows
     )
     return MatrixTable(tuple(numbers), rows)
+
+
+__all__ = [
+    "Cell",
+    "MatrixRow",
+    "MatrixTable",
+    "matrix_table",
+]

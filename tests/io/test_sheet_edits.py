@@ -17,7 +17,8 @@ import pytest
 
 from escflow import load_matrix
 from escflow.cli import main
-from escflow.io import SheetError, export_matrix, import_sheet
+from escflow.errors import SheetError
+from escflow.io import export_matrix, import_sheet
 from escflow.io._sheet_lines import RESPONSE, SHIFT, TRIGGER, WINDOW, parse_item
 from escflow.problems import Problem
 from tests.conftest import FLOWS

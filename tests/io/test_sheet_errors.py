@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from escflow import DefinitionError
-from escflow.io import SheetError, import_sheet
+from escflow.errors import SheetError
+from escflow.io import import_sheet
 from escflow.problems import Problem
 from tests.conftest import FLOWS
 from tests.io.workbooks import Rows, write_workbook

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from escflow import Matrix, load_matrix
-from escflow.runtime import Actions, Engine, replay
+from escflow.records import replay
+from escflow.runtime import Actions, Engine
 from escflow.store import MemoryStore, Store, open_store
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS, worker_command

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from escflow import EscflowError, Matrix, load_matrix
-from escflow.runtime import Actions, Engine, replay
+from escflow.records import replay
+from escflow.runtime import Actions, Engine
 from escflow.store import Store, Write, open_store
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS, worker_command

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from escflow import ConflictError, Matrix, load_matrix
-from escflow.runtime import Action, Actions, Change, Engine, replay
+from escflow.records import Action, Change, replay
+from escflow.runtime import Actions, Engine
 from escflow.store import MemoryStore, Store, open_store
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS

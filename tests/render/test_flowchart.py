@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from escflow import CompiledFlow, Matrix, load_matrix
-from escflow.render import RenderError, category_name, edge_id, flow_source, resolved_node
+from escflow.errors import RenderError
+from escflow.render import category_name, edge_id, flow_source, resolved_node
 from escflow.render._text import (
     ACTION_FILL,
     FUNCTIONAL,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from escflow import Matrix, load_matrix
+from escflow.errors import RenderError
 from escflow.render import (
     MATRIX_FILE,
-    RenderError,
     parse_formats,
     render_flow,
     write_diagrams,

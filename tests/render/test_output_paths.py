@@ -14,9 +14,9 @@ import pytest
 
 from escflow import load_matrix
 from escflow.cli import main
+from escflow.errors import RenderError
 from escflow.render import (
     MATRIX_FILE,
-    RenderError,
     TicketPath,
     write_diagrams,
     write_ticket_path,

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from escflow import Matrix, TimeError
-from escflow.render import RenderError, TicketPath, flow_source, render_flow
+from escflow.errors import RenderError
+from escflow.render import TicketPath, flow_source, render_flow
 from escflow.render._text import PATH
 from tests.render.dotgraph import parse
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from escflow import Matrix, load_matrix
-from escflow.runtime import Action, Actions, Engine
+from escflow.records import Action
+from escflow.runtime import Actions, Engine
 from escflow.store import MemoryStore, Store
 from escflow.store._sqlite import SQLiteStore
 from escflow.timing._clock import ManualClock

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from escflow import DefinitionError, load_matrix
 from escflow.errors import KeyReused
-from escflow.runtime import Action, Actions, Engine
+from escflow.records import Action
+from escflow.runtime import Actions, Engine
 from escflow.runtime._actions import Message
 from escflow.store import MemoryStore
 from escflow.timing._clock import ManualClock

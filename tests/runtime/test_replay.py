@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from escflow import EscflowError, Matrix
-from escflow.runtime import Actions, Engine, replay
+from escflow.records import replay
+from escflow.runtime import Actions, Engine
 from escflow.timing._clock import ManualClock
 from tests.runtime.conftest import MONDAY_9_UTC, Inbox
 

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escflow import Matrix, load_matrix
-from escflow.runtime import Actions, Engine, Ticket
+from escflow.records import Ticket
+from escflow.runtime import Actions, Engine
 from escflow.store import MemoryStore, Store
 from escflow.store._codec import dumps, event_body, micros
 from escflow.timing import ManualClock

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from escflow.errors import ConflictError, DuplicateTicket
-from escflow.records import Status
-from escflow.runtime import Action, Event, Ticket, apply
+from escflow.records import Action, Event, Status, Ticket, apply
 from escflow.store import KeyRecord, MemoryStore, Store, Write
 from escflow.store._sqlite import SQLiteStore
 from tests.store.conftest import postgres_store

@@ -13,7 +13,8 @@ import pytest
 
 from escflow import load_matrix
 from escflow.errors import StoreError
-from escflow.runtime import Actions, Engine, replay
+from escflow.records import replay
+from escflow.runtime import Actions, Engine
 from escflow.store import open_store
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS, escflow, worker_command

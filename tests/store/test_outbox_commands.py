@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from escflow import load_matrix
-from escflow.runtime import Action, Actions, Engine
+from escflow.records import Action
+from escflow.runtime import Actions, Engine
 from escflow.store import open_store
 from escflow.store._sqlite import SQLiteStore
 from tests.conftest import FLOWS, escflow

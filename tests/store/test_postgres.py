@@ -22,7 +22,8 @@ import pytest
 from escflow import Matrix, load_matrix
 from escflow.cli import main
 from escflow.errors import ConflictError, StoreError
-from escflow.runtime import Action, Actions, Engine, Ticket
+from escflow.records import Action, Ticket
+from escflow.runtime import Actions, Engine
 from escflow.store import Write, open_store, upgrade_store
 from escflow.store import _migrate as migrate_module
 from escflow.store import _postgres as postgres_module

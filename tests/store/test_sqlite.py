@@ -19,7 +19,8 @@ import pytest
 from escflow import load_matrix
 from escflow.cli import main
 from escflow.errors import StoreError
-from escflow.runtime import Action, Actions, Engine, replay
+from escflow.records import Action, replay
+from escflow.runtime import Actions, Engine
 from escflow.store import open_store
 from escflow.store._codec import iso, micros
 from escflow.store._migrate import latest, migrations

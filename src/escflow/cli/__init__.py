@@ -35,6 +35,8 @@ from escflow.cli._common import EXIT_PROBLEMS, EXIT_USAGE, BrokenDefinitions, sa
 from escflow.errors import DefinitionError, EscflowError, RetryLater
 from escflow.spec._chars import visible, visible_json
 
+__all__ = ["main", "parser", "run"]
+
 GROUPS = [_definitions, _render, _runtime, _store, _tickets, _worker, _outbox, _sheets]
 EXIT_RETRY_LATER, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 75, 130, 141
 

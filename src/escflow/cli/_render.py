@@ -17,11 +17,10 @@ from escflow.cli._common import (
 )
 from escflow.cli._store import add_db
 from escflow.compile import compile_source
-from escflow.errors import StoreError, UnknownTicket
+from escflow.errors import RenderError, StoreError, UnknownTicket
 from escflow.render import (
     DIRECTIONS,
     FORMATS,
-    RenderError,
     parse_formats,
     path_of,
     write_diagrams,

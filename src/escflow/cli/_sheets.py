@@ -15,11 +15,10 @@ from escflow.cli._common import (
     plural,
     say,
 )
-from escflow.errors import EscflowError, InputError, RenderError
+from escflow.errors import EscflowError, InputError, RenderError, SheetError
 from escflow.fileio import check_folder, write_atomic
 from escflow.io import (
     SHEET_SUFFIXES,
-    SheetError,
     export_format,
     export_matrix,
     import_sheet,

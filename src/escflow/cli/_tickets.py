@@ -31,8 +31,8 @@ from escflow.cli._common import (
 )
 from escflow.cli._outbox import print_actions
 from escflow.cli._store import add_db
-from escflow.records import STATUSES, AttrValue
-from escflow.runtime import Actions, Change, Engine, Event, Ticket, post_json
+from escflow.records import STATUSES, AttrValue, Change, Event, Ticket
+from escflow.runtime import Actions, Engine, post_json
 from escflow.runtime._engine import EVIDENCE
 from escflow.runtime._inputs import MAX_BATCH
 from escflow.runtime._lines import LineLog

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, TypeVar
 
-from escflow.errors import RuntimeFlowError
+from escflow.errors import UnknownName
 from escflow.problems import Problem
 from escflow.spec._load import did_you_mean
 from escflow.spec._models import (
@@ -175,7 +175,7 @@ class CompiledFlow:
     def level(self, level_id: str) -> CompiledLevel:
         """The level (or team) with this id.
 
-        Raises :class:`~escflow.errors.RuntimeFlowError` naming the flow's levels when
+        Raises :class:`~escflow.errors.UnknownName` naming the flow's levels when
         there is none.
         """
         return _lookup(self._by_id, level_id, "level", self)
@@ -183,7 +183,7 @@ class CompiledFlow:
     def level_of(self, step_id: str) -> CompiledLevel:
         """The level a step belongs to.
 
-        Raises :class:`~escflow.errors.RuntimeFlowError` naming the flow's steps when
+        Raises :class:`~escflow.errors.UnknownName` naming the flow's steps when
         there is no such step.
         """
         return self.level(_lookup(self.steps, step_id, "step", self).level)
@@ -191,7 +191,7 @@ class CompiledFlow:
     def entry(self, priority: str | None = None) -> str:
         """The step a new ticket of ``priority`` starts at (None: the first level's).
 
-        Raises :class:`~escflow.errors.RuntimeFlowError` naming the priorities when
+        Raises :class:`~escflow.errors.UnknownName` naming the priorities when
         ``priority`` is not one of them.
         """
         if priority is None:
@@ -217,7 +217,7 @@ class Matrix:
     def flow(self, flow_id: str) -> CompiledFlow:
         """The flow of this category (its id).
 
-        Raises :class:`~escflow.errors.RuntimeFlowError` naming the close ones and every
+        Raises :class:`~escflow.errors.UnknownName` naming the close ones and every
         flow when there is none.
         """
         return _lookup(self.flows, flow_id, "flow", listed=sorted)
@@ -238,7 +238,7 @@ def _lookup(
     """``known[name]``, or an error that names what was asked for and what there is (in
     the order ``listed`` gives: by default the definition's own).
 
-    A :class:`~escflow.errors.RuntimeFlowError`, as the engine raises for a ticket that
+    A :class:`~escflow.errors.UnknownName`, as the engine raises for a ticket that
     names a flow, priority or trigger the definitions lack: a caller's mistake, not a
     fault of the definitions. Not a ``KeyError``, nor a ``TypeError`` for a name that is
     not text: whatever was passed, the message says what to pass instead.
@@ -249,7 +249,7 @@ def _lookup(
     there = f"{_PLURAL.get(what, what + 's')}: {', '.join(listed(known)) or 'none'}"
     where = f"flow '{flow.id}' has " if flow is not None else ""  # built on a miss only
     if not isinstance(name, str):
-        raise RuntimeFlowError(
+        raise UnknownName(
             f"{where}no {what} {name!r}: a {what} is named by its id, as text ({there})"
         )
-    raise RuntimeFlowError(f"{where}no {what} '{name}'{did_you_mean(name, known)} ({there})")
+    raise UnknownName(f"{where}no {what} '{name}'{did_you_mean(name, known)} ({there})")

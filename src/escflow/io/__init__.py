@@ -9,7 +9,6 @@
     data = export_matrix(load_matrix("flows"), "xlsx")  # or "csv", "md", "html"
 """
 
-from escflow.errors import SheetError
 from escflow.io._schema import json_schema, schema_text
 from escflow.io._sheet_export import FORMATS as EXPORT_FORMATS
 from escflow.io._sheet_export import export_matrix
@@ -21,7 +20,6 @@ __all__ = [
     "EXPORT_FORMATS",
     "SHEET_SUFFIXES",
     "ImportResult",
-    "SheetError",
     "export_format",
     "export_matrix",
     "import_sheet",

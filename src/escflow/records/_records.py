@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from escflow.errors import DamagedRecord
+from escflow.errors import DamagedRecord, InputError
 
 Status = Literal["open", "paused", "resolved"]
 STATUSES: tuple[Status, ...] = ("open", "paused", "resolved")
@@ -238,7 +238,12 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
             None,
         )
     if ticket is None:
-        raise ValueError(f"event {event.seq} ({kind}) of {event.ticket_id} before 'opened'")
+        raise DamagedRecord(
+            f"event {event.seq} ({kind}) of ticket '{event.ticket_id}' comes before its"
+            " 'opened' event: the history is not whole",
+            ticket_id=event.ticket_id,
+            record=f"event {event.seq}",
+        )
     status = ticket.status
     step = event.to_step if event.to_step is not None else ticket.step
     level, entered = ticket.level, ticket.level_entered_at
@@ -310,7 +315,12 @@ def last_pause(events: Sequence[Event]) -> Event:
             return event
         if event.kind == "damaged":
             apply(None, event)  # raises, naming the event
-    raise ValueError(f"no pause in the history of {events[0].ticket_id if events else '?'}")
+    ticket_id = events[0].ticket_id if events else "?"
+    raise DamagedRecord(
+        f"ticket '{ticket_id}' is paused but its history holds no pause: the history is not whole",
+        ticket_id=ticket_id,
+        record="events",
+    )
 
 
 def replay(events: Iterable[Event]) -> Ticket:
@@ -319,5 +329,5 @@ def replay(events: Iterable[Event]) -> Ticket:
     for event in events:
         ticket = apply(ticket, event)
     if ticket is None:
-        raise ValueError("no events to replay")
+        raise InputError("no events to replay: a ticket's history starts with 'opened'")
     return ticket

@@ -24,7 +24,8 @@ from escflow._names import escaped_file_name
 from escflow.compile import CompiledFlow, Matrix
 from escflow.errors import EscflowError, RenderError
 from escflow.fileio import check_folder, write_all
-from escflow.render._dot import FORMATS, check_dot, parse_formats, run_dot
+from escflow.render._dot import FORMATS, check_dot, parse_formats
+from escflow.render._dot import run_dot as _run_dot
 from escflow.render._flow import DIRECTIONS, edge_id, flow_source, resolved_node
 from escflow.render._matrix import matrix_source
 from escflow.render._path import TicketPath, path_of
@@ -46,12 +47,12 @@ def render_flow(
     ``path`` draws a ticket's path over it; ``category`` is the issue type's name for
     the title (see :func:`flow_source`).
     """
-    return run_dot(flow_source(flow, direction, path, category=category), format)
+    return _run_dot(flow_source(flow, direction, path, category=category), format)
 
 
 def render_matrix(matrix: Matrix, format: str = "svg") -> bytes:
     """The matrix overview (categories x levels) as ``svg``, ``png``, ``pdf`` or ``dot``."""
-    return run_dot(matrix_source(matrix), format)
+    return _run_dot(matrix_source(matrix), format)
 
 
 def category_name(matrix: Matrix, flow: CompiledFlow) -> str:
@@ -83,7 +84,7 @@ def render_all(
     # Each job is one ``dot`` process, so threads run them side by side; map() keeps
     # the results in job order, so the output does not depend on which finishes first.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = list(pool.map(lambda job: run_dot(job[1], job[2]), jobs))
+        results = list(pool.map(lambda job: _run_dot(job[1], job[2]), jobs))
     return {name: data for (name, _, _), data in zip(jobs, results, strict=True)}
 
 
@@ -132,9 +133,9 @@ __all__ = [
     "DIRECTIONS",
     "FORMATS",
     "MATRIX_FILE",
-    "RenderError",
     "TicketPath",
     "category_name",
+    "check_dot",
     "edge_id",
     "flow_source",
     "matrix_source",

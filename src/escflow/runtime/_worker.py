@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from escflow.errors import EscflowError, RuntimeFlowError, StoreError
+from escflow.errors import EscflowError, InputError, StoreError
 from escflow.runtime._delivery import Counts, Deliveries, StoreTrouble, retry_after
 from escflow.runtime._engine import Engine
 from escflow.runtime._inputs import check_limit
@@ -90,13 +90,13 @@ class Worker:
     ) -> None:
         check_limit(batch, "batch")
         if batch > MAX_BATCH:
-            raise RuntimeFlowError(
+            raise InputError(
                 f"batch is {batch:,}; give at most {MAX_BATCH:,} (a batch is held in memory)"
             )
         if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-            raise RuntimeFlowError(f"concurrency is {concurrency!r}; give a whole number")
+            raise InputError(f"concurrency is {concurrency!r}; give a whole number")
         if not 1 <= concurrency <= MAX_CONCURRENCY:
-            raise RuntimeFlowError(
+            raise InputError(
                 f"concurrency is {concurrency}; give 1 to {MAX_CONCURRENCY} deliveries at once"
             )
         for name, value in (("poll", poll), ("grace", grace)):
@@ -104,7 +104,7 @@ class Worker:
                 shown = (
                     f"{value.total_seconds():g}" if isinstance(value, timedelta) else repr(value)
                 )
-                raise RuntimeFlowError(
+                raise InputError(
                     f"{name} is {shown} seconds; give a positive interval (a timedelta)"
                 )
         self.engine = engine
