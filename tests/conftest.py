@@ -75,6 +75,13 @@ def worker_command(url: str, *options: str) -> list[str]:
     ]
 
 
+def worker_once(url: str, log: Path) -> subprocess.CompletedProcess[str]:
+    """One round of ``escflow worker --once`` on ``url`` (see :func:`worker_command`),
+    its actions appended to ``log``."""
+    command = worker_command(url, "--once", "--actions-log", str(log))
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+
+
 MATRIX = """\
 escflow: 1
 kind: matrix

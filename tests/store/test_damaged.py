@@ -21,7 +21,7 @@ from escflow.store import open_store
 from escflow.store._migrate import latest
 from escflow.store._postgres import PostgresStore
 from escflow.store._sqlite import SQLiteStore
-from tests.conftest import FLOWS, escflow
+from tests.conftest import FLOWS, escflow, worker_once
 from tests.store.test_postgres import sql
 from tests.store.test_sqlite import back_to_schema
 from tests.store.test_worker import PAST, seed
@@ -97,17 +97,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Edit]
 
 
 def worker(url: str, log: Path) -> tuple[int, str]:
-    done = escflow(
-        "worker",
-        "--once",
-        "--log-unhandled",
-        "--db",
-        url,
-        "--flows",
-        str(FLOWS),
-        "--actions-log",
-        str(log),
-    )
+    done = worker_once(url, log)
     return done.returncode, done.stderr
 
 

@@ -12,7 +12,7 @@ from escflow.records import Action
 from escflow.runtime import Actions, Engine
 from escflow.store import open_store
 from escflow.store._sqlite import SQLiteStore
-from tests.conftest import FLOWS, escflow
+from tests.conftest import FLOWS, escflow, worker_once
 from tests.store.test_damaged import Edit, database, seeded, sqlite_edit
 from tests.store.test_worker import PAST
 
@@ -26,17 +26,7 @@ def run(url: str, *args: str) -> tuple[int, str, str]:
 
 
 def worker(url: str, log: Path) -> str:
-    done = escflow(
-        "worker",
-        "--once",
-        "--log-unhandled",
-        "--db",
-        url,
-        "--flows",
-        str(FLOWS),
-        "--actions-log",
-        str(log),
-    )
+    done = worker_once(url, log)
     assert done.returncode == 0, done.stderr
     return done.stderr
 

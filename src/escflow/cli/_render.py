@@ -7,7 +7,6 @@ from pathlib import Path
 
 from escflow.cli._common import (
     EXIT_OK,
-    EXIT_PROBLEMS,
     Commands,
     add_paths,
     load_or_explain,
@@ -88,14 +87,10 @@ def register(commands: Commands) -> None:
 def _dispatch(args: argparse.Namespace) -> int:
     formats = tuple(f for f in args.format if f != REPORT)
     args.format = "json" if REPORT in args.format else "text"  # how errors are said too
-    done: tuple[str, dict[str, object]] | None
     if args.ticket:
-        done = _render_ticket(args.ticket, args.db, args.output, formats, args.direction)
+        text, report = _render_ticket(args.ticket, args.db, args.output, formats, args.direction)
     else:
-        done = _render(args.paths, args.output, formats, args.direction)
-    if done is None:
-        return EXIT_PROBLEMS
-    text, report = done
+        text, report = _render(args.paths, args.output, formats, args.direction)
     if args.format == "json":
         say_json(report)
     else:
@@ -138,10 +133,8 @@ def _render_ticket(
 
 def _render(
     paths: list[Path], output: Path, formats: tuple[str, ...], direction: str
-) -> tuple[str, dict[str, object]] | None:
+) -> tuple[str, dict[str, object]]:
     matrix = load_or_explain(paths)
-    if matrix is None:
-        return None
     written = write_diagrams(matrix, output, formats, direction)
     text = (
         f"{output}: {plural(len(matrix.flows), 'flow')} and the matrix overview"

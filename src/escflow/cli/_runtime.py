@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from escflow.cli._common import (
     EXIT_OK,
-    EXIT_PROBLEMS,
     Commands,
     add_paths,
     instant,
@@ -71,8 +70,6 @@ def _scripted(parse: Callable[[str], object]) -> Callable[[str], str]:
 
 def _simulate(args: argparse.Namespace) -> int:
     matrix = load_or_explain(args.paths)
-    if matrix is None:
-        return EXIT_PROBLEMS
     start: datetime = args.start or datetime.now(UTC).replace(second=0, microsecond=0)
     result = simulate(
         matrix,

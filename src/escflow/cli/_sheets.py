@@ -152,8 +152,6 @@ def _export_path(text: str) -> Path:
 def _export(paths: list[Path], output: Path) -> int:
     fmt = export_format(output)
     matrix = load_or_explain(paths)
-    if matrix is None:
-        return EXIT_PROBLEMS
     try:
         data = export_matrix(matrix, fmt)
     except RenderError as exc:  # the handbook's flowcharts could not be drawn

@@ -16,7 +16,6 @@ from typing import IO, Any
 
 from escflow.cli._common import (
     EXIT_OK,
-    EXIT_PROBLEMS,
     EXIT_USAGE,
     FLOWS_VARIABLE,
     Commands,
@@ -209,14 +208,12 @@ def _engine(
     *,
     create: bool = False,
     readonly: bool = False,
-) -> Engine | None:
+) -> Engine:
     """The engine on ``--db``; only a command that starts the work (``create``, as
     ``ticket open`` does) makes a database that is not there: any other would answer
     "no tickets" from an empty one a mistyped path made, and report success. A command
     that only reads opens the store ``readonly``."""
     matrix = load_or_explain([args.flows])
-    if matrix is None:
-        return None
     logged = Actions.log(stream)
     actions = Actions(notify=logged.notify, webhook=post_json, handlers=logged.handlers)
     store = open_store(args.db, create=create, readonly=readonly)
@@ -257,8 +254,6 @@ def _ticket(args: argparse.Namespace) -> int:
         say(f"escflow: {exc}", err=True)
         return EXIT_USAGE
     engine = _engine(args, sys.stdout, create=verb == "open", readonly=verb in _READING)
-    if engine is None:
-        return EXIT_PROBLEMS
     said: dict[str, Any] = {}
     if hasattr(args, "key"):  # a verb that acts on the ticket
         said = {"actor": actor, "key": args.key, "at": args.at}

@@ -188,8 +188,6 @@ def _with_log(args: argparse.Namespace) -> int:
 def _engine(args: argparse.Namespace, stream: LineLog) -> Engine | None:
     """The engine on ``--db`` with the service's handlers, or None after saying why not."""
     matrix = load_or_explain([args.flows])
-    if matrix is None:
-        return None
     provided, _ = load_handlers(args.handlers)
     missing = {
         name: at
