@@ -77,7 +77,9 @@ def test_validate_json(write: Write, capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(["validate", "--format", "json", str(flow.parent)], capsys)
     data = json.loads(out)
     assert code == 1
-    assert data["ok"] is False and data["errors"] == 1 and data["warnings"] == 1
+    assert data["ok"] is False
+    assert data["errors"] == 1
+    assert data["warnings"] == 1
     assert data["problems"][0] == {
         "file": str(flow),
         "line": 13,
@@ -129,8 +131,10 @@ def test_matrix_table_lists_every_flow(capsys: pytest.CaptureFixture[str]) -> No
     assert complaint["levels"]["5"]["window"] == "1-2 business days"
     code, out, _ = run(["matrix", str(FLOWS)], capsys)
     assert code == 0
-    assert "Complaint about" in out and "Level 7" in out
-    assert "Customer service" in out and "Logistics and" in out
+    assert "Complaint about" in out
+    assert "Level 7" in out
+    assert "Customer service" in out
+    assert "Logistics and" in out
 
 
 def test_matrix_refuses_broken_definitions(
@@ -139,8 +143,10 @@ def test_matrix_refuses_broken_definitions(
     write("matrix.yaml", MATRIX)
     flow = write("flow.yaml", FLOW.replace("contact: lead", "contact: boss"))
     code, out, err = run(["matrix", str(flow.parent)], capsys)
-    assert code == 1 and out == ""
-    assert "E108" in err and f"then 'escflow validate {flow.parent}' checks them again" in err
+    assert code == 1
+    assert out == ""
+    assert "E108" in err
+    assert f"then 'escflow validate {flow.parent}' checks them again" in err
 
 
 def test_validate_one_shipped_flow_file_gives_no_false_warnings(
@@ -255,7 +261,8 @@ def test_matrix_prints_names_with_brackets_as_written(
     assert (code, err) == (0, "")
     for text in (MARKUP_FLOW, BRACKETS_FLOW, MARKUP_CONTACT, MARKUP_ISSUE):
         assert text in out, (text, out)
-    assert "😄" not in out and "👍" not in out
+    assert "😄" not in out
+    assert "👍" not in out
 
 
 def test_simulate_prints_names_with_brackets_as_written(
@@ -271,7 +278,8 @@ def test_simulate_prints_names_with_brackets_as_written(
         assert f"{name} ({flow_id}), priority normal" in out, out
         assert f"1 {MARKUP_CONTACT}" in out, out
     assert f"resolved: {MARKUP_LABEL}" in out, out
-    assert "😄" not in out and "👍" not in out
+    assert "😄" not in out
+    assert "👍" not in out
 
 
 @pytest.mark.parametrize("command", [["render", "-o"], ["export", "-o"]])

@@ -37,13 +37,17 @@ def test_a_refused_call_exits_1_and_says_its_fields_as_json(tmp_path: Path) -> N
     db, _ = opened(tmp_path)
     late = ["--at", MONDAY]  # the ticket as it was then: now, the timer moved it on
     refused = escflow("ticket", "fire", "T-1", "no-such-trigger", *late, "--format", "json", *db)
-    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.returncode == 1
+    assert refused.stdout == ""
     error = json.loads(refused.stderr)
-    assert error["error"] == "UnknownTrigger" and error["ticket_id"] == "T-1"
-    assert error["step"] == "level-1" and "asks-for-manager" in error["valid_triggers"]
+    assert error["error"] == "UnknownTrigger"
+    assert error["ticket_id"] == "T-1"
+    assert error["step"] == "level-1"
+    assert "asks-for-manager" in error["valid_triggers"]
     assert "no trigger 'no-such-trigger'" in error["message"]
     as_text = escflow("ticket", "fire", "T-1", "no-such-trigger", *late, *db)
-    assert as_text.returncode == 1 and as_text.stderr.startswith("escflow: ticket 'T-1'")
+    assert as_text.returncode == 1
+    assert as_text.stderr.startswith("escflow: ticket 'T-1'")
 
 
 def test_an_unknown_ticket_is_named_in_the_json_error(tmp_path: Path) -> None:
@@ -63,14 +67,15 @@ def test_definition_errors_come_as_located_problems(tmp_path: Path) -> None:
     done = escflow("render", str(flows), "-o", str(tmp_path / "out"), "--format", "svg,json")
     assert done.returncode == 1
     (error,) = [json.loads(line) for line in done.stderr.splitlines()]
-    assert error["error"] == "BrokenDefinitions" and "validate" in error["message"]
+    assert error["error"] == "BrokenDefinitions"
+    assert "validate" in error["message"]
     (problem,) = error["problems"]
-    assert problem["file"].endswith("broken.yaml") and problem["line"] == 3, problem
+    assert problem["file"].endswith("broken.yaml"), problem
+    assert problem["line"] == 3, problem
     as_text = escflow("render", str(flows), "-o", str(tmp_path / "out"))
     lines = as_text.stderr.splitlines()
-    assert (
-        lines[0].startswith(f"{flows / 'broken.yaml'}:") and ": L004 YAML syntax error" in lines[0]
-    )
+    assert lines[0].startswith(f"{flows / 'broken.yaml'}:")
+    assert ": L004 YAML syntax error" in lines[0]
     assert lines[-1].startswith("escflow: the definitions have errors; fix them")
 
 
@@ -91,7 +96,8 @@ def test_a_locked_store_exits_75_try_again_later(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
         done = escflow("ticket", "ack", "T-1", "--format", "json", *db)
         assert done.returncode == 75, done.stderr  # sysexits' EX_TEMPFAIL
         assert json.loads(done.stderr)["error"] == "RetryLater"
@@ -112,13 +118,15 @@ def test_an_unreachable_postgresql_exits_75(tmp_path: Path) -> None:
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     done = escflow("ticket", "fire", "--no-such-option", "--flows", str(FLOWS))
-    assert done.returncode == 2 and "usage:" in done.stderr
+    assert done.returncode == 2
+    assert "usage:" in done.stderr
 
 
 def test_escflow_flows_is_the_default_definitions(tmp_path: Path) -> None:
     environ = {"ESCFLOW_FLOWS": str(FLOWS), "ESCFLOW_DB": f"sqlite:///{tmp_path / 't.db'}"}
     checked = escflow("validate", cwd=tmp_path, environ=environ)
-    assert checked.returncode == 0 and "0 errors" in checked.stdout, checked.stderr
+    assert checked.returncode == 0, checked.stderr
+    assert "0 errors" in checked.stdout, checked.stderr
     done = escflow("ticket", "open", "complaint", "--at", MONDAY, cwd=tmp_path, environ=environ)
     assert done.returncode == 0, done.stderr
     nowhere = {**environ, "ESCFLOW_FLOWS": str(tmp_path / "gone")}
@@ -150,7 +158,8 @@ def test_attr_values_are_typed_as_the_python_api_types_them(
     _, done = opened(tmp_path, "--attr", given, "--format", "json")
     name, value = kept
     attrs = json.loads(done.stdout)["ticket"]["attrs"]
-    assert attrs == {name: value} and type(attrs[name]) is type(value)
+    assert attrs == {name: value}
+    assert type(attrs[name]) is type(value)
     with sqlite3.connect(tmp_path / "t.db") as stored:
         (row,) = stored.execute("SELECT attrs FROM tickets WHERE id = 'T-1'").fetchall()
     assert json.loads(row[0]) == {name: value}
@@ -160,7 +169,8 @@ def test_db_upgrade_reports_as_json(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
     first = json.loads(escflow("db", "upgrade", "--db", url, "--format", "json").stdout)
     migrations = sorted(p.name for p in (Path("src/escflow/store/sql/sqlite")).glob("*.sql"))
-    assert first["schema_before"] == 0 and first["applied"] == migrations
+    assert first["schema_before"] == 0
+    assert first["applied"] == migrations
     assert first["schema"] == len(migrations)
     again = json.loads(escflow("db", "upgrade", "--db", url, "--format", "json").stdout)
     assert (again["schema_before"], again["schema"], again["applied"]) == (
@@ -178,7 +188,8 @@ def test_render_reports_the_files_it_wrote_as_json(tmp_path: Path) -> None:
     written = sorted(str(p) for p in out.iterdir())
     assert sorted(report["files"]) == written
     flows = sorted(p.stem for p in FLOWS.glob("*.yaml") if p.stem != "matrix")
-    assert report["flows"] == flows and len(written) == len(flows) + 1  # and the overview
+    assert report["flows"] == flows
+    assert len(written) == len(flows) + 1
 
 
 def test_worker_once_reports_its_round_as_the_last_json_line(tmp_path: Path) -> None:
@@ -191,7 +202,8 @@ def test_worker_once_reports_its_round_as_the_last_json_line(tmp_path: Path) -> 
     *actions, last = [json.loads(line) for line in done.stdout.splitlines()]
     # The actions log is standard output here; the catch-up to now queued more than those.
     assert len(actions) == last["round"]["delivered"] >= pending[0] > 0
-    assert last["round"]["stopped"] is False and last["round"]["failed"] == 0
+    assert last["round"]["stopped"] is False
+    assert last["round"]["failed"] == 0
 
 
 def test_the_readmes_json_error_is_what_fire_prints(tmp_path: Path) -> None:

@@ -62,7 +62,8 @@ def test_a_failed_rename_puts_back_the_files_already_replaced(
         write_all(files, tmp_path)
     message = str(caught.value)
     assert message.startswith(f"cannot write {tmp_path / 'c.yaml'}: Operation not permitted")
-    assert "nothing was written" in message and "permissions" in message
+    assert "nothing was written" in message
+    assert "permissions" in message
     assert listing(tmp_path) == before  # a.yaml back, b.yaml gone, no temporary left
     assert stat.S_IMODE((tmp_path / "a.yaml").stat().st_mode) == 0o640
 
@@ -122,7 +123,8 @@ def test_a_symbolic_link_is_written_through_to_its_target(tmp_path: Path) -> Non
     link = tmp_path / "link.json"
     link.symlink_to("real.json")
     write_atomic(link, b"new")
-    assert link.is_symlink() and link.readlink() == Path("real.json")
+    assert link.is_symlink()
+    assert link.readlink() == Path("real.json")
     assert real.read_bytes() == b"new"
     assert stat.S_IMODE(real.stat().st_mode) == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]
@@ -132,7 +134,8 @@ def test_a_dangling_link_makes_its_target(tmp_path: Path) -> None:
     link = tmp_path / "link.json"
     link.symlink_to("made.json")
     write_atomic(link, b"new")
-    assert link.is_symlink() and (tmp_path / "made.json").read_bytes() == b"new"
+    assert link.is_symlink()
+    assert (tmp_path / "made.json").read_bytes() == b"new"
 
 
 def test_schema_output_through_a_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

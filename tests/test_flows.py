@@ -129,14 +129,16 @@ def test_the_skill_trigger_is_a_functional_edge_to_billing(matrix: Matrix) -> No
     assert skill.label == "Requires a specific department or skill"
     assert skill.kind == "functional"
     team = flow.level_of(skill.target)
-    assert team.team and team.contact.name == "Accounts & billing team"
+    assert team.team
+    assert team.contact.name == "Accounts & billing team"
 
 
 def test_windows_escalate_automatically_except_the_last(matrix: Matrix) -> None:
     flow = matrix.flow("complaint")
     for level in flow.ladder[:-1]:
         timer = flow.steps[level.entry].timer
-        assert timer is not None and timer.automatic
+        assert timer is not None
+        assert timer.automatic
         assert flow.level_of(timer.target).number == level.number + 1
     assert flow.steps[flow.ladder[-1].entry].timer is None
 

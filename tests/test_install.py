@@ -33,7 +33,8 @@ def test_the_wheel_holds_the_package_data(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for store in ("sqlite", "postgres"):
         migrations = sorted(p.name for p in (ROOT / "src/escflow/store/sql" / store).glob("*.sql"))
-        assert migrations and all(f"escflow/store/sql/{store}/{m}" in names for m in migrations)
+        assert migrations
+        assert all(f"escflow/store/sql/{store}/{m}" in names for m in migrations)
     assert "escflow/py.typed" in names
     assert not [n for n in names if n.startswith("tests/")]
 

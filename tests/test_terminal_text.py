@@ -115,7 +115,8 @@ def test_an_actor_or_a_key_with_a_hidden_character_is_refused(engine: Engine, te
         engine.acknowledge("T-1", actor="ana", key=text)
     with pytest.raises(RuntimeFlowError, match=r"the idempotency key .* holds U\+"):
         engine.open("complaint", priority="medium", ticket_id="T-2", key=text)
-    assert len(engine.history("T-1")) == events and engine.store.get("T-2") is None
+    assert len(engine.history("T-1")) == events
+    assert engine.store.get("T-2") is None
 
 
 @pytest.mark.parametrize("char", ["\u202e", "\u200b", "\ufeff", "\u2066", "\u061c", "\x1b"])
@@ -126,7 +127,8 @@ def test_the_command_line_refuses_such_an_id_and_shows_it_escaped(
         "ticket", "open", "complaint", "--id", f"T{char}1", "--flows", str(FLOWS),
         "--db", f"sqlite:///{tmp_path / 't.db'}",
     )  # fmt: skip
-    assert done.returncode == 1 and char not in done.stderr
+    assert done.returncode == 1
+    assert char not in done.stderr
     assert f"\\u{ord(char):04x}" in done.stderr or f"\\x{ord(char):02x}" in done.stderr
 
 
@@ -156,7 +158,8 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
         "ticket", "fire", "T-1", "asks-for-manager", "--note", NOTE, "--reason", REASON,
         "--at", MONDAY_LATER, *flows,
     )  # fmt: skip
-    assert fired.returncode == 0 and not raw(fired.stdout), ascii(fired.stdout)
+    assert fired.returncode == 0, ascii(fired.stdout)
+    assert not raw(fired.stdout), ascii(fired.stdout)
     # Paused, so that the reading verbs, which catch up to now, leave it where it is.
     paused = escflow("ticket", "pause", "T-1", "--at", MONDAY_LATER, *flows)
     assert paused.returncode == 0, paused.stderr
@@ -171,7 +174,8 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_ticket_commands_show_escapes_not_raw_control_characters(database: str, verb: str) -> None:
     args = ["ticket", verb, *(["T-1"] if verb != "list" else []), "--flows", str(FLOWS)]
     text = escflow(*args, "--db", database)
-    assert text.returncode == 0 and not raw(text.stdout + text.stderr), ascii(text.stdout)
+    assert text.returncode == 0, ascii(text.stdout)
+    assert not raw(text.stdout + text.stderr), ascii(text.stdout)
     shown = {
         "history": [visible(NOTE), visible(REASON), visible(ACTOR)],
         "show": [visible(ACTOR)],
@@ -180,7 +184,8 @@ def test_ticket_commands_show_escapes_not_raw_control_characters(database: str, 
     }
     assert all(s in text.stdout for s in shown[verb]), text.stdout
     as_json = escflow(*args, "--db", database, "--format", "json")
-    assert as_json.returncode == 0 and not raw(as_json.stdout)
+    assert as_json.returncode == 0
+    assert not raw(as_json.stdout)
     found = json.loads(as_json.stdout)
     if verb == "history":
         assert (found[1]["note"], found[1]["reason"], found[1]["actor"]) == (NOTE, REASON, ACTOR)
@@ -195,19 +200,22 @@ def test_ticket_commands_show_escapes_not_raw_control_characters(database: str, 
 def test_the_worker_log_is_the_same_json_safe_to_print(database: str) -> None:
     done = escflow("worker", "--once", "--log-unhandled", "--flows", str(FLOWS), "--db", database)
     lines = [json.loads(line) for line in done.stdout.splitlines()]
-    assert lines and not raw(done.stdout)
+    assert lines
+    assert not raw(done.stdout)
     assert REASON in [line.get("reason") for line in lines]
 
 
 def test_an_error_quotes_a_ticket_id_escaped(database: str) -> None:
     done = escflow("ticket", "show", "\x1b]0;x\x07", "--flows", str(FLOWS), "--db", database)
-    assert done.returncode == 1 and not raw(done.stderr)
+    assert done.returncode == 1
+    assert not raw(done.stderr)
     assert "no ticket '\\x1b]0;x\\x07'" in done.stderr
 
 
 def test_simulate_shows_a_scripted_event_escaped() -> None:
     done = escflow("simulate", "complaint", str(FLOWS), "--event", "+10m \x1b[31mboom\u202e")
-    assert done.returncode == 1 and not raw(done.stderr), ascii(done.stderr)
+    assert done.returncode == 1, ascii(done.stderr)
+    assert not raw(done.stderr), ascii(done.stderr)
     assert "no trigger '\\x1b[31mboom\\u202e'" in done.stderr
 
 
@@ -218,10 +226,12 @@ def test_tables_and_validate_show_definitions_escaped(tmp_path: Path) -> None:
     (flows / "f.yaml").write_text(FLOW.replace("name: F", "name: F\u202eevil"), encoding="utf-8")
     (flows / "bad\x1b[31m.yaml").write_text("escflow: [\n", encoding="utf-8")
     checked = escflow("validate", str(flows))
-    assert checked.returncode == 1 and not raw(checked.stdout)
+    assert checked.returncode == 1
+    assert not raw(checked.stdout)
     assert "bad\\x1b[31m.yaml" in checked.stdout
     (flows / "bad\x1b[31m.yaml").unlink()
     for args in (["matrix", str(flows)], ["simulate", "f", str(flows), "--until", "+1h"]):
         done = escflow(*args)
-        assert done.returncode == 0 and not raw(done.stdout), ascii(done.stdout)
+        assert done.returncode == 0, ascii(done.stdout)
+        assert not raw(done.stdout), ascii(done.stdout)
         assert "F\\u202eevil" in done.stdout.replace("\n", "")

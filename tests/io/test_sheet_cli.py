@@ -70,7 +70,8 @@ def test_the_template_is_written_and_imports(
 ) -> None:
     template = tmp_path / f"template.{suffix}"
     code, out, _ = run(["import", "--template", str(template)], capsys)
-    assert code == 0 and out.startswith(f"wrote {template}")
+    assert code == 0
+    assert out.startswith(f"wrote {template}")
     code, _, _ = run(["import", str(template), "-o", str(tmp_path / "flows")], capsys)
     assert code == 0
 
@@ -104,9 +105,11 @@ def test_export_refuses_an_unknown_format_and_invalid_definitions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run(["export", str(FLOWS), "-o", str(tmp_path / "matrix.pdf")], capsys)
-    assert code == 2 and "use a .xlsx, .csv, .md or .html file name" in err
+    assert code == 2
+    assert "use a .xlsx, .csv, .md or .html file name" in err
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "matrix.yaml").write_text(MATRIX.replace("kind: team", "kind: tem"))
     code, _, err = run(["export", str(tmp_path / "bad"), "-o", str(tmp_path / "x.csv")], capsys)
-    assert code == 1 and "S003" in err
+    assert code == 1
+    assert "S003" in err
     assert not (tmp_path / "x.csv").exists()

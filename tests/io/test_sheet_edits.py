@@ -86,7 +86,8 @@ def test_export_refuses_a_cell_excel_would_cut_and_writes_nothing(
     assert main(["export", str(flows), "-o", str(sheet)]) != 0
     err = capsys.readouterr().err
     assert "Levels!E2 (Responses of 'Account management and access', Level 1)" in err
-    assert "32,767" in err and "shorten" in err
+    assert "32,767" in err
+    assert "shorten" in err
     assert not sheet.exists()
 
 
@@ -149,7 +150,8 @@ def test_option_blocks_with_a_wrong_name_are_problems(
 ) -> None:
     item = parse_item(line, grammar)
     assert item.options == ()
-    assert item.problem is not None and problem in item.problem
+    assert item.problem is not None
+    assert problem in item.problem
 
 
 # --- 3. a duplicate category id ----------------------------------------------------------

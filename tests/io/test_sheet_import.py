@@ -184,7 +184,8 @@ def test_the_levels_sheet_carries_steps_teams_and_actions(tmp_path: Path) -> Non
         ("slow", "level-2", True),
     ]
     webhook, handler = ask.responses
-    assert isinstance(webhook, WebhookAction) and webhook.label == "Ask the carrier"
+    assert isinstance(webhook, WebhookAction)
+    assert webhook.label == "Ask the carrier"
     assert isinstance(handler, HandlerAction)
     assert handler.args == {"priority": 2, "urgent": True, "queue": "2"}
     assert [(t.target, t.reason) for t in ask.triggers if not t.implicit] == [

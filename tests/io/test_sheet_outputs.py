@@ -63,7 +63,8 @@ def test_a_failed_import_leaves_the_folder_as_it_was(
 
     monkeypatch.setattr(os, "replace", replace)
     code, out, err = run(["import", str(SHEET), "-o", str(imported)], capsys)
-    assert code == 1 and out == ""
+    assert code == 1
+    assert out == ""
     assert err.startswith(
         f"escflow: cannot write {imported / 'logistics.yaml'}: Operation not permitted"
     )
@@ -127,7 +128,8 @@ def test_import_into_a_file_says_it_is_not_a_folder(
     afile = tmp_path / "afile"
     afile.write_text("mine")
     code, out, err = run(["import", str(SHEET), "-o", str(afile)], capsys)
-    assert code == 1 and out == ""
+    assert code == 1
+    assert out == ""
     assert err == (
         f"escflow: {afile} is not a folder; give a folder to write into (it is created if"
         " missing)\n"
@@ -183,9 +185,11 @@ def test_a_handbook_without_dot_is_refused(tmp_path: Path) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
     done = escflow("export", str(FLOWS), "-o", "h.html", cwd=tmp_path, path=str(empty))
-    assert done.returncode == 1 and done.stdout == ""
+    assert done.returncode == 1
+    assert done.stdout == ""
     assert done.stderr.startswith("escflow: h.html was not written: the handbook's flowcharts")
-    assert "'dot' program is not installed" in done.stderr and ".md" in done.stderr
+    assert "'dot' program is not installed" in done.stderr
+    assert ".md" in done.stderr
     assert not (tmp_path / "h.html").exists()
 
 
@@ -245,7 +249,8 @@ def test_import_sheet_puts_back_the_first_file_when_the_second_fails(
     before = listing(imported_in_python)
     order = list(import_sheet(SHEET, imported_in_python, dry_run=True).files)
     first, second = order[0].name, order[1].name
-    assert first in before and second in before  # the first is replaced, then put back
+    assert first in before
+    assert second in before
     renamed: list[str] = []
 
     def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:

@@ -56,7 +56,9 @@ def test_eight_presses_of_up_for_one_step_move_the_ticket_once(url: str, tmp_pat
     refused = [r for r in results if r[0] != 0]
     assert len(applied) == 1, results
     for code, _, err in refused:
-        assert code == 1 and "UP-1" in err and "Traceback" not in err, err
+        assert code == 1, err
+        assert "UP-1" in err, err
+        assert "Traceback" not in err, err
         assert "not 'level-1' as the call says" in err or "while the call was applied" in err
     store = open_store(url)
     history = store.history("UP-1")
@@ -105,6 +107,7 @@ def test_presses_racing_the_worker_never_move_a_ticket_two_levels(url: str, tmp_
                 assert code == 0, err
             else:  # the timer got there first: the press was refused, and said why
                 assert into_two[0].kind == "escalated"
-                assert code == 1 and "the timer moved it from 'level-1'" in err, err
+                assert code == 1, err
+                assert "the timer moved it from 'level-1'" in err, err
     finally:
         store.close()

@@ -118,7 +118,8 @@ def test_sigterm_stops_a_worker_within_seconds_and_gives_back_what_it_did_not_se
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
         took = time.monotonic() - asked
-    assert process.returncode == 0 and "Traceback" not in err, err
+    assert process.returncode == 0, err
+    assert "Traceback" not in err, err
     assert took < 8, f"it took {took:.1f} s to stop"
     assert "2 deliveries still running after 5 s; their actions are given back" in err, err
     store = open_store(url)
@@ -157,7 +158,8 @@ def test_failing_deliveries_are_said_with_the_counts_so_far(url: str, tmp_path: 
         webhook[0],
     ), webhook[0]
     full = [line for line in lines if "No space left on device" in line]
-    assert full and " WARNING escflow.worker: cannot deliver " in full[0], err
+    assert full, err
+    assert " WARNING escflow.worker: cannot deliver " in full[0], err
     assert re.search(
         rf"3 more deliveries of webhook to {re.escape(endpoint.url)} failed with DeliveryError in"
         r" the last \d+ s \(delivered \d+, retried \d+, failed 0 so far\)$",

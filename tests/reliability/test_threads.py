@@ -104,4 +104,5 @@ def test_eight_threads_fire_tick_and_deliver_on_one_engine(url: str) -> None:
             queued += [a.key for a in store.actions(ticket_id)]
             assert all(a.status == "delivered" for a in store.actions(ticket_id))
     sent = Counter(a.key for a in delivered)
-    assert sorted(sent) == sorted(queued) and set(sent.values()) == {1}, "each exactly once"
+    assert sorted(sent) == sorted(queued), "each exactly once"
+    assert set(sent.values()) == {1}, "each exactly once"

@@ -78,7 +78,8 @@ def test_a_flow_that_fails_validation_is_not_drawn(
     out = tmp_path / "out"
     code, _, err = run(["render", str(flow.parent), "-o", str(out)], capsys)
     assert code == 1
-    assert "E101" in err and f"'escflow validate {flow.parent}'" in err
+    assert "E101" in err
+    assert f"'escflow validate {flow.parent}'" in err
     assert not out.exists()
 
 
@@ -95,6 +96,7 @@ def test_without_dot_the_message_says_how_to_install_it(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "'dot' program is not installed" in done.stderr
-    assert "apt-get install graphviz" in done.stderr and "make test" in done.stderr
+    assert "apt-get install graphviz" in done.stderr
+    assert "make test" in done.stderr
     assert "Traceback" not in done.stderr
     assert not out.exists()

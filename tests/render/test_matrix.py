@@ -24,7 +24,8 @@ def test_the_overview_holds_every_row_and_cell_of_the_table(matrix: Matrix) -> N
             assert f"{cell.kind} ·" in table
     assert "<b>Functional teams</b>" in table
     assert "Accounts &amp; billing" in table
-    assert "30 minutes - 1 hour" in table and "1-2 business days" in table
+    assert "30 minutes - 1 hour" in table
+    assert "1-2 business days" in table
     assert matrix.doc.name in graph.attrs["label"]
 
 
@@ -37,4 +38,5 @@ def test_categories_keep_the_matrix_order(matrix: Matrix) -> None:
 
 def test_the_overview_renders_to_svg(matrix: Matrix) -> None:
     svg = render_matrix(matrix, "svg")
-    assert svg.startswith(b"<?xml") and b"Account manager" in svg
+    assert svg.startswith(b"<?xml")
+    assert b"Account manager" in svg

@@ -51,7 +51,8 @@ def test_a_folder_in_place_of_a_diagram_is_named_and_nothing_is_written(
     out = tmp_path / "d"
     (out / "logistics.dot").mkdir(parents=True)
     code, stdout, err = render(out, capsys)
-    assert code == 1 and stdout == ""
+    assert code == 1
+    assert stdout == ""
     assert err == (
         f"escflow: cannot write {out / 'logistics.dot'}: it is a folder; move it away or"
         " write to another file; nothing was written\n"
@@ -105,7 +106,8 @@ def test_a_diagram_that_is_a_link_is_written_through(
     shared.write_text("old")
     (out / "complaint.dot").symlink_to(shared)
     code, stdout, _ = render(out, capsys)
-    assert code == 0 and "written" in stdout
+    assert code == 0
+    assert "written" in stdout
     assert (out / "complaint.dot").is_symlink()
     assert shared.read_text(encoding="utf-8").startswith("digraph complaint {")
 
@@ -218,8 +220,10 @@ def test_a_long_ticket_id_is_cut_to_a_name_the_file_system_takes(tmp_path: Path)
     for last in "ab":
         ticket_id = "/" * 199 + last  # 600 bytes escaped; 255 is the most a name may have
         (written,) = write_ticket_path(flow, TicketPath(ticket_id), tmp_path, "dot")
-        assert len(written.name.encode()) <= 255 and written.parent == tmp_path
-        assert written.name.startswith("%2F%2F") and "~" in written.name
+        assert len(written.name.encode()) <= 255
+        assert written.parent == tmp_path
+        assert written.name.startswith("%2F%2F")
+        assert "~" in written.name
         names.add(written.name)
     assert len(names) == 2, "ids that differ only past the cut still get a file each"
 

@@ -35,7 +35,8 @@ def test_fire_many_is_all_or_nothing(engine: Engine) -> None:
     engine.open("complaint", priority="medium", ticket_id="T-b")
     with pytest.raises(InvalidTrigger, match="ticket 'T-b' is at step 'level-1'"):
         engine.fire_many([("T-a", "asks-for-manager"), ("T-b", "bad-review")])
-    assert len(engine.history("T-a")) == 1 and len(engine.history("T-b")) == 1
+    assert len(engine.history("T-a")) == 1
+    assert len(engine.history("T-b")) == 1
 
 
 def test_fire_many_names_an_unknown_ticket_and_changes_nothing(engine: Engine) -> None:

@@ -159,7 +159,8 @@ def test_no_trigger_is_valid_while_a_ticket_waits_on_the_customer(engine: Engine
 def test_an_open_without_an_id_is_replayed_by_its_key(engine: Engine) -> None:
     first = engine.open("complaint", priority="medium", key="crm-open-7")
     again = engine.open("complaint", priority="medium", key="crm-open-7")
-    assert again.replayed and again.ticket.id == first.ticket.id
+    assert again.replayed
+    assert again.ticket.id == first.ticket.id
     assert again.events == first.events
     assert len(engine.tickets()) == 1
 
@@ -220,7 +221,8 @@ def test_more_timer_events_than_a_call_applies_are_caught_up_by_ticks(tmp_path: 
         versions.append(engine.get("T-long").version)
     assert versions == [1 + 10_000, 1 + 50 * 101 * 2]
     caught_up = engine.get("T-long")
-    assert caught_up.level == "level-51" and caught_up.next_due is None
+    assert caught_up.level == "level-51"
+    assert caught_up.next_due is None
     assert engine.fire("T-long", "done").ticket.status == "resolved"
 
 
@@ -232,7 +234,8 @@ def test_a_keyed_call_after_a_warning_keeps_its_key(engine: Engine, clock: Manua
     change = engine.fire("T-k", "asks-for-manager", key="crm-9")
     assert [(e.kind, e.key) for e in change.events] == [("warned", None), ("moved", "crm-9")]
     retry = engine.fire("T-k", "asks-for-manager", key="crm-9")
-    assert retry.replayed and retry.events == change.events
+    assert retry.replayed
+    assert retry.events == change.events
     assert len(engine.history("T-k")) == 3
 
 
@@ -249,7 +252,8 @@ def test_a_replay_answers_with_the_whole_call(engine: Engine, clock: ManualClock
     retry = engine.fire(
         "T-1", "asks-for-manager", actor="ana", note="wants a manager", key="crm-event-81"
     )
-    assert retry.replayed and not change.replayed
+    assert retry.replayed
+    assert not change.replayed
     assert (retry.ticket, retry.events, retry.actions) == (
         change.ticket,
         change.events,

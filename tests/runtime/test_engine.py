@@ -52,7 +52,8 @@ def test_the_complaint_walked_by_triggers_from_level_1_to_resolution(
     assert done.ticket.status == "resolved"
     history = engine.history("T-1")
     assert [e.to_step for e in history if e.kind == "moved"] == [s for _, s in walk]
-    assert history[-1].kind == "resolved" and history[-1].trigger == "resolved"
+    assert history[-1].kind == "resolved"
+    assert history[-1].trigger == "resolved"
 
 
 def test_automatic_escalation_through_all_seven_levels_at_exact_instants(
@@ -75,7 +76,8 @@ def test_automatic_escalation_through_all_seven_levels_at_exact_instants(
         (utc(2026, 11, 30, 16, 0), "level-7"),
     ]
     ticket = engine.get("T-7")
-    assert ticket.step == "level-7" and ticket.deadline is None, "level 7: until resolution"
+    assert ticket.step == "level-7", "level 7: until resolution"
+    assert ticket.deadline is None, "level 7: until resolution"
     warnings = [e.at for e in engine.history("T-7") if e.kind == "warned"]
     assert warnings[:3] == [
         utc(2026, 11, 23, 9, 15),
@@ -103,7 +105,8 @@ def test_functional_escalation_to_the_billing_team_and_its_timer(
     engine.open("complaint", priority="medium", ticket_id="T-b")
     engine.fire("T-b", "asks-for-manager")
     change = engine.fire("T-b", "needs-specialist", actor="manager")
-    assert change.ticket.step == "billing" and change.ticket.level == "billing"
+    assert change.ticket.step == "billing"
+    assert change.ticket.level == "billing"
     assert change.ticket.deadline == MONDAY_9_UTC + timedelta(hours=2)
     clock.advance(timedelta(hours=2))
     [timed] = engine.tick()
@@ -118,7 +121,8 @@ def test_repeat_restarts_the_window_before_moving_on(engine: Engine, clock: Manu
     clock.set(first_deadline)
     [change] = engine.tick()
     assert [e.kind for e in change.events][-1] == "repeated"
-    assert change.ticket.step == opened.step and change.ticket.repeats == 1
+    assert change.ticket.step == opened.step
+    assert change.ticket.repeats == 1
     assert change.ticket.deadline == first_deadline + (first_deadline - MONDAY_9_UTC)
     assert change.ticket.deadline is not None
     clock.set(change.ticket.deadline)
@@ -144,7 +148,8 @@ def test_pause_stops_the_clock_and_resume_gives_back_what_was_left(
     engine.open("complaint", priority="medium", ticket_id="T-p")
     clock.advance(timedelta(minutes=20))
     paused = engine.pause("T-p", reason="waiting for the customer's invoice").ticket
-    assert paused.status == "paused" and paused.deadline is None
+    assert paused.status == "paused"
+    assert paused.deadline is None
     clock.advance(timedelta(days=2))
     assert engine.tick() == []
     resumed = engine.resume("T-p").ticket
@@ -172,7 +177,8 @@ def test_resolve_and_reopen(engine: Engine, clock: ManualClock) -> None:
     engine.open("complaint", priority="medium", ticket_id="T-o")
     engine.fire("T-o", "asks-for-manager")
     resolved = engine.resolve("T-o", actor="manager", note="refund issued")
-    assert resolved.ticket.status == "resolved" and resolved.events[0].trigger == "solved"
+    assert resolved.ticket.status == "resolved"
+    assert resolved.events[0].trigger == "solved"
     clock.advance(timedelta(hours=1))
     reopened = engine.reopen("T-o", reason="the refund did not arrive").ticket
     assert (reopened.status, reopened.step) == ("open", "level-2")

@@ -84,7 +84,8 @@ def test_if_version_compares_the_ticket_as_its_flow_has_taken_it(
     assert up.get("U-1").version == 1
     clock.advance(timedelta(minutes=20))  # the warning at 15 minutes is due, not stored
     seen = up.preview("U-1").ticket
-    assert seen.version == 2 and up.get("U-1").version == 1
+    assert seen.version == 2
+    assert up.get("U-1").version == 1
     message = _unchanged(up, lambda: up.acknowledge("U-1", if_version=1), StaleTicket)
     assert "is at version 2, not 1 as the call says" in message
     change = up.acknowledge("U-1", if_version=seen.version)
@@ -135,7 +136,8 @@ def test_a_refusal_says_where_the_ticket_stood_in_fields(engine: Engine) -> None
     engine.open("complaint", ticket_id="U-1")
     with pytest.raises(InvalidTrigger) as raised:
         engine.fire("U-1", "bad-review")
-    assert raised.value.ticket_id == "U-1" and raised.value.step == "level-1"
+    assert raised.value.ticket_id == "U-1"
+    assert raised.value.step == "level-1"
     assert raised.value.valid_triggers == ("unable-to-solve", "asks-for-manager", "solved")
 
 
@@ -204,7 +206,8 @@ def test_a_keyed_retry_racing_its_original_gets_the_original_result(
     # The retry finds no key yet; the original lands before the retry reads the ticket.
     store.after_get = lambda: first.append(original.resolve("T-1", actor="ana", key="k-9"))
     again = retry.resolve("T-1", actor="ana", key="k-9")
-    assert again.replayed and [e.kind for e in again.events] == ["resolved"]
+    assert again.replayed
+    assert [e.kind for e in again.events] == ["resolved"]
     assert len(retry.history("T-1")) == 2
     with pytest.raises(TicketClosed):  # without a key the same call is a state error
         retry.resolve("T-1", actor="ana")

@@ -40,7 +40,8 @@ def test_timeline_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     data = json.loads(out)
-    assert data["timezone"] == "Europe/Paris" and data["status"] == "open"
+    assert data["timezone"] == "Europe/Paris"
+    assert data["status"] == "open"
     rows = data["timeline"]
     assert [r["local"] for r in rows[:3]] == [
         "Mon 2026-11-23 10:00",
@@ -76,7 +77,9 @@ def test_timeline_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
         "+9m solved",
     )
     assert code == 0
-    assert "Tiered helpdesk" in out and "priority critical" in out and "Ticket is resolved." in out
+    assert "Tiered helpdesk" in out
+    assert "priority critical" in out
+    assert "Ticket is resolved." in out
 
 
 @pytest.mark.parametrize(
@@ -117,8 +120,10 @@ def test_bad_scripts_are_explained(
     capsys: pytest.CaptureFixture[str], args: list[str], code: int, message: str
 ) -> None:
     got, out, err = run(capsys, "complaint", str(FLOWS), "--start", START, *args)
-    assert got == code and out == ""
-    assert message in err and "Traceback" not in err
+    assert got == code
+    assert out == ""
+    assert message in err
+    assert "Traceback" not in err
 
 
 def test_the_python_api_refuses_what_is_not_a_script() -> None:

@@ -132,7 +132,8 @@ def test_deliveries_run_concurrency_at_a_time(matrix: Matrix, clock: ManualClock
     began = time.monotonic()
     done = Worker(engine, batch=1000, concurrency=8).run_once()
     took = time.monotonic() - began
-    assert done.delivered == count == len(slow.received) and slow.most == 8
+    assert done.delivered == count == len(slow.received)
+    assert slow.most == 8
     # One after the other they take count x 0.2 s; eight at a time, an eighth of that.
     assert took < count * 0.2 / 8 + 1.5, (count, took)
 
@@ -169,7 +170,8 @@ def test_two_workers_with_short_leases_never_send_an_action_twice(
     for thread in threads:
         thread.join(timeout=30)
     sent = Counter(a.key for a in slow.received)
-    assert len(sent) == count and set(sent.values()) == {1}, sent.most_common(3)
+    assert len(sent) == count, sent.most_common(3)
+    assert set(sent.values()) == {1}, sent.most_common(3)
     assert sum(w.totals.delivered for w in workers) == count
 
 
@@ -306,10 +308,8 @@ def test_an_interrupted_deliver_records_what_it_sent_and_gives_back_the_rest(
     engine.tick()
     with pytest.raises(KeyboardInterrupt):
         engine.deliver(limit=10)
-    assert (
-        delivered(engine, 2) == {a.key for a in interrupted.received}
-        and len(interrupted.received) == 3
-    )
+    assert delivered(engine, 2) == {a.key for a in interrupted.received}
+    assert len(interrupted.received) == 3
     other = SQLiteStore(tmp_path / "t.db")  # another worker on the same file
     rest = {a.key for a in other.pending_actions(clock.now(), 1000)}
     assert rest == queued(engine, 2) - delivered(engine, 2), "the rest claimable at once"

@@ -105,8 +105,10 @@ def test_tickets_and_events_round_trip(store: Store) -> None:
     assert [e.kind for e in history] == ["opened", "moved"]
     assert history[1] == event
     assert store.history("T-1", upto=1) == history[:1]
-    assert store.get("nope") is None and store.history("nope") == []
-    assert store.load_version("d" * 64) == '{"source": 1}' and store.load_version("x") is None
+    assert store.get("nope") is None
+    assert store.history("nope") == []
+    assert store.load_version("d" * 64) == '{"source": 1}'
+    assert store.load_version("x") is None
 
 
 def test_tickets_are_read_together(store: Store) -> None:
@@ -138,8 +140,10 @@ def test_duplicates_and_conflicts_write_nothing(store: Store) -> None:
                 Write(stale, [stale_event], [], 1),
             ]
         )
-    assert store.get("T-2") is None and store.history("T-2") == []
-    assert store.get("T-1") == after and len(store.history("T-1")) == 2
+    assert store.get("T-2") is None
+    assert store.history("T-2") == []
+    assert store.get("T-1") == after
+    assert len(store.history("T-1")) == 2
 
 
 def test_a_batch_may_write_a_ticket_twice_and_names_the_one_that_moved(store: Store) -> None:
@@ -147,12 +151,14 @@ def test_a_batch_may_write_a_ticket_twice_and_names_the_one_that_moved(store: St
     once, event_1 = moved(first, T0 + timedelta(minutes=1), None)
     twice, event_2 = moved(once, T0 + timedelta(minutes=2), None)
     store.append([Write(once, [event_1], [], 1), Write(twice, [event_2], [], 2)])
-    assert store.get("T-1") == twice and [e.seq for e in store.history("T-1")] == [1, 2, 3]
+    assert store.get("T-1") == twice
+    assert [e.seq for e in store.history("T-1")] == [1, 2, 3]
     stale, stale_event = moved(first, T0 + timedelta(minutes=3), None)
     fresh, fresh_event = moved(second, T0 + timedelta(minutes=3), None)
     with pytest.raises(ConflictError, match="ticket 'T-1' changed since it was read"):
         store.append([Write(fresh, [fresh_event], [], 1), Write(stale, [stale_event], [], 1)])
-    assert store.get("T-2") == second and len(store.history("T-2")) == 1
+    assert store.get("T-2") == second
+    assert len(store.history("T-2")) == 1
 
 
 def test_idempotency_keys(store: Store) -> None:
@@ -162,7 +168,8 @@ def test_idempotency_keys(store: Store) -> None:
     after, event = moved(ticket, T0, None, key="open-1")
     with pytest.raises(ConflictError, match="the idempotency key 'open-1' was used already"):
         store.append([Write(after, [event], [], 1)])
-    assert store.get("T-1") == ticket and len(store.history("T-1")) == 1
+    assert store.get("T-1") == ticket
+    assert len(store.history("T-1")) == 1
     assert store.find_key("missing") is None
 
 
@@ -278,13 +285,16 @@ def test_tickets_are_listed_soonest_due_first_and_filtered(store: Store) -> None
     # the database's collation says.
     assert ids() == ["T-soon", "T-g", "T-a", "T-b", "T-Z", "T-none", "T-p"]
     assert ids(limit=2) == ["T-soon", "T-g"]
-    assert ids(status="paused") == ["T-p"] and ids(status="resolved") == []
-    assert ids(flow="g") == ["T-g"] and ids(flow="nope") == []
+    assert ids(status="paused") == ["T-p"]
+    assert ids(status="resolved") == []
+    assert ids(flow="g") == ["T-g"]
+    assert ids(flow="nope") == []
     assert ids(due_by=T0 + timedelta(hours=1)) == ["T-soon", "T-g"]
     assert ids(status="open", flow="f", due_by=T0 + timedelta(hours=2)) == ["T-soon", "T-a", "T-b"]
     assert ids(due_by=T0) == []
     listed = store.tickets(status="paused", flow=None, due_by=None, limit=1)
-    assert listed == [store.get("T-p")] and listed[0].status == "paused"
+    assert listed == [store.get("T-p")]
+    assert listed[0].status == "paused"
 
 
 # --- the operator's view (StoreAdmin) -------------------------------------------------
@@ -366,7 +376,8 @@ def test_a_discarded_action_is_kept_with_who_when_and_why(store: Admin) -> None:
         "ana",
         "sent by hand",
     )
-    assert kept.discarded_at == later and kept.last_error == "down"
+    assert kept.discarded_at == later
+    assert kept.last_error == "down"
     assert found["T-1:1:2"].status == "discarded"
     assert [a.key for a in store.outbox(statuses=("discarded",))] == ["T-1:1:0", "T-1:1:2"]
     assert store.pending_actions(later, 10) == [], "never delivered"

@@ -59,12 +59,16 @@ def test_a_full_disk_is_reported_and_nothing_is_half_written(small_disk: Path) -
                 out.flush()
         except OSError:
             pass
-    with pytest.raises(StoreError, match="disk is full"):
+
+    def open_until_full() -> None:
         for n in range(2, 5000):
             clock.advance(timedelta(seconds=1))
             engine.open(
                 "complaint", priority="medium", ticket_id=f"T-{n}", attrs={"note": "x" * 2000}
             )
+
+    with pytest.raises(StoreError, match="disk is full"):
+        open_until_full()
     filler.unlink()
     store = open_store(f"sqlite:///{small_disk / 'tickets.db'}")
     last = None
@@ -74,7 +78,8 @@ def test_a_full_disk_is_reported_and_nothing_is_half_written(small_disk: Path) -
             last = n
             break
         assert ticket == replay(store.history(f"T-{n}"))
-    assert last is not None and store.history(f"T-{last}") == [], "the failed call left nothing"
+    assert last is not None, "the failed call left nothing"
+    assert store.history(f"T-{last}") == [], "the failed call left nothing"
     clock.advance(timedelta(minutes=1))
     engine = Engine(matrix, store, clock=clock, actions=Actions(notify=print, handlers=handlers))
     assert engine.fire("T-1", "asks-for-manager").ticket.step == "level-2", "usable again"
@@ -119,7 +124,8 @@ def test_an_actions_log_on_a_full_disk_keeps_every_line_whole(
         while True:
             out.write(b"\0" * 4096)
     full = worker(url, log)
-    assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
+    assert full.returncode == 1, full.stderr
+    assert "Traceback" not in full.stderr, full.stderr
     assert full.stderr.splitlines()[-1].startswith(
         f"escflow: cannot write the actions log {log}: No space left on device;"
     )
@@ -152,4 +158,5 @@ def test_a_torn_last_line_is_ended_before_the_log_is_appended_to(tmp_path: Path)
     lines = log.read_text(encoding="utf-8").splitlines()
     assert lines[1] == torn, "kept as it was, on a line of its own"
     appended = [json.loads(line) for line in lines[2:]]
-    assert appended and all(str(line["key"]).startswith("T-") for line in appended)
+    assert appended
+    assert all(str(line["key"]).startswith("T-") for line in appended)

@@ -58,9 +58,12 @@ def test_repaired_rows_are_queued_again_and_put_back_on_the_schedule(
     assert [t["id"] for t in listed["quarantined_tickets"]] == ["T-1"]
 
     status, _, err = run(url, "retry", "--action", "T-0:2:0")
-    assert status == 1 and "action T-0:2:0 still cannot be read (payload is not JSON" in err
+    assert status == 1
+    assert "action T-0:2:0 still cannot be read (payload is not JSON" in err
     status, _, err = run(url, "retry", "--ticket", "T-1")
-    assert status == 1 and "ticket 'T-1' in" in err and "cannot be read (attrs" in err
+    assert status == 1
+    assert "ticket 'T-1' in" in err
+    assert "cannot be read (attrs" in err
 
     edit(  # the DBA puts the rows back as they were
         f"UPDATE outbox SET payload = '{payload}' WHERE key = 'T-0:2:0'",
@@ -69,7 +72,8 @@ def test_repaired_rows_are_queued_again_and_put_back_on_the_schedule(
     status, out, _ = run(url, "list", "--status", "quarantined")
     assert "(it reads again now: 'escflow outbox retry' queues it)" in out
     status, out, _ = run(url, "retry", "--action", "T-0:2:0")
-    assert status == 0 and out.startswith("T-0:2:0  queued again (it was quarantined: payload")
+    assert status == 0
+    assert out.startswith("T-0:2:0  queued again (it was quarantined: payload")
     status, out, _ = run(url, "retry", "--ticket", "T-1")
     assert (status, out) == (0, "ticket T-1  back on the schedule\n")
     status, out, _ = run(url, "list", "--status", "quarantined")
@@ -80,7 +84,8 @@ def test_repaired_rows_are_queued_again_and_put_back_on_the_schedule(
     assert "T-0:2:0" in logged(log), "delivered, under its own key"
     store = open_store(url)
     ticket = store.get("T-1")
-    assert ticket is not None and ticket.level == "level-7", "back on the schedule: moved"
+    assert ticket is not None, "back on the schedule: moved"
+    assert ticket.level == "level-7", "back on the schedule: moved"
     [again] = [a for a in store.actions("T-0") if a.key == "T-0:2:0"]
     assert (again.status, again.attempts, again.quarantine) == ("delivered", 1, None)
 
@@ -109,13 +114,11 @@ def test_failed_actions_are_retried_by_ticket_key_or_all_at_once(tmp_path: Path)
     failing(url, 3)
     status, out, _ = run(url, "list", "--status", "failed")
     failed = [line.split()[0] for line in out.splitlines()]
-    assert (
-        status == 0
-        and len(failed) == 6
-        and all(
-            line.endswith("failed after 1 attempt: ConnectionError: the mail server did not answer")
-            for line in out.splitlines()
-        )
+    assert status == 0
+    assert len(failed) == 6
+    assert all(
+        line.endswith("failed after 1 attempt: ConnectionError: the mail server did not answer")
+        for line in out.splitlines()
     )
     assert run(url, "retry", "--ticket", "F-0")[1].splitlines() == [
         f"{key}  queued again (it was failed after 1 attempt: ConnectionError: the mail server"
@@ -128,12 +131,14 @@ def test_failed_actions_are_retried_by_ticket_key_or_all_at_once(tmp_path: Path)
         "nothing to retry: no failed or quarantined action\n"
     )
     status, _, err = run(url, "retry", "--action", failed[0])
-    assert status == 1 and f"action {failed[0]} is pending: only a failed" in err
+    assert status == 1
+    assert f"action {failed[0]} is pending: only a failed" in err
     log = tmp_path / "log.jsonl"
     worker(url, log)
     assert set(failed) <= set(logged(log)), "each delivered under the key it failed with"
     status, _, err = run(url, "retry", "--action", failed[0])
-    assert status == 1 and f"action {failed[0]} is delivered (" in err
+    assert status == 1
+    assert f"action {failed[0]} is delivered (" in err
 
 
 def test_a_discarded_action_is_recorded_and_never_delivered(tmp_path: Path) -> None:
@@ -151,14 +156,16 @@ def test_a_discarded_action_is_recorded_and_never_delivered(tmp_path: Path) -> N
     status, out, _ = run(url, "list", "--status", "discarded", "--ticket", "F-0")
     lines = out.splitlines()
     assert lines[0].startswith(f"{keys[0]}  notify -> support-manager  discarded 20")
-    assert lines[0].endswith(" by cli: called them instead") and lines[1].endswith(" by ana")
+    assert lines[0].endswith(" by cli: called them instead")
+    assert lines[1].endswith(" by ana")
     assert run(url, "list")[1] == "no actions pending, failed or quarantined\n"
     assert run(url, "retry", "--all-failed")[1].startswith("nothing to retry")
     log = tmp_path / "log.jsonl"
     worker(url, log)
     assert not set(keys) & set(logged(log)), "not delivered"
     status, _, err = run(url, "discard", "--action", keys[0])
-    assert status == 1 and f"action {keys[0]} is discarded by cli (" in err
+    assert status == 1
+    assert f"action {keys[0]} is discarded by cli (" in err
     [kept] = [a for a in open_store(url).actions("F-0") if a.key == keys[0]]
     assert (kept.discard_note, kept.last_error) == (
         "called them instead",
@@ -187,7 +194,8 @@ def test_what_the_outbox_commands_refuse(
     seeded(url)
     before = (tmp_path / "t.db").read_bytes()
     got, _, err = run(url, *args)
-    assert got == status and said in err, err
+    assert got == status, err
+    assert said in err, err
     assert (tmp_path / "t.db").read_bytes() == before, "nothing changed"
 
 
@@ -195,7 +203,8 @@ def test_the_outbox_commands_refuse_a_database_that_is_not_there(tmp_path: Path)
     url = f"sqlite:///{tmp_path / 'typo.db'}"
     for args in (["list"], ["retry", "--all-failed"], ["discard", "--action", "T-1:1:0"]):
         status, _, err = run(url, *args)
-        assert status == 1 and "no escflow database at" in err
+        assert status == 1
+        assert "no escflow database at" in err
     assert list(tmp_path.iterdir()) == []
 
 

@@ -278,7 +278,9 @@ def test_instants_are_timestamps_anyone_can_query(store: PostgresStore, pg_url: 
     [(deadline, next_due)] = sql(pg_url, "SELECT deadline, next_due FROM tickets")
     assert deadline == next_due == DUE
     found = store.next_due()
-    assert found == DUE and found is not None and found.tzinfo is UTC
+    assert found == DUE
+    assert found is not None
+    assert found.tzinfo is UTC
 
 
 # --- claims: several workers on one database -------------------------------------------
@@ -409,7 +411,8 @@ def test_engines_on_several_connections_share_the_due_tickets(
     assert sum(1 for m in moved_by if m) > 1, "the work was shared"
     for n in range(count):
         ticket = store.get(f"T-{n}")
-        assert ticket is not None and ticket.level == "level-7"
+        assert ticket is not None
+        assert ticket.level == "level-7"
     for other in stores:
         other.close()
 
@@ -460,7 +463,8 @@ def test_nothing_listening_names_host_and_port_but_not_the_password() -> None:
         open_store(url)
     message = str(caught.value)
     assert f"postgresql://escflow@127.0.0.1:{port}/escflow" in message
-    assert f"host 127.0.0.1 port {port}" in message and "is PostgreSQL running" in message
+    assert f"host 127.0.0.1 port {port}" in message
+    assert "is PostgreSQL running" in message
     assert "s3cret" not in message
 
 
@@ -469,7 +473,8 @@ def test_the_cli_says_so_without_the_password(capsys: pytest.CaptureFixture[str]
     # Nothing answers there: exit 75, try again later.
     assert main(["db", "upgrade", "--db", f"postgres://me:hunter22@127.0.0.1:{port}/x"]) == 75
     err = capsys.readouterr().err
-    assert f"postgres://me@127.0.0.1:{port}/x" in err and "hunter22" not in err
+    assert f"postgres://me@127.0.0.1:{port}/x" in err
+    assert "hunter22" not in err
 
 
 def test_a_server_that_does_not_answer_times_out() -> None:
@@ -560,7 +565,8 @@ def test_db_upgrade_never_prints_the_password(
     assert main(["db", "upgrade", "--db", with_password]) == 0
     assert main(["db", "upgrade", "--db", with_password]) == 0
     out = capsys.readouterr().out
-    assert f"schema {latest('postgres')} is current" in out and "S3cretPW" not in out
+    assert f"schema {latest('postgres')} is current" in out
+    assert "S3cretPW" not in out
 
 
 def test_a_store_opened_to_read_writes_nothing(pg_url: str) -> None:

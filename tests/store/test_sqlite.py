@@ -198,7 +198,8 @@ def test_a_damaged_file_is_told_apart_from_another_programs(
         flows = ["--flows", str(FLOWS)] if command[0] != "outbox" else []
         assert main([*command, "--db", f"sqlite:///{path}", *flows]) == 1, command
         err = capsys.readouterr().err
-        assert said.format(path=path) in err and "Traceback" not in err, err
+        assert said.format(path=path) in err, err
+        assert "Traceback" not in err, err
     assert path.read_bytes() == before, "left as it was"
 
 
@@ -226,7 +227,8 @@ def test_a_database_locked_by_another_program(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
         store = SQLiteStore(path, timeout=0.2, check=False)
         started = time.monotonic()
         with pytest.raises(StoreError, match="locked by another program"):
@@ -322,7 +324,8 @@ def test_schema_4_clears_paused_at_of_tickets_no_longer_paused(tmp_path: Path) -
     for ticket_id in ("T-resolved", "T-reopened", "T-paused"):
         assert store.get(ticket_id) == replay(store.history(ticket_id))
     paused = store.get("T-paused")
-    assert paused is not None and paused.paused_at == clock.now() - timedelta(minutes=5)
+    assert paused is not None
+    assert paused.paused_at == clock.now() - timedelta(minutes=5)
     store.close()
 
 
@@ -573,12 +576,14 @@ def test_a_key_applied_before_schema_5_still_replays(tmp_path: Path) -> None:
     store = SQLiteStore(path)
     assert store.schema_version() == latest("sqlite")
     record = store.find_key("crm-event-81")
-    assert record is not None and (record.first_seq, record.call_first_seq) == (3, None)
+    assert record is not None
+    assert (record.first_seq, record.call_first_seq) == (3, None)
     engine = Engine(matrix, store, clock=clock, actions=Actions(notify=print, handlers=handlers))
     retry = engine.fire(
         "T-1", "asks-for-manager", actor="ana", note="wants a manager", key="crm-event-81"
     )
-    assert retry.replayed and retry.ticket == change.ticket
+    assert retry.replayed
+    assert retry.ticket == change.ticket
     assert retry.events == change.events[1:]
     assert retry.actions == tuple(a for a in change.actions if a.key.startswith("T-1:3:"))
     store.close()
@@ -610,7 +615,8 @@ def test_schema_6_finds_the_step_a_timer_left_in_the_events(tmp_path: Path) -> N
     assert store.schema_version() == latest("sqlite")
     for ticket_id, left in expected.items():
         ticket = store.get(ticket_id)
-        assert ticket is not None and ticket.timer_left == left, ticket_id
+        assert ticket is not None, ticket_id
+        assert ticket.timer_left == left, ticket_id
         assert ticket == replay(store.history(ticket_id))
     store.close()
 

@@ -53,7 +53,8 @@ def test_ticket_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "needs-specialist" in shown["valid_triggers"]
     assert main(["ticket", "history", "T-1", "--format", "json", *db]) == 0
     kinds = [e["kind"] for e in json.loads(capsys.readouterr().out)]
-    assert kinds[0] == "opened" and kinds[-2:] == ["moved", "acknowledged"]
+    assert kinds[0] == "opened"
+    assert kinds[-2:] == ["moved", "acknowledged"]
     assert main(["ticket", "fire", "T-1", "bad-review", *db]) == 1
     assert "valid from 'level-2'" in capsys.readouterr().err
     assert main(["ticket", "open", "complaint", "--attr", "nonsense", *db]) == 2
@@ -73,7 +74,8 @@ def test_ticket_list_shows_what_is_due_and_what_is_overdue(
     assert lines[0].split() == ["ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "NEXT", "DUE"]
     assert [line.split()[0] for line in lines[1:]] == ["T-0", "T-1", "NEW-1"]
     assert lines[1].endswith("2026-01-05T09:15:00+00:00 (overdue)")
-    assert lines[3].split()[2] == "paused" and lines[3].endswith(" -")
+    assert lines[3].split()[2] == "paused"
+    assert lines[3].endswith(" -")
     assert main(["ticket", "list", "--overdue", "--limit", "1", "--format", "json", *db]) == 0
     assert [t["id"] for t in json.loads(capsys.readouterr().out)] == ["T-0"]
     assert main(["ticket", "list", "--due-by", "2026-01-05T10:15:00+01:00", *db]) == 0
@@ -116,7 +118,8 @@ def test_evidence_and_the_outbox_from_the_command_line(
     capsys.readouterr()
     assert main(["ticket", "outbox", "T-1", *db]) == 0
     queued = capsys.readouterr().out.splitlines()
-    assert queued and all(line.endswith("  pending") for line in queued)
+    assert queued
+    assert all(line.endswith("  pending") for line in queued)
     assert any("customer -> customer" in line for line in queued)
     log = tmp_path / "actions.jsonl"
     assert main(["worker", "--once", "--log-unhandled", "--actions-log", str(log), *db]) == 0
@@ -157,14 +160,16 @@ def test_the_outbox_shows_retries_and_failures_with_their_errors(
     capsys.readouterr()
     assert main(["ticket", "outbox", "T-8", *db]) == 0
     retrying = capsys.readouterr().out.splitlines()
-    assert retrying and all(
+    assert retrying, retrying
+    assert all(
         "  pending, attempt 2 at " in line
         and line.endswith(": ConnectionError: the mail server did not answer")
         for line in retrying
     ), retrying
     assert main(["ticket", "outbox", "T-1", *db]) == 0
     failed = capsys.readouterr().out.splitlines()
-    assert failed and all(
+    assert failed, failed
+    assert all(
         line.endswith("failed after 1 attempt: ConnectionError: the mail server did not answer")
         for line in failed
     ), failed
@@ -193,7 +198,8 @@ def test_bytes_that_are_not_utf8_on_the_command_line_are_refused_cleanly(tmp_pat
         )
         said = done.stderr.decode("utf-8", "backslashreplace")
         assert done.returncode == 1, said
-        assert "Traceback" not in said and "is not valid text: position 4 holds" in said
+        assert "Traceback" not in said
+        assert "is not valid text: position 4 holds" in said
     drawn = subprocess.run(
         [sys.executable, "-m", "escflow", "render", "--ticket", latin1, db[0], db[1], "-o", "out"],
         capture_output=True,
@@ -201,8 +207,10 @@ def test_bytes_that_are_not_utf8_on_the_command_line_are_refused_cleanly(tmp_pat
         cwd=tmp_path,
     )
     said = drawn.stderr.decode("utf-8", "backslashreplace")
-    assert drawn.returncode == 1 and "Traceback" not in said, said
-    assert "ticket_id is not valid text" in said and not (tmp_path / "out").exists()
+    assert drawn.returncode == 1, said
+    assert "Traceback" not in said, said
+    assert "ticket_id is not valid text" in said
+    assert not (tmp_path / "out").exists()
     after = escflow("ticket", "history", "T-1", "--format", "json", *db, cwd=tmp_path).stdout
     assert json.loads(after) == json.loads(before), "nothing was written"
 
@@ -228,7 +236,9 @@ def test_a_worker_option_out_of_range_is_a_usage_error(
     done = escflow(
         "worker", "--once", "--db", f"sqlite:///{tmp_path / 't.db'}", *option, cwd=tmp_path
     )
-    assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2
+    assert said in done.stderr
+    assert "Traceback" not in done.stderr
     assert not (tmp_path / "t.db").exists(), "refused before the store is opened"
 
 
@@ -242,7 +252,8 @@ def test_worker_once_escalates_what_is_due(tmp_path: Path) -> None:
     store = open_store(url)
     for n in range(20):
         ticket = store.get(f"T-{n}")
-        assert ticket is not None and ticket.level == "level-7"
+        assert ticket is not None
+        assert ticket.level == "level-7"
     lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert len({line["key"] for line in lines}) == len(lines) > 0
 
@@ -284,9 +295,11 @@ def test_ticket_show_gives_where_the_flow_has_taken_an_unattended_ticket(
     db = ["--db", url, "--flows", str(FLOWS)]
     assert main(["ticket", "show", "T-0", "--format", "json", *db]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["level"] == "level-7" and shown["valid_triggers"] == ["resolved"]
+    assert shown["level"] == "level-7"
+    assert shown["valid_triggers"] == ["resolved"]
     unstored = [(e["kind"], e["to"]) for e in shown["unstored_events"]]
-    assert unstored[0] == ("warned", None) and unstored[-1] == ("escalated", "level-7")
+    assert unstored[0] == ("warned", None)
+    assert unstored[-1] == ("escalated", "level-7")
     assert main(["ticket", "show", "T-0", *db]) == 0
     out = capsys.readouterr().out
     assert f"{len(unstored)} timer events passed since the ticket was stored" in out
@@ -401,7 +414,8 @@ def test_worker_once_stopped_mid_delivery_records_what_it_wrote(tmp_path: Path) 
     assert once.stderr is not None
     err = once.stderr.read()
     assert once.wait(timeout=60) == 0, err
-    assert "Traceback" not in err and "worker: stopped by a signal" in err
+    assert "Traceback" not in err
+    assert "worker: stopped by a signal" in err
     queued = all_keys(url, 50)
     assert 10 <= len(written) < len(queued), "it stopped before the end of the batch"
     assert set(written) <= delivered_keys(url, 50), "every action written is recorded"
@@ -493,7 +507,8 @@ def test_a_worker_outlives_a_sqlite_file_locked_for_longer_than_the_busy_timeout
     )
     err = Lines(worker.stderr)
     said = err.wait_for("trying again in")
-    assert " WARNING escflow.worker: cannot " in said and f"{path}: the database is locked" in said
+    assert " WARNING escflow.worker: cannot " in said
+    assert f"{path}: the database is locked" in said
     assert said.endswith("; trying again in 1s\n"), said
     other.execute("ROLLBACK")
     other.close()
@@ -505,7 +520,8 @@ def test_a_worker_outlives_a_sqlite_file_locked_for_longer_than_the_busy_timeout
     worker.send_signal(signal.SIGTERM)
     assert stopped(worker, err) == 0, err.rest()
     said = err.rest()
-    assert "Traceback" not in said and "escflow.worker: stopped: 5 tickets moved" in said
+    assert "Traceback" not in said
+    assert "escflow.worker: stopped: 5 tickets moved" in said
 
 
 def test_a_worker_outlives_its_postgresql_connection_being_terminated(
@@ -531,9 +547,11 @@ def test_a_worker_outlives_its_postgresql_connection_being_terminated(
         pg_url,
         f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{name}'",
     )
-    assert ended and set(ended) == {(True,)}, "its connections (one or two: its pool's)"
+    assert ended, "its connections (one or two: its pool's)"
+    assert set(ended) == {(True,)}, "its connections (one or two: its pool's)"
     said = err.wait_for("trying again in")
-    assert " WARNING escflow.worker: cannot " in said and "the connection failed" in said, said
+    assert " WARNING escflow.worker: cannot " in said, said
+    assert "the connection failed" in said, said
     matrix = load_matrix(FLOWS)
     handlers = dict.fromkeys(matrix.handler_names, print)
     engine = Engine(matrix, open_store(pg_url), actions=Actions(notify=print, handlers=handlers))
@@ -557,7 +575,8 @@ def test_an_actions_log_on_a_full_disk_fails_the_worker_without_a_traceback(
     summary = re.search(
         r"worker: 3 tickets moved .* 0 actions delivered, (\d+) to retry", done.stderr
     )
-    assert summary is not None and int(summary[1]) == len(all_keys(url, 3)) > 0, done.stderr
+    assert summary is not None, done.stderr
+    assert int(summary[1]) == len(all_keys(url, 3)) > 0, done.stderr
     assert done.stderr.splitlines()[-1].startswith(
         "escflow: cannot write the actions log /dev/full: No space left on device;"
     )
@@ -611,7 +630,8 @@ def test_commands_on_stored_tickets_refuse_a_database_that_is_not_there(
     typo.touch()  # an empty file is no database either, and stays as it was
     assert main(["ticket", "list", *db]) == 1
     assert "no escflow database at" in capsys.readouterr().err
-    assert [p.name for p in tmp_path.iterdir()] == ["typo.db"] and typo.stat().st_size == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["typo.db"]
+    assert typo.stat().st_size == 0
 
 
 def test_the_worker_process_refuses_a_database_that_is_not_there(tmp_path: Path) -> None:
@@ -619,7 +639,8 @@ def test_the_worker_process_refuses_a_database_that_is_not_there(tmp_path: Path)
     done = subprocess.run(
         worker_command(f"sqlite:///{typo}", "--once"), capture_output=True, text=True, timeout=120
     )
-    assert done.returncode == 1 and done.stdout == ""
+    assert done.returncode == 1
+    assert done.stdout == ""
     assert f"no escflow database at {typo}; check --db" in done.stderr
     assert list(tmp_path.iterdir()) == []
 
@@ -666,6 +687,7 @@ def test_a_worker_on_a_read_only_file_delivers_nothing(tmp_path: Path) -> None:
             pytest.skip("cannot make a file read-only here (root, no 'chattr +i')")
         done = escflow("worker", "--once", "--log-unhandled", *db)
     assert done.returncode == 1, done.stderr
-    assert "cannot claim pending actions in" in done.stderr and "readonly" in done.stderr
+    assert "cannot claim pending actions in" in done.stderr
+    assert "readonly" in done.stderr
     assert done.stdout == "", "no action delivered"
     assert all(a.status == "pending" and not a.attempts for a in open_store(url).actions("T-1"))

@@ -75,15 +75,17 @@ def test_the_worker_logs_json_records_of_both_parts_and_never_the_password(
     [started] = [r for r in found if r["message"].startswith("started on ")]
     assert started["message"].startswith("started on postgresql://postgres@127.0.0.1")
     moved = [r for r in found if r["message"].startswith("3 tickets moved")]
-    assert moved and {"tickets", "events", "delivered", "retried", "failed"} <= set(moved[0])
+    assert moved
+    assert {"tickets", "events", "delivered", "retried", "failed"} <= set(moved[0])
     dropped = [
         r for r in found if r["logger"] == "escflow.store" and "a connection failed" in r["message"]
     ]
-    assert dropped and dropped[0]["level"] == "warning"
+    assert dropped
+    assert dropped[0]["level"] == "warning"
     retried = [r for r in found if "trying again in" in r["message"]]
-    assert (
-        retried and retried[0]["retry_in"] == 1 and "the connection failed" in retried[0]["message"]
-    )
+    assert retried
+    assert retried[0]["retry_in"] == 1
+    assert "the connection failed" in retried[0]["message"]
     assert found[-1]["message"].startswith("stopped: 3 tickets moved")
     assert {"tickets", "events", "delivered", "retried", "failed"} <= set(found[-1])
 
@@ -93,9 +95,11 @@ def test_the_log_level_keeps_what_is_less_severe_out(tmp_path: Path) -> None:
     done = run(tmp_path, url, "--log-unhandled", "--log-level", "warning")
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
-    assert lines and all(" WARNING escflow.worker: " in line for line in lines), lines
+    assert lines, lines
+    assert all(" WARNING escflow.worker: " in line for line in lines), lines
     done = run(tmp_path, url, "--log-unhandled", "--log-level", "error")
-    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", done.stderr
 
 
 def test_a_webhook_address_is_said_without_its_password(tmp_path: Path) -> None:

@@ -443,9 +443,11 @@ def test_holidays_problem() -> None:
     assert holidays_problem("FR", None) is None
     assert holidays_problem("FR", "57") is None
     unknown_country = holidays_problem("XX", None)
-    assert unknown_country is not None and "'XX'" in unknown_country
+    assert unknown_country is not None
+    assert "'XX'" in unknown_country
     unknown_subdivision = holidays_problem("FR", "ZZ")
-    assert unknown_subdivision is not None and "'ZZ'" in unknown_subdivision
+    assert unknown_subdivision is not None
+    assert "'ZZ'" in unknown_subdivision
 
 
 # -- refusals -------------------------------------------------------------------------------------

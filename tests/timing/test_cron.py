@@ -114,7 +114,8 @@ def walked(expr: str, zone: ZoneInfo, start: datetime, end: datetime) -> list[da
     while moment < end:  # find each jump forward by the hour, then to the second
         later = moment + timedelta(hours=1)
         before, after = moment.astimezone(zone).utcoffset(), later.astimezone(zone).utcoffset()
-        assert before is not None and after is not None
+        assert before is not None
+        assert after is not None
         if after > before:
             low, high = moment, later
             while high - low > timedelta(seconds=1):

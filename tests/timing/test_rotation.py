@@ -227,9 +227,11 @@ def test_validate_cron() -> None:
     assert validate_cron("0 9 * * 1") is None
     assert validate_cron("*/15 8-17 * * mon-fri") is None
     out_of_range = validate_cron("61 * * * *")
-    assert out_of_range is not None and "61 * * * *" in out_of_range
+    assert out_of_range is not None
+    assert "61 * * * *" in out_of_range
     too_short = validate_cron("0 9 * *")
-    assert too_short is not None and "0 9 * *" in too_short
+    assert too_short is not None
+    assert "0 9 * *" in too_short
     assert validate_cron("0 9 31 2 *") == "cron expression '0 9 31 2 *' never fires"
     assert validate_cron("") == "cron expression is empty"
 

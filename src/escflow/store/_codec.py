@@ -220,7 +220,9 @@ def ticket_from_row(
     (default: from microseconds since the epoch)."""
     at = instant
     opened, updated, entered = at(row[8]), at(row[9]), at(row[10])
-    assert opened is not None and updated is not None and entered is not None, "NOT NULL"
+    assert opened is not None, "NOT NULL"
+    assert updated is not None, "NOT NULL"
+    assert entered is not None, "NOT NULL"
     return Ticket(
         row[0],
         row[1],
