@@ -18,6 +18,7 @@ from escflow.records._records import (
     Status,
     Ticket,
     apply,
+    held_until,
     last_pause,
     replay,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "Status",
     "Ticket",
     "apply",
+    "held_until",
     "last_pause",
     "replay",
 ]

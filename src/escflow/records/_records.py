@@ -323,6 +323,17 @@ def last_pause(events: Sequence[Event]) -> Event:
     )
 
 
+def held_until(events: Sequence[Event]) -> datetime | None:
+    """When the hold of the ticket's current level ends (its window starts then): the
+    ``until`` of a ``held`` event since the level was last entered, else None."""
+    for event in reversed(events):
+        if event.kind == "held":
+            return _instant(event.data.get("until"))
+        if "level" in event.data:  # the level's entry, not held: its window ran from there
+            return None
+    return None
+
+
 def replay(events: Iterable[Event]) -> Ticket:
     """Rebuild a ticket from its whole history."""
     ticket: Ticket | None = None

@@ -45,6 +45,7 @@ from escflow.records import (
     EventKind,
     Status,
     Ticket,
+    held_until,
     last_pause,
     replay,
 )
@@ -522,12 +523,18 @@ class Engine:
         def change(draft: Draft, flow: CompiledFlow, now: datetime) -> None:
             ticket = must_be_open(draft.current)
             level = flow.level(ticket.level)
+            held = None
+            if self._moves.timing.rotation(flow, level.contact_id) is not None:
+                # Only a level with shifts holds. The catch-up may have entered it in this
+                # very call: its events count too.
+                held = held_until([*self.store.history(ticket_id), *draft.events])
             left = self._moves.timing.remaining(
                 flow,
                 level,
                 ticket.priority,
                 now,
                 (ticket.deadline, ticket.warn_at, ticket.resolution_due),
+                held,
             )
             draft.add(
                 "paused",
@@ -541,6 +548,7 @@ class Engine:
                     "business": left.business,
                     "calendar": left.calendar,
                     "resolution_calendar": left.resolution_calendar,
+                    "held_until": left.held_until,
                 },
             )
 
@@ -596,6 +604,7 @@ class Engine:
                 else data["calendar"]
                 if data["business"]
                 else None,
+                _instant_of(data.get("held_until")),
             )
             deadline, warn, resolution = self._moves.timing.resume(flow, left, now)
             draft.add(
@@ -1000,3 +1009,10 @@ class Engine:
     def _commit_all(self, drafts: list[Draft]) -> list[Change]:
         self.store.append([Write(d.current, d.events, d.actions, d.expected) for d in drafts])
         return [Change(d.current, tuple(d.events), tuple(d.actions)) for d in drafts]
+
+
+def _instant_of(value: object) -> datetime | None:
+    """An instant of event data: a datetime, or ISO text once stored and read back."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))

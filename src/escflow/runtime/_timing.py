@@ -36,6 +36,10 @@ class Remaining:
     Each counts in its own terms: the window's (``business``: working minutes of
     ``calendar``, else elapsed minutes) and the SLA's (working minutes of
     ``resolution_calendar``, the flow's calendar, or elapsed minutes when it is None).
+    ``held_until`` is when the level's window starts for a ticket held for the next shift
+    (None when it is not held): the window's time left counts from then, not from the pause,
+    and runs again from then at the earliest, so the part of a pause inside the hold does not
+    lengthen the window.
     """
 
     deadline: float | None
@@ -44,6 +48,7 @@ class Remaining:
     business: bool
     calendar: str | None
     resolution_calendar: str | None
+    held_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,22 +181,28 @@ class Timing:
         priority: str,
         now: datetime,
         instants: tuple[datetime | None, datetime | None, datetime | None],
+        held_until: datetime | None = None,
     ) -> Remaining:
         """What is left of (deadline, warning) at ``now`` in the window's terms, and of the
-        resolution target in the SLA's."""
+        resolution target in the SLA's. A window held until a later shift start
+        (``held_until``) has not begun: what is left of it counts from that start."""
         window, _ = _window(flow, level, priority)
         business = window.business and level.calendar is not None
         counted_in = level.calendar if business else None
         target = flow.sla.get(priority)
         sla_calendar = flow.calendar if target and target.resolution.business else None
         deadline, warn, resolution = instants
+        held = held_until if held_until is not None and held_until > now else None
+        starts = held or now
         return Remaining(
-            self._left(flow, counted_in, now, deadline),
-            self._left(flow, counted_in, now, warn),
+            self._left(flow, counted_in, starts, deadline),
+            self._left(flow, counted_in, starts, warn),
+            # The SLA's clock is not held with the level: it stops at the pause itself.
             self._left(flow, sla_calendar, now, resolution),
             business,
             level.calendar,
             sla_calendar,
+            held,
         )
 
     def _left(
@@ -209,11 +220,14 @@ class Timing:
     def resume(
         self, flow: CompiledFlow, remaining: Remaining, now: datetime
     ) -> tuple[datetime | None, datetime | None, datetime | None]:
-        """(deadline, warning, resolution) after resuming at ``now``."""
+        """(deadline, warning, resolution) after resuming at ``now``: the window runs again
+        from ``now``, or from the end of its hold when that is later."""
         window = remaining.calendar if remaining.business else None
+        held = remaining.held_until
+        starts = held if held is not None and held > now else now
         return (
-            self._again(flow, window, now, remaining.deadline),
-            self._again(flow, window, now, remaining.warn),
+            self._again(flow, window, starts, remaining.deadline),
+            self._again(flow, window, starts, remaining.warn),
             self._again(flow, remaining.resolution_calendar, now, remaining.resolution),
         )
 
