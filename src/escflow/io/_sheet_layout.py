@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from escflow.io._sheet_lines import WINDOW, format_item, parse_item
@@ -30,85 +31,123 @@ MATRIX_SHEETS = (SETTINGS, ISSUE_TYPES, PRIORITIES, CALENDARS, CONTACTS)
 IGNORED_SHEETS = frozenset({"read me", "readme", "help", "notes", "instructions"})
 ORDER = (MATRIX, LEVELS, CATEGORIES, CATEGORY_PRIORITIES, *reversed(MATRIX_SHEETS))
 
-# The columns of each table sheet, in the order the writer puts them; the reader finds
-# them by name in any order. The first ones listed in REQUIRED must be present.
-COLUMNS: dict[str, tuple[str, ...]] = {
+KEY = "{key}"
+"""In a column's path, the row's key (the priority of a Category priorities row)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table sheet, as data: its header, the YAML path its cell fills
+    (below the row's entry; empty for a column the reader handles itself), the cell's
+    grammar (a name in :data:`escflow.io._sheet_cells.CELLS` or one the reader and writer
+    give), whether the sheet must have it, the value an empty cell stands for, and the
+    default the writer leaves out (and the reader does not write)."""
+
+    header: str
+    path: tuple[str | int, ...] = ()
+    cell: str = "text"
+    required: bool = False
+    empty: Any = None
+    omit: Any = None
+
+
+def _col(header: str, path: str = "", cell: str = "text", **flags: Any) -> Column:
+    return Column(header, tuple(path.split(".")) if path else (), cell, **flags)
+
+
+# The table sheets, columns in the order the writer puts them; the reader finds them by
+# name in any order, and refuses a sheet without its required ones.
+TABLES: dict[str, tuple[Column, ...]] = {
     LEVELS: (
-        "Category",
-        "Level",
-        "Team",
-        "Step",
-        "Responses",
-        "Triggers",
-        "Name",
-        "Step name",
-        "Contact point",
-        "Timeline",
-        "Repeat",
-        "Escalates to",
-        "Level id",
+        _col("Category", required=True),
+        _col("Level", "level", "level", required=True),
+        _col("Team", "id"),
+        _col("Step", "id"),
+        _col("Responses", "responses", "responses"),
+        _col("Triggers", "triggers", "triggers"),
+        _col("Name", "name"),
+        _col("Step name", "name"),
+        _col("Contact point", "contact", "contact"),
+        _col("Timeline", "window", "timeline"),
+        _col("Repeat", "repeat", "count", omit=0),
+        _col("Escalates to", "escalates_to", "target"),
+        _col("Level id", "id"),
     ),
-    CATEGORIES: ("Category", "Id", "Issue type", "Language", "Calendar", "Description"),
+    CATEGORIES: (
+        _col("Category", "name", required=True),
+        _col("Id", "id"),
+        _col("Issue type", "issue_type", "issue type"),
+        _col("Language", "language", omit="en"),
+        _col("Calendar", "calendar"),
+        _col("Description", "description", "description"),
+    ),
     CATEGORY_PRIORITIES: (
-        "Category",
-        "Priority",
-        "First response",
-        "Resolution",
-        "Entry level",
-        "Factor",
-        "Windows",
+        _col("Category", required=True),
+        _col("Priority", required=True),
+        _col("First response", f"sla.{KEY}.first_response", "duration"),
+        _col("Resolution", f"sla.{KEY}.resolution", "duration"),
+        _col("Entry level", f"priorities.{KEY}.entry", "level"),
+        _col("Factor", f"priorities.{KEY}.factor", "number"),
+        _col("Windows", f"priorities.{KEY}.windows", "windows"),
     ),
     CONTACTS: (
-        "Id",
-        "Name",
-        "Kind",
-        "Email",
-        "Phone",
-        "Chat",
-        "Webhook",
-        "Members",
-        "Calendar",
-        "Off duty",
-        "Shifts",
+        _col("Id"),
+        _col("Name", "name", required=True, empty=""),
+        _col("Kind", "kind", "lower", empty="team"),
+        _col("Email", "channels.email"),
+        _col("Phone", "channels.phone"),
+        _col("Chat", "channels.chat"),
+        _col("Webhook", "channels.webhook"),
+        _col("Members", "members", "lines"),
+        _col("Calendar", "calendar"),
+        _col("Off duty", "off_duty", "lower", omit="hold"),
+        _col("Shifts", "shifts", "shifts"),
     ),
     CALENDARS: (
-        "Id",
-        "Time zone",
-        "Hours",
-        "Holidays",
-        "Holiday subdivision",
-        "Closed",
-        "Open",
-        "Business day",
+        _col("Id", required=True),
+        _col("Time zone", "timezone", required=True, empty=""),
+        _col("Hours", "hours", "hours", required=True, empty={}),
+        _col("Holidays", "holidays.country"),
+        _col("Holiday subdivision", "holidays.subdivision"),
+        _col("Closed", "closed", "dates"),
+        _col("Open", "open", "dates"),
+        _col("Business day", "business_day", "duration"),
     ),
-    PRIORITIES: ("Id", "Name", "Entry level", "Factor"),
-    ISSUE_TYPES: ("Id", "Name", "Description"),
-    SETTINGS: ("Setting", "Value"),
+    PRIORITIES: (
+        _col("Id", required=True),
+        _col("Name", "name"),
+        _col("Entry level", "entry", "level"),
+        _col("Factor", "factor", "number", omit=1.0),
+    ),
+    ISSUE_TYPES: (
+        _col("Id"),
+        _col("Name", "name", required=True, empty=""),
+        _col("Description", "description", "description"),
+    ),
+    SETTINGS: (_col("Setting", required=True), _col("Value", required=True)),
 }
-REQUIRED: dict[str, tuple[str, ...]] = {
-    LEVELS: ("Category", "Level"),
-    CATEGORIES: ("Category",),
-    CATEGORY_PRIORITIES: ("Category", "Priority"),
-    CONTACTS: ("Name",),
-    CALENDARS: ("Id", "Time zone", "Hours"),
-    PRIORITIES: ("Id",),
-    ISSUE_TYPES: ("Name",),
-    SETTINGS: ("Setting", "Value"),
-}
-# The Calendars sheet's columns and the calendar keys they hold (to locate problems).
-CALENDAR_FIELDS = (
-    ("Time zone", "timezone"),
-    ("Hours", "hours"),
-    ("Holidays", "holidays"),
-    ("Closed", "closed"),
-    ("Open", "open"),
-    ("Business day", "business_day"),
+COLUMNS = {sheet: tuple(c.header for c in columns) for sheet, columns in TABLES.items()}
+# The Settings sheet lists the matrix's own keys, one a row: each row is a column.
+SETTING_ROWS = (
+    _col("Name", "name"),
+    _col("Description", "description", "description"),
+    _col("Calendar", "calendar"),
+    _col("Default priority", "default_priority", "priority"),
 )
-SETTING_NAMES = ("Name", "Description", "Calendar", "Default priority")
-# Columns whose cells hold one item a line (the others hold one value).
-LIST_COLUMNS = frozenset(
-    {"Responses", "Triggers", "Members", "Shifts", "Hours", "Closed", "Open", "Windows"}
+# The matrix document's table sheets: the key their entries go under, and the fallback
+# of an id made from a name (None: the Id column is required).
+MATRIX_TABLES = (
+    (ISSUE_TYPES, "issue_types", "issue-type"),
+    (PRIORITIES, "priorities", None),
+    (CALENDARS, "calendars", None),
+    (CONTACTS, "contacts", "contact"),
 )
+
+
+def column(sheet: str, header: str) -> Column:
+    """The column ``header`` of the table ``sheet``."""
+    return next(c for c in TABLES[sheet] if c.header == header)
+
 
 HEADER_LABELS = ("Escalation level", "Contact point", "Timeline")
 # What a category's cell says for a level it does not have.

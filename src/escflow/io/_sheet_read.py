@@ -27,7 +27,7 @@ from escflow.io._sheet_layout import (
     slug,
     unique,
 )
-from escflow.io._sheet_read_base import Category, Column, Draft, Parsed, Row, Unit
+from escflow.io._sheet_read_base import Category, Draft, LadderColumn, Parsed, Row, Unit
 from escflow.io._sheet_read_flow import FlowReader
 from escflow.spec._load import did_you_mean
 
@@ -69,7 +69,7 @@ class Reader(FlowReader):
             for unit in units.values():
                 given = self._attribute(unit.rows, "Contact point", quiet=True)
                 if given:
-                    self.contact(*given)
+                    self.contact(given.text("Contact point"), given.ref("Contact point"))
         overrides = self._category_priorities(categories)
         self._check_entries(categories, overrides)
         flows = [self._flow(c, units, overrides) for c in categories]
@@ -89,7 +89,7 @@ class Reader(FlowReader):
             sheet.text(row, c) for c in range(1, len(sheet.rows[row]))
         ):
             row += 1
-        columns: dict[int, Column] | None = None
+        columns: dict[int, LadderColumn] | None = None
         while row < len(sheet.rows):
             if sheet.is_blank(row):
                 row += 1
@@ -129,7 +129,7 @@ class Reader(FlowReader):
         filled = [c for c in cells if c]
         return bool(filled) and all(level_number(c) is not None for c in filled)
 
-    def _block_header(self, sheet: Sheet, row: int) -> dict[int, Column] | None:
+    def _block_header(self, sheet: Sheet, row: int) -> dict[int, LadderColumn] | None:
         width = len(sheet.rows[row])
         last = max((c for c in range(1, width) if sheet.text(row, c)), default=0)
         if last == 0:
@@ -181,7 +181,7 @@ class Reader(FlowReader):
                 return None
         for offset in (1, 2):
             self._beyond(sheet, row + offset, last, row)
-        columns: dict[int, Column] = {}
+        columns: dict[int, LadderColumn] = {}
         for c, number in numbers.items():
             timeline_text = sheet.text(row + 2, c)
             timeline: str | dict[str, Any] | None = None
@@ -190,7 +190,7 @@ class Reader(FlowReader):
                     timeline = parse_timeline(timeline_text)
                 except ValueError as exc:
                     self.error("X003", str(exc), sheet.ref(row + 2, c))
-            columns[number] = Column(
+            columns[number] = LadderColumn(
                 number,
                 c,
                 sheet.text(row + 1, c),
@@ -213,7 +213,9 @@ class Reader(FlowReader):
             )
         return bool(extra)
 
-    def _category(self, sheet: Sheet, row: int, columns: dict[int, Column]) -> Category | None:
+    def _category(
+        self, sheet: Sheet, row: int, columns: dict[int, LadderColumn]
+    ) -> Category | None:
         name = sheet.text(row, 0)
         last = max(c.index for c in columns.values())
         header = next(r for r in range(row, -1, -1) if self._is_header(sheet, r))

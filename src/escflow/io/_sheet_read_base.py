@@ -8,9 +8,9 @@ flow from its rows) -> :class:`~escflow.io._sheet_read.Reader` (the matrix table
 
 from __future__ import annotations
 
-import re
+import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Literal
 
 from escflow.io._sheet_book import (
@@ -20,22 +20,22 @@ from escflow.io._sheet_book import (
     normalize,
     sheet_problem,
     sheet_ref,
-    unquote_cell,
 )
+from escflow.io._sheet_cells import CELLS, CellRead, CellReader
 from escflow.io._sheet_layout import (
     COLUMNS,
     CONTACTS,
     IGNORED_SHEETS,
+    KEY,
     MATRIX,
     ORDER,
-    REQUIRED,
+    TABLES,
+    Column,
     level_number,
 )
 from escflow.problems import Problem, YamlPath
 from escflow.spec._load import did_you_mean
 from escflow.spec._models import MatrixDoc
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -101,17 +101,6 @@ class Row:
         return self.sheet.ref(self.index, where if where is not None else 0)
 
 
-def description_cell(raw: str) -> str:
-    """A description cell: trimmed, but keeping one final line break if it has one."""
-    text = raw.strip()
-    quoted = unquote_cell(text)
-    if quoted != text:
-        return quoted
-    # YAML's folded style (">") ends a description with a line break; keep one so that
-    # a description exported from YAML comes back equal.
-    return text + "\n" if text and raw.rstrip(" \t").endswith("\n") else text
-
-
 class Names:
     """Ids and display names of one kind of thing, found by id or by name."""
 
@@ -147,7 +136,7 @@ class Names:
 
 
 @dataclass
-class Column:
+class LadderColumn:
     """One level column of a matrix block: its number, contact point and timeline."""
 
     number: int
@@ -165,7 +154,7 @@ class Category:
 
     name: str
     ref: str
-    columns: dict[int, Column]
+    columns: dict[int, LadderColumn]
     cells: dict[int, tuple[str, str]]  # level -> (cell text, cell ref), absent ones left out
     key: str = ""
     attrs: Row | None = None
@@ -228,6 +217,8 @@ class BaseReader:
         self.starter_issue_types: dict[str, str] | None = None
         # Priority id -> (entry level, cell), from the Priorities sheet.
         self.priority_entries: dict[str, tuple[int, str]] = {}
+        self.cell_readers: dict[str, CellReader] = {name: read for name, (read, _) in CELLS.items()}
+        self.cell_readers["priority"] = lambda cell: cell.text  # found once all are read
 
     # -- reporting
 
@@ -305,7 +296,8 @@ class BaseReader:
                 self.warn("W005", f"the column '{title}' is not read{hint}", sheet.ref(top, index))
                 continue
             columns.setdefault(normalize(title), index)
-        missing = [c for c in REQUIRED[name] if normalize(c) not in columns]
+        required = [c.header for c in TABLES[name] if c.required]
+        missing = [c for c in required if normalize(c) not in columns]
         for column in missing:
             self.error(
                 "X002",
@@ -319,38 +311,47 @@ class BaseReader:
             Row(sheet, r, columns) for r in range(top + 1, len(sheet.rows)) if not sheet.is_blank(r)
         ]
 
-    # -- cell values
+    # -- cells, by their column's grammar
 
-    def _level_value(self, row: Row, column: str) -> int | str | None:
-        text = row.text(column)
-        if not text:
-            return None
-        number = level_number(text)
-        if number is None:
-            self.error("X003", f"expected a level such as 'Level 2', got '{text}'", row.ref(column))
-            return text
-        return number
+    def read_cell(self, row: Row, column: Column) -> tuple[Any, CellRead]:
+        """The value of ``row``'s cell in ``column`` (its ``empty`` value when blank);
+        what the grammar finds wrong is reported at the cell."""
+        cell = CellRead(row.text(column.header), row.raw(column.header), row.ref(column.header))
+        if not cell.text:
+            return copy.copy(column.empty), cell
+        value = self.cell_readers[column.cell](cell)
+        for code, message in cell.problems:
+            self.error(code, message, cell.where)
+        return value, cell
 
-    def _number(self, row: Row, column: str) -> float | str | None:
-        text = row.text(column)
-        if not text:
-            return None
-        try:
-            return float(text.replace(",", "."))
-        except ValueError:
-            self.error("X003", f"expected a number such as 0.5, got '{text}'", row.ref(column))
-            return text
-
-    def _entry_and_factor(self, row: Row) -> dict[str, Any]:
-        """A priority's ``entry`` (from "Entry level") and ``factor``, where the row has them."""
-        found: dict[str, Any] = {}
-        entry = self._level_value(row, "Entry level")
-        if entry is not None:
-            found["entry"] = entry
-        factor = self._number(row, "Factor")
-        if factor is not None:
-            found["factor"] = factor
-        return found
+    def fill(
+        self,
+        draft: Draft,
+        base: YamlPath,
+        into: dict[Any, Any],
+        row: Row,
+        columns: Iterable[Column],
+        key: str = "",
+    ) -> None:
+        """Read ``columns`` of ``row`` into ``into`` (the entry at ``base`` of ``draft``),
+        recording the cell of each value, and of each line of a cell of keyed lines."""
+        for column in columns:
+            if not column.path:
+                continue
+            path = tuple(key if part == KEY else part for part in column.path)
+            value, cell = self.read_cell(row, column)
+            if value is not None and value != column.omit:
+                target = into
+                for part in path[:-1]:
+                    target = target.setdefault(part, {})
+                target[path[-1]] = value
+            full = (*base, *path)
+            for end in range(len(base) + 1, len(full)):
+                self.record(draft, full[:end], cell.where, first=True)
+            for item, line in cell.lines.items():
+                self.record(draft, (*full, item), cell.where, line)
+            if not cell.lines:
+                self.record(draft, full, cell.where)
 
     # -- notes
 
@@ -367,34 +368,3 @@ class BaseReader:
                         best[id(draft)] = (draft, path)
                 for draft, path in best.values():
                     draft.notes.setdefault(path, []).append(note)
-
-
-def until_resolution_english(text: str) -> bool:
-    """Whether the timeline says "resolution" in English (the label is then 'Resolution')."""
-    return " ".join(text.split()).casefold() in {
-        "until resolution",
-        "until resolved",
-        "resolution",
-        "resolved",
-        "none",
-    }
-
-
-def int_or_text(text: str) -> int | str:
-    """A whole number from a cell (``2`` or ``2.0``), else the text for the checks to report."""
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return int(value) if value.is_integer() else text  # 2.5 stays text: the check says why
-
-
-def date_or_text(text: str) -> date | str:
-    """An ISO date as a date (written unquoted in YAML), else the text as it is."""
-    # A date stays a date in YAML (unquoted), so the file reads like a hand-written one.
-    if _ISO_DATE.match(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            return text
-    return text

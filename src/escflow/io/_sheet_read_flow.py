@@ -5,52 +5,52 @@ from __future__ import annotations
 from typing import Any
 
 from escflow.io._sheet_layout import (
+    CATEGORIES,
+    CATEGORY_PRIORITIES,
+    LEVELS,
     PRIORITIES,
+    TABLES,
+    Column,
+    column,
     guess_language,
     level_label,
     level_number,
-    parse_timeline,
     slug,
     unique,
     until_resolution,
 )
-from escflow.io._sheet_lines import (
-    PLAIN,
-    RESPONSE,
-    TRIGGER,
-    Item,
-    article_cell,
-    items,
-    parse_args,
-)
-from escflow.io._sheet_read_base import (
-    Category,
-    Column,
-    Draft,
-    Row,
-    Unit,
-    description_cell,
-    int_or_text,
-    until_resolution_english,
-)
+from escflow.io._sheet_lines import RESPONSE, TRIGGER, ArticleCell, Item, article_cell, items
+from escflow.io._sheet_lines import parse_args as parse_handler_args
+from escflow.io._sheet_read_base import Category, Draft, Row, Unit
 from escflow.io._sheet_read_matrix import MatrixReader
 from escflow.problems import YamlPath
 from escflow.spec._models import CUSTOMER, FORMAT_VERSION, RESOLVED
 
-_LEVEL_ATTRIBUTES = ("Name", "Contact point", "Timeline", "Repeat", "Escalates to", "Level id")
+# What the Levels sheet says about a level as a whole (given once, on its first row).
+_HEAD = tuple(column(LEVELS, h) for h in ("Level id", "Name"))
+_TAIL = tuple(column(LEVELS, h) for h in ("Repeat", "Escalates to"))
+_CONTACT, _TIMELINE = column(LEVELS, "Contact point"), column(LEVELS, "Timeline")
+_ENGLISH_UNTIL = frozenset({"until resolution", "until resolved", "resolution", "resolved", "none"})
+_SLA, _OVERRIDE = TABLES[CATEGORY_PRIORITIES][2:4], TABLES[CATEGORY_PRIORITIES][4:]
+Units = dict[tuple[str, int, str | None], Unit]
 
 
 class FlowReader(MatrixReader):
     """Builds each flow's document from the matrix table and the other sheets."""
 
+    ladder_keys: dict[int, str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ladder_keys = {}
+        self.cell_readers.update(
+            contact=lambda cell: self.contact(cell.text, cell.where) or "",
+            target=lambda cell: self._target(cell.text),
+        )
+
     # -- one flow
 
-    def _flow(
-        self,
-        category: Category,
-        units: dict[tuple[str, int, str | None], Unit],
-        overrides: dict[str, list[Row]],
-    ) -> Draft:
+    def _flow(self, category: Category, units: Units, overrides: dict[str, list[Row]]) -> Draft:
         draft = Draft("flow", category.key)
         data = draft.data
         attrs = category.attrs
@@ -64,53 +64,43 @@ class FlowReader(MatrixReader):
         issue_type = self.issue_type(attrs.text("Issue type") if attrs else "", issue_ref)
         data["issue_type"] = issue_type or ""
         self.record(draft, ("issue_type",), issue_ref)
-        language = attrs.text("Language") if attrs else ""
-        if not language:
-            texts = [category.name, *(text for text, _ in category.cells.values())]
-            texts += [
-                r.raw(c)
-                for u in units.values()
-                if u.category is category
-                for r in u.rows
-                for c in ("Responses", "Triggers")
-            ]
-            guessed = guess_language(texts)
-            if guessed is not None:
-                data["language"] = guessed
-                self.record(draft, ("language",), category.ref)
+        if not (attrs and attrs.text("Language")):
+            self._guess_language(draft, category, units)
         if attrs is not None:
-            for column, key in (("Language", "language"), ("Calendar", "calendar")):
-                if attrs.text(column) and not (key == "language" and attrs.text(column) == "en"):
-                    data[key] = attrs.text(column)
-                    self.record(draft, (key,), attrs.ref(column))
-            if attrs.text("Description"):
-                data["description"] = description_cell(attrs.raw("Description"))
-                self.record(draft, ("description",), attrs.ref("Description"))
+            self.fill(draft, (), data, attrs, TABLES[CATEGORIES][3:])
         self._sla_and_priorities(draft, overrides.get(category.key, []))
-        ladder_keys = self._ladder_keys(category, units)
-        levels: list[dict[str, Any]] = []
+        self.ladder_keys = self._ladder_keys(category, units)
         numbers = sorted(category.cells)
-        for number in numbers:
-            unit = units.get((category.key, number, None))
-            path: YamlPath = ("levels", len(levels))
-            last = number == numbers[-1]
-            levels.append(self._level(draft, path, category, number, unit, ladder_keys, last))
-        data["levels"] = levels
-        teams: list[dict[str, Any]] = []
-        for (key, _, team), unit in units.items():
-            if key == category.key and team is not None:
-                teams.append(
-                    self._level(
-                        draft, ("teams", len(teams)), category, unit.number, unit, ladder_keys
-                    )
-                )
+        data["levels"] = [
+            self._level(
+                draft,
+                ("levels", i),
+                category,
+                n,
+                units.get((category.key, n, None)),
+                n == numbers[-1],
+            )
+            for i, n in enumerate(numbers)
+        ]
+        teams = [u for (key, _, team), u in units.items() if key == category.key and team]
         if teams:
-            data["teams"] = teams
+            data["teams"] = [
+                self._level(draft, ("teams", i), category, unit.number, unit)
+                for i, unit in enumerate(teams)
+            ]
         return draft
 
-    def _ladder_keys(
-        self, category: Category, units: dict[tuple[str, int, str | None], Unit]
-    ) -> dict[int, str]:
+    def _guess_language(self, draft: Draft, category: Category, units: Units) -> None:
+        texts = [category.name, *(text for text, _ in category.cells.values())]
+        for unit in units.values():
+            if unit.category is category:
+                texts += [r.raw(c) for r in unit.rows for c in ("Responses", "Triggers")]
+        guessed = guess_language(texts)
+        if guessed is not None:
+            draft.data["language"] = guessed
+            self.record(draft, ("language",), category.ref)
+
+    def _ladder_keys(self, category: Category, units: Units) -> dict[int, str]:
         keys: dict[int, str] = {}
         for number in category.cells:
             unit = units.get((category.key, number, None))
@@ -120,65 +110,35 @@ class FlowReader(MatrixReader):
         return keys
 
     def _sla_and_priorities(self, draft: Draft, rows: list[Row]) -> None:
-        sla: dict[str, Any] = {}
-        priorities: dict[str, Any] = {}
+        found: dict[str, Any] = {}
         for row in rows:
             text = row.text("Priority")
             key = self.priorities.find(text)
             if key is None:
+                where = row.ref("Priority")
                 self.error(
-                    "X004",
-                    self.priorities.unknown(text, f"in the {PRIORITIES} sheet"),
-                    row.ref("Priority"),
+                    "X004", self.priorities.unknown(text, f"in the {PRIORITIES} sheet"), where
                 )
                 continue
             first, resolution = row.text("First response"), row.text("Resolution")
-            if first or resolution:
-                if not (first and resolution):
-                    missing = "Resolution" if first else "First response"
-                    self.error(
-                        "X002",
-                        f"an SLA needs both a first response and a resolution target; the"
-                        f" {missing} cell is empty",
-                        row.ref(missing),
-                    )
-                sla[key] = {"first_response": first, "resolution": resolution}
-                self.record(draft, ("sla",), row.ref("First response"), first=True)
-                self.record(draft, ("sla", key), row.ref("First response"))
-                self.record(draft, ("sla", key, "first_response"), row.ref("First response"))
-                self.record(draft, ("sla", key, "resolution"), row.ref("Resolution"))
-            override = self._entry_and_factor(row)
-            windows: dict[int, Any] = {}
-            for item in items(row.raw("Windows"), PLAIN):
-                level_text, colon, timeline = item.text.partition(":")
-                number = level_number(level_text) if colon else None
-                if number is None:
-                    self.error(
-                        "X003",
-                        f"expected 'Level N: timeline' such as 'Level 3: 15-30 minutes', got"
-                        f" '{item.text}' (line {item.line})",
-                        row.ref("Windows"),
-                    )
-                    continue
-                try:
-                    windows[number] = parse_timeline(timeline.strip())
-                except ValueError as exc:
-                    self.error("X003", f"{exc} (line {item.line})", row.ref("Windows"))
-                self.record(
-                    draft, ("priorities", key, "windows", number), row.ref("Windows"), item.line
+            if bool(first) != bool(resolution):
+                missing = "Resolution" if first else "First response"
+                self.error(
+                    "X002",
+                    f"an SLA needs both a first response and a resolution target; the"
+                    f" {missing} cell is empty",
+                    row.ref(missing),
                 )
-            if windows:
-                override["windows"] = windows
-            if override:
-                priorities[key] = override
-                self.record(draft, ("priorities",), row.ref("Priority"), first=True)
-                self.record(draft, ("priorities", key), row.ref("Priority"))
-                self.record(draft, ("priorities", key, "entry"), row.ref("Entry level"))
-                self.record(draft, ("priorities", key, "factor"), row.ref("Factor"))
-        if sla:
-            draft.data["sla"] = sla
-        if priorities:
-            draft.data["priorities"] = priorities
+            # Only what the row gives: an SLA (its first two columns), an override (the rest).
+            given = [group for group in (_SLA, _OVERRIDE) if any(row.text(c.header) for c in group)]
+            if _OVERRIDE in given:
+                for path in (("priorities",), ("priorities", key)):
+                    self.record(draft, path, row.ref("Priority"), first=True)
+            for group in given:
+                self.fill(draft, (), found, row, group, key)
+        draft.data.update({k: found[k] for k in ("sla", "priorities") if k in found})
+
+    # -- one level (or team)
 
     def _level(
         self,
@@ -187,14 +147,10 @@ class FlowReader(MatrixReader):
         category: Category,
         number: int,
         unit: Unit | None,
-        ladder_keys: dict[int, str],
         last: bool = False,
     ) -> dict[str, Any]:
         rows = unit.rows if unit else []
         team = unit.team if unit else None
-        column = category.columns.get(number)
-        attrs = {name: self._attribute(rows, name) for name in _LEVEL_ATTRIBUTES}
-        first_ref = rows[0].ref("Level") if rows else category.cells[number][1]
         if team is None:
             self.record(draft, path, category.cells[number][1])
         if rows:
@@ -204,29 +160,95 @@ class FlowReader(MatrixReader):
             level["id"] = team
             self.record(draft, (*path, "id"), rows[0].ref("Team"))
         level["level"] = number
-        if team is None and attrs["Level id"]:
-            level["id"] = attrs["Level id"][0]
-            self.record(draft, (*path, "id"), attrs["Level id"][1])
-        if attrs["Name"]:
-            level["name"] = attrs["Name"][0]
-            self.record(draft, (*path, "name"), attrs["Name"][1])
-        contact_text, contact_ref = attrs["Contact point"] or (
-            (column.contact, column.contact_ref) if column and team is None else ("", first_ref)
-        )
-        if not contact_text:
-            self.error("X002", "a team needs its contact point", contact_ref)
-        contact = self.contact(contact_text, contact_ref) if contact_text else None
-        level["contact"] = contact or ""
-        self.record(draft, (*path, "contact"), contact_ref)
-        window, window_ref, window_text = self._window(attrs, column, team, first_ref)
-        level["window"] = window if window is not None else ""
-        self.record(draft, (*path, "window"), window_ref)
-        if attrs["Repeat"]:
-            level["repeat"] = int_or_text(attrs["Repeat"][0])
-            self.record(draft, (*path, "repeat"), attrs["Repeat"][1])
-        if attrs["Escalates to"]:
-            level["escalates_to"] = self._target(attrs["Escalates to"][0], ladder_keys)
-            self.record(draft, (*path, "escalates_to"), attrs["Escalates to"][1])
+        self._attributes(draft, path, level, rows, _HEAD[team is not None :])
+        self._ladder_default(draft, path, level, rows, _CONTACT, category, number, team)
+        self._ladder_default(draft, path, level, rows, _TIMELINE, category, number, team)
+        self._attributes(draft, path, level, rows, _TAIL)
+        self._body(draft, path, level, category, number, unit)
+        if last and team is None:
+            own, ladder = self._attribute(rows, "Timeline", quiet=True), category.columns[number]
+            text, where = (
+                (own.text("Timeline"), own.ref("Timeline"))
+                if own
+                else (ladder.timeline_text, ladder.timeline_ref)
+            )
+            self._resolution(draft, path, level, text, where)
+        return level
+
+    def _attributes(
+        self,
+        draft: Draft,
+        path: YamlPath,
+        level: dict[str, Any],
+        rows: list[Row],
+        columns: tuple[Column, ...],
+    ) -> None:
+        for attribute in columns:
+            row = self._attribute(rows, attribute.header)
+            if row is not None:
+                self.fill(draft, path, level, row, [attribute])
+
+    def _ladder_default(
+        self,
+        draft: Draft,
+        path: YamlPath,
+        level: dict[str, Any],
+        rows: list[Row],
+        attribute: Column,
+        category: Category,
+        number: int,
+        team: str | None,
+    ) -> None:
+        """The level's contact point or window: its own cell, else its matrix column's."""
+        key = str(attribute.path[0])
+        row = self._attribute(rows, attribute.header)
+        if row is not None:
+            self.fill(draft, path, level, row, [attribute])
+            level.setdefault(key, "")
+            return
+        ladder = category.columns.get(number) if team is None else None
+        if ladder is None:
+            what = "contact point" if key == "contact" else "timeline"
+            where = rows[0].ref("Level") if rows else category.cells[number][1]
+            self.error("X002", f"a team needs its {what}", where)
+            level[key] = ""
+            self.record(draft, (*path, key), where)
+        elif key == "contact":
+            level[key] = (ladder.contact and self.contact(ladder.contact, ladder.contact_ref)) or ""
+            self.record(draft, (*path, key), ladder.contact_ref)
+        else:
+            level[key] = ladder.timeline if ladder.timeline is not None else ""
+            self.record(draft, (*path, key), ladder.timeline_ref)
+
+    def _attribute(self, rows: list[Row], header: str, *, quiet: bool = False) -> Row | None:
+        """The row that gives the level's ``header`` (its first); a differing one is an error."""
+        found: Row | None = None
+        for row in rows:
+            value = row.text(header)
+            if not value:
+                continue
+            if found is not None and value != found.text(header) and not quiet:
+                self.error(
+                    "X002",
+                    f"'{value}' differs from '{found.text(header)}' in {found.ref(header)}: a"
+                    f" level's {header} is given once, on its first row",
+                    row.ref(header),
+                )
+            found = found or row
+        return found
+
+    def _body(
+        self,
+        draft: Draft,
+        path: YamlPath,
+        level: dict[str, Any],
+        category: Category,
+        number: int,
+        unit: Unit | None,
+    ) -> None:
+        """The level's responses and triggers: from its steps, its row or its matrix cell."""
+        rows = unit.rows if unit else []
+        team = unit.team if unit else None
         stepped = [r for r in rows if r.text("Step")]
         plain = [r for r in rows if not r.text("Step")]
         for extra in plain[1:]:
@@ -237,63 +259,80 @@ class FlowReader(MatrixReader):
                 " row a step id in the Step column, or merge the rows",
                 extra.ref("Level"),
             )
-        cell = category.cells.get(number) if team is None else None
-        article = article_cell(cell[0]) if cell and cell[0] else None
-        if article is not None:
-            for line, text in article.stray[:1]:
-                self.error(
-                    "X003",
-                    f"expected 'Response:' or 'Triggers:' before '{text}' (line {line}); a"
-                    " category's cell lists the level's responses, then its triggers",
-                    cell[1] if cell else None,
-                )
+        text, ref = category.cells.get(number, ("", "")) if team is None else ("", "")
+        article = self._article(text, ref)
         if stepped:
-            for row in plain:
-                if row.text("Responses") or row.text("Triggers"):
-                    self.error(
-                        "X002",
-                        "this level has steps: give its responses and triggers on the step rows",
-                        row.ref("Responses"),
-                    )
-            if article is not None and cell is not None:
-                self._both(cell[1], stepped[0].ref("Step"))
-            steps: list[dict[str, Any]] = []
-            for row in stepped:
-                step_path: YamlPath = (*path, "steps", len(steps))
-                step: dict[str, Any] = {"id": row.text("Step")}
-                self.record(draft, step_path, row.ref("Step"))
-                if row.text("Step name"):
-                    step["name"] = row.text("Step name")
-                    self.record(draft, (*step_path, "name"), row.ref("Step name"))
-                self._lists(draft, step_path, row, None, step, ladder_keys)
-                steps.append(step)
-            level["steps"] = steps
-            return level
+            self._steps(draft, path, level, stepped, plain, article, ref)
+            return
         single = plain[0] if plain else None
-        given = single is not None and bool(single.text("Responses") or single.text("Triggers"))
-        if article is not None and cell is not None and single is not None and given:
-            self._both(cell[1], single.ref("Responses"))
-            article = None
-        self._lists(
-            draft,
-            path,
-            single,
-            (article, cell[1]) if article and cell else None,
-            level,
-            ladder_keys,
-        )
         if (
-            last
-            and team is None
-            and "triggers" not in level
-            and window_text
-            and until_resolution(window_text)
+            article is not None
+            and single is not None
+            and single.text("Responses") + single.text("Triggers")
         ):
-            # The article's last column reads "Resolution": the level resolves the ticket.
-            label = window_text if not until_resolution_english(window_text) else "Resolution"
-            level["triggers"] = [{"id": "resolved", "label": label, "to": RESOLVED}]
-            self.record(draft, (*path, "triggers"), window_ref)
-        return level
+            self._both(ref, single.ref("Responses"))
+            article = None
+        if article is not None:
+            self._lists(draft, path, level, article.responses, article.triggers, ref, ref, True)
+        elif single is not None:
+            responses = items(single.raw("Responses"), RESPONSE)
+            triggers = items(single.raw("Triggers"), TRIGGER)
+            where = single.ref("Responses"), single.ref("Triggers")
+            self._lists(draft, path, level, responses, triggers, *where, False)
+
+    def _article(self, text: str, where: str) -> ArticleCell | None:
+        if not text:
+            return None
+        article = article_cell(text)
+        for line, stray in article.stray[:1]:
+            self.error(
+                "X003",
+                f"expected 'Response:' or 'Triggers:' before '{stray}' (line {line}); a"
+                " category's cell lists the level's responses, then its triggers",
+                where,
+            )
+        return article
+
+    def _steps(
+        self,
+        draft: Draft,
+        path: YamlPath,
+        level: dict[str, Any],
+        stepped: list[Row],
+        plain: list[Row],
+        article: ArticleCell | None,
+        article_ref: str,
+    ) -> None:
+        for row in plain:
+            if row.text("Responses") or row.text("Triggers"):
+                self.error(
+                    "X002",
+                    "this level has steps: give its responses and triggers on the step rows",
+                    row.ref("Responses"),
+                )
+        if article is not None:
+            self._both(article_ref, stepped[0].ref("Step"))
+        level["steps"] = []
+        for index, row in enumerate(stepped):
+            step_path: YamlPath = (*path, "steps", index)
+            step: dict[str, Any] = {"id": row.text("Step")}
+            self.record(draft, step_path, row.ref("Step"))
+            self.fill(draft, step_path, step, row, [column(LEVELS, "Step name")])
+            responses = items(row.raw("Responses"), RESPONSE)
+            triggers = items(row.raw("Triggers"), TRIGGER)
+            where = row.ref("Responses"), row.ref("Triggers")
+            self._lists(draft, step_path, step, responses, triggers, *where, False)
+            level["steps"].append(step)
+
+    def _resolution(
+        self, draft: Draft, path: YamlPath, level: dict[str, Any], text: str, where: str
+    ) -> None:
+        """The article's last column reads "Resolution": that level resolves the ticket."""
+        if "triggers" in level or "steps" in level or not text or not until_resolution(text):
+            return
+        label = text if " ".join(text.split()).casefold() not in _ENGLISH_UNTIL else "Resolution"
+        level["triggers"] = [{"id": "resolved", "label": label, "to": RESOLVED}]
+        self.record(draft, (*path, "triggers"), where)
 
     def _both(self, matrix_cell: str, levels_cell: str) -> None:
         self.error(
@@ -302,111 +341,50 @@ class FlowReader(MatrixReader):
             matrix_cell,
         )
 
-    def _window(
-        self,
-        attrs: dict[str, tuple[str, str] | None],
-        column: Column | None,
-        team: str | None,
-        first_ref: str,
-    ) -> tuple[Any, str, str]:
-        given = attrs["Timeline"]
-        if given is not None:
-            try:
-                return parse_timeline(given[0]), given[1], given[0]
-            except ValueError as exc:
-                self.error("X003", str(exc), given[1])
-                return None, given[1], given[0]
-        if team is not None or column is None:
-            self.error("X002", "a team needs its timeline", first_ref)
-            return None, first_ref, ""
-        return column.timeline, column.timeline_ref, column.timeline_text
-
-    def _attribute(
-        self, rows: list[Row], column: str, *, quiet: bool = False
-    ) -> tuple[str, str] | None:
-        found: tuple[str, str] | None = None
-        for row in rows:
-            value = row.text(column)
-            if not value:
-                continue
-            if found is not None and value != found[0] and not quiet:
-                self.error(
-                    "X002",
-                    f"'{value}' differs from '{found[0]}' in {found[1]}: a level's {column}"
-                    " is given once, on its first row",
-                    row.ref(column),
-                )
-                continue
-            found = found or (value, row.ref(column))
-        return found
+    # -- responses and triggers
 
     def _lists(
         self,
         draft: Draft,
         path: YamlPath,
-        row: Row | None,
-        article: tuple[Any, str] | None,
         into: dict[str, Any],
-        ladder_keys: dict[int, str],
+        responses: list[Item],
+        triggers: list[Item],
+        response_ref: str,
+        trigger_ref: str,
+        article: bool,
     ) -> None:
-        if article is not None:
-            cell, ref = article
-            responses, triggers = cell.responses, cell.triggers
-            response_ref = trigger_ref = ref
-        elif row is not None:
-            responses = items(row.raw("Responses"), RESPONSE)
-            triggers = items(row.raw("Triggers"), TRIGGER)
-            response_ref, trigger_ref = row.ref("Responses"), row.ref("Triggers")
-        else:
-            return
         for found, where in ((responses, response_ref), (triggers, trigger_ref)):
             for item in found:
                 if item.problem is not None:
                     self.error("X003", f"{item.problem} (line {item.line} of the cell)", where)
-        if responses:
-            into["responses"] = []
-            self.record(draft, (*path, "responses"), response_ref)
-            for index, item in enumerate(responses):
-                line = item.line if len(responses) > 1 or article else None
-                into["responses"].append(self._response(item, response_ref))
-                self.record(draft, (*path, "responses", index), response_ref, line)
-        if triggers:
-            into["triggers"] = []
-            self.record(draft, (*path, "triggers"), trigger_ref)
-            taken = {key for t in triggers if (key := t.bare or t.get("id")) is not None}
-            for index, item in enumerate(triggers):
-                line = item.line if len(triggers) > 1 or article else None
-                into["triggers"].append(self._trigger(item, index, taken, trigger_ref, ladder_keys))
-                self.record(draft, (*path, "triggers", index), trigger_ref, line)
+        taken = {key for t in triggers if (key := t.bare or t.get("id")) is not None}
+        for key, found, where in (
+            ("responses", responses, response_ref),
+            ("triggers", triggers, trigger_ref),
+        ):
+            if not found:
+                continue
+            into[key] = []
+            self.record(draft, (*path, key), where)
+            for index, item in enumerate(found):
+                line = item.line if len(found) > 1 or article else None
+                value = (
+                    self._response(item, where)
+                    if key == "responses"
+                    else self._trigger(item, index, taken, where)
+                )
+                into[key].append(value)
+                self.record(draft, (*path, key, index), where, line)
 
     def _response(self, item: Item, where: str) -> str | dict[str, Any]:
         if not item.options:
             return item.text
-        label = item.get("label")
         if item.has("notify"):
-            target = item.get("notify") or ""
-            found = target if target == CUSTOMER else self.contacts.find(target)
-            if found is None:
-                self.error(
-                    "X004",
-                    f"{self.contacts.unknown(target, self.contacts_source)}; notify names a"
-                    f" contact point or 'customer' (line {item.line})",
-                    where,
-                )
-            action: dict[str, Any] = {"notify": found or target, "message": item.text}
-            if not item.text:
-                self.error(
-                    "X003",
-                    f"a notify line gives the message before [notify: ...] (line {item.line})",
-                    where,
-                )
-            if item.get("channel"):
-                action["channel"] = item.get("channel")
-            if label:
-                action["label"] = label
-            return action
+            return self._notify(item, where)
         kind = "webhook" if item.has("webhook") else "handler"
-        action = {kind: item.get(kind) or ""}
+        action: dict[str, Any] = {kind: item.get(kind) or ""}
+        label = item.get("label")
         if item.text and label:
             self.error(
                 "X003",
@@ -415,44 +393,60 @@ class FlowReader(MatrixReader):
             )
         if item.text or label:
             action["label"] = item.text or label
-        if item.get("with") is not None:
-            if kind != "handler":
-                self.error("X003", f"'with:' is for handlers (line {item.line})", where)
-            else:
-                try:
-                    action["with"] = parse_args(item.get("with") or "")
-                except ValueError as exc:
-                    self.error("X003", f"{exc} (line {item.line})", where)
+        if item.get("with") is not None and kind != "handler":
+            self.error("X003", f"'with:' is for handlers (line {item.line})", where)
+        elif item.get("with") is not None:
+            try:
+                action["with"] = parse_handler_args(item.get("with") or "")
+            except ValueError as exc:
+                self.error("X003", f"{exc} (line {item.line})", where)
         if item.get("channel") is not None:
             self.error("X003", f"'channel:' is for notify lines (line {item.line})", where)
         return action
 
-    def _trigger(
-        self, item: Item, index: int, taken: set[str], where: str, ladder_keys: dict[int, str]
-    ) -> dict[str, Any]:
+    def _notify(self, item: Item, where: str) -> dict[str, Any]:
+        target = item.get("notify") or ""
+        found = target if target == CUSTOMER else self.contacts.find(target)
+        if found is None:
+            self.error(
+                "X004",
+                f"{self.contacts.unknown(target, self.contacts_source)}; notify names a"
+                f" contact point or 'customer' (line {item.line})",
+                where,
+            )
+        action: dict[str, Any] = {"notify": found or target, "message": item.text}
+        if not item.text:
+            self.error(
+                "X003",
+                f"a notify line gives the message before [notify: ...] (line {item.line})",
+                where,
+            )
+        for option in ("channel", "label"):
+            if item.get(option):
+                action[option] = item.get(option)
+        return action
+
+    def _trigger(self, item: Item, index: int, taken: set[str], where: str) -> dict[str, Any]:
         key = item.bare or item.get("id")
         if key is None:
             key = unique(slug(item.text, f"trigger-{index + 1}"), taken)
         if not item.text:
             self.error(
-                "X003",
-                f"a trigger gives its label before the brackets (line {item.line})",
-                where,
+                "X003", f"a trigger gives its label before the brackets (line {item.line})", where
             )
         trigger: dict[str, Any] = {"id": key, "label": item.text}
-        to = item.get("to")
-        if to:
-            trigger["to"] = self._target(to, ladder_keys)
+        if item.get("to"):
+            trigger["to"] = self._target(item.get("to") or "")
         if item.has("automatic"):
             trigger["automatic"] = True
         if item.get("reason"):
             trigger["reason"] = item.get("reason")
         return trigger
 
-    def _target(self, text: str, ladder_keys: dict[int, str]) -> str:
+    def _target(self, text: str) -> str:
         if text.casefold() in ("resolved", "resolution"):
             return RESOLVED
         number = level_number(text)
-        if number is not None and not text.startswith("level-") and number in ladder_keys:
-            return ladder_keys[number]
+        if number is not None and not text.startswith("level-") and number in self.ladder_keys:
+            return self.ladder_keys[number]
         return text

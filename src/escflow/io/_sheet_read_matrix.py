@@ -6,46 +6,29 @@ Without them the folder's matrix file is used; with some missing, starters stand
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from dataclasses import replace
+from typing import Any, get_args
 
-from escflow.io._sheet_book import (
-    normalize,
-    unquote_cell,
-)
+from escflow.io._sheet_book import normalize, sheet_ref
 from escflow.io._sheet_layout import (
-    CALENDAR_FIELDS,
     CALENDARS,
-    COLUMNS,
     CONTACTS,
     ISSUE_TYPES,
     MATRIX_SHEETS,
+    MATRIX_TABLES,
     PRIORITIES,
-    SETTING_NAMES,
+    SETTING_ROWS,
     SETTINGS,
+    TABLES,
     slug,
     unique,
 )
-from escflow.io._sheet_lines import (
-    PLAIN,
-    SHIFT,
-    Item,
-    items,
-    split_outside_quotes,
-)
-from escflow.io._sheet_read_base import (
-    BaseReader,
-    Draft,
-    date_or_text,
-    description_cell,
-)
-from escflow.problems import YamlPath
+from escflow.io._sheet_read_base import BaseReader, Draft, Row
 from escflow.spec._load import did_you_mean
-from escflow.spec._models import FORMAT_VERSION, MatrixDoc, parse_days, parse_hours
+from escflow.spec._models import FORMAT_VERSION, MatrixDoc
 from escflow.timing import calendar_problem
 
 STARTER_CALENDAR = "office"
-_DAYS_HOURS = re.compile(r"^\s*([^:]+?)\s*:\s*(.+?)\s*$")
 
 
 class MatrixReader(BaseReader):
@@ -70,10 +53,7 @@ class MatrixReader(BaseReader):
         data["name"] = settings.get("Name") or "Escalation matrix"
         if settings.get("Description"):
             data["description"] = settings["Description"]
-        self._issue_types_sheet(draft)
-        self._priorities_sheet(draft)
-        self._calendars_sheet(draft, settings)
-        self._contacts_sheet(draft)
+        self._starters(draft, settings, self._matrix_tables(draft))
         default = settings.get("Default priority")
         if default:
             found = self.priorities.find(default)
@@ -95,69 +75,71 @@ class MatrixReader(BaseReader):
             self.issue_types.add(key, issue_type.name)
 
     def _settings(self, draft: Draft) -> dict[str, str]:
-        rows = self._table(SETTINGS)
-        found: dict[str, str] = {}
-        for row in rows or []:
+        found: dict[str, Any] = {}
+        for row in self._table(SETTINGS) or []:
             name = row.text("Setting")
-            match = next((s for s in SETTING_NAMES if normalize(s) == normalize(name)), None)
+            match = next((s for s in SETTING_ROWS if normalize(s.header) == normalize(name)), None)
             if match is None:
-                hint = did_you_mean(name, SETTING_NAMES)
+                hint = did_you_mean(name, [s.header for s in SETTING_ROWS])
                 self.warn("W005", f"the setting '{name}' is not read{hint}", row.ref("Setting"))
                 continue
-            value = (
-                description_cell(row.raw("Value")) if match == "Description" else row.text("Value")
-            )
-            found[match] = value
-            key = {"Default priority": "default_priority"}.get(match, match.lower())
-            self.record(draft, (key,), row.ref("Value"))
-            if match == "Default priority":
-                self._setting_ref = row.ref("Value")
+            value, cell = self.read_cell(row, replace(match, header="Value"))
+            found[match.header] = value
+            self.record(draft, match.path, cell.where)
+            if match.header == "Default priority":
+                self._setting_ref = cell.where
         return found
 
-    def _issue_types_sheet(self, draft: Draft) -> None:
-        rows = self._table(ISSUE_TYPES)
-        if rows is None:
+    def _matrix_tables(self, draft: Draft) -> set[str]:
+        """The sheets of the matrix's tables (issue types, priorities, calendars, contacts);
+        returns those the book lacks (or that lack a required column)."""
+        missing: set[str] = set()
+        registries = {"issue_types": self.issue_types, "priorities": self.priorities}
+        registries["contacts"] = self.contacts
+        for sheet, key, fallback in MATRIX_TABLES:
+            rows = self._table(sheet)
+            if rows is None:
+                missing.add(sheet)
+                continue
+            entries: dict[str, Any] = {}
+            taken: set[str] = set()
+            for number, row in enumerate(rows, start=1):
+                given = row.text("Id")
+                name = row.text("Name")
+                made = unique(slug(name, f"{fallback}-{number}"), taken) if fallback else ""
+                entry_key = given or made
+                taken.add(entry_key)
+                entry: dict[str, Any] = {}
+                self.record(draft, (key, entry_key), row.ref("Id" if given else "Name"))
+                self.fill(draft, (key, entry_key), entry, row, TABLES[sheet][1:])
+                # Keys in the order of the format's fields, as a person writes them.
+                fields = list(get_args(MatrixDoc.model_fields[key].annotation)[1].model_fields)
+                entries[entry_key] = {k: entry[k] for k in sorted(entry, key=fields.index)}
+                if key in registries:
+                    registries[key].add(entry_key, name or None)
+                if sheet == CALENDARS:
+                    self._holidays_origin(draft, entry_key, entry, row)
+                if sheet == PRIORITIES and isinstance(entry.get("entry"), int):
+                    self.priority_entries[entry_key] = (entry["entry"], row.ref("Entry level"))
+            draft.data[key] = entries
+            self.record(draft, (key,), self.header_refs.get(sheet, sheet_ref(sheet)))
+        return missing
+
+    def _holidays_origin(self, draft: Draft, key: str, entry: dict[str, Any], row: Row) -> None:
+        holidays = entry.get("holidays", {})
+        if "subdivision" in holidays and calendar_problem(holidays.get("country"), None) is None:
+            # The country is known: a holidays problem is the subdivision's.
+            self.record(draft, ("calendars", key, "holidays"), row.ref("Holiday subdivision"))
+
+    def _starters(self, draft: Draft, settings: dict[str, str], missing: set[str]) -> None:
+        """Starters for the matrix sheets the book does not have."""
+        if ISSUE_TYPES in missing:
             self.starter_issue_types = {}
-            return
-        types: dict[str, Any] = {}
-        taken: set[str] = set()
-        for number, row in enumerate(rows, start=1):
-            name = row.text("Name")
-            key = row.text("Id") or slug(name, f"issue-type-{number}")
-            taken.add(key)
-            entry: dict[str, Any] = {"name": name}
-            if row.text("Description"):
-                entry["description"] = description_cell(row.raw("Description"))
-            types[key] = entry
-            self.issue_types.add(key, name)
-            self.record(draft, ("issue_types", key), row.ref("Id" if row.text("Id") else "Name"))
-            self.record(draft, ("issue_types", key, "name"), row.ref("Name"))
-            self.record(draft, ("issue_types", key, "description"), row.ref("Description"))
-        draft.data["issue_types"] = types
-        self.record(draft, ("issue_types",), self.header_refs[ISSUE_TYPES])
-
-    def _priorities_sheet(self, draft: Draft) -> None:
-        rows = self._table(PRIORITIES)
-        if rows is None:
-            return
-        priorities: dict[str, Any] = {}
-        for row in rows:
-            key = row.text("Id")
-            entry: dict[str, Any] = {"name": row.text("Name")} if row.text("Name") else {}
-            entry.update(self._entry_and_factor(row))
-            if isinstance(entry.get("entry"), int):
-                self.priority_entries[key] = (entry["entry"], row.ref("Entry level"))
-            priorities[key] = entry
-            self.priorities.add(key, row.text("Name") or None)
-            self.record(draft, ("priorities", key), row.ref("Id"))
-            for column, field_name in (("Entry level", "entry"), ("Factor", "factor")):
-                self.record(draft, ("priorities", key, field_name), row.ref(column))
-        draft.data["priorities"] = priorities
-        self.record(draft, ("priorities",), self.header_refs[PRIORITIES])
-
-    def _calendars_sheet(self, draft: Draft, settings: dict[str, str]) -> None:
-        rows = self._table(CALENDARS)
-        if rows is None:
+        if CONTACTS in missing:
+            self.starter_contacts = {}
+        if settings.get("Calendar"):
+            draft.data["calendar"] = settings["Calendar"]
+        if CALENDARS in missing:
             # Business time needs a calendar: start with office hours, to be adjusted.
             draft.data["calendar"] = settings.get("Calendar") or STARTER_CALENDAR
             draft.data["calendars"] = {
@@ -167,117 +149,6 @@ class MatrixReader(BaseReader):
                 "A starter calendar: set your time zone, working hours and public holidays"
                 " (holidays: {country: FR})."
             ]
-            return
-        if settings.get("Calendar"):
-            draft.data["calendar"] = settings["Calendar"]
-        calendars: dict[str, Any] = {}
-        for row in rows:
-            key = row.text("Id")
-            entry: dict[str, Any] = {"timezone": row.text("Time zone")}
-            hours: dict[str, str] = {}
-            for item in items(row.raw("Hours"), PLAIN):
-                match = _DAYS_HOURS.match(item.text)
-                if match is None:
-                    self.error(
-                        "X003",
-                        f"expected 'days: hours' such as 'mon-fri: 09:00-17:00', got"
-                        f" '{item.text}' (line {item.line})",
-                        row.ref("Hours"),
-                    )
-                    continue
-                try:
-                    # The format checks hours for the whole calendar (at its Id cell);
-                    # here a bad line is reported at the Hours cell, with its line.
-                    parse_days(match[1])
-                    parse_hours(match[2])
-                except ValueError as exc:
-                    self.error("X003", f"{exc} (line {item.line})", row.ref("Hours"))
-                hours[match[1]] = match[2]
-            entry["hours"] = hours
-            holidays_ref = row.ref("Holidays")
-            if row.text("Holidays"):
-                holidays = {"country": row.text("Holidays")}
-                if row.text("Holiday subdivision"):
-                    holidays["subdivision"] = row.text("Holiday subdivision")
-                    if calendar_problem(holidays["country"], None) is None:
-                        # The country is known: a holidays problem is the subdivision's.
-                        holidays_ref = row.ref("Holiday subdivision")
-                entry["holidays"] = holidays
-            for column in ("Closed", "Open"):
-                dates = [date_or_text(i.text) for i in items(row.raw(column), PLAIN)]
-                if dates:
-                    entry[column.lower()] = dates
-            if row.text("Business day"):
-                entry["business_day"] = row.text("Business day")
-            calendars[key] = entry
-            self.record(draft, ("calendars", key), row.ref("Id"))
-            for column, name in CALENDAR_FIELDS:
-                self.record(draft, ("calendars", key, name), row.ref(column))
-            self.record(draft, ("calendars", key, "holidays"), holidays_ref)
-            self.record(
-                draft, ("calendars", key, "holidays", "subdivision"), row.ref("Holiday subdivision")
-            )
-        draft.data["calendars"] = calendars
-        self.record(draft, ("calendars",), self.header_refs[CALENDARS])
-
-    def _contacts_sheet(self, draft: Draft) -> None:
-        rows = self._table(CONTACTS)
-        if rows is None:
-            self.starter_contacts = {}
-            return
-        contacts: dict[str, Any] = {}
-        taken: set[str] = set()
-        for number, row in enumerate(rows, start=1):
-            name = row.text("Name")
-            key = row.text("Id") or unique(slug(name, f"contact-{number}"), taken)
-            taken.add(key)
-            entry: dict[str, Any] = {"name": name, "kind": row.text("Kind").lower() or "team"}
-            channels = {
-                channel.lower(): row.text(channel)
-                for channel in ("Email", "Phone", "Chat", "Webhook")
-                if row.text(channel)
-            }
-            if channels:
-                entry["channels"] = channels
-            members = [i.text for i in items(row.raw("Members"), PLAIN)]
-            if members:
-                entry["members"] = members
-            if row.text("Calendar"):
-                entry["calendar"] = row.text("Calendar")
-            shifts = [
-                self._shift(item, row.ref("Shifts")) for item in items(row.raw("Shifts"), SHIFT)
-            ]
-            if shifts:
-                entry["shifts"] = shifts
-            if row.text("Off duty"):
-                entry["off_duty"] = row.text("Off duty").lower()
-            contacts[key] = entry
-            self.contacts.add(key, name)
-            path: YamlPath = ("contacts", key)
-            self.record(draft, path, row.ref("Id" if row.text("Id") else "Name"))
-            for column in COLUMNS[CONTACTS][1:]:
-                field_name = column.lower().replace(" ", "_")
-                if column in ("Email", "Phone", "Chat", "Webhook"):
-                    self.record(draft, (*path, "channels", field_name), row.ref(column))
-                else:
-                    self.record(draft, (*path, field_name), row.ref(column))
-        draft.data["contacts"] = contacts
-        self.record(draft, ("contacts",), self.header_refs[CONTACTS])
-
-    def _shift(self, item: Item, where: str) -> dict[str, Any]:
-        if item.problem is not None:
-            self.error("X003", f"{item.problem} (line {item.line} of the cell)", where)
-        shift: dict[str, Any] = {"starts": item.text}
-        if item.get("lasts"):
-            shift["lasts"] = item.get("lasts")
-        members = item.get("members")
-        if members:
-            parts = split_outside_quotes(members, ",") or [members]
-            shift["members"] = [unquote_cell(m.strip()) for m in parts if m.strip()]
-        since = item.get("since")
-        if since:
-            shift["since"] = date_or_text(since)
-        return shift
 
     def _finish_starters(self, draft: Draft) -> None:
         if self.starter_issue_types is not None:

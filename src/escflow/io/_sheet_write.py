@@ -13,41 +13,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from escflow.compile import CompiledFlow, Matrix
-from escflow.io._sheet_book import Book, CellValue, Sheet, unquote_cell
+from escflow.io._sheet_book import Book, CellValue, Sheet
+from escflow.io._sheet_cells import CELLS, CellWriter, plain_or_quoted
 from escflow.io._sheet_layout import (
     ABSENT_MARK,
-    CALENDAR_FIELDS,
-    CALENDARS,
     CATEGORIES,
     CATEGORY_PRIORITIES,
     COLUMNS,
-    CONTACTS,
     HEADER_LABELS,
-    ISSUE_TYPES,
+    KEY,
     LEVELS,
-    LIST_COLUMNS,
     MATRIX,
-    PRIORITIES,
+    MATRIX_TABLES,
+    SETTING_ROWS,
     SETTINGS,
+    TABLES,
+    Column,
+    column,
     level_label,
     timeline_text,
 )
-from escflow.io._sheet_lines import (
-    RESPONSE,
-    SHIFT,
-    TRIGGER,
-    Option,
-    format_args,
-    format_item,
-    quote,
-)
-from escflow.io._sheet_read_base import Names, description_cell
+from escflow.io._sheet_lines import RESPONSE, TRIGGER, Option, format_args, format_item
+from escflow.io._sheet_read_base import Names
 from escflow.problems import YamlPath
 from escflow.spec._models import (
-    FlowDoc,
     HandlerAction,
     Level,
-    MatrixDoc,
     NotifyAction,
     Response,
     Trigger,
@@ -55,6 +46,9 @@ from escflow.spec._models import (
 )
 
 Place = tuple[str, int, int]  # sheet name, 0-based row and column
+# A document, the path of a table row's entry in it, the columns whose cells stand for
+# paths below it, and the key a column's path may hold.
+Spot = tuple[str, YamlPath, tuple[Column, ...], str]
 
 
 @dataclass
@@ -103,18 +97,30 @@ def write_book(matrix: Matrix, file: str = "-") -> Written:
 class _BookWriter:
     def __init__(self, matrix: Matrix, file: str) -> None:
         self.matrix = matrix
-        self.doc: MatrixDoc = matrix.doc
+        self.doc = matrix.doc
         self.out = Written(Book(file))
         self.flows = ordered_flows(matrix)
         self.contacts = Names("contact point")
-        for key, contact in self.doc.contacts.items():
-            self.contacts.add(key, contact.name)
         self.priorities = Names("priority")
-        for key, priority in self.doc.priorities.items():
-            self.priorities.add(key, priority.name)
         self.issue_types = Names("issue type")
-        for key, issue_type in self.doc.issue_types.items():
-            self.issue_types.add(key, issue_type.name)
+        for names, entries in (
+            (self.contacts, self.doc.contacts),
+            (self.priorities, self.doc.priorities),
+            (self.issue_types, self.doc.issue_types),
+        ):
+            for key, entry in entries.items():
+                names.add(key, entry.name)
+        self.cell_writers: dict[str, CellWriter] = {n: write for n, (_, write) in CELLS.items()}
+        self.cell_writers.update(
+            {
+                "contact": lambda key: self.shown(self.contacts, key),
+                "priority": lambda key: self.shown(self.priorities, key),
+                "issue type": lambda key: self.shown(self.issue_types, key),
+                "target": plain_or_quoted,
+                "responses": lambda values: "\n".join(_response(r) for r in values),
+                "triggers": lambda values: "\n".join(_trigger(t) for t in values),
+            }
+        )
 
     def write(self) -> Written:
         """Every sheet, in the layout's order."""
@@ -122,10 +128,8 @@ class _BookWriter:
         self._levels()
         self._categories()
         self._category_priorities()
-        self._contacts()
-        self._calendars()
-        self._priorities()
-        self._issue_types()
+        for sheet, key, _ in reversed(MATRIX_TABLES):
+            self._matrix_table(sheet, key)
         self._settings()
         return self.out
 
@@ -150,6 +154,32 @@ class _BookWriter:
         name = names.names.get(key)
         return name if name and names.find(name) == key else key
 
+    def cells(self, entry: Any, columns: Iterable[Column], key: str = "") -> dict[str, CellValue]:
+        """The cells of ``columns`` for ``entry`` (a model), each in its column's grammar;
+        values a column leaves out (empty, or its default) are not written."""
+        values: dict[str, CellValue] = {}
+        for wanted in columns:
+            value = entry
+            for part in _path(wanted, key):
+                if value is None:
+                    break
+                value = value.get(part) if isinstance(value, dict) else getattr(value, str(part))
+            empty = value is None or (isinstance(value, list | dict) and not value)
+            if wanted.path and not empty and (wanted.omit is None or value != wanted.omit):
+                values[wanted.header] = self.cell_writers[wanted.cell](value)
+        return values
+
+    def row(self, sheet: Sheet, values: dict[str, CellValue], *placed: Spot) -> int:
+        """Append a table row and say where each path of ``placed`` went."""
+        row = sheet.append([values.get(header) for header in COLUMNS[sheet.name]])
+        for doc, base, columns, key in placed:
+            for wanted in columns:
+                path = (*base, *_path(wanted, key))
+                # A column without a path stands for the entry itself.
+                for end in range(len(base) + bool(wanted.path), len(path) + 1):
+                    self.at(doc, path[:end], sheet, row, wanted.header)
+        return row
+
     # -- the matrix table
 
     def _matrix_sheet(self) -> None:
@@ -168,13 +198,13 @@ class _BookWriter:
             for number in numbers:
                 level = by_number.get(number)
                 shown = self.shown(self.contacts, level.contact) if level else None
-                contacts.append(_cell("Contact point", shown))
+                contacts.append(plain_or_quoted(shown))
                 timelines.append(timeline_text(level.window) if level else None)
             sheet.append(header, heading=True)
             sheet.append(contacts, heading=True)
             sheet.append(timelines, heading=True)
             for flow in block:
-                cells: list[CellValue] = [_cell("Category", flow.name)]
+                cells: list[CellValue] = [plain_or_quoted(flow.name)]
                 cells += [None if n in by_number else ABSENT_MARK for n in numbers]
                 row = sheet.append(cells)
                 self.at(flow.id, (), sheet, row, 0)
@@ -182,273 +212,92 @@ class _BookWriter:
                     self.at(flow.id, ("levels", index), sheet, row, numbers.index(level.level) + 1)
 
     # -- levels, steps and teams
+    # -- levels, steps and teams
 
     def _levels(self) -> None:
         sheet = self.sheet(LEVELS, COLUMNS[LEVELS])
         for flow in self.flows:
-            spec = flow.spec
-            for index, level in enumerate(spec.levels):
+            for index, level in enumerate(flow.spec.levels):
                 self._unit(sheet, flow, ("levels", index), level, team=False)
-            for index, team in enumerate(spec.teams):
+            for index, team in enumerate(flow.spec.teams):
                 self._unit(sheet, flow, ("teams", index), team, team=True)
 
     def _unit(
         self, sheet: Sheet, flow: CompiledFlow, path: YamlPath, level: Level, *, team: bool
     ) -> None:
-        attributes: dict[str, CellValue] = {
-            "Name": level.name,
-            "Repeat": level.repeat or None,
-            "Escalates to": level.escalates_to,
-        }
-        if team:
-            attributes["Contact point"] = self.shown(self.contacts, level.contact)
-            attributes["Timeline"] = timeline_text(level.window)
-        else:
-            attributes["Level id"] = level.id
-        base: dict[str, CellValue] = {
-            "Category": flow.name,
-            "Level": level_label(level.level),
-            "Team": level.id if team else None,
-        }
+        base: dict[str, CellValue] = {"Category": flow.name, "Level": level_label(level.level)}
+        base["Team"] = level.id if team else None
+        attributes = self.cells(level, _TEAM if team else _LADDER)
+        unit: Spot = (flow.id, path, (_UNIT[team], *_ATTRIBUTES), "")
         if level.steps is None:
-            if not team and not any([level.responses, level.triggers, *attributes.values()]):
-                return  # nothing beyond the matrix table to say about this level
-            row = self._row(
-                sheet, {**base, **attributes, **self._lists(level.responses, level.triggers)}
-            )
-            self._mark_unit(sheet, flow, path, row, level)
-            self._mark_lists(sheet, flow, path, row)
+            lists = self.cells(level, _LISTS)
+            if team or attributes or lists:
+                self.row(sheet, {**base, **attributes, **lists}, unit, (flow.id, path, _LISTS, ""))
             return
         for position, step in enumerate(level.steps):
-            values = {**base, "Step": step.id, "Step name": step.name}
-            if position == 0:
-                values.update(attributes)
-            values.update(self._lists(step.responses, step.triggers))
-            row = self._row(sheet, values)
-            if position == 0:
-                self._mark_unit(sheet, flow, path, row, level)
-            step_path: YamlPath = (*path, "steps", position)
-            self.at(flow.id, step_path, sheet, row, "Step")
-            self.at(flow.id, (*step_path, "name"), sheet, row, "Step name")
-            self._mark_lists(sheet, flow, step_path, row)
-
-    def _mark_unit(
-        self, sheet: Sheet, flow: CompiledFlow, path: YamlPath, row: int, level: Level
-    ) -> None:
-        self.at(flow.id, path, sheet, row, "Team" if path[0] == "teams" else "Level")
-        for column, key in (
-            ("Name", "name"),
-            ("Contact point", "contact"),
-            ("Timeline", "window"),
-            ("Repeat", "repeat"),
-            ("Escalates to", "escalates_to"),
-            ("Level id", "id"),
-        ):
-            self.at(flow.id, (*path, key), sheet, row, column)
-
-    def _mark_lists(self, sheet: Sheet, flow: CompiledFlow, path: YamlPath, row: int) -> None:
-        self.at(flow.id, (*path, "responses"), sheet, row, "Responses")
-        self.at(flow.id, (*path, "triggers"), sheet, row, "Triggers")
-
-    def _row(self, sheet: Sheet, values: dict[str, CellValue]) -> int:
-        columns = COLUMNS[sheet.name]
-        return sheet.append([_cell(c, values.get(c)) for c in columns])
-
-    def _lists(
-        self, responses: list[Response] | None, triggers: list[Trigger] | None
-    ) -> dict[str, CellValue]:
-        return {
-            "Responses": "\n".join(_response(r) for r in responses or []) or None,
-            "Triggers": "\n".join(_trigger(t) for t in triggers or []) or None,
-        }
+            values = {**base, **(attributes if position == 0 else {}), **self.cells(step, _STEP)}
+            step_place: Spot = (flow.id, (*path, "steps", position), (_STEP_ID, *_STEP[1:]), "")
+            self.row(sheet, values, *([unit] if position == 0 else []), step_place)
 
     # -- categories
 
     def _categories(self) -> None:
         sheet = self.sheet(CATEGORIES, COLUMNS[CATEGORIES])
+        columns = TABLES[CATEGORIES]
         for flow in self.flows:
-            spec: FlowDoc = flow.spec
-            row = self._row(
-                sheet,
-                {
-                    "Category": spec.name,
-                    "Id": spec.id,
-                    "Issue type": self.shown(self.issue_types, spec.issue_type),
-                    "Language": spec.language if spec.language != "en" else None,
-                    "Calendar": spec.calendar,
-                    "Description": spec.description,
-                },
-            )
-            for column, key in (
-                ("Id", "id"),
-                ("Issue type", "issue_type"),
-                ("Language", "language"),
-                ("Calendar", "calendar"),
-                ("Description", "description"),
-            ):
-                self.at(flow.id, (key,), sheet, row, column)
+            self.row(sheet, self.cells(flow.spec, columns), (flow.id, (), columns[1:], ""))
 
     def _category_priorities(self) -> None:
         sheet = self.sheet(CATEGORY_PRIORITIES, COLUMNS[CATEGORY_PRIORITIES])
+        columns = TABLES[CATEGORY_PRIORITIES][2:]
         for flow in self.flows:
             spec = flow.spec
-            keys = list(dict.fromkeys([*self.doc.priorities, *spec.sla, *spec.priorities]))
-            for key in keys:
-                sla = spec.sla.get(key)
-                override = spec.priorities.get(key)
-                if sla is None and override is None:
+            for key in dict.fromkeys([*self.doc.priorities, *spec.sla, *spec.priorities]):
+                if key not in spec.sla and key not in spec.priorities:
                     continue
-                values: dict[str, CellValue] = {
+                values = {
                     "Category": spec.name,
                     "Priority": self.shown(self.priorities, key),
+                    **self.cells(spec, columns, key),
                 }
-                if sla is not None:
-                    values["First response"] = str(sla.first_response)
-                    values["Resolution"] = str(sla.resolution)
-                if override is not None:
-                    if override.entry is not None:
-                        values["Entry level"] = level_label(override.entry)
-                    values["Factor"] = override.factor
-                    values["Windows"] = (
-                        "\n".join(
-                            f"{level_label(n)}: {timeline_text(w)}"
-                            for n, w in override.windows.items()
-                        )
-                        or None
-                    )
-                row = self._row(sheet, values)
-                if sla is not None:
-                    self.at(flow.id, ("sla",), sheet, row, "First response")
-                    self.at(flow.id, ("sla", key), sheet, row, "First response")
-                    self.at(flow.id, ("sla", key, "resolution"), sheet, row, "Resolution")
-                if override is not None:
-                    self.at(flow.id, ("priorities",), sheet, row, "Priority")
-                    self.at(flow.id, ("priorities", key), sheet, row, "Priority")
-                    self.at(flow.id, ("priorities", key, "entry"), sheet, row, "Entry level")
-                    self.at(flow.id, ("priorities", key, "factor"), sheet, row, "Factor")
-                    self.at(flow.id, ("priorities", key, "windows"), sheet, row, "Windows")
+                # An override's priority cell stands for the override as a whole.
+                whole = _PRIORITY if key in spec.priorities else ()
+                given = tuple(c for c in columns if key in getattr(spec, str(c.path[0])))
+                self.row(sheet, values, (flow.id, (), whole, key), (flow.id, (), given, key))
 
     # -- the matrix document's sheets
 
-    def _contacts(self) -> None:
-        sheet = self.sheet(CONTACTS, COLUMNS[CONTACTS])
-        for key, contact in self.doc.contacts.items():
-            shifts = [
-                format_item(
-                    shift.starts,
-                    [
-                        *([("lasts", str(shift.lasts))]),
-                        *([("members", _members(shift.members))] if shift.members else []),
-                        *([("since", shift.since.isoformat())] if shift.since else []),
-                    ],
-                    SHIFT,
-                )
-                for shift in contact.shifts
-            ]
-            row = self._row(
-                sheet,
-                {
-                    "Id": key,
-                    "Name": contact.name,
-                    "Kind": contact.kind,
-                    "Email": contact.channels.email,
-                    "Phone": contact.channels.phone,
-                    "Chat": contact.channels.chat,
-                    "Webhook": contact.channels.webhook,
-                    "Members": "\n".join(contact.members) or None,
-                    "Calendar": contact.calendar,
-                    "Off duty": contact.off_duty if contact.off_duty != "hold" else None,
-                    "Shifts": "\n".join(shifts) or None,
-                },
-            )
-            self.at("matrix", ("contacts", key), sheet, row, "Id")
-            for column in ("Members", "Shifts", "Calendar", "Name", "Kind"):
-                self.at("matrix", ("contacts", key, column.lower()), sheet, row, column)
-            self.at("matrix", ("contacts", key, "off_duty"), sheet, row, "Off duty")
-            self.at("matrix", ("contacts", key, "channels"), sheet, row, "Email")
-        self.at("matrix", ("contacts",), sheet, 0, 0)
-
-    def _calendars(self) -> None:
-        sheet = self.sheet(CALENDARS, COLUMNS[CALENDARS])
-        for key, calendar in self.doc.calendars.items():
-            row = self._row(
-                sheet,
-                {
-                    "Id": key,
-                    "Time zone": calendar.timezone,
-                    "Hours": "\n".join(f"{d}: {h}" for d, h in calendar.hours.items()),
-                    "Holidays": calendar.holidays.country if calendar.holidays else None,
-                    "Holiday subdivision": (
-                        calendar.holidays.subdivision if calendar.holidays else None
-                    ),
-                    "Closed": "\n".join(d.isoformat() for d in calendar.closed) or None,
-                    "Open": "\n".join(d.isoformat() for d in calendar.open) or None,
-                    "Business day": str(calendar.business_day) if calendar.business_day else None,
-                },
-            )
-            self.at("matrix", ("calendars", key), sheet, row, "Id")
-            for column, name in CALENDAR_FIELDS:
-                self.at("matrix", ("calendars", key, name), sheet, row, column)
-        self.at("matrix", ("calendars",), sheet, 0, 0)
-
-    def _priorities(self) -> None:
-        sheet = self.sheet(PRIORITIES, COLUMNS[PRIORITIES])
-        for key, priority in self.doc.priorities.items():
-            row = self._row(
-                sheet,
-                {
-                    "Id": key,
-                    "Name": priority.name,
-                    "Entry level": (
-                        level_label(priority.entry) if priority.entry is not None else None
-                    ),
-                    "Factor": priority.factor if priority.factor != 1.0 else None,
-                },
-            )
-            self.at("matrix", ("priorities", key), sheet, row, "Id")
-            self.at("matrix", ("priorities", key, "entry"), sheet, row, "Entry level")
-            self.at("matrix", ("priorities", key, "factor"), sheet, row, "Factor")
-        self.at("matrix", ("priorities",), sheet, 0, 0)
-
-    def _issue_types(self) -> None:
-        sheet = self.sheet(ISSUE_TYPES, COLUMNS[ISSUE_TYPES])
-        for key, issue_type in self.doc.issue_types.items():
-            row = self._row(
-                sheet, {"Id": key, "Name": issue_type.name, "Description": issue_type.description}
-            )
-            self.at("matrix", ("issue_types", key), sheet, row, "Id")
-        self.at("matrix", ("issue_types",), sheet, 0, 0)
+    def _matrix_table(self, name: str, key: str) -> None:
+        sheet = self.sheet(name, COLUMNS[name])
+        columns = TABLES[name][1:]
+        for entry_key, entry in getattr(self.doc, key).items():
+            values = {"Id": entry_key, **self.cells(entry, columns)}
+            here = (key, entry_key)
+            self.row(sheet, values, ("matrix", here, _ID, ""), ("matrix", here, columns, ""))
+        self.at("matrix", (key,), sheet, 0, 0)
 
     def _settings(self) -> None:
         sheet = self.sheet(SETTINGS, COLUMNS[SETTINGS])
-        default = self.doc.default_priority
-        for name, key, value in (
-            ("Name", "name", self.doc.name),
-            ("Description", "description", self.doc.description),
-            ("Calendar", "calendar", self.doc.calendar),
-            (
-                "Default priority",
-                "default_priority",
-                self.shown(self.priorities, default) if default else None,
-            ),
-        ):
-            column = "Description" if name == "Description" else "Value"
-            row = sheet.append([name, _cell(column, value)])
-            self.at("matrix", (key,), sheet, row, "Value")
+        for setting in SETTING_ROWS:
+            value = self.cells(self.doc, [setting]).get(setting.header)
+            row = sheet.append([setting.header, value])
+            self.at("matrix", setting.path, sheet, row, "Value")
 
 
-def _cell(column: str, value: CellValue) -> CellValue:
-    """A single-value cell as the reader reads it back: plain when it can, else quoted."""
-    if not isinstance(value, str) or column in LIST_COLUMNS:
-        return value
-    read = description_cell(value) if column == "Description" else unquote_cell(value.strip())
-    return value if read == value else quote(value)
+def _path(wanted: Column, key: str) -> YamlPath:
+    return tuple(key if part == KEY else part for part in wanted.path)
 
 
-def _members(members: list[str]) -> str:
-    return ", ".join(
-        quote(m) if m != m.strip() or any(c in m for c in ',;"[]') else m for m in members
-    )
+_ATTRIBUTES = tuple(column(LEVELS, h) for h in ("Name", "Contact point", "Timeline"))
+_ATTRIBUTES += tuple(column(LEVELS, h) for h in ("Repeat", "Escalates to", "Level id"))
+_LADDER = tuple(c for c in _ATTRIBUTES if c.header not in ("Contact point", "Timeline"))
+_TEAM = _ATTRIBUTES[:-1]
+_LISTS = tuple(column(LEVELS, h) for h in ("Responses", "Triggers"))
+_STEP = (column(LEVELS, "Step"), column(LEVELS, "Step name"), *_LISTS)
+_STEP_ID = Column("Step")  # the cell standing for a step
+_UNIT = (Column("Level"), column(LEVELS, "Team"))  # the cell standing for a level, a team
+_ID = (Column("Id"),)
+_PRIORITY = (Column("Priority", ("priorities", KEY)),)
 
 
 def _response(response: Response) -> str:
