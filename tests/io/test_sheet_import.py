@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from escflow import load_matrix
+from escflow.errors import SheetError
 from escflow.io import import_sheet
 from escflow.spec import HandlerAction, NotifyAction, WebhookAction
 from tests.conftest import FLOWS
@@ -285,3 +286,21 @@ def test_the_matrix_table_is_found_behind_a_read_me_sheet(tmp_path: Path) -> Non
     result = import_sheet(path, tmp_path / "flows")
     assert result.warnings == ()
     assert sorted(load_matrix(tmp_path / "flows").flows) == ["order-status"]
+
+
+@pytest.mark.parametrize(
+    ("sheet", "message"),
+    [
+        ("Issue types", "the category's issue type is empty; the Issue types sheet lists none"),
+        ("Contacts", "'Agent' is not a contact point in the Contacts sheet"),
+        ("Calendars", "no calendar applies"),
+    ],
+)
+def test_an_empty_matrix_sheet_is_an_empty_table(sheet: str, message: str, tmp_path: Path) -> None:
+    # A section with its name only: the sheet is there, with no header row and no rows.
+    path = tmp_path / "matrix.csv"
+    path.write_text(f"{ARTICLE_CSV}\n[{sheet}]\n", encoding="utf-8")
+    with pytest.raises(SheetError) as caught:
+        import_sheet(path, tmp_path / "flows")
+    assert message in str(caught.value)
+    assert not (tmp_path / "flows").exists()

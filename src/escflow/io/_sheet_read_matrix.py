@@ -199,12 +199,9 @@ class MatrixReader(BaseReader):
         if not text:
             if len(self.issue_types.names) == 1:
                 return next(iter(self.issue_types.names))
-            self.error(
-                "X004",
-                "the category's issue type is empty; write one of "
-                + ", ".join(repr(n or k) for k, n in self.issue_types.names.items()),
-                where,
-            )
+            known = ", ".join(repr(n or k) for k, n in self.issue_types.names.items())
+            fix = f"write one of {known}" if known else f"the {ISSUE_TYPES} sheet lists none"
+            self.error("X004", f"the category's issue type is empty; {fix}", where)
             return None
         found = self.issue_types.find(text)
         if found is None:
