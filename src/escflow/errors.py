@@ -28,6 +28,8 @@ to its answer by class, never by reading the message::
     +-- DeliveryError        an action could not be delivered: try again later, or never
     +-- OutputError          a file cannot be written (nothing was)
     |   +-- RenderError      a diagram cannot be drawn: no ``dot``, a bad format or folder
+    |   +-- ExportError      a sheet cannot hold the definitions: an unknown format, a cell
+    |                        over Excel's limit, things a sheet cannot tell apart
     +-- StoreError           the database cannot be used (wrong URL, damaged, too new)
         +-- RetryLater       it may work in a moment: locked, unreachable, busy
         |   +-- ConflictError    other writers kept changing the ticket: read it and retry
@@ -202,6 +204,12 @@ class RenderError(OutputError):
     """A diagram cannot be drawn or written: an unknown format, no ``dot``, a bad path."""
 
 
+class ExportError(OutputError):
+    """The definitions cannot be exported (or the template written): an unknown format, a
+    cell longer than an .xlsx cell holds, or definitions the sheet layout cannot tell apart
+    (reading the book back would change them). Nothing was written."""
+
+
 class StoreError(EscflowError):
     """The store cannot be used: a wrong URL, a damaged or foreign database, a newer schema."""
 
@@ -237,6 +245,7 @@ __all__ = [
     "DeliveryError",
     "DuplicateTicket",
     "EscflowError",
+    "ExportError",
     "InputError",
     "InvalidTrigger",
     "KeyReused",

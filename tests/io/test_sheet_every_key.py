@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from escflow import load_matrix
-from escflow.errors import EscflowError
+from escflow.errors import ExportError
 from escflow.io import export_matrix, import_sheet
 
 MATRIX = """\
@@ -144,5 +144,5 @@ def test_definitions_a_sheet_cannot_tell_apart_stop_the_export(tmp_path: Path) -
     (tmp_path / "matrix.yaml").write_text(MATRIX, encoding="utf-8")
     (tmp_path / "every-key.yaml").write_text(FLOW, encoding="utf-8")
     (tmp_path / "twin.yaml").write_text(FLOW.replace("id: every-key", "id: twin"))
-    with pytest.raises(EscflowError, match="'Every key' is already a category"):
+    with pytest.raises(ExportError, match="'Every key' is already a category"):
         export_matrix(load_matrix(tmp_path), "csv")

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from escflow import load_matrix
 from escflow.cli import main
-from escflow.errors import EscflowError
-from escflow.io import import_sheet
+from escflow.errors import EscflowError, ExportError
+from escflow.io import export_format, export_matrix, import_sheet, template_bytes
 from tests.conftest import FLOWS, ROOT, escflow
 
 SHEET = ROOT / "examples" / "escalation-matrix.xlsx"
@@ -282,3 +284,18 @@ def test_import_sheet_writes_every_file_when_it_can(imported_in_python: Path) ->
 def listing_with_kinds(folder: Path) -> dict[str, bytes | str]:
     """Every entry of ``folder``: a file's content, or ``d`` for a folder."""
     return {p.name: "d" if p.is_dir() else p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: export_format(Path("matrix.txt")), "use a .xlsx, .csv, .md or .html file name"),
+        (lambda: export_matrix(load_matrix(FLOWS), "pdf"), "choose one of xlsx, csv, md, html"),
+        (lambda: template_bytes("md"), "the template is written as xlsx or csv, not 'md'"),
+    ],
+)
+def test_an_unknown_export_format_is_an_export_error(
+    call: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(ExportError, match=re.escape(message)):
+        call()

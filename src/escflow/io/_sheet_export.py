@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from escflow.compile import Matrix
-from escflow.errors import EscflowError
+from escflow.errors import ExportError
 from escflow.io._sheet_book import Book, Sheet, cell_text
 from escflow.io._sheet_comments import file_comments
 from escflow.io._sheet_csv import write_csv
@@ -36,7 +36,7 @@ def format_of(path: Path) -> str:
     suffix = path.suffix.lower().lstrip(".")
     fmt = {"htm": "html", "markdown": "md"}.get(suffix, suffix)
     if fmt not in FORMATS:
-        raise EscflowError(
+        raise ExportError(
             f"cannot export to '{path.name}': use a .xlsx, .csv, .md or .html file name"
         )
     return fmt
@@ -45,7 +45,7 @@ def format_of(path: Path) -> str:
 def export_matrix(matrix: Matrix, fmt: str = "xlsx") -> bytes:
     """The definitions in the sheet layout as ``xlsx``, ``csv``, ``md`` or ``html`` bytes."""
     if fmt not in FORMATS:
-        raise EscflowError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
+        raise ExportError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
     written = write_book(matrix)
     check_round_trip(matrix, written.book)
     if fmt == "xlsx":
@@ -79,7 +79,7 @@ def check_round_trip(matrix: Matrix, book: Book) -> None:
             differences += _compare(f"flow '{flow_id}'", FlowDoc, draft.data, flow.spec)
     if differences:
         shown = "\n".join(f"  {d}" for d in differences[:10])
-        raise EscflowError(
+        raise ExportError(
             f"the sheet cannot hold these definitions exactly; export would change:\n{shown}"
         )
 
@@ -96,7 +96,7 @@ def check_cell_sizes(book: Book) -> None:
                     found.append(f"{sheet.ref(r, c)} ({_cell_subject(sheet, r, c)}): {size:,}")
     if found:
         shown = "\n".join(f"  {line} characters" for line in found[:10])
-        raise EscflowError(
+        raise ExportError(
             f"an .xlsx cell holds at most {XLSX_CELL_LIMIT:,} characters, and these cells would"
             f" hold more; the end of their text would be lost:\n{shown}\n"
             "shorten that text, or split it (a level's responses and triggers over several"

@@ -6,7 +6,7 @@ import it at once and then replace the example content with its own.
 
 from __future__ import annotations
 
-from escflow.errors import EscflowError
+from escflow.errors import ExportError
 from escflow.io._sheet_book import Book, CellValue, Sheet
 from escflow.io._sheet_layout import (
     CALENDARS,
@@ -276,7 +276,7 @@ def template_bytes(fmt: str = "xlsx") -> bytes:
 
         return write_csv(template_book())
     if fmt != "xlsx":
-        raise EscflowError(f"the template is written as xlsx or csv, not '{fmt}'")
+        raise ExportError(f"the template is written as xlsx or csv, not '{fmt}'")
     from escflow.io._sheet_xlsx import write_xlsx
 
     return write_xlsx(template_book())
