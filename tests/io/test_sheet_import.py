@@ -304,3 +304,36 @@ def test_an_empty_matrix_sheet_is_an_empty_table(sheet: str, message: str, tmp_p
         import_sheet(path, tmp_path / "flows")
     assert message in str(caught.value)
     assert not (tmp_path / "flows").exists()
+
+
+def test_a_holiday_subdivision_without_a_country_is_named(tmp_path: Path) -> None:
+    # Once dropped without a word: the calendar then had no public holidays at all.
+    path = tmp_path / "matrix.csv"
+    path.write_text(
+        f"{ARTICLE_CSV}\n[Calendars]\nId,Time zone,Hours,Holidays,Holiday subdivision\n"
+        "office,Europe/Paris,mon-fri: 09:00-17:00,,BY\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SheetError) as caught:
+        import_sheet(path, tmp_path / "flows")
+    # Records 1-5 are the matrix table, 6 is blank, 7 names the section, 8 is its header.
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        (("Calendars!D9",), "missing required key 'country'")
+    ]
+
+
+def test_a_level_without_a_contact_point_is_said_once(tmp_path: Path) -> None:
+    path = tmp_path / "matrix.csv"
+    path.write_text(
+        "Escalation level,Level 1,Level 2\nContact point,Agent,\nTimeline,1 hour,2 hours\nCat,,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SheetError) as caught:
+        import_sheet(path, tmp_path / "flows")
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        (
+            ("Matrix!C2",),
+            "'Cat' uses Level 2, whose contact point is empty (write it, or '—' in this"
+            " category's cell if it skips the level)",
+        )
+    ]

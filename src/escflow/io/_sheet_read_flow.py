@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from escflow.io._sheet_layout import (
@@ -33,6 +34,23 @@ _CONTACT, _TIMELINE = column(LEVELS, "Contact point"), column(LEVELS, "Timeline"
 _ENGLISH_UNTIL = frozenset({"until resolution", "until resolved", "resolution", "resolved", "none"})
 _SLA, _OVERRIDE = TABLES[CATEGORY_PRIORITIES][2:4], TABLES[CATEGORY_PRIORITIES][4:]
 Units = dict[tuple[str, int, str | None], Unit]
+
+
+@dataclass
+class _At:
+    """The level (or team) being read: its document and path, its entry, its rows."""
+
+    draft: Draft
+    path: YamlPath
+    data: dict[str, Any]
+    category: Category
+    number: int
+    rows: list[Row]
+    team: str | None
+
+
+def _has_lists(row: Row) -> bool:
+    return bool(row.text("Responses") or row.text("Triggers"))
 
 
 class FlowReader(MatrixReader):
@@ -149,76 +167,52 @@ class FlowReader(MatrixReader):
         unit: Unit | None,
         last: bool = False,
     ) -> dict[str, Any]:
-        rows = unit.rows if unit else []
-        team = unit.team if unit else None
+        rows, team = (unit.rows, unit.team) if unit else ([], None)
+        at = _At(draft, path, {}, category, number, rows, team)
         if team is None:
             self.record(draft, path, category.cells[number][1])
         if rows:
             self.record(draft, path, rows[0].ref("Team" if team else "Level"))
-        level: dict[str, Any] = {}
         if team is not None:
-            level["id"] = team
+            at.data["id"] = team
             self.record(draft, (*path, "id"), rows[0].ref("Team"))
-        level["level"] = number
-        self._attributes(draft, path, level, rows, _HEAD[team is not None :])
-        self._ladder_default(draft, path, level, rows, _CONTACT, category, number, team)
-        self._ladder_default(draft, path, level, rows, _TIMELINE, category, number, team)
-        self._attributes(draft, path, level, rows, _TAIL)
-        self._body(draft, path, level, category, number, unit)
+        at.data["level"] = number
+        for attribute in (*_HEAD[team is not None :], _CONTACT, _TIMELINE, *_TAIL):
+            self._given(at, attribute)
+        self._body(at)
         if last and team is None:
             own, ladder = self._attribute(rows, "Timeline", quiet=True), category.columns[number]
-            text, where = (
-                (own.text("Timeline"), own.ref("Timeline"))
-                if own
-                else (ladder.timeline_text, ladder.timeline_ref)
-            )
-            self._resolution(draft, path, level, text, where)
-        return level
+            if own is not None:
+                self._resolution(at, own.text("Timeline"), own.ref("Timeline"))
+            else:
+                self._resolution(at, ladder.timeline_text, ladder.timeline_ref)
+        return at.data
 
-    def _attributes(
-        self,
-        draft: Draft,
-        path: YamlPath,
-        level: dict[str, Any],
-        rows: list[Row],
-        columns: tuple[Column, ...],
-    ) -> None:
-        for attribute in columns:
-            row = self._attribute(rows, attribute.header)
-            if row is not None:
-                self.fill(draft, path, level, row, [attribute])
-
-    def _ladder_default(
-        self,
-        draft: Draft,
-        path: YamlPath,
-        level: dict[str, Any],
-        rows: list[Row],
-        attribute: Column,
-        category: Category,
-        number: int,
-        team: str | None,
-    ) -> None:
-        """The level's contact point or window: its own cell, else its matrix column's."""
+    def _given(self, at: _At, attribute: Column) -> None:
+        """An attribute from the level's first row that gives it; a level's contact point
+        and window otherwise come from its matrix column (a team must give them)."""
         key = str(attribute.path[0])
-        row = self._attribute(rows, attribute.header)
+        row = self._attribute(at.rows, attribute.header)
         if row is not None:
-            self.fill(draft, path, level, row, [attribute])
-            level.setdefault(key, "")
+            self.fill(at.draft, at.path, at.data, row, [attribute])
+        if attribute not in (_CONTACT, _TIMELINE) or key in at.data:
             return
-        ladder = category.columns.get(number) if team is None else None
-        if ladder is None:
+        ladder = at.category.columns.get(at.number) if at.team is None else None
+        if row is not None:
+            at.data[key] = ""  # unreadable, and said so at its cell
+        elif ladder is None:
             what = "contact point" if key == "contact" else "timeline"
-            where = rows[0].ref("Level") if rows else category.cells[number][1]
+            where = at.rows[0].ref("Level") if at.rows else at.category.cells[at.number][1]
             self.error("X002", f"a team needs its {what}", where)
-            level[key] = ""
-            self.record(draft, (*path, key), where)
+            at.data[key] = ""
+            self.record(at.draft, (*at.path, key), where)
         elif key == "contact":
-            level[key] = (ladder.contact and self.contact(ladder.contact, ladder.contact_ref)) or ""
-            self.record(draft, (*path, key), ladder.contact_ref)
+            found = ladder.contact and self.contact(ladder.contact, ladder.contact_ref)
+            at.data[key] = found or ""
+            self.record(at.draft, (*at.path, key), ladder.contact_ref)
         else:
-            level[key] = ladder.timeline if ladder.timeline is not None else ""
-            self.record(draft, (*path, key), ladder.timeline_ref)
+            at.data[key] = ladder.timeline if ladder.timeline is not None else ""
+            self.record(at.draft, (*at.path, key), ladder.timeline_ref)
 
     def _attribute(self, rows: list[Row], header: str, *, quiet: bool = False) -> Row | None:
         """The row that gives the level's ``header`` (its first); a differing one is an error."""
@@ -237,48 +231,29 @@ class FlowReader(MatrixReader):
             found = found or row
         return found
 
-    def _body(
-        self,
-        draft: Draft,
-        path: YamlPath,
-        level: dict[str, Any],
-        category: Category,
-        number: int,
-        unit: Unit | None,
-    ) -> None:
+    def _body(self, at: _At) -> None:
         """The level's responses and triggers: from its steps, its row or its matrix cell."""
-        rows = unit.rows if unit else []
-        team = unit.team if unit else None
-        stepped = [r for r in rows if r.text("Step")]
-        plain = [r for r in rows if not r.text("Step")]
+        stepped = [r for r in at.rows if r.text("Step")]
+        plain = [r for r in at.rows if not r.text("Step")]
         for extra in plain[1:]:
+            team = f" team {at.team}" if at.team else ""
             self.error(
                 "X002",
-                f"a second row for {level_label(number)}{f' team {team}' if team else ''} of"
-                f" '{category.name}' (the first is row {plain[0].ref('Level')}); give each"
-                " row a step id in the Step column, or merge the rows",
+                f"a second row for {level_label(at.number)}{team} of '{at.category.name}' (the"
+                f" first is row {plain[0].ref('Level')}); give each row a step id in the Step"
+                " column, or merge the rows",
                 extra.ref("Level"),
             )
-        text, ref = category.cells.get(number, ("", "")) if team is None else ("", "")
+        text, ref = at.category.cells.get(at.number, ("", "")) if at.team is None else ("", "")
         article = self._article(text, ref)
         if stepped:
-            self._steps(draft, path, level, stepped, plain, article, ref)
+            self._steps(at, stepped, plain, ref if article else None)
             return
         single = plain[0] if plain else None
-        if (
-            article is not None
-            and single is not None
-            and single.text("Responses") + single.text("Triggers")
-        ):
+        if article is not None and single is not None and _has_lists(single):
             self._both(ref, single.ref("Responses"))
             article = None
-        if article is not None:
-            self._lists(draft, path, level, article.responses, article.triggers, ref, ref, True)
-        elif single is not None:
-            responses = items(single.raw("Responses"), RESPONSE)
-            triggers = items(single.raw("Triggers"), TRIGGER)
-            where = single.ref("Responses"), single.ref("Triggers")
-            self._lists(draft, path, level, responses, triggers, *where, False)
+        self._lists(at.draft, at.path, at.data, single, article, ref)
 
     def _article(self, text: str, where: str) -> ArticleCell | None:
         if not text:
@@ -293,46 +268,33 @@ class FlowReader(MatrixReader):
             )
         return article
 
-    def _steps(
-        self,
-        draft: Draft,
-        path: YamlPath,
-        level: dict[str, Any],
-        stepped: list[Row],
-        plain: list[Row],
-        article: ArticleCell | None,
-        article_ref: str,
-    ) -> None:
+    def _steps(self, at: _At, stepped: list[Row], plain: list[Row], article: str | None) -> None:
         for row in plain:
-            if row.text("Responses") or row.text("Triggers"):
+            if _has_lists(row):
                 self.error(
                     "X002",
                     "this level has steps: give its responses and triggers on the step rows",
                     row.ref("Responses"),
                 )
         if article is not None:
-            self._both(article_ref, stepped[0].ref("Step"))
-        level["steps"] = []
+            self._both(article, stepped[0].ref("Step"))
+        at.data["steps"] = []
         for index, row in enumerate(stepped):
-            step_path: YamlPath = (*path, "steps", index)
+            path: YamlPath = (*at.path, "steps", index)
             step: dict[str, Any] = {"id": row.text("Step")}
-            self.record(draft, step_path, row.ref("Step"))
-            self.fill(draft, step_path, step, row, [column(LEVELS, "Step name")])
-            responses = items(row.raw("Responses"), RESPONSE)
-            triggers = items(row.raw("Triggers"), TRIGGER)
-            where = row.ref("Responses"), row.ref("Triggers")
-            self._lists(draft, step_path, step, responses, triggers, *where, False)
-            level["steps"].append(step)
+            self.record(at.draft, path, row.ref("Step"))
+            self.fill(at.draft, path, step, row, [column(LEVELS, "Step name")])
+            self._lists(at.draft, path, step, row)
+            at.data["steps"].append(step)
 
-    def _resolution(
-        self, draft: Draft, path: YamlPath, level: dict[str, Any], text: str, where: str
-    ) -> None:
+    def _resolution(self, at: _At, text: str, where: str) -> None:
         """The article's last column reads "Resolution": that level resolves the ticket."""
+        level = at.data
         if "triggers" in level or "steps" in level or not text or not until_resolution(text):
             return
         label = text if " ".join(text.split()).casefold() not in _ENGLISH_UNTIL else "Resolution"
         level["triggers"] = [{"id": "resolved", "label": label, "to": RESOLVED}]
-        self.record(draft, (*path, "triggers"), where)
+        self.record(at.draft, (*at.path, "triggers"), where)
 
     def _both(self, matrix_cell: str, levels_cell: str) -> None:
         self.error(
@@ -348,21 +310,28 @@ class FlowReader(MatrixReader):
         draft: Draft,
         path: YamlPath,
         into: dict[str, Any],
-        responses: list[Item],
-        triggers: list[Item],
-        response_ref: str,
-        trigger_ref: str,
-        article: bool,
+        row: Row | None,
+        article: ArticleCell | None = None,
+        ref: str = "",
     ) -> None:
-        for found, where in ((responses, response_ref), (triggers, trigger_ref)):
+        """A level's or step's responses and triggers, from the article's matrix cell (each
+        item at its line) or from a Levels row (at its line when the cell holds several)."""
+        if article is not None:
+            lists = (("responses", article.responses, ref), ("triggers", article.triggers, ref))
+        elif row is not None:
+            lists = (
+                ("responses", items(row.raw("Responses"), RESPONSE), row.ref("Responses")),
+                ("triggers", items(row.raw("Triggers"), TRIGGER), row.ref("Triggers")),
+            )
+        else:
+            return
+        for _, found, where in lists:
             for item in found:
                 if item.problem is not None:
                     self.error("X003", f"{item.problem} (line {item.line} of the cell)", where)
+        triggers = lists[1][1]
         taken = {key for t in triggers if (key := t.bare or t.get("id")) is not None}
-        for key, found, where in (
-            ("responses", responses, response_ref),
-            ("triggers", triggers, trigger_ref),
-        ):
+        for key, found, where in lists:
             if not found:
                 continue
             into[key] = []

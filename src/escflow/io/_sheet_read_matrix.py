@@ -127,7 +127,8 @@ class MatrixReader(BaseReader):
 
     def _holidays_origin(self, draft: Draft, key: str, entry: dict[str, Any], row: Row) -> None:
         holidays = entry.get("holidays", {})
-        if "subdivision" in holidays and calendar_problem(holidays.get("country"), None) is None:
+        country, subdivision = holidays.get("country"), holidays.get("subdivision")
+        if country and subdivision and calendar_problem(country, None) is None:
             # The country is known: a holidays problem is the subdivision's.
             self.record(draft, ("calendars", key, "holidays"), row.ref("Holiday subdivision"))
 
