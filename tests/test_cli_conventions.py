@@ -213,3 +213,40 @@ def test_the_readmes_json_error_is_what_fire_prints(tmp_path: Path) -> None:
     db, _ = opened(tmp_path)
     done = escflow("ticket", "fire", "T-1", "nope", "--at", MONDAY, "--format", "json", *db)
     assert json.loads(done.stderr) == json.loads(shown.group(1))
+
+
+def test_export_and_import_report_as_json(tmp_path: Path) -> None:
+    sheet = tmp_path / "matrix.xlsx"
+    exported = escflow("export", str(FLOWS), "-o", str(sheet), "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    said = json.loads(exported.stdout)
+    flows = sorted(p.stem for p in FLOWS.glob("*.yaml") if p.stem != "matrix")
+    assert said["flows"] == flows
+    assert said["bytes"] == sheet.stat().st_size
+    out = tmp_path / "imported"
+    imported = escflow("import", str(sheet), "-o", str(out), "--format", "json")
+    assert imported.returncode == 0, imported.stderr
+    report = json.loads(imported.stdout)
+    assert sorted(report["written"]) == sorted(str(p) for p in out.iterdir())
+    definitions = sorted(str(p) for p in out.iterdir() if p.suffix == ".yaml")
+    assert sorted(report["files"]) == definitions
+    assert report["categories"] == len(flows)
+    assert report["dry_run"] is False
+
+
+def test_an_import_refused_says_its_cells_as_json(tmp_path: Path) -> None:
+    sheet = tmp_path / "broken.csv"
+    template = escflow("import", "--template", str(sheet), "--format", "json")
+    assert json.loads(template.stdout) == {"template": str(sheet)}
+    sheet.write_text(
+        "Escalation level,Level 1\nContact point,Agent\nTimeline,soon\nOrder status,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "imported"
+    refused = escflow("import", str(sheet), "-o", str(out), "--format", "json")
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    error = json.loads(refused.stderr)
+    assert error["error"] == "SheetError"
+    assert [(p["code"], p["path"]) for p in error["problems"]] == [("X003", "Matrix!B3")]
+    assert not out.exists()
