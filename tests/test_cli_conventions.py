@@ -250,3 +250,32 @@ def test_an_import_refused_says_its_cells_as_json(tmp_path: Path) -> None:
     assert error["error"] == "SheetError"
     assert [(p["code"], p["path"]) for p in error["problems"]] == [("X003", "Matrix!B3")]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flow", "opened_at", "local", "utc", "deadline"),
+    [
+        # Europe/Paris in November is UTC+1; level 1's window is 15-30 minutes
+        ("complaint", "2026-11-23T10:00+01:00", "2026-11-23T10:00:00+01:00",
+         "2026-11-23T09:00:00+00:00", "2026-11-23T10:30:00+01:00"),
+        # Asia/Jakarta is UTC+7; level 1's window is 5-15 minutes, inside 08:00-12:00
+        ("bantuan-id", "2026-11-23T09:00+07:00", "2026-11-23T09:00:00+07:00",
+         "2026-11-23T02:00:00+00:00", "2026-11-23T09:15:00+07:00"),
+    ],
+)  # fmt: skip
+def test_ticket_text_shows_the_calendars_time_and_json_keeps_utc(
+    tmp_path: Path, flow: str, opened_at: str, local: str, utc: str, deadline: str
+) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(FLOWS)]
+    done = escflow("ticket", "open", flow, "--id", "T-1", "--at", opened_at, *db)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].split()[1] == local
+    assert f"next deadline {deadline}" in done.stdout
+    history = escflow("ticket", "history", "T-1", *db)
+    assert history.stdout.split()[1] == local
+    as_json = json.loads(escflow("ticket", "history", "T-1", "--format", "json", *db).stdout)
+    assert as_json[0]["at"] == utc
+    shown = escflow("ticket", "show", "T-1", *db).stdout
+    assert f"opened_at: {local}" in shown
+    listed = escflow("ticket", "list", *db).stdout.splitlines()
+    assert listed[1].split()[6].endswith(local[-6:])  # NEXT DUE, with the calendar's offset
