@@ -25,6 +25,7 @@ from escflow.cli._common import (
     json_fields,
     jsonable,
     load_or_explain,
+    local_time,
     plural,
     say,
     say_json,
@@ -285,7 +286,8 @@ def _ticket(args: argparse.Namespace) -> int:
     elif verb == "history":
         return _print_history(engine, args.ticket_id, args.format)
     elif verb == "outbox":
-        return print_actions(engine.outbox(args.ticket_id), args.format)
+        zone = _zone(engine, engine.get(args.ticket_id))
+        return print_actions(engine.outbox(args.ticket_id), args.format, zone=zone)
     else:
         now = engine.clock.now()
         found = engine.tickets(
@@ -323,7 +325,7 @@ def _ticket_dict(ticket: Ticket, zone: ZoneInfo | None = None) -> dict[str, Any]
         for name in fields:
             value = getattr(ticket, name)
             if isinstance(value, datetime):
-                shown[name] = _local(value, zone)
+                shown[name] = local_time(value, zone)
     return {
         **shown,
         "digest": ticket.digest[:12],
@@ -347,12 +349,6 @@ def _event_dict(event: Event) -> dict[str, Any]:
     }
 
 
-def _local(at: datetime, zone: ZoneInfo) -> str:
-    """An instant as people read it: in the calendar's time, with its offset (JSON keeps
-    UTC, for programs)."""
-    return at.astimezone(zone).isoformat()
-
-
 def _zone(engine: Engine, ticket: Ticket) -> ZoneInfo:
     """The time zone of the calendar of the flow version the ticket runs."""
     return ZoneInfo(engine.flow_of(ticket).timezone)
@@ -360,10 +356,10 @@ def _zone(engine: Engine, ticket: Ticket) -> ZoneInfo:
 
 def _event_line(event: Event, zone: ZoneInfo) -> str:
     if event.kind == "damaged":  # what the row says it was, and why it cannot be read
-        at = "?" if "stored_at" in event.data else _local(event.at, zone)
+        at = "?" if "stored_at" in event.data else local_time(event.at, zone)
         stored = event.data.get("kind")
         return f"{event.seq:>3} {at} damaged (stored as {stored}): {event.data.get('damage')}"
-    parts = [f"{event.seq:>3}", _local(event.at, zone), event.kind]
+    parts = [f"{event.seq:>3}", local_time(event.at, zone), event.kind]
     if event.trigger:
         parts.append(f"[{event.trigger}]")
     if event.kind == "attached":
@@ -400,7 +396,7 @@ def _print_change(engine: Engine, change: Change, fmt: str) -> int:
     zone = _zone(engine, ticket)
     for event in change.events:
         say(_event_line(event, zone))
-    due = _local(ticket.deadline, zone) if ticket.deadline else "none"
+    due = local_time(ticket.deadline, zone) if ticket.deadline else "none"
     say(
         f"{ticket.id}: {ticket.status} at {ticket.step} (level {ticket.level}),"
         f" next deadline {due}{' (already applied: replayed)' if change.replayed else ''}"
@@ -463,7 +459,7 @@ def _print_list(engine: Engine, tickets: list[Ticket], now: datetime, fmt: str) 
         when = (
             "-"
             if due is None
-            else _local(due, _zone(engine, ticket)) + (" (overdue)" if due <= now else "")
+            else local_time(due, _zone(engine, ticket)) + (" (overdue)" if due <= now else "")
         )
         rows.append(
             (
