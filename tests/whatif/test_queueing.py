@@ -66,9 +66,7 @@ def erlang_c(c: int, a: float) -> float:
     ("rate", "people", "mean"),
     [(4.0, 3, 30), (10.0, 2, 10), (1.5, 1, 20)],
 )
-def test_one_level_agrees_with_erlang_c(
-    write: Write, rate: float, people: int, mean: int
-) -> None:
+def test_one_level_agrees_with_erlang_c(write: Write, rate: float, people: int, mean: int) -> None:
     write("flows/matrix.yaml", MATRIX)
     write("flows/queue.yaml", FLOW)
     values = {"weeks": 8, "replications": 20, "seed": 11, "rate": rate, "people": people}

@@ -319,6 +319,17 @@ def _describe_error(kind: str, error: Any, loc: tuple[Any, ...]) -> tuple[str, s
     }
     if kind in messages:
         return "S003", messages[kind]
+    bounds = {
+        "greater_than_equal": ("ge", "at least"),
+        "greater_than": ("gt", "more than"),
+        "less_than_equal": ("le", "at most"),
+        "less_than": ("lt", "less than"),
+    }
+    if kind in bounds:
+        name, words = bounds[kind]
+        bound = error["ctx"][name]
+        shown = f"{bound:g}" if isinstance(bound, int | float) else str(bound)
+        return "S003", f"give a number {words} {shown}, got {got}"
     if kind == "literal_error":
         return "S003", f"{got} is not allowed here; use {error['ctx']['expected']}"
     if kind == "string_pattern_mismatch":

@@ -60,13 +60,11 @@ LEVEL_MEASURES: tuple[Measure, ...] = (
     ),
     Measure(
         "by_timer",
-        "escalated by the timer",
+        "left by the timer",
         "%",
-        _level(lambda c, r, k: _ratio(c.by_timer, c.entered)),
+        _level(lambda c, r, k: _ratio(c.by_timer, c.left)),
     ),
-    Measure(
-        "resolved", "resolved here", "%", _level(lambda c, r, k: _ratio(c.resolved, c.entered))
-    ),
+    Measure("resolved", "resolved here", "%", _level(lambda c, r, k: _ratio(c.resolved, c.left))),
 )
 """Per level (or functional team)."""
 

@@ -7,19 +7,20 @@ its levels, priorities and triggers must be the flow's.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from escflow.compile import CompiledFlow, Matrix
+from escflow.compile import CompiledFlow, CompiledLevel, Matrix
 from escflow.errors import DefinitionError
 from escflow.problems import Problem, YamlPath
 from escflow.spec._load import did_you_mean, display_name, validate_as
-from escflow.spec._models import DurationField, Id, Model, parse_days
+from escflow.spec._models import DurationField, Id, Model, Window, parse_days
 from escflow.spec._yaml import Document, read_documents
 from escflow.timing import Duration
 
@@ -112,6 +113,9 @@ class LevelLoad(Model):
 
     people: Annotated[int, Field(ge=1, le=10_000)]
     handling: DurationField | Handling
+    window: Window | None = Field(
+        default=None, description="the level's window in this scenario, instead of the flow's"
+    )
     resolved: Share = 0.0
     triggers: dict[Id, Share] = Field(default_factory=dict)
 
@@ -205,7 +209,24 @@ def load_scenario(path: Path, matrix: Matrix) -> Scenario:
     problems = [*_timing_problems(document, doc), *_flow_problems(document, doc, flow)]
     if problems:
         raise DefinitionError(problems)
-    return Scenario(doc, flow, file)
+    return Scenario(doc, with_windows(flow, doc), file)
+
+
+def with_windows(flow: CompiledFlow, doc: ScenarioDoc) -> CompiledFlow:
+    """The flow with the scenario's windows in place of its levels' (a priority's own
+    window for such a level gives way too; its factor still scales the new one). The
+    digest changes with them, so nothing computed for the flow as written is reused."""
+    changed = {key: load.window for key, load in doc.levels.items() if load.window is not None}
+    if not changed:
+        return flow
+    levels = tuple(replace(lv, window=changed.get(lv.id) or lv.window) for lv in flow.levels)
+    priorities = {
+        key: replace(p, windows={k: w for k, w in p.windows.items() if k not in changed})
+        for key, p in flow.priorities.items()
+    }
+    said = repr(sorted((k, str(w)) for k, w in changed.items())).encode()
+    digest = hashlib.sha256(flow.digest.encode() + said).hexdigest()
+    return replace(flow, levels=levels, priorities=priorities, digest=digest)
 
 
 def _at(document: Document, path: YamlPath, message: str, *, key: bool = False) -> Problem:
@@ -289,6 +310,9 @@ def _level_problems(
         if trigger not in manual
     ]
     timer = any(step.timer is not None for step in steps)
+    if load.window is not None:
+        problems.extend(_window_problems(document, level, load.window, timer=timer))
+        timer = timer and load.window.max is not None
     left = 1 - load.resolved - sum(load.triggers.values())
     if not timer and left > 1e-9:
         problems.append(
@@ -302,6 +326,31 @@ def _level_problems(
             )
         )
     return problems
+
+
+def _window_problems(
+    document: Document, level: CompiledLevel, window: Window, *, timer: bool
+) -> list[Problem]:
+    where = ("levels", level.id, "window")
+    if window.max is not None and not timer:
+        return [
+            _at(
+                document,
+                where,
+                f"level '{level.id}' has no timer trigger (its window in the flow has no end):"
+                " a window with an end would not escalate; leave the window out",
+            )
+        ]
+    if window.business and level.calendar is None:
+        return [
+            _at(
+                document,
+                where,
+                f"level '{level.id}' has no calendar: its window cannot count business time;"
+                " write it in wall time ('1-2 hours')",
+            )
+        ]
+    return []
 
 
 def reachable(flow: CompiledFlow, doc: ScenarioDoc) -> list[str]:

@@ -53,6 +53,11 @@ class LevelCounts:
     def close(self, now: float) -> None:
         self.queue_changes(now, 0)
 
+    @property
+    def left(self) -> int:
+        """Tickets that left the level (those still there at the end have not)."""
+        return self.by_timer + self.by_trigger + self.resolved
+
 
 @dataclass
 class PriorityCounts:
@@ -253,9 +258,7 @@ class _Run:
         counts.by_timer += 1
         return self._timer_target(level), started
 
-    def _first(
-        self, event: simpy.Event, timer: simpy.Event | None
-    ) -> Generator[Any, Any, bool]:
+    def _first(self, event: simpy.Event, timer: simpy.Event | None) -> Generator[Any, Any, bool]:
         """Wait for ``event`` or the ``timer``, whichever comes first: whether it was the
         event (at the same instant, the event wins: it was scheduled first)."""
         if timer is None:
