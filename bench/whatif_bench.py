@@ -13,6 +13,7 @@ extrapolated from the measured rate).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Generator
 from pathlib import Path
@@ -103,15 +104,16 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=4)
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--full", action="store_true", help="run the 52 x 20 target as well")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
     args = parser.parse_args()
     base = load_scenario(ROOT / "scenarios" / "complaint.yaml", load_matrix(ROOT / "flows"))
-    print(f"shipped scenario: {per_day(base):.0f} tickets a day")
+    print(f"shipped scenario: {per_day(base):.0f} tickets a day; {args.jobs} processes")
     print(f"{'tickets/day':>12} {'tickets':>9} {'seconds':>8} {'tickets/s':>10}")
     rate = 0.0
     for load in (100, 250, TARGET_PER_DAY, 1000):
         scenario = scaled(base, load, args.weeks, args.replications)
         started = time.perf_counter()
-        result = run_whatif(scenario)
+        result = run_whatif(scenario, jobs=args.jobs)
         took = time.perf_counter() - started
         tickets = sum(
             row.estimate.mean * result.replications
@@ -125,7 +127,7 @@ def main() -> None:
     if args.full:
         scenario = scaled(base, TARGET_PER_DAY, TARGET_WEEKS, TARGET_REPLICATIONS)
         started = time.perf_counter()
-        run_whatif(scenario)
+        run_whatif(scenario, jobs=args.jobs)
         took, how = time.perf_counter() - started, "measured"
     else:
         took, how = total / rate, "extrapolated"

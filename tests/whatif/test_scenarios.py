@@ -166,3 +166,10 @@ def test_a_missing_scenario_file_is_said(tmp_path: Path) -> None:
     done = escflow("whatif", "run", str(tmp_path / "nope.yaml"), "--flows", str(ROOT / "flows"))
     assert done.returncode == 1
     assert f"no scenario file {tmp_path / 'nope.yaml'}" in done.stderr
+
+
+def test_replications_in_processes_give_the_same_result(write: Write) -> None:
+    path = scenario(write)
+    loaded = load_scenario(path, load_matrix(path.parent / "flows"))
+    alone, parallel = run_whatif(loaded, jobs=1), run_whatif(loaded, jobs=3)
+    assert [r.values for r in alone.rows] == [r.values for r in parallel.rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from escflow.cli._common import (
@@ -44,8 +45,26 @@ def register(commands: Commands) -> None:
         metavar="PATH",
         help="the definitions (default: $ESCFLOW_FLOWS, else flows/)",
     )
+    run.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="replications run at once, each in a process (default: the CPUs); the results"
+        " do not depend on it",
+    )
     run.add_argument("--format", choices=("text", "json"), default="text")
     run.set_defaults(run=_run)
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; give 1 to 256")
+    return value
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -53,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
     for path in (args.scenario, args.vs):
         if path is not None and not path.is_file():
             raise InputError(f"no scenario file {path}: give a .yaml file (kind: whatif)")
-    base = run_whatif(load_scenario(args.scenario, matrix))
+    base = run_whatif(load_scenario(args.scenario, matrix), jobs=args.jobs)
     if args.vs is None:
         if args.format == "json":
             say_json(as_json(base))
@@ -61,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
             say(heading(base))
             _table(rows(base))
         return EXIT_OK
-    other = run_whatif(load_scenario(args.vs, matrix))
+    other = run_whatif(load_scenario(args.vs, matrix), jobs=args.jobs)
     pairs = compare(base, other)
     if args.format == "json":
         say_json(compared_json(base, other, pairs))

@@ -117,9 +117,10 @@ class WhatIf:
         raise KeyError((scope, key, measure))
 
 
-def run_whatif(scenario: Scenario) -> WhatIf:
-    """Simulate the scenario and estimate every measure."""
-    runs = list(replications(scenario))
+def run_whatif(scenario: Scenario, *, jobs: int = 1) -> WhatIf:
+    """Simulate the scenario and estimate every measure; ``jobs`` replications run at once,
+    each in its own process (the result is the same for any number)."""
+    runs = replications(scenario, jobs=jobs)
     rows: list[Row] = []
     for scope, keys, measures in (
         ("level", [lv.id for lv in scenario.flow.levels if lv.id in scenario.doc.levels],

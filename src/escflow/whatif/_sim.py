@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -337,9 +338,18 @@ class _Run:
         return calendar.business_minutes_between(self.at(a), self.at(b))
 
 
-def replications(scenario: Scenario) -> Iterator[Replication]:
-    """Run the scenario's replications, each with its own seed drawn from the scenario's."""
+def replications(scenario: Scenario, *, jobs: int = 1) -> list[Replication]:
+    """Run the scenario's replications, each with its own seed drawn from the scenario's,
+    in ``jobs`` processes at once (the results, and their order, do not depend on it)."""
     seeds = random.Random(scenario.doc.seed)
-    timing = Timing()
-    for _ in range(scenario.doc.replications):
-        yield _Run(scenario, seeds.getrandbits(64), timing).run()
+    todo = [seeds.getrandbits(64) for _ in range(scenario.doc.replications)]
+    if jobs <= 1 or len(todo) == 1:
+        timing = Timing()
+        return [_Run(scenario, seed, timing).run() for seed in todo]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+        return list(pool.map(_one, [scenario] * len(todo), todo))
+
+
+def _one(scenario: Scenario, seed: int) -> Replication:
+    """One replication in a worker process."""
+    return _Run(scenario, seed, Timing()).run()
