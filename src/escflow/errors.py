@@ -26,6 +26,7 @@ to its answer by class, never by reading the message::
         +-- KeyReused        an idempotency key names another call: a new call needs a new key
         +-- UnknownHandler   a flow calls a handler the embedding service did not register
     +-- DeliveryError        an action could not be delivered: try again later, or never
+    +-- BadSignature         a webhook's signature does not match its body, or is too old
     +-- OutputError          a file cannot be written (nothing was)
     |   +-- RenderError      a diagram cannot be drawn: no ``dot``, a bad format or folder
     |   +-- ExportError      a sheet cannot hold the definitions: an unknown format, a cell
@@ -193,6 +194,11 @@ class DeliveryError(EscflowError):
         self.permanent = permanent
         self.retry_after = retry_after
         self.retry_at = retry_at
+
+
+class BadSignature(EscflowError):
+    """A received webhook is not signed by the secret its receiver holds, its body changed,
+    or it was signed too long ago (a replay): :func:`escflow.runtime.verify_webhook` refuses it."""
 
 
 class OutputError(EscflowError):
