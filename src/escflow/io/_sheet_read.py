@@ -8,6 +8,7 @@ the generated YAML and maps each problem back to a cell through :attr:`Draft.ori
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from escflow.io._sheet_book import (
@@ -27,7 +28,15 @@ from escflow.io._sheet_layout import (
     slug,
     unique,
 )
-from escflow.io._sheet_read_base import Category, Draft, LadderColumn, Parsed, Row, Unit
+from escflow.io._sheet_read_base import (
+    Category,
+    Draft,
+    LadderColumn,
+    Parsed,
+    Row,
+    Unit,
+    is_level_row,
+)
 from escflow.io._sheet_read_flow import FlowReader
 from escflow.spec._load import did_you_mean
 
@@ -99,15 +108,15 @@ class Reader(FlowReader):
             # categories of the table above: blank rows between them are not read.
             if (
                 columns is None
-                or self._is_header(sheet, row)
-                or (row + 1 < len(sheet.rows) and self._is_header(sheet, row + 1))
+                or is_level_row(sheet, row)
+                or (row + 1 < len(sheet.rows) and is_level_row(sheet, row + 1))
             ):
                 columns = self._block_header(sheet, row)
                 if columns is None:
                     return categories
                 row += 3
             while row < len(sheet.rows) and not sheet.is_blank(row):
-                if self._is_header(sheet, row):
+                if is_level_row(sheet, row):
                     break
                 category = self._category(sheet, row, columns)
                 if category is not None:
@@ -123,11 +132,6 @@ class Reader(FlowReader):
                         categories.append(category)
                 row += 1
         return categories
-
-    def _is_header(self, sheet: Sheet, row: int) -> bool:
-        cells = [sheet.text(row, c) for c in range(1, len(sheet.rows[row]))]
-        filled = [c for c in cells if c]
-        return bool(filled) and all(level_number(c) is not None for c in filled)
 
     def _block_header(self, sheet: Sheet, row: int) -> dict[int, LadderColumn] | None:
         width = len(sheet.rows[row])
@@ -218,7 +222,7 @@ class Reader(FlowReader):
     ) -> Category | None:
         name = sheet.text(row, 0)
         last = max(c.index for c in columns.values())
-        header = next(r for r in range(row, -1, -1) if self._is_header(sheet, r))
+        header = next(r for r in range(row, -1, -1) if is_level_row(sheet, r))
         self._beyond(sheet, row, last, header)
         if not name:
             self.error(
@@ -309,11 +313,6 @@ class Reader(FlowReader):
                 return category
         return None
 
-    def _unknown_category(self, text: str, categories: list[Category], where: str) -> None:
-        hint = did_you_mean(text, [c.name for c in categories])
-        what = f"'{text}' is not a category of the matrix sheet" if text else "empty category"
-        self.error("X004", f"{what}{hint}; write the name as in the first sheet", where)
-
     def _check_entries(self, categories: list[Category], overrides: dict[str, list[Row]]) -> None:
         """A priority's entry level (Priorities sheet) that categories lack: one problem at
         its cell, rather than the flow check's one per category at the category's row."""
@@ -346,11 +345,7 @@ class Reader(FlowReader):
 
     def _levels(self, categories: list[Category]) -> dict[tuple[str, int, str | None], Unit]:
         units: dict[tuple[str, int, str | None], Unit] = {}
-        for row in self._table(LEVELS) or []:
-            category = self.category(row.text("Category"), categories)
-            if category is None:
-                self._unknown_category(row.text("Category"), categories, row.ref("Category"))
-                continue
+        for row, category in self._by_category(LEVELS, categories):
             number = level_number(row.text("Level"))
             if number is None:
                 self.error(
@@ -377,10 +372,25 @@ class Reader(FlowReader):
 
     def _category_priorities(self, categories: list[Category]) -> dict[str, list[Row]]:
         found: dict[str, list[Row]] = {}
-        for row in self._table(CATEGORY_PRIORITIES) or []:
-            category = self.category(row.text("Category"), categories)
-            if category is None:
-                self._unknown_category(row.text("Category"), categories, row.ref("Category"))
-                continue
+        for row, category in self._by_category(CATEGORY_PRIORITIES, categories):
             found.setdefault(category.key, []).append(row)
         return found
+
+    def _by_category(
+        self, sheet: str, categories: list[Category]
+    ) -> Iterator[tuple[Row, Category]]:
+        """The rows of ``sheet`` with the category each names; a row naming none is an error."""
+        for row in self._table(sheet) or []:
+            category = self.category(row.text("Category"), categories)
+            if category is not None:
+                yield row, category
+                continue
+            hint = did_you_mean(row.text("Category"), [c.name for c in categories])
+            what = (
+                f"'{row.text('Category')}' is not a category of the matrix sheet"
+                if row.text("Category")
+                else "empty category"
+            )
+            self.error(
+                "X004", f"{what}{hint}; write the name as in the first sheet", row.ref("Category")
+            )

@@ -183,17 +183,17 @@ def matrix_sheet(book: Book) -> Sheet | None:
         return named
     skip = {normalize(name) for name in ORDER[1:]} | IGNORED_SHEETS
     candidates = [s for s in book.sheets if normalize(s.name) not in skip]
-    with_levels = next((s for s in candidates if _has_level_row(s)), None)
+    with_levels = next(
+        (s for s in candidates if any(is_level_row(s, r) for r in range(len(s.rows)))), None
+    )
     return with_levels or book.first(frozenset(skip))
 
 
-def _has_level_row(sheet: Sheet) -> bool:
-    for row in range(len(sheet.rows)):
-        cells = [sheet.text(row, c) for c in range(1, len(sheet.rows[row]))]
-        filled = [c for c in cells if c]
-        if filled and all(level_number(c) is not None for c in filled):
-            return True
-    return False
+def is_level_row(sheet: Sheet, row: int) -> bool:
+    """Whether ``row`` is a matrix table's row of levels: every cell right of the first
+    that holds anything names a level."""
+    filled = [text for c in range(1, len(sheet.rows[row])) if (text := sheet.text(row, c))]
+    return bool(filled) and all(level_number(text) is not None for text in filled)
 
 
 class BaseReader:
