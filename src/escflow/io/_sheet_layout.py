@@ -1,4 +1,5 @@
-"""The sheet layout's vocabulary: sheet and column names, level headers, timelines, ids.
+"""The sheet layout's vocabulary: sheet names, the table sheets as data (:data:`TABLES`:
+each column's header, YAML path and cell grammar), level headers, timelines, ids.
 
 docs/sheets.md describes the layout for users; this module is its single source in code,
 shared by the reader, the writer and the template.

@@ -1,4 +1,5 @@
-"""The plumbing of the sheet reader: drafts, origins, rows, names and problem reporting.
+"""The plumbing of the sheet reader: drafts, origins, rows, names, problem reporting, and
+the generic reading of a table row by its columns (:meth:`BaseReader.fill`).
 
 The reader is a chain of small classes, each one part of the layout (docs/sheets.md):
 :class:`BaseReader` (this module) -> :class:`~escflow.io._sheet_read_matrix.MatrixReader`
