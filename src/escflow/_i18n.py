@@ -19,9 +19,9 @@ Korean texts write them.
 
 The message ids are English and live in the code that says them, as calls of
 ``words.gettext``, ``ngettext``, ``pgettext`` (``chart`` context: the diagrams' words) and
-``npgettext``, or marked with :func:`noop` where a table holds them: :func:`source_messages`
-extracts them with Babel, and a test keeps the template and every catalogue equal to what
-the code says.
+``npgettext``, or marked with :func:`gettext_noop` (and its kin) where a table holds them:
+:func:`source_messages` extracts them with Babel, and a test keeps the template and every
+catalogue equal to what the code says.
 
 This is the only module that imports Babel.
 """
@@ -171,19 +171,24 @@ def entries(path: Path) -> tuple[str, list[Entry]]:
     return str(catalog.plural_forms), found
 
 
-def noop(message: str) -> str:
+def gettext_noop(message: str) -> str:
     """A message kept in a name or a table (looked up later with ``gettext``): marked so
     that :func:`source_messages` finds it."""
     return message
 
 
-def noop_plural(singular: str, plural: str) -> tuple[str, str]:
+def pgettext_noop(context: str, message: str) -> str:
+    """A message in ``context`` kept in a name or a table (looked up with ``pgettext``)."""
+    return message
+
+
+def ngettext_noop(singular: str, plural: str) -> tuple[str, str]:
     """A plural message kept in a table (looked up later with ``ngettext``): marked so
     that :func:`source_messages` finds it."""
     return singular, plural
 
 
-def noop_pplural(context: str, singular: str, plural: str) -> tuple[str, str, str]:
+def npgettext_noop(context: str, singular: str, plural: str) -> tuple[str, str, str]:
     """A plural message in ``context`` kept in a table (looked up with ``npgettext``)."""
     return context, singular, plural
 
@@ -191,12 +196,13 @@ def noop_pplural(context: str, singular: str, plural: str) -> tuple[str, str, st
 # What marks a message in the code: gettext's own names, and the table markers above.
 _KEYWORDS = {
     "gettext": None,
-    "noop": None,
+    "gettext_noop": None,
+    "pgettext_noop": ((1, "c"), 2),
     "ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),
     "npgettext": ((1, "c"), 2, 3),
-    "noop_plural": (1, 2),
-    "noop_pplural": ((1, "c"), 2, 3),
+    "ngettext_noop": (1, 2),
+    "npgettext_noop": ((1, "c"), 2, 3),
 }
 
 
@@ -289,7 +295,7 @@ class Words:
 
     def number(self, value: int | float) -> str:
         """``value`` written for the language (grouping, decimal sign), in Latin digits."""
-        return str(format_decimal(value, locale=self.language))
+        return str(format_decimal(value, locale=self.language, decimal_quantization=False))
 
     def _fill(self, text: str, fields: Mapping[str, object]) -> str:
         values = {

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-from escflow._i18n import Words, noop, words
+from escflow._i18n import Words, gettext_noop, words
 from escflow.compile import CompiledFlow, CompiledLevel
 from escflow.errors import DeliveryError, UnknownHandler
 from escflow.records import Action, Ticket
@@ -393,9 +393,9 @@ def blueprints(flow: CompiledFlow, step: str, window: str) -> tuple[Blueprint, .
 # Why the ticket moves, then how long the level may take, or, at a level that keeps the
 # ticket until it is resolved, that it does: the customer's three questions (why, who,
 # how long), in the flow's language.
-_MOVING = noop("Your request {ticket} is moving to {who} because {why}.")
-_ANSWER = noop("{who} should answer within {window}.")
-_FINAL = noop("{who} will handle it until it is resolved.")
+_MOVING = gettext_noop("Your request {ticket} is moving to {who} because {why}.")
+_ANSWER = gettext_noop("{who} should answer within {window}.")
+_FINAL = gettext_noop("{who} will handle it until it is resolved.")
 
 
 @dataclass(frozen=True, slots=True)

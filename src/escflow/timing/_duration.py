@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from escflow._i18n import Words, noop_plural
+from escflow._i18n import Words, ngettext_noop
 
 Unit = Literal["minutes", "hours", "days"]
 PartUnit = Literal["days", "hours", "minutes", "seconds"]
@@ -148,23 +148,25 @@ Length = Duration | Compound
 
 # How many of a unit, as customers and contact points read it.
 _LENGTHS: dict[tuple[PartUnit, bool], tuple[str, str]] = {
-    ("minutes", False): noop_plural("{n} minute", "{n} minutes"),
-    ("hours", False): noop_plural("{n} hour", "{n} hours"),
-    ("days", False): noop_plural("{n} day", "{n} days"),
-    ("seconds", False): noop_plural("{n} second", "{n} seconds"),
-    ("minutes", True): noop_plural("{n} business minute", "{n} business minutes"),
-    ("hours", True): noop_plural("{n} business hour", "{n} business hours"),
-    ("days", True): noop_plural("{n} business day", "{n} business days"),
-    ("seconds", True): noop_plural("{n} business second", "{n} business seconds"),
+    ("minutes", False): ngettext_noop("{n} minute", "{n} minutes"),
+    ("hours", False): ngettext_noop("{n} hour", "{n} hours"),
+    ("days", False): ngettext_noop("{n} day", "{n} days"),
+    ("seconds", False): ngettext_noop("{n} second", "{n} seconds"),
+    ("minutes", True): ngettext_noop("{n} business minute", "{n} business minutes"),
+    ("hours", True): ngettext_noop("{n} business hour", "{n} business hours"),
+    ("days", True): ngettext_noop("{n} business day", "{n} business days"),
+    ("seconds", True): ngettext_noop("{n} business second", "{n} business seconds"),
 }
 # A window whose ends share a unit; the form is the one the larger end takes.
 _RANGES: dict[tuple[Unit, bool], tuple[str, str]] = {
-    ("minutes", False): noop_plural("{low}-{high} minute", "{low}-{high} minutes"),
-    ("hours", False): noop_plural("{low}-{high} hour", "{low}-{high} hours"),
-    ("days", False): noop_plural("{low}-{high} day", "{low}-{high} days"),
-    ("minutes", True): noop_plural("{low}-{high} business minute", "{low}-{high} business minutes"),
-    ("hours", True): noop_plural("{low}-{high} business hour", "{low}-{high} business hours"),
-    ("days", True): noop_plural("{low}-{high} business day", "{low}-{high} business days"),
+    ("minutes", False): ngettext_noop("{low}-{high} minute", "{low}-{high} minutes"),
+    ("hours", False): ngettext_noop("{low}-{high} hour", "{low}-{high} hours"),
+    ("days", False): ngettext_noop("{low}-{high} day", "{low}-{high} days"),
+    ("minutes", True): ngettext_noop(
+        "{low}-{high} business minute", "{low}-{high} business minutes"
+    ),
+    ("hours", True): ngettext_noop("{low}-{high} business hour", "{low}-{high} business hours"),
+    ("days", True): ngettext_noop("{low}-{high} business day", "{low}-{high} business days"),
 }
 
 
