@@ -198,3 +198,9 @@ def test_a_length_in_two_units() -> None:
 def test_a_regional_tag_takes_its_languages_words() -> None:
     assert length_words(Duration(2, "hours"), words("fr-CA")) == "2 heures"
     assert words("ko-KR").language == "ko"
+
+
+def test_a_stored_flow_in_a_language_without_words_is_told_in_english() -> None:
+    # validate refuses such a flow (E134); one stored before the rule runs on in English.
+    assert words("de").language == "en"
+    assert _minutes("de", 2) == "2 minutes"
