@@ -201,6 +201,6 @@ def test_a_regional_tag_takes_its_languages_words() -> None:
 
 
 def test_a_stored_flow_in_a_language_without_words_is_told_in_english() -> None:
-    # validate refuses such a flow (E134); one stored before the rule runs on in English.
+    # validate refuses such a flow (E135); one stored before the rule runs on in English.
     assert words("de").language == "en"
     assert _minutes("de", 2) == "2 minutes"

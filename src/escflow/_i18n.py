@@ -336,7 +336,7 @@ def plural_index(language: str, n: int) -> int:
 def words(tag: str) -> Words:
     """The words of a flow's ``language`` tag.
 
-    ``validate`` refuses a language escflow has no catalogue for (E134); a flow version
+    ``validate`` refuses a language escflow has no catalogue for (E135); a flow version
     stored before that rule existed, in such a language, is written to in English
     (the language its tickets were always told in), never refused mid-way.
     """

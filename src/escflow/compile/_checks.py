@@ -417,7 +417,7 @@ def unknown_placeholder(ctx: FlowContext) -> Iterator[Finding]:
                     )
 
 
-@flow_rule("E134", "language-without-catalogue", "a flow's language escflow has no words for")
+@flow_rule("E135", "language-without-catalogue", "a flow's language escflow has no words for")
 def language_without_catalogue(ctx: FlowContext) -> Iterator[Finding]:
     tag = ctx.flow.language
     if catalogued(tag) is not None:
