@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast system clean
+.PHONY: demo test test-fast system clean catalogues
 
 demo: $(STAMP) system
 	$(BIN)/escflow validate flows/
@@ -36,6 +36,11 @@ test-fast: $(STAMP) system
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src tests bench
 	$(BIN)/pytest -m "not slow"
+
+# After adding or changing a message escflow writes: the template, and each language's
+# catalogue brought up to it (new messages empty, for a translator to fill).
+catalogues: $(STAMP)
+	$(BIN)/python -c "from escflow._i18n import update_catalogues; update_catalogues()"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

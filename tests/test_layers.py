@@ -23,11 +23,12 @@ PACKAGE = SRC / "escflow"
 
 # What each part may import (beside itself and the standard library). The lowest parts come
 # first; nothing may import the command line, and only the command line starts the server.
-BASE = {"errors", "problems", "_names"}
+BASE = {"errors", "problems", "_names", "_i18n"}
 ALLOWED: dict[str, set[str]] = {
     "errors": {"problems"},
     "problems": set(),
     "_names": set(),
+    "_i18n": {"errors"},
     "fileio": BASE,
     "timing": BASE,
     "spec": BASE | {"timing"},

@@ -35,6 +35,7 @@ to its answer by class, never by reading the message::
         +-- RetryLater       it may work in a moment: locked, unreachable, busy
         |   +-- ConflictError    other writers kept changing the ticket: read it and retry
         +-- DamagedRecord    a stored row cannot be read (a hand edit, a disk fault)
+    +-- CatalogueError       a shipped message catalogue is missing or unreadable
 
 The docstring of each class says when it is raised; its message says what to fix.
 """
@@ -216,6 +217,12 @@ class ExportError(OutputError):
     (reading the book back would change them). Nothing was written."""
 
 
+class CatalogueError(EscflowError):
+    """One of escflow's own message catalogues (``escflow/locale/*/LC_MESSAGES/escflow.po``)
+    is missing, cannot be parsed, or has plural forms other than its language's CLDR rules:
+    the installation is damaged or a translator's edit broke it; the message names the file."""
+
+
 class StoreError(EscflowError):
     """The store cannot be used: a wrong URL, a damaged or foreign database, a newer schema."""
 
@@ -245,6 +252,7 @@ class DamagedRecord(StoreError):
 
 
 __all__ = [
+    "CatalogueError",
     "ConflictError",
     "DamagedRecord",
     "DefinitionError",

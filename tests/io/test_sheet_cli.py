@@ -22,11 +22,11 @@ def test_export_then_import_on_the_command_line(
 ) -> None:
     sheet = tmp_path / "matrix.xlsx"
     code, out, _ = run(["export", str(FLOWS), "-o", str(sheet)], capsys)
-    assert (code, out) == (0, f"wrote {sheet} (14 categories)\n")
+    assert (code, out) == (0, f"wrote {sheet} (16 categories)\n")
     code, out, _ = run(["import", str(sheet), "-o", str(tmp_path / "flows")], capsys)
     assert code == 0
     assert f"wrote {tmp_path / 'flows' / 'matrix.yaml'}\n" in out
-    assert out.endswith(f"14 categories imported from {sheet}\n")
+    assert out.endswith(f"16 categories imported from {sheet}\n")
     assert sorted(load_matrix(tmp_path / "flows").flows) == sorted(load_matrix(FLOWS).flows)
 
 

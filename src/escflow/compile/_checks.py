@@ -16,6 +16,7 @@ from datetime import datetime, time, timedelta
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from escflow._i18n import LANGUAGES, catalogued, language_name, meant
 from escflow.compile._duty import duty_gap
 from escflow.compile._graph import FlowGraph, timer_cycles
 from escflow.compile._index import FlowIndex, StepRef, UnitRef
@@ -414,6 +415,26 @@ def unknown_placeholder(ctx: FlowContext) -> Iterator[Finding]:
                         ),
                         match.group(),
                     )
+
+
+@flow_rule("E135", "language-without-catalogue", "a flow's language escflow has no words for")
+def language_without_catalogue(ctx: FlowContext) -> Iterator[Finding]:
+    tag = ctx.flow.language
+    if catalogued(tag) is not None:
+        return
+    name = language_name(tag)
+    said = f"'{tag}' ({name})" if name else f"'{tag}'"
+    close = meant(tag)
+    hint = f"; did you mean '{close}'?" if close else "."
+    yield (
+        ("language",),
+        (
+            f"language {said} has no message catalogue, so its customers' notices, durations"
+            f" and the engine's reasons could not be written in it{hint} The languages escflow"
+            f" writes are {', '.join(LANGUAGES)}: set 'language:' to one of them (a regional"
+            " tag such as 'fr-CA' takes its language's words)"
+        ),
+    )
 
 
 @flow_rule("E132", "empty-target", "an empty 'to:' or 'escalates_to:'")

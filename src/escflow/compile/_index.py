@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from escflow._i18n import Words, words
 from escflow.problems import YamlPath
 from escflow.spec._models import RESOLVED, FlowDoc, Level, Step, Trigger
-from escflow.timing._duration import Duration
+from escflow.timing._duration import length_words
 
 IMPLICIT_TIMER = "timeout"
 
@@ -97,13 +98,15 @@ def resolve_target(index: FlowIndex, name: str) -> str | None:
     return None
 
 
-def timer_label(maximum: Duration | str) -> str:
-    """The label of the timer a window adds: what the customer and the chart read."""
-    return f"Unresolved after {maximum}"
+def timer_label(maximum: str, said: Words) -> str:
+    """The label of the timer a window adds, ``maximum`` being the window's end in words:
+    what the customer and the chart read."""
+    return said.gettext("Unresolved after {length}", length=maximum)
 
 
 def build_index(flow: FlowDoc) -> FlowIndex:
     """Index a flow; first occurrences win when ids repeat (a check reports the rest)."""
+    said = words(flow.language)
     units: list[UnitRef] = []
     for group, team in (("levels", False), ("teams", True)):
         for i, level in enumerate(flow.levels if not team else flow.teams):
@@ -135,7 +138,8 @@ def build_index(flow: FlowDoc) -> FlowIndex:
             maximum = unit.level.window.max
             has_timer = any(t.trigger.automatic for t in ref.triggers)
             if maximum is not None and not has_timer and unit.next is not None:
-                timer = Trigger(id=IMPLICIT_TIMER, label=timer_label(maximum), automatic=True)
+                label = timer_label(length_words(maximum, said), said)
+                timer = Trigger(id=IMPLICIT_TIMER, label=label, automatic=True)
                 target = resolve_target(index, unit.next)
                 ref.triggers.append(
                     TriggerRef(timer, (*unit.path, "window", "max"), ref, target, implicit=True)

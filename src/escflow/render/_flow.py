@@ -24,6 +24,7 @@ from typing import Any
 
 import graphviz
 
+from escflow._i18n import Words, pgettext_noop, words
 from escflow.compile import (
     CompiledFlow,
     CompiledLevel,
@@ -58,6 +59,8 @@ from escflow.render._text import (
 from escflow.spec import HandlerAction, NotifyAction, Response, WebhookAction
 
 DIRECTIONS = ("TB", "LR")
+# A contact point's kind, as a lane's title says it.
+_KINDS = {"person": pgettext_noop("chart", "person"), "team": pgettext_noop("chart", "team")}
 RESPONSE_WIDTH = 40  # columns per response line: about 7 cm at 10 pt
 MESSAGE_LENGTH = 90  # a notify message is shown in full up to about three lines, then cut
 EDGE_WIDTH = 24  # edge labels stay narrow so parallel triggers do not collide
@@ -126,22 +129,25 @@ def _shorten(text: str, limit: int) -> str:
     return flat[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def _response_row(response: Response, names: dict[str, str]) -> str:
+def _response_row(response: Response, names: dict[str, str], said: Words) -> str:
     if isinstance(response, str):
         line = wrapped(response, RESPONSE_WIDTH, "left")
         return f'<tr><td align="left" balign="left">• {line}</td></tr>'
     if isinstance(response, NotifyAction):
-        who = "the customer" if response.notify == "customer" else names.get(response.notify)
-        head = f"notify {who or response.notify}"
+        customer = said.pgettext("chart", "the customer")
+        who = customer if response.notify == "customer" else names.get(response.notify)
+        head = said.pgettext("chart", "notify {who}", who=who or response.notify)
         body = response.label or f"“{_shorten(response.message, MESSAGE_LENGTH)}”"
     elif isinstance(response, WebhookAction):
-        head, body = "webhook", response.label or response.webhook
+        head, body = said.pgettext("chart", "webhook"), response.label or response.webhook
     elif isinstance(response, HandlerAction):
         # A trainer needs what happens, not the handler's programming name.
-        head, body = response.label or f"run {response.handler}", ""
+        run = said.pgettext("chart", "run {handler}", handler=response.handler)
+        head, body = response.label or run, ""
     text = f"{head}: {body}" if body else head
     # A no-break space: SVG drops an ordinary space at the edge of a text run.
-    tag = f'<font color="{HIERARCHICAL}" point-size="8"><b>AUTO</b></font>&#160;'
+    auto = said.pgettext("chart", "AUTO")
+    tag = f'<font color="{HIERARCHICAL}" point-size="8"><b>{auto}</b></font>&#160;'
     return (
         f'<tr><td align="left" balign="left" bgcolor="{ACTION_FILL}">'
         f"{tag}{wrapped(text, RESPONSE_WIDTH - 5, 'left')}</td></tr>"
@@ -149,36 +155,60 @@ def _response_row(response: Response, names: dict[str, str]) -> str:
 
 
 def _step_label(
-    step: CompiledStep, level: CompiledLevel, names: dict[str, str], taken: _Taken | None
+    step: CompiledStep,
+    level: CompiledLevel,
+    names: dict[str, str],
+    taken: _Taken | None,
+    said: Words,
 ) -> str:
     rows: list[str] = []
     if len(level.steps) > 1:
         rows.append(f"<tr><td><b>{wrapped(step.name, RESPONSE_WIDTH)}</b></td></tr>")
-    rows.extend(_response_row(r, names) for r in step.responses)
+    rows.extend(_response_row(r, names, said) for r in step.responses)
     if not rows:
-        rows.append(f'<tr><td><font color="{MUTED}"><i>no listed responses</i></font></td></tr>')
+        none = said.pgettext("chart", "no listed responses")
+        rows.append(f'<tr><td><font color="{MUTED}"><i>{none}</i></font></td></tr>')
     if taken is not None:
         rows.extend(
-            f'<tr><td bgcolor="{PATH_FILL}"><font color="{PATH}"><b>entered'
-            f" {stamp(at)}</b></font></td></tr>"
+            f'<tr><td bgcolor="{PATH_FILL}"><font color="{PATH}"><b>'
+            f"{_entered(said, at)}</b></font></td></tr>"
             for at in taken.visits.get(step.id, ())
         )
     body = "".join(rows)
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="2">{body}</table>>'
 
 
+def _entered(said: Words, at: datetime) -> str:
+    return said.pgettext("chart", "entered {at}", at=stamp(at))
+
+
+def _taken(said: Words, at: datetime) -> str:
+    return said.pgettext("chart", "taken {at}", at=stamp(at))
+
+
 def _level_title(flow: CompiledFlow, level: CompiledLevel) -> str:
-    kind = level.contact.kind
+    said = words(flow.language)
+    # The catalogue's words go in as they are (they hold nothing a label must escape,
+    # which a test keeps); names and windows are escaped.
+    kind = said.pgettext("chart", _KINDS[level.contact.kind])
+    window = escape(window_text(level.window, said))
+    window = said.pgettext("chart", "window {window}", window=window)
     if level.team:
         beside = next((lv for lv in flow.ladder if lv.number == level.number), None)
-        where = f" · beside level {beside.number}" if beside else ""
-        head = f"Functional team · {escape(level.name)}"
-        sub = f"{kind} · window {escape(window_text(level.window))}{where}"
+        where = (
+            " · " + said.pgettext("chart", "beside level {number}", number=beside.number)
+            if beside
+            else ""
+        )
+        team = said.pgettext("chart", "Functional team")
+        head = f"{team} · {escape(level.name)}"
+        sub = f"{kind} · {window}{where}"
     else:
-        head = f"Level {level.number} · {escape(level.name)}"
-        sub = f"{kind} · window {escape(window_text(level.window))}"
+        number = said.pgettext("chart", "Level {number}", number=level.number)
+        head = f"{number} · {escape(level.name)}"
+        sub = f"{kind} · {window}"
     if level.repeat:
-        sub += f" · repeats {level.repeat}x"
+        sub += " · " + said.pgettext("chart", "repeats {count}x", count=level.repeat)
     return (
         f'<<font point-size="13"><b>{head}</b></font><br align="left"/>'
         f'<font point-size="10">{sub}</font><br align="left"/>>'
@@ -186,27 +216,29 @@ def _level_title(flow: CompiledFlow, level: CompiledLevel) -> str:
 
 
 def _edge_label(flow: CompiledFlow, trigger: CompiledTrigger, taken: _Taken | None) -> str:
+    said = words(flow.language)
     colour = _KIND_COLOUR[trigger.kind]
     lines: list[str] = []
     if not (trigger.automatic and trigger.implicit):
         lines.append(wrapped(trigger.label, EDGE_WIDTH))
     if trigger.automatic:
         level = flow.level_of(trigger.source)
-        timer = "timer"
+        timer = said.pgettext("chart", "timer")
         if level.window.max is not None:
-            timer = f"after {duration_text(level.window.max)}"
+            after = duration_text(level.window.max, said)
+            timer = said.pgettext("chart", "after {duration}", duration=after)
         if level.repeat:
-            timer += f", repeats {level.repeat}x"
+            timer += ", " + said.pgettext("chart", "repeats {count}x", count=level.repeat)
         lines.append(f"<i>{escape(timer)}</i>")
     if taken is not None:
         lines.extend(
-            f'<font color="{PATH}"><b>taken {stamp(at)}</b></font>'
+            f'<font color="{PATH}"><b>{_taken(said, at)}</b></font>'
             for at in taken.moves.get((trigger.source, trigger.id), ())
         )
     return f'<<font color="{colour}">{"<br/>".join(lines)}</font>>'
 
 
-def _edge_attrs(trigger: CompiledTrigger, taken: _Taken | None) -> dict[str, str]:
+def _edge_attrs(trigger: CompiledTrigger, taken: _Taken | None, said: Words) -> dict[str, str]:
     attrs = {
         "id": edge_id(trigger),
         "color": _KIND_COLOUR[trigger.kind],
@@ -220,50 +252,65 @@ def _edge_attrs(trigger: CompiledTrigger, taken: _Taken | None) -> dict[str, str
         attrs.update(color=PATH, penwidth="3.5")
     text = f"{trigger.id}: {trigger.label}"
     if trigger.reason:
-        text += f" (the customer is told: {trigger.reason})"
+        told = said.pgettext("chart", "the customer is told: {reason}", reason=trigger.reason)
+        text += f" ({told})"
     attrs["tooltip"] = tooltip(text)
     return attrs
 
 
 def _title(flow: CompiledFlow, category: str | None, taken: _Taken | None) -> str:
-    sub = (
-        f"{escape(category or flow.issue_type_name)} · flow {escape(flow.id)}"
-        f" · version {flow.digest[:12]}"
-    )
+    said = words(flow.language)
+    named = said.pgettext("chart", "flow {id}", id=escape(flow.id))
+    version = said.pgettext("chart", "version {digest}", digest=flow.digest[:12])
+    sub = f"{escape(category or flow.issue_type_name)} · {named} · {version}"
     if taken is not None:
-        sub += f'<br/><font color="{PATH}"><b>Path of ticket {escape(taken.ticket_id)}</b></font>'
+        path = said.pgettext("chart", "Path of ticket {ticket}", ticket=escape(taken.ticket_id))
+        sub += f'<br/><font color="{PATH}"><b>{path}</b></font>'
     return (
         f'<<font point-size="18"><b>{wrapped(flow.name, 70)}</b></font><br/>'
         f'<font point-size="11" color="{MUTED}">{sub}</font><br/> >'
     )
 
 
-def _legend(path: bool) -> str:
+def _legend(path: bool, said: Words) -> str:
     def line(colour: str, dash: bool, text: str) -> str:
         stroke = "╌╌╌▶" if dash else "━━━▶"
         return (
             f'<tr><td align="left"><font color="{colour}"><b>{stroke}</b></font></td>'
-            f'<td align="left">{text}</td></tr>'
+            f'<td align="left">{said.pgettext("chart", text)}</td></tr>'
         )
 
+    title = said.pgettext("chart", "Legend")
+    auto = said.pgettext("chart", "AUTO")
+    automated = said.pgettext("chart", "automated action (notify, webhook, handler)")
+    checklist = said.pgettext("chart", "checklist line for the person")
+    beside = said.pgettext("chart", "functional team beside the ladder")
+    windows = said.pgettext("chart", "windows: act by the first time, escalates at the second")
     rows = [
-        '<tr><td colspan="2" align="left"><b>Legend</b></td></tr>',
-        line(HIERARCHICAL, False, "up the ladder (hierarchical)"),
-        line(FUNCTIONAL, False, "to a team with the skill (functional), bold"),
-        line(LOOP, False, "back to an earlier step (loop)"),
-        line(RESOLUTION, False, "ticket resolved"),
-        line(HIERARCHICAL, True, "automatic: the timer fires at the window's end"),
+        f'<tr><td colspan="2" align="left"><b>{title}</b></td></tr>',
+        line(HIERARCHICAL, False, pgettext_noop("chart", "up the ladder (hierarchical)")),
+        line(
+            FUNCTIONAL,
+            False,
+            pgettext_noop("chart", "to a team with the skill (functional), bold"),
+        ),
+        line(LOOP, False, pgettext_noop("chart", "back to an earlier step (loop)")),
+        line(RESOLUTION, False, pgettext_noop("chart", "ticket resolved")),
+        line(
+            HIERARCHICAL,
+            True,
+            pgettext_noop("chart", "automatic: the timer fires at the window's end"),
+        ),
         f'<tr><td align="left" bgcolor="{ACTION_FILL}"><font point-size="8"'
-        f' color="{HIERARCHICAL}"><b>AUTO</b></font></td>'
-        '<td align="left">automated action (notify, webhook, handler)</td></tr>',
-        '<tr><td align="left">•</td><td align="left">checklist line for the person</td></tr>',
-        f'<tr><td align="left" bgcolor="{TEAM_FILL}">  </td>'
-        '<td align="left">functional team beside the ladder</td></tr>',
-        '<tr><td colspan="2" align="left">windows: act by the first time,'
-        " escalates at the second</td></tr>",
+        f' color="{HIERARCHICAL}"><b>{auto}</b></font></td>'
+        f'<td align="left">{automated}</td></tr>',
+        f'<tr><td align="left">•</td><td align="left">{checklist}</td></tr>',
+        f'<tr><td align="left" bgcolor="{TEAM_FILL}">  </td><td align="left">{beside}</td></tr>',
+        f'<tr><td colspan="2" align="left">{windows}</td></tr>',
     ]
     if path:
-        rows.insert(6, line(PATH, False, "the ticket's path, with UTC times"))
+        path_line = pgettext_noop("chart", "the ticket's path, with UTC times")
+        rows.insert(6, line(PATH, False, path_line))
     return (
         '<<table border="1" color="#b0b8c4" cellborder="0" cellspacing="0" cellpadding="2">'
         f"{''.join(rows)}</table>>"
@@ -277,18 +324,26 @@ def _priority_line(flow: CompiledFlow, priority: EffectivePriority) -> str:
     line; the factor is shown for the levels it still scales (``other levels`` once some
     windows are written out).
     """
+    said = words(flow.language)
     written = [
-        f"level {level.number}: {window_text(priority.window(level)[0])}"
+        said.pgettext(
+            "chart",
+            "level {number}: {window}",
+            number=level.number,
+            window=window_text(priority.window(level)[0], said),
+        )
         for level in flow.levels
         if level.id in priority.windows
     ]
     scaled = priority.factor != 1 and any(lv.id not in priority.windows for lv in flow.levels)
-    factor = factor_text(priority.factor)
+    factor = factor_text(priority.factor, said)
+    windows = said.pgettext("chart", "windows")
     if not written:
-        return escape(f"{priority.name} · windows {factor}" if scaled else priority.name)
-    lines = [*written, f"other levels {factor}"] if scaled else written
+        return escape(f"{priority.name} · {windows} {factor}" if scaled else priority.name)
+    others = said.pgettext("chart", "other levels {factor}", factor=factor)
+    lines = [*written, others] if scaled else written
     detail = "".join(f'<br/><font point-size="9">{escape(line)}</font>' for line in lines)
-    return f"{escape(priority.name)} · windows{detail}"
+    return f"{escape(priority.name)} · {windows}{detail}"
 
 
 def _entries(flow: CompiledFlow) -> dict[str, list[str]]:
@@ -317,6 +372,7 @@ def flow_source(
         raise RenderError(f"unknown direction '{direction}'; choose TB or LR")
     taken = _index_path(flow, path) if path is not None else None
     names = _contact_names(flow)
+    said = words(flow.language)
     graph: Any = graphviz.Digraph(name=flow.id)
     graph.attr(
         "graph",
@@ -351,12 +407,12 @@ def flow_source(
                 id=f"level.{level.id}",
             )
             for step_id in level.steps:
-                _add_step(lane, flow.steps[step_id], level, names, taken)
+                _add_step(lane, flow.steps[step_id], level, names, taken, said)
             if level.id in entries:
                 # Inside the lane, beside the step: a short arrow that cannot be misread.
-                _add_entry(lane, level, entries[level.id], first=level.id == first)
+                _add_entry(lane, level, entries[level.id], said, first=level.id == first)
             if taken is not None and taken.current in level.steps:
-                _add_now(lane, taken.ticket_id, taken.current)
+                _add_now(lane, taken.ticket_id, taken.current, said)
 
     for step in flow.steps.values():
         for trigger in step.triggers:
@@ -365,12 +421,12 @@ def flow_source(
                 step.id,
                 head,
                 label=_edge_label(flow, trigger, taken),
-                **_edge_attrs(trigger, taken),
+                **_edge_attrs(trigger, taken, said),
             )
 
     # The legend sits beside the last level, where the ladder leaves the page empty.
     graph.node(
-        "legend.", label=_legend(taken is not None), shape="plain", fontsize="9", id="legend"
+        "legend.", label=_legend(taken is not None, said), shape="plain", fontsize="9", id="legend"
     )
     with graph.subgraph() as row:
         row.attr(rank="same")
@@ -386,6 +442,7 @@ def _add_step(
     level: CompiledLevel,
     names: dict[str, str],
     taken: _Taken | None,
+    said: Words,
 ) -> None:
     attrs = {
         "shape": "box",
@@ -399,14 +456,14 @@ def _add_step(
         attrs.update(color=PATH, penwidth="3")
     if taken is not None and step.id == taken.current:
         attrs.update(fillcolor=PATH_FILL)
-    lane.node(step.id, label=_step_label(step, level, names, taken), **attrs)
+    lane.node(step.id, label=_step_label(step, level, names, taken, said), **attrs)
     if any(t.resolves for t in step.triggers):
         done = taken is not None and any(
             (step.id, t.id) in taken.moves for t in step.triggers if t.resolves
         )
         lane.node(
             resolved_node(step.id),
-            label="Resolved",
+            label=said.pgettext("chart", "Resolved"),
             shape="box",
             style="rounded,filled",
             fillcolor=PATH_FILL if done else RESOLVED_FILL,
@@ -424,10 +481,12 @@ def _add_step(
             row.node(resolved_node(step.id))
 
 
-def _add_now(lane: Any, ticket_id: str, step_id: str) -> None:
+def _add_now(lane: Any, ticket_id: str, step_id: str, said: Words) -> None:
+    ticket = said.pgettext("chart", "ticket {ticket}", ticket=escape(ticket_id))
+    here = said.pgettext("chart", "is here now")
     lane.node(
         "now.",
-        label=f"<<b>ticket {escape(ticket_id)}<br/>is here now</b>>",
+        label=f"<<b>{ticket}<br/>{here}</b>>",
         shape="box",
         style="rounded,filled",
         fillcolor=PATH,
@@ -442,9 +501,12 @@ def _add_now(lane: Any, ticket_id: str, step_id: str) -> None:
         row.node(step_id)
 
 
-def _add_entry(graph: Any, level: CompiledLevel, priorities: list[str], *, first: bool) -> None:
+def _add_entry(
+    graph: Any, level: CompiledLevel, priorities: list[str], said: Words, *, first: bool
+) -> None:
     name = f"entry.{level.id}"
-    lines = ["<b>New ticket</b>" if first else "<b>Starts here</b>", *priorities]
+    start = said.pgettext("chart", "New ticket") if first else said.pgettext("chart", "Starts here")
+    lines = [f"<b>{start}</b>", *priorities]
     graph.node(
         name,
         label=f"<{'<br/>'.join(lines)}>",

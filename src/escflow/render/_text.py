@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from escflow._i18n import SOURCE, Words, npgettext_noop, words
 from escflow.spec import Window
 from escflow.timing import Duration
 
@@ -120,38 +121,59 @@ def wrapped(text: str, width: int, align: str = "center") -> str:
     return body + brk if align == "left" else body
 
 
-_UNITS = {
-    ("minutes", False): ("min", "min"),
-    ("hours", False): ("h", "h"),
-    ("days", False): ("day", "days"),
-    ("minutes", True): ("business minute", "business minutes"),
-    ("hours", True): ("business hour", "business hours"),
-    ("days", True): ("business day", "business days"),
+# The diagrams' short forms (a trainer reads them at a glance), in the chart's context of
+# the catalogue: ``30 min``, ``1 h``, ``2 business days``, and their ranges.
+_UNITS: dict[tuple[str, bool], tuple[str, str, str]] = {
+    ("minutes", False): npgettext_noop("chart", "{n} min", "{n} min"),
+    ("hours", False): npgettext_noop("chart", "{n} h", "{n} h"),
+    ("days", False): npgettext_noop("chart", "{n} day", "{n} days"),
+    ("minutes", True): npgettext_noop("chart", "{n} business minute", "{n} business minutes"),
+    ("hours", True): npgettext_noop("chart", "{n} business hour", "{n} business hours"),
+    ("days", True): npgettext_noop("chart", "{n} business day", "{n} business days"),
+}
+_RANGES: dict[tuple[str, bool], tuple[str, str, str]] = {
+    ("minutes", False): npgettext_noop("chart", "{low}-{high} min", "{low}-{high} min"),
+    ("hours", False): npgettext_noop("chart", "{low}-{high} h", "{low}-{high} h"),
+    ("days", False): npgettext_noop("chart", "{low}-{high} day", "{low}-{high} days"),
+    ("minutes", True): npgettext_noop(
+        "chart", "{low}-{high} business minute", "{low}-{high} business minutes"
+    ),
+    ("hours", True): npgettext_noop(
+        "chart", "{low}-{high} business hour", "{low}-{high} business hours"
+    ),
+    ("days", True): npgettext_noop(
+        "chart", "{low}-{high} business day", "{low}-{high} business days"
+    ),
 }
 
 
-def _unit(duration: Duration) -> str:
-    one, many = _UNITS[duration.unit, duration.business]
-    return one if duration.value == 1 else many
+def duration_text(duration: Duration, said: Words | None = None) -> str:
+    """``30 min``, ``1 h``, ``2 business days``: short where a trainer reads it at a glance,
+    in ``said``'s language (English without)."""
+    said = said or words(SOURCE)
+    return said.npgettext(*_UNITS[duration.unit, duration.business], duration.value)
 
 
-def duration_text(duration: Duration) -> str:
-    """``30 min``, ``1 h``, ``2 business days``: short where a trainer reads it at a glance."""
-    return f"{duration.value} {_unit(duration)}"
-
-
-def window_text(window: Window) -> str:
-    """``15-30 min``, ``30 min - 1 h``, ``1-2 business days``, ``until resolution``."""
+def window_text(window: Window, said: Words | None = None) -> str:
+    """``15-30 min``, ``30 min - 1 h``, ``1-2 business days``, ``until resolution``, in
+    ``said``'s language (English without)."""
+    said = said or words(SOURCE)
     low, high = window.min, window.max
     if high is None:
-        return "until resolution" if low is None else f"from {duration_text(low)}, no limit"
+        if low is None:
+            return said.pgettext("chart", "until resolution")
+        return said.pgettext("chart", "from {low}, no limit", low=duration_text(low, said))
     if low is None:
-        return f"up to {duration_text(high)}"
+        return said.pgettext("chart", "up to {high}", high=duration_text(high, said))
     if (low.unit, low.business) == (high.unit, high.business):
-        return f"{low.value}-{high.value} {_unit(high)}"
-    return f"{duration_text(low)} - {duration_text(high)}"
+        context, singular, plural = _RANGES[high.unit, high.business]
+        return said.npgettext(context, singular, plural, high.value, low=low.value, high=high.value)
+    return said.pgettext(
+        "chart", "{low} - {high}", low=duration_text(low, said), high=duration_text(high, said)
+    )
 
 
-def factor_text(factor: float) -> str:
-    """``×0.5``: how a priority scales the windows (``1.5`` stays ``1.5``, ``2.0`` is ``2``)."""
-    return f"×{factor:g}"
+def factor_text(factor: float, said: Words | None = None) -> str:
+    """``×0.5``: how a priority scales the windows (``1.5`` stays ``1.5``, ``2.0`` is ``2``),
+    the number written for ``said``'s language (``×0,5`` in French)."""
+    return f"×{(said or words(SOURCE)).number(float(f'{factor:g}'))}"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
+from escflow._i18n import Words, gettext_noop, words
 from escflow.compile import CompiledFlow, CompiledLevel
 from escflow.errors import DeliveryError, UnknownHandler
 from escflow.records import Action, Ticket
@@ -398,49 +399,40 @@ def blueprints(flow: CompiledFlow, step: str, window: str) -> tuple[Blueprint, .
     return tuple(prepared)
 
 
-# Per language: why the ticket moves, then how long the level may take, or, at a level
-# that keeps the ticket until it is resolved, that it does.
-_NOTICES = {
-    "en": (
-        "Your request {ticket} is moving to {who} because {why}.",
-        "{who} should answer within {window}.",
-        "{who} will handle it until it is resolved.",
-    ),
-    "fr": (
-        "Votre demande {ticket} est transmise à {who}, car : {why}.",
-        "Délai de réponse prévu : {window}.",
-        "{who} la suivra jusqu'à sa résolution.",
-    ),
-    "id": (
-        "Permintaan Anda {ticket} diteruskan ke {who} karena {why}.",
-        "{who} akan menanggapi dalam {window}.",
-        "{who} akan menanganinya hingga selesai.",
-    ),
-}
+# Why the ticket moves, then how long the level may take, or, at a level that keeps the
+# ticket until it is resolved, that it does: the customer's three questions (why, who,
+# how long), in the flow's language.
+_MOVING = gettext_noop("Your request {ticket} is moving to {who} because {why}.")
+_ANSWER = gettext_noop("{who} should answer within {window}.")
+_FINAL = gettext_noop("{who} will handle it until it is resolved.")
 
 
 @dataclass(frozen=True, slots=True)
 class Notice:
     """The customer notice of one level, prepared once per flow version."""
 
-    template: str
+    said: Words
+    final: bool
     level_name: str
     wait: str
 
     @classmethod
     def of(cls, flow: CompiledFlow, level: CompiledLevel, window: str) -> Notice:
         """Prepare the notice for tickets escalating to ``level``, whose ``window`` (as
-        their priority scales it) is what the customer is told to expect."""
-        moving, answer, final = _NOTICES.get(flow.language.split("-")[0], _NOTICES["en"])
-        template = f"{moving} {answer if level.window.max is not None else final}"
-        return cls(template, level.name, window)
+        their priority scales it, in the flow's language) is what the customer is told to
+        expect."""
+        return cls(words(flow.language), level.window.max is None, level.name, window)
 
     def action(self, ticket: Ticket, why: str, key: str, at: datetime) -> Action:
         """Why the ticket moves, to whom, and how long the next level may take."""
         named = ticket.assignee not in (None, self.level_name)
         who = f"{ticket.assignee} ({self.level_name})" if named else self.level_name
-        message = self.template.format(
-            ticket=ticket.id, who=who, why=_in_sentence(why.rstrip(".")), window=self.wait
+        said = self.said
+        moving = said.gettext(_MOVING, ticket=ticket.id, who=who, why=_in_sentence(why.rstrip(".")))
+        wait = (
+            said.gettext(_FINAL, who=who)
+            if self.final
+            else said.gettext(_ANSWER, who=who, window=self.wait)
         )
         return Action(
             key,
@@ -449,7 +441,7 @@ class Notice:
             CUSTOMER,
             {
                 "ticket": ticket.id,
-                "message": message,
+                "message": f"{moving} {wait}",
                 "reason": why,
                 "to": who,
                 "window": self.wait,
@@ -459,10 +451,24 @@ class Notice:
 
 
 def warning_action(
-    ticket: Ticket, level: CompiledLevel, minimum: str, key: str, at: datetime
+    flow: CompiledFlow, ticket: Ticket, level: CompiledLevel, minimum: str, key: str, at: datetime
 ) -> Action:
     """Tell the level that its window's ``minimum`` passed without anyone taking the ticket."""
-    escalates = ticket.deadline.isoformat() if ticket.deadline else "never"
+    said = words(flow.language)
+    fields = {"ticket": ticket.id, "length": minimum, "number": level.number, "level": level.name}
+    if ticket.deadline is not None:
+        message = said.gettext(
+            "Ticket {ticket} has waited {length} at level {number} ({level}) without"
+            " acknowledgement; it escalates at {deadline}.",
+            deadline=ticket.deadline.isoformat(),
+            **fields,
+        )
+    else:
+        message = said.gettext(
+            "Ticket {ticket} has waited {length} at level {number} ({level}) without"
+            " acknowledgement; it does not escalate by itself.",
+            **fields,
+        )
     return Action(
         key,
         ticket.id,
@@ -474,8 +480,7 @@ def warning_action(
             "assignee": ticket.assignee,
             "channel": None,
             "channels": level.contact.channels.model_dump(exclude_none=True),
-            "message": f"Ticket {ticket.id} has waited {minimum} at level {level.number}"
-            f" ({level.name}) without acknowledgement; it escalates at {escalates}.",
+            "message": message,
         },
         at,
     )

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from escflow.compile import CompiledFlow, CompiledTrigger
+from escflow._i18n import words
+from escflow.compile import CompiledFlow, CompiledLevel, CompiledTrigger
 from escflow.compile._index import timer_label
 from escflow.errors import InvalidTrigger, RuntimeFlowError, TicketClosed, TicketPaused
 from escflow.records import EventKind, Ticket
@@ -83,11 +84,13 @@ class Moves:
                     "warned",
                     ticket.warn_at,
                     actor="timer",
-                    reason=f"window minimum {minimum} passed",
+                    reason=words(flow.language).gettext(
+                        "window minimum {length} passed", length=minimum
+                    ),
                 )
                 action_key = f"{ticket.id}:{event.seq}:warning"
                 draft.actions.append(
-                    warning_action(ticket, level, str(minimum), action_key, event.at)
+                    warning_action(flow, ticket, level, str(minimum), action_key, event.at)
                 )
                 continue
             self._expire(draft, flow, ticket)
@@ -149,7 +152,11 @@ class Moves:
                 at,
                 level.entry,
                 actor="timer",
-                reason=f"window ended; level repeats ({ticket.repeats + 1} of {level.repeat})",
+                reason=words(flow.language).gettext(
+                    "window ended; level repeats ({count} of {repeat})",
+                    count=ticket.repeats + 1,
+                    repeat=level.repeat,
+                ),
                 repeats=ticket.repeats + 1,
                 notice=False,
             )
@@ -161,13 +168,18 @@ class Moves:
                 "expired",
                 at,
                 actor="timer",
-                reason=f"window of {window.window} ended; no automatic trigger leads on",
+                reason=words(flow.language).gettext(
+                    "window of {window} ended; no automatic trigger leads on",
+                    window=window.window,
+                ),
             )
             return
         target = self.machine(flow).target(ticket.id, ticket.step, timer.id)
         # The timer a window adds is labelled with the window's end as written; the reason
         # a ticket gives quotes the end its priority gave it.
-        reason = timer_label(window.max) if timer.implicit and window.max else None
+        reason = (
+            timer_label(window.max, words(flow.language)) if timer.implicit and window.max else None
+        )
         self._follow(draft, flow, "escalated", at, timer, target, actor="timer", reason=reason)
 
     def _follow(
@@ -267,7 +279,7 @@ class Moves:
                 at,
                 following.entry,
                 actor="timer",
-                reason=f"nobody on duty at {level.name}",
+                reason=nobody_on_duty(flow, level),
                 skips=skips + 1,
             )
             return
@@ -302,7 +314,7 @@ class Moves:
                 "held",
                 at,
                 actor="timer",
-                reason=f"nobody on duty at {level.name}",
+                reason=nobody_on_duty(flow, level),
                 data={
                     "until": start,
                     "deadline": data["deadline"],
@@ -310,7 +322,9 @@ class Moves:
                 },
             )
         if reason is None and kind == "opened":  # what a level's '$reason' says at first
-            reason = f"new ticket, priority {priority}"
+            reason = words(flow.language).gettext(
+                "new ticket, priority {priority}", priority=priority
+            )
         self._queue_responses(draft, flow, step, event.seq, event.at, reason or "")
         if notice and kind not in ("opened", "repeated", "reopened"):
             key = (flow.digest, level.id, draft.current.priority)
@@ -338,6 +352,11 @@ class Moves:
             draft.actions.append(
                 blueprint.action(ticket, reason, f"{draft.ticket_id}:{seq}:{i}", at)
             )
+
+
+def nobody_on_duty(flow: CompiledFlow, level: CompiledLevel) -> str:
+    """Why a level is skipped or a ticket held there, in the flow's language."""
+    return words(flow.language).gettext("nobody on duty at {level}", level=level.name)
 
 
 def sla_outcome(ticket: Ticket, at: datetime) -> dict[str, Any]:

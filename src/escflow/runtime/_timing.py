@@ -11,11 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from escflow._i18n import words
 from escflow.compile import CompiledFlow, CompiledLevel
 from escflow.compile._duty import business_calendar, contact_rotation
 from escflow.spec._models import Window
 from escflow.timing._calendar import BusinessCalendar, add_wall
-from escflow.timing._duration import Duration, Unit
+from escflow.timing._duration import (
+    Compound,
+    Duration,
+    Length,
+    PartUnit,
+    Unit,
+    length_words,
+    window_words,
+)
 from escflow.timing._rotation import Rotation
 
 _MAX_DUTY_STEPS = 1000
@@ -142,24 +151,19 @@ class Timing:
         return Span(warn.after(start) if warn else None, end.after(start) if end else None)
 
     def window_text(self, flow: CompiledFlow, level: CompiledLevel, priority: str) -> WindowText:
-        """The window of ``level`` for a ``priority`` ticket in words, scaled by the
-        priority's factor as its deadlines are: what notices and reasons quote."""
+        """The window of ``level`` for a ``priority`` ticket in words of the flow's language,
+        scaled by the priority's factor as its deadlines are: what notices and reasons quote."""
         key = (flow.digest, level.id, priority)
         found = self._texts.get(key)
         if found is None:
             window, factor = _window(flow, level, priority)
             day = self.calendar(flow, level.calendar).day_minutes if level.calendar else 1440
             low, high = (_scaled(d, factor, day) if d else None for d in (window.min, window.max))
-            if isinstance(low, str) or isinstance(high, str):
-                # An end in mixed units ('7 hours 30 minutes'): no unit for both ends.
-                if high is None:
-                    text = f"from {low} until resolution"
-                else:
-                    text = f"{low} - {high}" if low else f"up to {high}"
-            else:
-                text = str(Window.model_construct(min=low, max=high))
+            said = words(flow.language)
             found = self._texts[key] = WindowText(
-                text, str(low) if low else None, str(high) if high else None
+                window_words(low, high, said),
+                length_words(low, said) if low else None,
+                length_words(high, said) if high else None,
             )
         return found
 
@@ -275,11 +279,11 @@ class Timing:
         return None
 
 
-def _scaled(duration: Duration, factor: float, day_minutes: int) -> Duration | str:
+def _scaled(duration: Duration, factor: float, day_minutes: int) -> Length:
     """``duration`` scaled by ``factor`` as a deadline counts it (a business day is
     ``day_minutes`` of working time; scaled wall days are elapsed time), in the largest
-    whole unit, minutes up to two hours: '2 hours' x 0.25 is '30 minutes'. In words when
-    no unit fits: '7 hours 30 minutes'."""
+    whole unit, minutes up to two hours: '2 hours' x 0.25 is '30 minutes'. In several
+    units when no one unit fits: '7 hours 30 minutes'."""
     if factor == 1:
         return duration
     seconds = round(duration.nominal_minutes(day_minutes) * factor * 60)
@@ -288,13 +292,13 @@ def _scaled(duration: Duration, factor: float, day_minutes: int) -> Duration | s
     for unit, size in units:
         if seconds >= size and seconds % size == 0 and (unit != "minutes" or seconds <= 7200):
             return Duration(seconds // size, unit, duration.business)
-    business = "business " if duration.business else ""
-    parts = []
-    for name, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+    parts: list[tuple[PartUnit, int]] = []
+    sizes: tuple[tuple[PartUnit, int], ...] = (("hours", 3600), ("minutes", 60), ("seconds", 1))
+    for name, size in sizes:
         count, seconds = divmod(seconds, size)
         if count:
-            parts.append(f"{count} {business}{name}{'s' if count != 1 else ''}")
-    return " ".join(parts)
+            parts.append((name, count))
+    return Compound(tuple(parts), duration.business)
 
 
 def _window(flow: CompiledFlow, level: CompiledLevel, priority: str) -> tuple[Window, float]:

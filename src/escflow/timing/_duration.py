@@ -11,7 +11,10 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from escflow._i18n import Words, ngettext_noop
+
 Unit = Literal["minutes", "hours", "days"]
+PartUnit = Literal["days", "hours", "minutes", "seconds"]
 
 _UNITS: dict[str, Unit] = {
     "m": "minutes",
@@ -129,3 +132,71 @@ class Duration:
                 self.unit
             ]
         return f"{self.value} {suffix}"
+
+
+@dataclass(frozen=True)
+class Compound:
+    """A length no single unit writes, as a priority's factor can make one: ``parts`` from
+    the largest unit down (``(("hours", 7), ("minutes", 30))``), in business time or not."""
+
+    parts: tuple[tuple[PartUnit, int], ...]
+    business: bool = False
+
+
+Length = Duration | Compound
+"""A window's end as a ticket has it: a duration, or one in several units."""
+
+# How many of a unit, as customers and contact points read it.
+_LENGTHS: dict[tuple[PartUnit, bool], tuple[str, str]] = {
+    ("minutes", False): ngettext_noop("{n} minute", "{n} minutes"),
+    ("hours", False): ngettext_noop("{n} hour", "{n} hours"),
+    ("days", False): ngettext_noop("{n} day", "{n} days"),
+    ("seconds", False): ngettext_noop("{n} second", "{n} seconds"),
+    ("minutes", True): ngettext_noop("{n} business minute", "{n} business minutes"),
+    ("hours", True): ngettext_noop("{n} business hour", "{n} business hours"),
+    ("days", True): ngettext_noop("{n} business day", "{n} business days"),
+    ("seconds", True): ngettext_noop("{n} business second", "{n} business seconds"),
+}
+# A window whose ends share a unit; the form is the one the larger end takes.
+_RANGES: dict[tuple[Unit, bool], tuple[str, str]] = {
+    ("minutes", False): ngettext_noop("{low}-{high} minute", "{low}-{high} minutes"),
+    ("hours", False): ngettext_noop("{low}-{high} hour", "{low}-{high} hours"),
+    ("days", False): ngettext_noop("{low}-{high} day", "{low}-{high} days"),
+    ("minutes", True): ngettext_noop(
+        "{low}-{high} business minute", "{low}-{high} business minutes"
+    ),
+    ("hours", True): ngettext_noop("{low}-{high} business hour", "{low}-{high} business hours"),
+    ("days", True): ngettext_noop("{low}-{high} business day", "{low}-{high} business days"),
+}
+
+
+def length_words(length: Length, words: Words) -> str:
+    """``30 minutes``, ``1 business day``, ``7 hours 30 minutes``, in ``words``' language."""
+    if isinstance(length, Duration):
+        return words.ngettext(*_LENGTHS[length.unit, length.business], length.value)
+    said = [words.ngettext(*_LENGTHS[unit, length.business], n) for unit, n in length.parts]
+    text = said[0]
+    for smaller in said[1:]:
+        text = words.gettext("{larger} {smaller}", larger=text, smaller=smaller)
+    return text
+
+
+def window_words(low: Length | None, high: Length | None, words: Words) -> str:
+    """A window in words: ``15-30 minutes``, ``30 minutes - 1 hour``, ``up to 2 hours``,
+    ``until resolution``, in ``words``' language."""
+    if high is None:
+        if low is None:
+            return words.gettext("until resolution")
+        return words.gettext("from {low} until resolution", low=length_words(low, words))
+    if low is None:
+        return words.gettext("up to {high}", high=length_words(high, words))
+    if (
+        isinstance(low, Duration)
+        and isinstance(high, Duration)
+        and (low.unit, low.business) == (high.unit, high.business)
+    ):
+        singular, plural = _RANGES[high.unit, high.business]
+        return words.ngettext(singular, plural, high.value, low=low.value, high=high.value)
+    return words.gettext(
+        "{low} - {high}", low=length_words(low, words), high=length_words(high, words)
+    )
