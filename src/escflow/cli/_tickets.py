@@ -10,7 +10,7 @@ import argparse
 import json
 import math
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +37,7 @@ from escflow.runtime._inputs import MAX_BATCH
 from escflow.runtime._lines import LineLog
 from escflow.spec._chars import visible
 from escflow.store import open_store
+from escflow.timing._duration import Duration
 
 _READING = frozenset({"show", "history", "outbox", "list"})  # verbs that open the store to read
 
@@ -112,12 +113,37 @@ def register(commands: Commands) -> None:
         help="only tickets whose deadline or warning falls by then, e.g. 2026-11-23T17:00+01:00",
     )
     listed.add_argument(
+        "--breached",
+        action="store_true",
+        help="only tickets that missed an SLA target (first response or resolution)",
+    )
+    listed.add_argument(
+        "--breaching-within",
+        type=_within,
+        metavar="DURATION",
+        help="only tickets that miss an SLA target within DURATION from now unless it is met,"
+        " e.g. 30m or 2 hours",
+    )
+    listed.add_argument(
         "--limit",
         type=_batch,
         default=50,
         metavar="N",
         help=f"at most N tickets, 1 to {MAX_BATCH:,} (default: 50)",
     )
+
+
+def _within(text: str) -> timedelta:
+    """``30m``, ``2 hours``: elapsed time from now (business time would need a calendar)."""
+    try:
+        duration = Duration.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if duration.business:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is business time; give elapsed time from now, e.g. 30m or 4 hours"
+        )
+    return timedelta(minutes=duration.minutes)
 
 
 def _batch(text: str) -> int:
@@ -291,6 +317,8 @@ def _ticket(args: argparse.Namespace) -> int:
             flow=args.flow,
             due_by=now if args.overdue else args.due_by,
             limit=args.limit,
+            breached=args.breached,
+            breaching_within=args.breaching_within,
         )
         return _print_list(found, now, args.format)
     return _print_change(change, args.format)
@@ -313,6 +341,8 @@ def _ticket_dict(ticket: Ticket) -> dict[str, Any]:
         "first_response_at",
         "resolution_due",
         "resolved_at",
+        "breached_at",
+        "breach_due",
         "version",
     )
     return {
@@ -422,6 +452,14 @@ def _print_history(events: list[Event], fmt: str) -> int:
     return EXIT_OK
 
 
+def _sla_cell(ticket: Ticket, now: datetime) -> str:
+    """``breached``, the instant the ticket misses its next SLA target, or ``-``."""
+    due = ticket.breach_due
+    if ticket.breached_at is not None or (due is not None and due <= now):
+        return "breached"
+    return "-" if due is None else due.isoformat()
+
+
 def _print_list(tickets: list[Ticket], now: datetime, fmt: str) -> int:
     if fmt == "json":
         say_json([_ticket_dict(t) for t in tickets])
@@ -429,7 +467,7 @@ def _print_list(tickets: list[Ticket], now: datetime, fmt: str) -> int:
     if not tickets:
         say("no tickets")
         return EXIT_OK
-    rows = [("ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "NEXT DUE")]
+    rows = [("ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "SLA", "NEXT DUE")]
     for ticket in tickets:
         due = ticket.next_due
         when = "-" if due is None else due.isoformat() + (" (overdue)" if due <= now else "")
@@ -441,6 +479,7 @@ def _print_list(tickets: list[Ticket], now: datetime, fmt: str) -> int:
                 ticket.level,
                 ticket.step,
                 ticket.assignee or "-",
+                _sla_cell(ticket, now),
                 when,
             )
         )
