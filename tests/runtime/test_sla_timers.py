@@ -12,6 +12,8 @@ working hours (Mon 2 h, Tue 8 h, Wed 09-15: due Wed 15:00; its warning at 12 hou
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +27,7 @@ from escflow.errors import DefinitionError, InputError
 from escflow.records import Event, replay
 from escflow.runtime import Engine, simulate
 from escflow.timing import ManualClock
+from tests.conftest import ROOT
 from tests.runtime.conftest import Inbox, MakeEngine
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -292,3 +295,22 @@ def test_the_cli_lists_by_breach_and_simulate_prints_the_targets(
     assert main(["simulate", "f", flows, "--start", MON_15.isoformat(), "--until", "+1d"]) == 0
     out = capsys.readouterr().out
     assert "SLA: first response 4 business hours: warning Tue 2026-11-24 10:00, due" in out
+
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_s_field_and_filters_work_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [field] = re.findall(r"^sla_warning: .*$", README, flags=re.MULTILINE)
+    opened = sla_matrix(tmp_path / "flows", field.split("#")[0] + "\n").flow("f")
+    assert opened.spec.sla_warning == 0.75
+    commands = re.findall(r"^escflow ticket list --breach.*?(?=\s+#)", README, flags=re.MULTILINE)
+    assert len(commands) == 2, "the README shows both filters"
+    db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(tmp_path / "flows")]
+    assert main(["ticket", "open", "f", "--id", "T-1", "--at", MON_15.isoformat(), *db]) == 0
+    capsys.readouterr()
+    for command in commands:
+        assert main([*shlex.split(command)[1:], *db]) == 0, command
+    assert capsys.readouterr().out.count("T-1") == 1, "breached (its targets of 2026 passed)"
