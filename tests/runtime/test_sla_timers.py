@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import sqlite3
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,6 +28,7 @@ from escflow.compile import Matrix
 from escflow.errors import DefinitionError, InputError
 from escflow.records import Event, replay
 from escflow.runtime import Engine, simulate
+from escflow.store._sqlite import SQLiteStore
 from escflow.timing import ManualClock
 from tests.conftest import ROOT
 from tests.runtime.conftest import Inbox, MakeEngine
@@ -314,3 +317,33 @@ def test_the_readme_s_field_and_filters_work_as_written(
     for command in commands:
         assert main([*shlex.split(command)[1:], *db]) == 0, command
     assert capsys.readouterr().out.count("T-1") == 1, "breached (its targets of 2026 passed)"
+
+
+def test_a_pause_recorded_before_the_sla_had_timers_resumes_its_targets(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A pause event written before schema 8 says nothing of the SLA's timers: on resume the
+    resolution target moves on as before, and the first response, not yet made, is judged
+    by its unmoved target (such a pause did not stop it): passed during the pause, its
+    breach is said at the resume."""
+    clock.set(MON_15)
+    path = tmp_path / "t.db"
+    matrix = sla_matrix(tmp_path / "flows")
+    store = SQLiteStore(path)
+    engine = Engine(matrix, store, clock=clock)
+    engine.open("f", ticket_id="T-1")
+    clock.set(paris(23, 16))
+    engine.pause("T-1")
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE events SET body = json_remove(body, '$.data.sla_left') WHERE seq = 2")
+    clock.set(paris(24, 12))
+    change = engine.resume("T-1")
+    assert [(e.kind, e.at) for e in change.events] == [
+        ("resumed", paris(24, 12)),
+        ("sla_breach", paris(24, 12)),
+    ], "no warning: the pause did not say what was left of it"
+    resumed = change.ticket
+    assert (resumed.first_response_due, resumed.breached_at) == (paris(24, 11), paris(24, 12))
+    assert resumed.resolution_breach_at == resumed.resolution_due == paris(26, 11)
+    assert resumed == replay(engine.history("T-1"))
+    store.close()

@@ -408,6 +408,8 @@ def _sla_after(
         sla = [None] * 4
     elif kind == "resumed":
         sla = _resumed_sla(data, first_response_at, ticket.first_response_due, resolution_due)
+        if "response_breach_at" not in data and sla[1] is not None and sla[1] < event.at:
+            sla[1] = event.at  # passed during the pause: said at the resume, not before it
     elif kind == "acknowledged":
         sla[0] = sla[1] = None  # the first response is made
     elif kind in ("sla_warning", "sla_breach"):
@@ -427,7 +429,8 @@ def _resumed_sla(
 ) -> list[datetime | None]:
     """The SLA's timers after a resume: as the event says. A resume recorded before the SLA
     had timers says only the resolution target: its breach is pending again, and so is the
-    first response's, at its unmoved target, when none was made."""
+    first response's, at its unmoved target (a pause did not stop it then), when none was
+    made."""
     if "response_breach_at" in data:
         return [
             _instant(data.get("response_warn_at")),
