@@ -152,6 +152,18 @@ def test_resolving_stops_every_timer(sla_engine: Engine, clock: ManualClock) -> 
     assert sla_engine.get("T-1").breached_at is None
 
 
+def test_a_reopened_ticket_keeps_the_sla_it_was_resolved_with(
+    sla_engine: Engine, clock: ManualClock
+) -> None:
+    sla_engine.open("f", ticket_id="T-1")
+    clock.set(paris(23, 16))
+    sla_engine.resolve("T-1")
+    reopened = sla_engine.reopen("T-1").ticket
+    assert (reopened.next_due, reopened.breach_due) == (None, None)
+    clock.set(paris(30, 9))
+    assert sla_engine.tick() == []
+
+
 def test_a_pause_stops_the_timers_and_a_resume_moves_them_by_the_pause(
     sla_engine: Engine, clock: ManualClock
 ) -> None:

@@ -167,21 +167,6 @@ class Ticket:
                 found = (at, order, kind, target)
         return None if found is None else (found[0], found[2], found[3])
 
-    @property
-    def sla_due(self) -> datetime | None:
-        """The soonest pending SLA timer (warning or breach), or None."""
-        found = [
-            at
-            for at in (
-                self.response_warn_at,
-                self.response_breach_at,
-                self.resolution_warn_at,
-                self.resolution_breach_at,
-            )
-            if at is not None
-        ]
-        return min(found) if found else None
-
 
 ActionStatus = Literal["pending", "delivered", "failed", "quarantined", "discarded"]
 ACTION_STATUSES: tuple[ActionStatus, ...] = (
@@ -349,12 +334,12 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
     elif kind == "resolved":
         status, resolved_at, deadline, warn_at = "resolved", event.at, None, None
         paused_at = None  # a ticket resolved while waiting on the customer waits no more
+    elif kind == "reopened":
+        status, resolved_at = "open", None
     sla, breached_at = _sla_after(ticket, event, first_response_at, resolution_due)
     response_due = ticket.first_response_due
     if kind == "resumed" and "first_response_due" in data:
-        response_due = _instant(data["first_response_due"])
-    elif kind == "reopened":
-        status, resolved_at = "open", None
+        response_due = _instant(data["first_response_due"])  # a first response still awaited
     return Ticket(
         ticket.id,
         ticket.flow,
