@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -31,6 +32,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         where = Path(str(item.path)).relative_to(ROOT).as_posix()
         if where.startswith(SLOW):
             item.add_marker(pytest.mark.slow)
+
+
+def flows_without_sla(folder: Path) -> Path:
+    """A copy of ``flows/`` in ``folder`` whose flows set no SLA: tickets as escflow
+    made them before the SLA had timers (schema 8), for the tests of older schemas."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in FLOWS.glob("*.yaml"):
+        text = source.read_text(encoding="utf-8")
+        # 'sla:' and its indented lines, up to the next top-level key.
+        text = re.sub(r"(?m)^sla:\n(?:[ #].*\n|\n)*", "", text)
+        (folder / source.name).write_text(text, encoding="utf-8")
+    return folder
 
 
 def escflow(

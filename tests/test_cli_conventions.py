@@ -278,7 +278,7 @@ def test_ticket_text_shows_the_calendars_time_and_json_keeps_utc(
     shown = escflow("ticket", "show", "T-1", *db).stdout
     assert f"opened_at: {local}" in shown
     listed = escflow("ticket", "list", *db).stdout.splitlines()
-    assert listed[1].split()[6].endswith(local[-6:])  # NEXT DUE, with the calendar's offset
+    assert listed[1].split()[7].endswith(local[-6:])  # NEXT DUE, with the calendar's offset
     log = ["--log-unhandled", "--actions-log", str(tmp_path / "actions.jsonl")]
     assert escflow("worker", "--once", *log, *db[:2]).returncode == 0
     outbox = escflow("ticket", "outbox", "T-1", *db).stdout.splitlines()

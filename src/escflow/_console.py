@@ -86,6 +86,8 @@ def print_timeline(result: Simulation) -> None:
         )
         actions = Text("\n".join(map(visible, row.actions)))  # a line per action
         grid.add_row(*(Text(visible(cell)) for cell in cells), actions)
+    if result.targets:
+        console.print(Text(visible(f"SLA: {'; '.join(t.text() for t in result.targets)}")))
     console.print(grid)
     console.print(Text(f"Ticket is {result.status}."))
 

@@ -139,7 +139,8 @@ def test_what_a_call_sees_is_where_the_flow_has_taken_the_ticket(
     engine.open("complaint", priority="medium", ticket_id="T-p")
     clock.advance(timedelta(minutes=45))  # level 1 ended at 30 minutes; no tick ran
     preview = engine.preview("T-p")
-    assert [e.kind for e in preview.events] == ["warned", "escalated"]
+    # and at 45 minutes, 75% of the medium priority's first response target (1 hour)
+    assert [e.kind for e in preview.events] == ["warned", "escalated", "sla_warning"]
     assert preview.ticket.level == "level-2"
     assert engine.get("T-p").level == "level-1", "a preview stores nothing"
     assert "asks-for-manager" not in engine.valid_triggers("T-p")

@@ -136,7 +136,9 @@ def test_the_python_api_refuses_what_is_not_a_script() -> None:
     with pytest.raises(EscflowError, match=r"until is datetime\.timedelta"):
         simulate(matrix, "complaint", start, until=timedelta(days=1))  # type: ignore[arg-type]
     until = simulate(matrix, "complaint", start, until=start + timedelta(minutes=45))
-    assert [row.what for row in until.rows][-1].startswith("escalated")
+    # Level 1 (30 minutes) escalated; at 45 minutes, 75% of the first response's hour.
+    assert [row.what for row in until.rows][-2].startswith("escalated")
+    assert [row.what for row in until.rows][-1] == "SLA warning: first response"
 
 
 ROTA_MATRIX = """\

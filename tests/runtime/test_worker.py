@@ -202,7 +202,10 @@ def test_a_store_error_is_told_and_retried_after_a_growing_pause(
     began = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="escflow.worker"):
         thread.start()
-        while engine.get("T-0").level == "level-1" and time.monotonic() - began < 30:
+        # Until the ticket moved and its actions were delivered (the round after the move).
+        while (
+            engine.get("T-0").level == "level-1" or not inbox.received
+        ) and time.monotonic() - began < 30:
             time.sleep(0.05)
         took = time.monotonic() - began
         worker.stop.set()

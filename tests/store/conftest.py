@@ -30,6 +30,15 @@ from psycopg import sql
 
 from escflow.store._postgres import PostgresStore
 
+# The ticket columns schema 8 added: the SLA's timers.
+SLA_COLUMNS = (
+    "response_warn_at",
+    "response_breach_at",
+    "resolution_warn_at",
+    "resolution_breach_at",
+    "breached_at",
+    "breach_due",
+)
 DSN_VARIABLE = "ESCFLOW_TEST_PG_DSN"
 EXAMPLE = "postgresql://postgres@127.0.0.1:5432/test"
 _checked: dict[str, str] = {}  # DSN -> why it cannot be used ('' when it can)

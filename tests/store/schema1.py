@@ -8,13 +8,14 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escflow import Matrix, load_matrix
-from escflow.records import Ticket
+from escflow.records import Ticket, replay
 from escflow.runtime import Actions, Engine
-from escflow.store import MemoryStore, Store
+from escflow.store import MemoryStore, Store, Write
 from escflow.store._codec import dumps, event_body, micros
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS
@@ -44,13 +45,32 @@ def tickets() -> tuple[Matrix, MemoryStore, datetime]:
         attrs={"customer": "ACME", "seats": 12, "vip": True},
     )
     engine.open("helpdesk", priority="critical", ticket_id="T-2")
-    clock.advance(timedelta(minutes=20))
-    engine.fire("T-1", "asks-for-manager", actor="ana", note="wants a manager")
+    clock.advance(timedelta(minutes=5))  # before the first response's warning (11.25 min)
     engine.acknowledge("T-2", actor="bo")
+    clock.advance(timedelta(minutes=15))
+    engine.fire("T-1", "asks-for-manager", actor="ana", note="wants a manager")
     engine.pause("T-2", actor="bo", reason="waiting on the customer")
     engine.open("complaint", priority="low", ticket_id="T-3")
     engine.resolve("T-3", actor="cy")
-    return matrix, memory, clock.now()
+    return matrix, before_sla_timers(memory), clock.now()
+
+
+# What events hold since schema 8 (the SLA's timers): the code of schema 1 wrote none of it.
+_SLA_KEYS = frozenset({"response_warn_at", "resolution_warn_at", "sla_left"})
+
+
+def before_sla_timers(memory: MemoryStore) -> MemoryStore:
+    """The tickets of ``memory`` (none of whose SLA timers fired) as the code of schema 1
+    stored them: their events without the SLA's timers, each ticket the replay of those."""
+    old = MemoryStore()
+    for ticket_id in IDS:
+        events = [
+            replace(e, data={k: v for k, v in e.data.items() if k not in _SLA_KEYS})
+            for e in memory.history(ticket_id)
+        ]
+        assert not any(e.kind.startswith("sla_") for e in events), "no SLA timer fired"
+        old.append([Write(replay(events), events, memory.actions(ticket_id), 0)])
+    return old
 
 
 def state(ticket: Ticket) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from escflow.errors import ConflictError, DuplicateTicket
 from escflow.records import Action, Event, Status, Ticket, apply
-from escflow.store import KeyRecord, MemoryStore, Store, Write
+from escflow.store import KeyRecord, MemoryStore, SlaFilter, Store, Write
 from escflow.store._sqlite import SQLiteStore
 from tests.store.conftest import postgres_store
 
@@ -295,6 +295,40 @@ def test_tickets_are_listed_soonest_due_first_and_filtered(store: Store) -> None
     listed = store.tickets(status="paused", flow=None, due_by=None, limit=1)
     assert listed == [store.get("T-p")]
     assert listed[0].status == "paused"
+
+
+def with_sla(ticket_id: str, response: datetime | None, resolution: datetime) -> Ticket:
+    """A ticket opened at T0 whose first response (None: made) and resolution are due then."""
+    event = opened(ticket_id, None)
+    data = {**event.data, "first_response_due": response, "resolution_due": resolution}
+    return apply(None, replace(event, data=data))
+
+
+def test_sla_timers_are_kept_due_and_listed_by_breach(store: Store) -> None:
+    store.save_version("d" * 64, "f", '{"source": 1}')
+    hour = timedelta(hours=1)
+    late = with_sla("T-late", T0 + hour, T0 + 9 * hour)  # breaches at 10:00
+    soon = with_sla("T-soon", None, T0 + 3 * hour)  # at 12:00
+    never = with_sla("T-never", None, T0 + 30 * hour)  # the next day
+    store.append([Write(t, [opened(t.id, None)], [], 0) for t in (late, soon, never)])
+    breach = Event("T-late", 2, T0 + hour, "sla_breach", "timer", data={"target": "resolution"})
+    gone = apply(late, breach)  # a breach of the resolution: the first response's stays
+    store.append([Write(gone, [breach], [], 1)])
+    assert store.get("T-late") == gone
+    assert (gone.breached_at, gone.breach_due) == (T0 + hour, T0 + hour)
+    assert store.history("T-late")[1] == breach
+    assert [t.id for t in store.due(T0 + 3 * hour, 10)] == ["T-late", "T-soon"]
+    assert store.next_due() == T0 + hour
+
+    def ids(sla: SlaFilter) -> list[str]:
+        return [t.id for t in store.tickets(status=None, flow=None, due_by=None, limit=9, sla=sla)]
+
+    at = T0 + 2 * hour
+    assert ids(SlaFilter(breached_by=T0)) == ["T-late"], "recorded"
+    assert ids(SlaFilter(breached_by=T0 + 3 * hour)) == ["T-late", "T-soon"], "or due by then"
+    assert ids(SlaFilter(breaching=(at, at + hour))) == ["T-soon"]
+    assert ids(SlaFilter(breaching=(at, at + 30 * hour))) == ["T-soon", "T-never"]
+    assert ids(SlaFilter(breached_by=at, breaching=(at, at + hour))) == []
 
 
 # --- the operator's view (StoreAdmin) -------------------------------------------------

@@ -22,6 +22,7 @@ from escflow.store._migrate import latest
 from escflow.store._postgres import PostgresStore
 from escflow.store._sqlite import SQLiteStore
 from tests.conftest import FLOWS, escflow, worker_once
+from tests.store.conftest import SLA_COLUMNS
 from tests.store.test_postgres import sql
 from tests.store.test_sqlite import back_to_schema
 from tests.store.test_worker import PAST, seed
@@ -47,7 +48,8 @@ def sqlite_edit(path: Path) -> Edit:
 
 
 def pg_back_to_schema_6(url: str) -> None:
-    """The PostgreSQL schema taken back to 6: without what schema 7 added."""
+    """The PostgreSQL schema taken back to 6: without what schemas 7 and 8 added."""
+    sql(url, f"ALTER TABLE tickets {', '.join(f'DROP COLUMN {c}' for c in SLA_COLUMNS)}")
     sql(url, "DROP INDEX tickets_quarantined")
     sql(url, "DROP INDEX outbox_held")
     sql(url, "ALTER TABLE tickets DROP COLUMN quarantine")

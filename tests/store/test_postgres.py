@@ -32,7 +32,7 @@ from escflow.store._postgres import PostgresStore
 from escflow.timing import ManualClock
 from tests.conftest import FLOWS
 from tests.store import schema1
-from tests.store.conftest import claim_together
+from tests.store.conftest import SLA_COLUMNS, claim_together
 from tests.store.test_contract import T0, create, moved
 
 PAST = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday; every deadline since has passed
@@ -69,6 +69,7 @@ COLUMNS = {
         "attrs",
         "timer_left",
         "quarantine",
+        *SLA_COLUMNS,
     ],
     "events": [
         "ticket_id",
@@ -162,6 +163,8 @@ def test_migrations_produce_the_schema(store: PostgresStore, pg_url: str) -> Non
         "outbox_ticket",
         "tickets_quarantined",
         "outbox_held",
+        "tickets_breach_due",
+        "tickets_breached",
     }
     assert store.schema_version() == latest("postgres") == len(migrations("postgres"))
     assert store.upgrade() == [], "upgrading a current database changes nothing"

@@ -26,9 +26,9 @@ from escflow.store._codec import iso, micros
 from escflow.store._migrate import latest, migrations
 from escflow.store._sqlite import SQLiteStore, _statements
 from escflow.timing import ManualClock
-from tests.conftest import FLOWS, ROOT
+from tests.conftest import FLOWS, ROOT, flows_without_sla
 from tests.store import schema1
-from tests.store.conftest import claim_together, read_only
+from tests.store.conftest import SLA_COLUMNS, claim_together, read_only
 from tests.store.test_contract import T0, create
 
 MIGRATIONS = ROOT / "src" / "escflow" / "store" / "sql" / "sqlite"
@@ -61,6 +61,7 @@ COLUMNS = {
         "attrs",
         "timer_left",
         "quarantine",
+        *SLA_COLUMNS,
     ],
     "events": [
         "ticket_id",
@@ -115,6 +116,8 @@ def test_migrations_produce_the_schema(tmp_path: Path) -> None:
         "outbox_pending",
         "tickets_quarantined",
         "outbox_held",
+        "tickets_breach_due",
+        "tickets_breached",
     }
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.schema_version() == latest("sqlite") == len(migrations("sqlite"))
@@ -273,8 +276,9 @@ ADDED = {
         ("tickets", "quarantine"),
         *(("outbox", c) for c in ("quarantine", "discarded_at", "discarded_by", "discard_note")),
     ),
+    8: tuple(("tickets", c) for c in SLA_COLUMNS),
 }
-INDEXES = {7: ("tickets_quarantined", "outbox_held")}
+INDEXES = {7: ("tickets_quarantined", "outbox_held"), 8: ("tickets_breach_due", "tickets_breached")}
 
 
 def back_to_schema(path: Path, version: int) -> None:
@@ -594,7 +598,7 @@ def test_schema_6_finds_the_step_a_timer_left_in_the_events(tmp_path: Path) -> N
     first timer escalation after the last event a person made, so that each ticket still
     equals the replay of its events."""
     path = tmp_path / "old.db"
-    matrix = load_matrix(FLOWS)
+    matrix = load_matrix(flows_without_sla(tmp_path / "flows"))  # as schema 5's code made them
     handlers = dict.fromkeys(matrix.handler_names, print)
     clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # Monday 10:00 in Paris
     store = SQLiteStore(path)

@@ -71,7 +71,8 @@ def test_ticket_list_shows_what_is_due_and_what_is_overdue(
     capsys.readouterr()
     assert main(["ticket", "list", *db]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "NEXT", "DUE"]
+    header = ["ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "SLA", "NEXT", "DUE"]
+    assert lines[0].split() == header
     assert [line.split()[0] for line in lines[1:]] == ["T-0", "T-1", "NEW-1"]
     assert lines[1].endswith("2026-01-05T09:15:00+00:00 (overdue)")
     assert lines[3].split()[2] == "paused"

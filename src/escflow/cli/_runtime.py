@@ -86,6 +86,7 @@ def _simulate(args: argparse.Namespace) -> int:
                 "priority": result.priority,
                 "timezone": result.timezone,
                 "status": result.status,
+                "sla": [target.as_dict() for target in result.targets],
                 "timeline": [row.as_dict() for row in result.rows],
             },
         )

@@ -10,7 +10,7 @@ import argparse
 import json
 import math
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -40,6 +40,7 @@ from escflow.runtime._inputs import MAX_BATCH
 from escflow.runtime._lines import LineLog
 from escflow.spec._chars import visible
 from escflow.store import open_store
+from escflow.timing._duration import Duration
 
 _READING = frozenset({"show", "history", "outbox", "list"})  # verbs that open the store to read
 
@@ -115,12 +116,37 @@ def register(commands: Commands) -> None:
         help="only tickets whose deadline or warning falls by then, e.g. 2026-11-23T17:00+01:00",
     )
     listed.add_argument(
+        "--breached",
+        action="store_true",
+        help="only tickets that missed an SLA target (first response or resolution)",
+    )
+    listed.add_argument(
+        "--breaching-within",
+        type=_within,
+        metavar="DURATION",
+        help="only tickets that miss an SLA target within DURATION from now unless it is met,"
+        " e.g. 30m or 2 hours",
+    )
+    listed.add_argument(
         "--limit",
         type=_batch,
         default=50,
         metavar="N",
         help=f"at most N tickets, 1 to {MAX_BATCH:,} (default: 50)",
     )
+
+
+def _within(text: str) -> timedelta:
+    """``30m``, ``2 hours``: elapsed time from now (business time would need a calendar)."""
+    try:
+        duration = Duration.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if duration.business:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is business time; give elapsed time from now, e.g. 30m or 4 hours"
+        )
+    return timedelta(minutes=duration.minutes)
 
 
 def _batch(text: str) -> int:
@@ -295,6 +321,8 @@ def _ticket(args: argparse.Namespace) -> int:
             flow=args.flow,
             due_by=now if args.overdue else args.due_by,
             limit=args.limit,
+            breached=args.breached,
+            breaching_within=args.breaching_within,
         )
         return _print_list(engine, found, now, args.format)
     return _print_change(engine, change, args.format)
@@ -318,6 +346,8 @@ def _ticket_dict(ticket: Ticket, zone: ZoneInfo | None = None) -> dict[str, Any]
         "first_response_at",
         "resolution_due",
         "resolved_at",
+        "breached_at",
+        "breach_due",
         "version",
     )
     shown = json_fields(ticket, fields)
@@ -446,6 +476,14 @@ def _print_history(engine: Engine, ticket_id: str, fmt: str) -> int:
     return EXIT_OK
 
 
+def _sla_cell(ticket: Ticket, now: datetime, zone: ZoneInfo) -> str:
+    """``breached``, the instant the ticket misses its next SLA target, or ``-``."""
+    due = ticket.breach_due
+    if ticket.breached_at is not None or (due is not None and due <= now):
+        return "breached"
+    return "-" if due is None else local_time(due, zone)
+
+
 def _print_list(engine: Engine, tickets: list[Ticket], now: datetime, fmt: str) -> int:
     if fmt == "json":
         say_json([_ticket_dict(t) for t in tickets])
@@ -453,14 +491,10 @@ def _print_list(engine: Engine, tickets: list[Ticket], now: datetime, fmt: str) 
     if not tickets:
         say("no tickets")
         return EXIT_OK
-    rows = [("ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "NEXT DUE")]
+    rows = [("ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "SLA", "NEXT DUE")]
     for ticket in tickets:
-        due = ticket.next_due
-        when = (
-            "-"
-            if due is None
-            else local_time(due, _zone(engine, ticket)) + (" (overdue)" if due <= now else "")
-        )
+        due, zone = ticket.next_due, _zone(engine, ticket)
+        when = "-" if due is None else local_time(due, zone) + (" (overdue)" if due <= now else "")
         rows.append(
             (
                 ticket.id,
@@ -469,6 +503,7 @@ def _print_list(engine: Engine, tickets: list[Ticket], now: datetime, fmt: str) 
                 ticket.level,
                 ticket.step,
                 ticket.assignee or "-",
+                _sla_cell(ticket, now, zone),
                 when,
             )
         )

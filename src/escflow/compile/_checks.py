@@ -239,6 +239,16 @@ def unknown_contact(ctx: FlowContext) -> Iterator[Finding]:
     if ctx.matrix is None:
         return
     contacts = ctx.matrix.contacts
+    for n, name in enumerate(ctx.flow.sla_notify):
+        if name not in contacts:
+            yield (
+                ("sla_notify", n),
+                (
+                    f"unknown contact point '{name}'{did_you_mean(name, contacts)}; the"
+                    " contact points told of SLA warnings and breaches are defined in the"
+                    " matrix file under 'contacts'"
+                ),
+            )
     for unit in ctx.index.units:
         if unit.level.contact not in contacts:
             yield (

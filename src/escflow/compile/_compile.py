@@ -26,7 +26,14 @@ from escflow.compile._index import FlowIndex, StepRef, TriggerRef, build_index
 from escflow.errors import DefinitionError
 from escflow.problems import Problem
 from escflow.spec._load import SUFFIXES, Loaded, Loads, expand, load_files
-from escflow.spec._models import FORMAT_VERSION, RESOLVED, FlowDoc, MatrixDoc, NotifyAction
+from escflow.spec._models import (
+    FORMAT_VERSION,
+    RESOLVED,
+    SLA_WARNING,
+    FlowDoc,
+    MatrixDoc,
+    NotifyAction,
+)
 from escflow.spec._yaml import MAX_BYTES, Document
 
 StrPath = str | PathLike[str]
@@ -356,6 +363,7 @@ def _version_source(flow: FlowDoc, matrix: MatrixDoc, contacts: set[str]) -> str
         for r in step.responses
         if isinstance(r, NotifyAction)
     }
+    notified |= set(flow.sla_notify)
     used = {k: v for k, v in matrix.contacts.items() if k in contacts | notified}
     calendars = {flow.calendar, matrix.calendar}
     calendars |= {level.window.calendar for level in (*flow.levels, *flow.teams)}
@@ -374,9 +382,21 @@ def _version_source(flow: FlowDoc, matrix: MatrixDoc, contacts: set[str]) -> str
     canonical = {
         "format": FORMAT_VERSION,
         "matrix": subset.model_dump(mode="json", by_alias=True),
-        "flow": flow.model_dump(mode="json", by_alias=True),
+        # The SLA's warning share and listeners are left out while they keep their
+        # defaults: the versions stored before they existed keep their digests.
+        "flow": flow.model_dump(mode="json", by_alias=True, exclude=_defaults_kept(flow)),
     }
     return json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _defaults_kept(flow: FlowDoc) -> set[str]:
+    """The flow's newer fields that hold their defaults (left out of its canonical text)."""
+    kept = set()
+    if flow.sla_warning == SLA_WARNING:
+        kept.add("sla_warning")
+    if not flow.sla_notify:
+        kept.add("sla_notify")
+    return kept
 
 
 def compile_source(source: str) -> CompiledFlow:

@@ -7,6 +7,7 @@ its events (:func:`apply`, :func:`replay`).
 
 from escflow.records._records import (
     ACTION_STATUSES,
+    SLA_TARGETS,
     STATUSES,
     Action,
     ActionStatus,
@@ -15,6 +16,8 @@ from escflow.records._records import (
     Change,
     Event,
     EventKind,
+    SlaKind,
+    SlaTargetName,
     Status,
     Ticket,
     apply,
@@ -25,6 +28,7 @@ from escflow.records._records import (
 
 __all__ = [
     "ACTION_STATUSES",
+    "SLA_TARGETS",
     "STATUSES",
     "Action",
     "ActionStatus",
@@ -33,6 +37,8 @@ __all__ = [
     "Change",
     "Event",
     "EventKind",
+    "SlaKind",
+    "SlaTargetName",
     "Status",
     "Ticket",
     "apply",

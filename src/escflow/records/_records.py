@@ -36,6 +36,8 @@ EventKind = Literal[
     "reopened",
     "attached",  # evidence: an email, a call, a document, a note
     "expired",  # the window ended where no automatic trigger leads on
+    "sla_warning",  # a share of an SLA target (first response or resolution) passed
+    "sla_breach",  # an SLA target passed unmet
     "damaged",  # a stored event that cannot be read: shown as it is, never applied
 ]
 # Events that people make: after one of them, nobody can have meant an earlier step.
@@ -44,6 +46,16 @@ _ACTED: frozenset[str] = frozenset(
 )
 AttrValue = str | int | float | bool
 Attrs = Mapping[str, AttrValue]
+SlaTargetName = Literal["first_response", "resolution"]
+SLA_TARGETS: tuple[SlaTargetName, ...] = ("first_response", "resolution")
+SlaKind = Literal["sla_warning", "sla_breach"]
+# The SLA's timers on a ticket, in the order they fire at one instant: warnings first.
+_SLA_TIMERS: tuple[tuple[str, SlaKind, SlaTargetName], ...] = (
+    ("response_warn_at", "sla_warning", "first_response"),
+    ("resolution_warn_at", "sla_warning", "resolution"),
+    ("response_breach_at", "sla_breach", "first_response"),
+    ("resolution_breach_at", "sla_breach", "resolution"),
+)
 
 
 @dataclass(slots=True)
@@ -79,6 +91,13 @@ class Ticket:
     late "up one level" meant for that step is refused rather than applied twice.
     ``deadline`` is when the level's window ends (the automatic escalation), ``warn_at``
     when its minimum passes; both None while paused or resolved.
+
+    The SLA's timers are pending instants, each None once it fired, once its target was
+    met (the first acknowledgement meets the first response, resolving the resolution),
+    while the ticket is paused, and when the priority has no target: ``response_warn_at``
+    and ``response_breach_at`` for the first response, ``resolution_warn_at`` and
+    ``resolution_breach_at`` for the resolution. ``breached_at`` is when the ticket first
+    missed a target (None while it has missed none).
     """
 
     id: str
@@ -104,17 +123,49 @@ class Ticket:
     attrs: Attrs = field(default_factory=dict)
     version: int = 0
     timer_left: str | None = None
+    response_warn_at: datetime | None = None
+    response_breach_at: datetime | None = None
+    resolution_warn_at: datetime | None = None
+    resolution_breach_at: datetime | None = None
+    breached_at: datetime | None = None
 
     @property
     def next_due(self) -> datetime | None:
-        """The earliest instant at which ``tick`` has something to do for this ticket.
+        """The earliest instant at which ``tick`` has something to do for this ticket: its
+        level's warning or deadline, or a timer of its SLA.
 
-        Paused and resolved tickets have neither a deadline nor a warning (see :func:`apply`).
+        Paused and resolved tickets have none of them (see :func:`apply`).
         """
-        warn, deadline = self.warn_at, self.deadline
-        if warn is None:
-            return deadline
-        return warn if deadline is None or warn < deadline else deadline
+        soonest = self.deadline
+        for instant in (
+            self.warn_at,
+            self.response_warn_at,
+            self.response_breach_at,
+            self.resolution_warn_at,
+            self.resolution_breach_at,
+        ):
+            if instant is not None and (soonest is None or instant < soonest):
+                soonest = instant
+        return soonest
+
+    @property
+    def breach_due(self) -> datetime | None:
+        """When the ticket misses an SLA target next, unless it meets it first (None: no
+        target pending)."""
+        response, resolution = self.response_breach_at, self.resolution_breach_at
+        if response is None:
+            return resolution
+        return response if resolution is None or response < resolution else resolution
+
+    def sla_timer(self) -> tuple[datetime, SlaKind, SlaTargetName] | None:
+        """The SLA timer due first, as (when, event kind, target), or None: a warning
+        before a breach, the first response before the resolution, at one instant."""
+        found: tuple[datetime, int, SlaKind, SlaTargetName] | None = None
+        for order, (name, kind, target) in enumerate(_SLA_TIMERS):
+            at: datetime | None = getattr(self, name)
+            if at is not None and (found is None or (at, order) < found[:2]):
+                found = (at, order, kind, target)
+        return None if found is None else (found[0], found[2], found[3])
 
 
 ActionStatus = Literal["pending", "delivered", "failed", "quarantined", "discarded"]
@@ -236,6 +287,11 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
             dict(data.get("attrs", {})),
             event.seq,
             None,
+            _instant(data.get("response_warn_at")),
+            _instant(data.get("first_response_due")),
+            _instant(data.get("resolution_warn_at")),
+            _instant(data.get("resolution_due")),
+            None,
         )
     if ticket is None:
         raise DamagedRecord(
@@ -280,6 +336,10 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
         paused_at = None  # a ticket resolved while waiting on the customer waits no more
     elif kind == "reopened":
         status, resolved_at = "open", None
+    sla, breached_at = _sla_after(ticket, event, first_response_at, resolution_due)
+    response_due = ticket.first_response_due
+    if kind == "resumed" and "first_response_due" in data:
+        response_due = _instant(data["first_response_due"])  # a first response still awaited
     return Ticket(
         ticket.id,
         ticket.flow,
@@ -297,14 +357,73 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
         repeats,
         acknowledged,
         first_response_at,
-        ticket.first_response_due,
+        response_due,
         resolution_due,
         resolved_at,
         paused_at,
         ticket.attrs,
         event.seq,
         timer_left,
+        sla[0],
+        sla[1],
+        sla[2],
+        sla[3],
+        breached_at,
     )
+
+
+def _sla_after(
+    ticket: Ticket,
+    event: Event,
+    first_response_at: datetime | None,
+    resolution_due: datetime | None,
+) -> tuple[list[datetime | None], datetime | None]:
+    """The SLA's timers after ``event``, in the order of the ticket's fields (the first
+    response's warning and breach, then the resolution's), and its ``breached_at``."""
+    kind, data = event.kind, event.data
+    sla = [
+        ticket.response_warn_at,
+        ticket.response_breach_at,
+        ticket.resolution_warn_at,
+        ticket.resolution_breach_at,
+    ]
+    breached_at = ticket.breached_at
+    if kind in ("paused", "resolved"):
+        # The clocks stop with the window; once resolved, no first response is awaited.
+        sla = [None] * 4
+    elif kind == "resumed":
+        sla = _resumed_sla(data, first_response_at, ticket.first_response_due, resolution_due)
+        if "response_breach_at" not in data and sla[1] is not None and sla[1] < event.at:
+            sla[1] = event.at  # passed during the pause: said at the resume, not before it
+    elif kind == "acknowledged":
+        sla[0] = sla[1] = None  # the first response is made
+    elif kind in ("sla_warning", "sla_breach"):
+        first = 0 if data.get("target") == "first_response" else 2
+        sla[first] = None
+        if kind == "sla_breach":
+            sla[first + 1] = None
+            breached_at = breached_at or event.at
+    return sla, breached_at
+
+
+def _resumed_sla(
+    data: Mapping[str, Any],
+    first_response_at: datetime | None,
+    response_due: datetime | None,
+    resolution_due: datetime | None,
+) -> list[datetime | None]:
+    """The SLA's timers after a resume: as the event says. A resume recorded before the SLA
+    had timers says only the resolution target: its breach is pending again, and so is the
+    first response's, at its unmoved target (a pause did not stop it then), when none was
+    made."""
+    if "response_breach_at" in data:
+        return [
+            _instant(data.get("response_warn_at")),
+            _instant(data.get("response_breach_at")),
+            _instant(data.get("resolution_warn_at")),
+            _instant(data.get("resolution_breach_at")),
+        ]
+    return [None, response_due if first_response_at is None else None, None, resolution_due]
 
 
 def last_pause(events: Sequence[Event]) -> Event:

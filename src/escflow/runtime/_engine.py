@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from escflow.compile import CompiledFlow, Matrix, compile_source
@@ -63,7 +63,7 @@ from escflow.runtime._inputs import (
 from escflow.runtime._moves import Moves, must_be_open, sla_outcome
 from escflow.runtime._timing import Remaining
 from escflow.spec._load import did_you_mean
-from escflow.store import MemoryStore, Store, Write, check_text, need_text
+from escflow.store import MemoryStore, SlaFilter, Store, Write, check_text, need_text
 from escflow.timing._clock import Clock, SystemClock, ensure_aware
 
 EvidenceKind = Literal["email", "call", "document", "note"]
@@ -214,6 +214,8 @@ class Engine:
         flow: str | None = None,
         due_by: datetime | None = None,
         limit: int = 50,
+        breached: bool = False,
+        breaching_within: timedelta | None = None,
     ) -> list[Ticket]:
         """Up to ``limit`` tickets that pass every filter given, the soonest next deadline or
         warning first, those without one after them (by id).
@@ -221,6 +223,10 @@ class Engine:
         ``status`` is open, paused or resolved; ``flow`` a flow id; ``due_by`` keeps the
         tickets whose deadline or warning falls at or before it: ``due_by=clock.now()``
         lists the overdue ones, which a running worker would have moved already.
+        ``breached`` keeps the tickets that missed an SLA target (by the clock's time: a
+        breach a worker has not recorded yet counts); ``breaching_within`` those that will
+        miss one within that time from now unless it is met first (a paused ticket's
+        targets wait with it: it is not among them).
         """
         check_limit(limit)
         if status is not None and status not in STATUSES:
@@ -230,13 +236,31 @@ class Engine:
             )
         check_text(flow=flow)
         instant = ensure_aware(due_by, "due_by") if due_by is not None else None
-        found = self.store.tickets(status=status, flow=flow, due_by=instant, limit=limit)
+        sla = self._sla_filter(breached, breaching_within)
+        found = self.store.tickets(status=status, flow=flow, due_by=instant, limit=limit, sla=sla)
         if flow is not None and not found and flow not in self.matrix.flows:
             raise UnknownName(
                 f"no flow '{flow}' in the matrix and no ticket of it in the store (flows:"
                 f" {', '.join(sorted(self.matrix.flows))}){did_you_mean(flow, self.matrix.flows)}"
             )
         return found
+
+    def _sla_filter(self, breached: bool, within: timedelta | None) -> SlaFilter | None:
+        """The store's SLA filter for ``tickets``, timed by the clock; None without one."""
+        if not isinstance(breached, bool):
+            raise InputError(f"breached is {breached!r}; give True or False")
+        if within is not None and (not isinstance(within, timedelta) or within <= timedelta(0)):
+            raise InputError(
+                f"breaching_within is {within!r}; give a positive timedelta, e.g."
+                " timedelta(minutes=30)"
+            )
+        if not breached and within is None:
+            return None
+        now = self._instant(None)
+        return SlaFilter(
+            breached_by=now if breached else None,
+            breaching=(now, now + within) if within is not None else None,
+        )
 
     def flow_of(self, ticket: Ticket) -> CompiledFlow:
         """The flow version the ticket is pinned to (rebuilt from the store if it changed)."""
@@ -393,6 +417,7 @@ class Engine:
                 "attrs": checked,
                 "first_response_due": sla.warn_at,
                 "resolution_due": sla.deadline,
+                **self._moves.timing.sla_timers(flow, chosen, now),
             },
         )
         return self._commit(draft)
@@ -549,6 +574,7 @@ class Engine:
                     "calendar": left.calendar,
                     "resolution_calendar": left.resolution_calendar,
                     "held_until": left.held_until,
+                    "sla_left": self._moves.timing.sla_left(flow, ticket, now),
                 },
             )
 
@@ -617,6 +643,12 @@ class Engine:
                     "warn_at": warn,
                     "resolution_due": resolution,
                     "paused_for": (now - paused.at).total_seconds(),
+                    # A pause recorded before the SLA had timers leaves them to apply().
+                    **(
+                        self._moves.timing.sla_again(flow, data["sla_left"], now)
+                        if "sla_left" in data
+                        else {}
+                    ),
                 },
             )
             self._moves.catch_up(draft, flow, now)

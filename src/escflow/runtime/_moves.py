@@ -20,6 +20,7 @@ from escflow.records import EventKind, Ticket
 from escflow.runtime._actions import Blueprint, Notice, blueprints, warning_action
 from escflow.runtime._draft import Draft
 from escflow.runtime._machine import FlowMachine
+from escflow.runtime._sla import sla_event
 from escflow.runtime._timing import Timing
 from escflow.spec._models import RESOLVED
 
@@ -63,7 +64,8 @@ class Moves:
     def catch_up(
         self, draft: Draft, flow: CompiledFlow, now: datetime, *, partial: bool = False
     ) -> None:
-        """Apply, at their own instants, the warnings and deadlines due by ``now``.
+        """Apply, at their own instants, the warnings and deadlines due by ``now``, the
+        SLA's among them.
 
         At most :data:`CATCH_UP` of them: with more due, a ``partial`` catch-up (a tick)
         stops there, and any other call is refused rather than applied to a ticket that is
@@ -75,6 +77,10 @@ class Moves:
             due = ticket.next_due
             if due is None or due > now:
                 break
+            sla = ticket.sla_timer()
+            if sla is not None and sla[0] <= due:  # at one instant, before the window's
+                sla_event(draft, flow, *sla)
+                continue
             if ticket.warn_at is not None and (
                 ticket.deadline is None or ticket.warn_at <= ticket.deadline
             ):

@@ -64,14 +64,46 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Target:
+    """One SLA target of the simulated ticket, as it was set when the ticket opened:
+    ``name`` (``first_response`` or ``resolution``), ``length`` as the flow gives it,
+    when its warning comes and when it is due (pauses move both; the timeline says so)."""
+
+    name: str
+    length: str
+    warning: datetime | None
+    due: datetime
+    zone: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view, instants in UTC and in the flow's local time."""
+        tz = ZoneInfo(self.zone)
+        return {
+            "target": self.name,
+            "length": self.length,
+            "warning": self.warning.isoformat() if self.warning else None,
+            "warning_local": self.warning.astimezone(tz).strftime(_LOCAL) if self.warning else None,
+            "due": self.due.isoformat(),
+            "due_local": self.due.astimezone(tz).strftime(_LOCAL),
+        }
+
+    def text(self) -> str:
+        """``first response 1 hour: warning Mon 2026-11-23 10:45, due Mon 2026-11-23 11:00``."""
+        shown = self.as_dict()
+        warning = f"warning {shown['warning_local']}, " if self.warning else ""
+        return f"{self.name.replace('_', ' ')} {self.length}: {warning}due {shown['due_local']}"
+
+
+@dataclass(frozen=True)
 class Simulation:
-    """The timeline of a dry run and where the ticket ended."""
+    """The timeline of a dry run and where the ticket ended; ``targets`` are its SLA's."""
 
     flow: CompiledFlow
     priority: str
     timezone: str
     rows: tuple[Row, ...]
     status: str
+    targets: tuple[Target, ...] = ()
 
 
 def parse_when(text: str) -> datetime | Duration:
@@ -198,8 +230,29 @@ def simulate(
     _catch_up(engine, most)
     ticket = engine.get(_SIMULATION_ID)
     zone = flow.timezone
-    rows = _rows(flow, engine.history(_SIMULATION_ID), engine.outbox(_SIMULATION_ID), zone)
-    return Simulation(flow, ticket.priority, zone, rows, ticket.status)
+    history = engine.history(_SIMULATION_ID)
+    rows = _rows(flow, history, engine.outbox(_SIMULATION_ID), zone)
+    targets = _targets(flow, ticket.priority, history[0], zone)
+    return Simulation(flow, ticket.priority, zone, rows, ticket.status, targets)
+
+
+def _targets(flow: CompiledFlow, priority: str, opened: Event, zone: str) -> tuple[Target, ...]:
+    """The SLA targets the opening event set (none when the priority has no SLA)."""
+    from escflow.records._records import _instant
+
+    spec = flow.sla.get(priority)
+    data = opened.data
+    if spec is None:
+        return ()
+    found = []
+    for name, length, warn, due in (
+        ("first_response", spec.first_response, "response_warn_at", "first_response_due"),
+        ("resolution", spec.resolution, "resolution_warn_at", "resolution_due"),
+    ):
+        instant = _instant(data.get(due))
+        if instant is not None:
+            found.append(Target(name, str(length), _instant(data.get(warn)), instant, zone))
+    return tuple(found)
 
 
 def _catch_up(engine: Engine, limit: int) -> None:
@@ -241,6 +294,8 @@ _WHAT = {
     "reopened": "reopened",
     "attached": "evidence attached",
     "expired": "window ended",
+    "sla_warning": "SLA warning",
+    "sla_breach": "SLA breached",
 }
 
 
@@ -285,6 +340,8 @@ def _rows(
             named = event.reason  # the window's end as the ticket's priority gave it
         if named is not None and event.kind in ("moved", "escalated", "resolved"):
             what = f"{what}: {named}"
+        if event.kind in ("sla_warning", "sla_breach"):
+            what = f"{what}: {str(event.data.get('target', '')).replace('_', ' ')}"
         rows.append(
             Row(
                 at=event.at,

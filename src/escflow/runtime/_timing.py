@@ -8,12 +8,15 @@ exact to the second.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from escflow._i18n import words
 from escflow.compile import CompiledFlow, CompiledLevel
 from escflow.compile._duty import business_calendar, contact_rotation
+from escflow.records import Ticket
 from escflow.spec._models import Window
 from escflow.timing._calendar import BusinessCalendar, add_wall
 from escflow.timing._duration import (
@@ -177,6 +180,52 @@ class Timing:
             self.add(flow, calendar, target.first_response, 1.0, start),
             self.add(flow, calendar, target.resolution, 1.0, start),
         )
+
+    def sla_timers(self, flow: CompiledFlow, priority: str, start: datetime) -> dict[str, Any]:
+        """The SLA's targets and warnings of a ticket opened at ``start``, as the opening
+        event holds them: each warning at the flow's share (``sla_warning``) of its target,
+        counted as the target is (business time when it is business time)."""
+        target = flow.sla.get(priority)
+        if target is None:
+            return {}
+        calendar, share = flow.calendar, flow.spec.sla_warning
+        return {
+            "response_warn_at": self.add(flow, calendar, target.first_response, share, start),
+            "resolution_warn_at": self.add(flow, calendar, target.resolution, share, start),
+        }
+
+    def sla_left(self, flow: CompiledFlow, ticket: Ticket, now: datetime) -> dict[str, Any]:
+        """What is left at ``now`` of each pending SLA timer of ``ticket`` (minutes, in its
+        target's terms; None for one that fired or was met), as a pause records it."""
+        target = flow.sla.get(ticket.priority)
+        business = target is not None and target.first_response.business
+        response = flow.calendar if business else None
+        business = target is not None and target.resolution.business
+        resolution = flow.calendar if business else None
+        return {
+            "response_warn": self._left(flow, response, now, ticket.response_warn_at),
+            "response_breach": self._left(flow, response, now, ticket.response_breach_at),
+            "resolution_warn": self._left(flow, resolution, now, ticket.resolution_warn_at),
+            "resolution_breach": self._left(flow, resolution, now, ticket.resolution_breach_at),
+            "response_calendar": response,
+            "resolution_calendar": resolution,
+        }
+
+    def sla_again(
+        self, flow: CompiledFlow, left: Mapping[str, Any], now: datetime
+    ) -> dict[str, Any]:
+        """The SLA timers after resuming at ``now`` with what :meth:`sla_left` recorded, as
+        the resume event holds them; a first response still pending is due anew."""
+        response, resolution = left["response_calendar"], left["resolution_calendar"]
+        again = {
+            "response_warn_at": self._again(flow, response, now, left["response_warn"]),
+            "response_breach_at": self._again(flow, response, now, left["response_breach"]),
+            "resolution_warn_at": self._again(flow, resolution, now, left["resolution_warn"]),
+            "resolution_breach_at": self._again(flow, resolution, now, left["resolution_breach"]),
+        }
+        if again["response_breach_at"] is not None:
+            again["first_response_due"] = again["response_breach_at"]
+        return again
 
     def remaining(
         self,

@@ -776,6 +776,46 @@ class SlaTarget(Model):
     resolution: DurationField
 
 
+SLA_WARNING = 0.75
+"""The share of an SLA target after which a warning is sent, unless the flow sets its own."""
+_SHARE = re.compile(r"^\s*(\d{1,3}(?:\.\d+)?)\s*%\s*$")
+
+
+def _parse_share(value: Any) -> float:
+    """``75%`` (or ``0.75``) as 0.75: a share strictly between none and all of a target."""
+    if isinstance(value, str):
+        match = _SHARE.match(value)
+        if match is None:
+            raise ValueError(f"'{value}' is not a share of the target; write e.g. '75%'")
+        share = float(match[1]) / 100
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        share = float(value)
+    else:
+        raise ValueError(f"expected a share of the target such as '75%', got {value!r}")
+    if not 0 < share < 1:
+        raise ValueError(
+            f"{value!r} is not between 0% and 100%: the warning comes before the target"
+            " (e.g. '75%')"
+        )
+    return share
+
+
+Share = Annotated[
+    float,
+    BeforeValidator(_parse_share),
+    PlainSerializer(lambda share: f"{share * 100:g}%", return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*\d{1,3}(\.\d+)?\s*%\s*$"},
+                {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            ],
+            "examples": ["75%"],
+        }
+    ),
+]
+
+
 class FlowDoc(Model):
     """One issue category's escalation path."""
 
@@ -789,6 +829,14 @@ class FlowDoc(Model):
     calendar: Id | None = None
     priorities: dict[Id, PriorityOverride] = {}
     sla: dict[Id, SlaTarget] = {}
+    sla_warning: Share = Field(
+        default=SLA_WARNING,
+        description="the share of an SLA target after which a warning is sent (e.g. '75%')",
+    )
+    sla_notify: list[Id] = Field(
+        default=[],
+        description="contact points told of SLA warnings and breaches (default: the level's)",
+    )
     levels: Annotated[list[Level], Field(min_length=1)]
     teams: list[Level] = Field(default=[], description="functional teams beside the ladder")
 

@@ -11,7 +11,7 @@ from escflow.store._outbox import (
     list_outbox,
     retry_actions,
 )
-from escflow.store._protocol import Admin, KeyRecord, Store, StoreAdmin, Write
+from escflow.store._protocol import Admin, KeyRecord, SlaFilter, Store, StoreAdmin, Write
 from escflow.store._redact import shown_url
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "KeyRecord",
     "MemoryStore",
     "Retried",
+    "SlaFilter",
     "Store",
     "StoreAdmin",
     "Write",

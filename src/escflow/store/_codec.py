@@ -15,13 +15,25 @@ import orjson
 
 from escflow.errors import InputError
 from escflow.records import Action, Event, EventKind, Ticket
-from escflow.store._protocol import KeyRecord, Write
+from escflow.store._protocol import KeyRecord, SlaFilter, Write
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Event data keys that hold instants: decoded back to datetimes so that a stored event
 # equals the one the engine made.
 _INSTANTS = frozenset(
-    {"deadline", "warn_at", "until", "first_response_due", "resolution_due", "occurred_at"}
+    {
+        "deadline",
+        "warn_at",
+        "until",
+        "first_response_due",
+        "resolution_due",
+        "occurred_at",
+        "response_warn_at",
+        "response_breach_at",
+        "resolution_warn_at",
+        "resolution_breach_at",
+        "due",
+    }
 )
 
 
@@ -119,7 +131,8 @@ TICKET_COLUMNS = (
     "id, flow, digest, priority, status, step, level, version, opened_at, updated_at,"
     " level_entered_at, deadline, warn_at, next_due, assignee, repeats, acknowledged,"
     " first_response_at, first_response_due, resolution_due, resolved_at, paused_at, attrs,"
-    " timer_left"
+    " timer_left, response_warn_at, response_breach_at, resolution_warn_at,"
+    " resolution_breach_at, breached_at, breach_due"
 )
 TICKET_WIDTH = TICKET_COLUMNS.count(",") + 1
 
@@ -132,10 +145,13 @@ def tickets_query(
     *,
     mark: str,
     by_id: str = "id",
+    sla: tuple[Any, Any, Any] = (None, None, None),
 ) -> tuple[str, list[Any]]:
     """The SELECT of ``Store.tickets`` and its parameters: ``mark`` is the store's
     placeholder, ``due_by`` the instant as the store keeps it, ``by_id`` how it orders ids
-    byte by byte (as Python compares them).
+    byte by byte (as Python compares them), ``sla`` the instants of an
+    :class:`~escflow.store.SlaFilter` as the store keeps them (breached by; breaching
+    after, until).
 
     Tickets with a next deadline are read in the order of the next_due index (which holds
     the id too), without a sort: the overdue ones among a million tickets take a page or
@@ -148,6 +164,13 @@ def tickets_query(
         if value is not None:
             filters += f" AND {column} = {mark}"
             args.append(value)
+    breached_by, after, until = sla
+    if breached_by is not None:
+        filters += f" AND (breached_at IS NOT NULL OR breach_due <= {mark})"
+        args.append(breached_by)
+    if until is not None:
+        filters += f" AND breach_due > {mark} AND breach_due <= {mark}"
+        args += [after, until]
     parts: list[tuple[str, list[Any]]] = []
     # Paused and resolved tickets have no deadline (escflow.records.apply).
     if status not in ("paused", "resolved"):
@@ -177,6 +200,17 @@ def tickets_query(
         f" AS listed ORDER BY next_due IS NULL, next_due, {by_id} LIMIT {mark}",
         [*soon_args, *rest_args, limit],
     )
+
+
+def sla_instants(
+    sla: SlaFilter | None, instant: Callable[[datetime | None], Any]
+) -> tuple[Any, Any, Any]:
+    """The instants of an SLA filter as :func:`tickets_query` takes them, each as
+    ``instant`` makes it: (breached by, breaching after, breaching until)."""
+    if sla is None:
+        return (None, None, None)
+    after, until = sla.breaching if sla.breaching is not None else (None, None)
+    return (instant(sla.breached_by), instant(after), instant(until))
 
 
 def ticket_row(
@@ -210,6 +244,12 @@ def ticket_row(
         # Most tickets carry few attrs, often none: skip the encoder for the empty case.
         dumps(ticket.attrs) if ticket.attrs else "{}",
         ticket.timer_left,
+        instant(ticket.response_warn_at),
+        instant(ticket.response_breach_at),
+        instant(ticket.resolution_warn_at),
+        instant(ticket.resolution_breach_at),
+        instant(ticket.breached_at),
+        instant(ticket.breach_due),
     )
 
 
@@ -247,6 +287,11 @@ def ticket_from_row(
         _object(row[22]) if row[22] != "{}" else {},
         row[7],
         row[23],
+        at(row[24]),
+        at(row[25]),
+        at(row[26]),
+        at(row[27]),
+        at(row[28]),
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar, cast
 
 from escflow.errors import ConflictError, DuplicateTicket
 from escflow.records import Action, Event, Status, Ticket
-from escflow.store._protocol import Closing, KeyRecord, Write
+from escflow.store._protocol import Closing, KeyRecord, SlaFilter, Write
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -152,7 +152,13 @@ class MemoryStore(Closing):
 
     @_locked
     def tickets(
-        self, *, status: Status | None, flow: str | None, due_by: datetime | None, limit: int
+        self,
+        *,
+        status: Status | None,
+        flow: str | None,
+        due_by: datetime | None,
+        limit: int,
+        sla: SlaFilter | None = None,
     ) -> list[Ticket]:
         """Tickets passing every filter given, soonest next deadline first (see the protocol)."""
         found = [
@@ -161,6 +167,7 @@ class MemoryStore(Closing):
             if (status is None or t.status == status)
             and (flow is None or t.flow == flow)
             and (due_by is None or (t.next_due is not None and t.next_due <= due_by))
+            and (sla is None or _passes(t, sla))
         ]
         return heapq.nsmallest(limit, found, key=_listed)
 
@@ -255,6 +262,19 @@ class MemoryStore(Closing):
 
 
 _NONE = datetime.min.replace(tzinfo=UTC)  # stands for "no deadline": those sort by id alone
+
+
+def _passes(ticket: Ticket, sla: SlaFilter) -> bool:
+    """Whether the ticket passes an SLA filter (see :class:`SlaFilter`)."""
+    due = ticket.breach_due
+    unmissed = due is None or (sla.breached_by is not None and due > sla.breached_by)
+    if sla.breached_by is not None and ticket.breached_at is None and unmissed:
+        return False
+    if sla.breaching is not None:
+        after, until = sla.breaching
+        if due is None or not after < due <= until:
+            return False
+    return True
 
 
 def _listed(ticket: Ticket) -> tuple[bool, datetime, str]:

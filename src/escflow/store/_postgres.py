@@ -70,6 +70,7 @@ from escflow.store._codec import (
     event_body,
     key_record,
     keyed_events,
+    sla_instants,
     ticket_row,
     tickets_query,
 )
@@ -84,7 +85,7 @@ from escflow.store._damage import (
 from escflow.store._leases import say_taken_over
 from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
 from escflow.store._pool import DEFAULT_SIZE, Pool
-from escflow.store._protocol import Closing, KeyRecord, Write
+from escflow.store._protocol import Closing, KeyRecord, SlaFilter, Write
 from escflow.store._redact import check_credentials, scrub, shown_url
 
 Connection: TypeAlias = psycopg.Connection[TupleRow]
@@ -510,11 +511,25 @@ class PostgresStore(Closing):
         return self._claimed_tickets([r[1:] for r in rows])
 
     def tickets(
-        self, *, status: Status | None, flow: str | None, due_by: datetime | None, limit: int
+        self,
+        *,
+        status: Status | None,
+        flow: str | None,
+        due_by: datetime | None,
+        limit: int,
+        sla: SlaFilter | None = None,
     ) -> list[Ticket]:
         """Tickets passing every filter given, soonest next deadline first (see the protocol;
         claimed or not)."""
-        sql, args = tickets_query(status, flow, due_by, limit, mark="%s", by_id='id COLLATE "C"')
+        sql, args = tickets_query(
+            status,
+            flow,
+            due_by,
+            limit,
+            mark="%s",
+            by_id='id COLLATE "C"',
+            sla=sla_instants(sla, _same),
+        )
         tickets, damaged = read_tickets(self._read(sql, args), _utc)
         for damage in damaged:
             damage.say_left_out(self.url)
@@ -783,6 +798,12 @@ _TICKET_TYPES = {
             "resolution_due",
             "resolved_at",
             "paused_at",
+            "response_warn_at",
+            "response_breach_at",
+            "resolution_warn_at",
+            "resolution_breach_at",
+            "breached_at",
+            "breach_due",
         ),
         _INSTANT,
     ),

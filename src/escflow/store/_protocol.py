@@ -46,6 +46,17 @@ class KeyRecord:
     call_first_seq: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SlaFilter:
+    """Tickets by their SLA: with ``breached_by``, those that missed a target by then (a
+    breach recorded, or one pending that was due by then); with ``breaching``, an
+    ``(after, until)`` pair, those whose next pending breach falls after the first and at
+    or before the second. Both given: tickets that pass both."""
+
+    breached_by: datetime | None = None
+    breaching: tuple[datetime, datetime] | None = None
+
+
 class Store(Protocol):
     """Durable (or in-memory) home of flow versions, tickets, events and the outbox.
 
@@ -114,11 +125,18 @@ class Store(Protocol):
         ...
 
     def tickets(
-        self, *, status: Status | None, flow: str | None, due_by: datetime | None, limit: int
+        self,
+        *,
+        status: Status | None,
+        flow: str | None,
+        due_by: datetime | None,
+        limit: int,
+        sla: SlaFilter | None = None,
     ) -> list[Ticket]:
         """Up to ``limit`` tickets that pass every filter given (``status``; ``flow``, a flow
-        id; ``due_by``: a deadline or warning at or before that instant), the soonest next
-        deadline or warning first, tickets without one after them, ties by id."""
+        id; ``due_by``: a deadline or warning at or before that instant; ``sla``, see
+        :class:`SlaFilter`), the soonest next deadline or warning first, tickets without one
+        after them, ties by id."""
         ...
 
     def pending_actions(self, now: datetime, limit: int) -> list[Action]:

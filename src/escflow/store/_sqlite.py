@@ -50,6 +50,7 @@ from escflow.store._codec import (
     key_record,
     keyed_events,
     micros,
+    sla_instants,
     ticket_row,
     tickets_query,
 )
@@ -70,7 +71,7 @@ from escflow.store._migrate import (
     refuse_newer,
 )
 from escflow.store._pool import Pool
-from escflow.store._protocol import Closing, KeyRecord, Write
+from escflow.store._protocol import Closing, KeyRecord, SlaFilter, Write
 
 _log = logging.getLogger("escflow.store")
 
@@ -558,10 +559,18 @@ class SQLiteStore(Closing):
         return from_micros(rows[0][0]) if rows else None
 
     def tickets(
-        self, *, status: Status | None, flow: str | None, due_by: datetime | None, limit: int
+        self,
+        *,
+        status: Status | None,
+        flow: str | None,
+        due_by: datetime | None,
+        limit: int,
+        sla: SlaFilter | None = None,
     ) -> list[Ticket]:
         """Tickets passing every filter given, soonest next deadline first (see the protocol)."""
-        sql, args = tickets_query(status, flow, micros(due_by), limit, mark="?")
+        sql, args = tickets_query(
+            status, flow, micros(due_by), limit, mark="?", sla=sla_instants(sla, micros)
+        )
         tickets, damaged = read_tickets(self._read(sql, tuple(args)), from_micros)
         for damage in damaged:
             damage.say_left_out(self.url)
