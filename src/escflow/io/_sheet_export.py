@@ -58,9 +58,9 @@ def export_matrix(matrix: Matrix, fmt: str = "xlsx") -> bytes:
         return write_csv(written.book)
     if fmt == "md":
         return markdown(matrix, written.book).encode("utf-8")
-    from escflow.io._sheet_html import handbook
+    from escflow.io._sheet_html import handbook_page
 
-    return handbook(matrix, written).encode("utf-8")
+    return handbook_page(matrix, written).encode("utf-8")
 
 
 def check_round_trip(matrix: Matrix, book: Book) -> None:

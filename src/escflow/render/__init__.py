@@ -27,6 +27,7 @@ from escflow.fileio import check_folder, write_all
 from escflow.render._dot import FORMATS, check_dot, parse_formats
 from escflow.render._dot import run_dot as _run_dot
 from escflow.render._flow import DIRECTIONS, edge_id, flow_source, resolved_node
+from escflow.render._handbook import ABSENT_MARK, MatrixBlock, handbook
 from escflow.render._matrix import matrix_source
 from escflow.render._path import TicketPath, path_of
 
@@ -130,14 +131,17 @@ def write_ticket_path(
 
 
 __all__ = [
+    "ABSENT_MARK",
     "DIRECTIONS",
     "FORMATS",
     "MATRIX_FILE",
+    "MatrixBlock",
     "TicketPath",
     "category_name",
     "check_dot",
     "edge_id",
     "flow_source",
+    "handbook",
     "matrix_source",
     "parse_formats",
     "path_of",
