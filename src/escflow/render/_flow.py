@@ -30,11 +30,14 @@ from escflow.compile import (
     CompiledStep,
     CompiledTrigger,
     EffectivePriority,
+    TriggerKind,
 )
 from escflow.errors import RenderError
 from escflow.render._path import TicketPath, stamp
 from escflow.render._text import (
     ACTION_FILL,
+    BADGE_FILL,
+    BADGE_INK,
     FONT,
     FUNCTIONAL,
     HIERARCHICAL,
@@ -51,6 +54,7 @@ from escflow.render._text import (
     duration_text,
     escape,
     factor_text,
+    right_to_left,
     tooltip,
     window_text,
     wrapped,
@@ -68,6 +72,22 @@ _KIND_COLOUR = {
     "loop": LOOP,
     "step": STEP,
 }
+
+
+def drawn_kind(flow: CompiledFlow, trigger: CompiledTrigger) -> TriggerKind:
+    """The kind the chart draws a trigger as, so its colour says what the legend says.
+
+    The runner's kinds are about routing: any move to a level that is not the next one
+    is ``functional``. On the chart a move to a team is orange (the skill), a move to a
+    higher rung is blue (up the ladder, a jump such as level 1 to level 3 included), and
+    a move from a team back to the rung it stands beside, or lower, is a purple loop.
+    """
+    if trigger.kind != "functional":
+        return trigger.kind
+    target = flow.level_of(trigger.target)
+    if target.team:
+        return "functional"
+    return "hierarchical" if target.number > flow.level_of(trigger.source).number else "loop"
 
 
 def resolved_node(step_id: str) -> str:
@@ -88,10 +108,11 @@ class _Taken:
     moves: dict[tuple[str, str], list[datetime]] = field(default_factory=lambda: defaultdict(list))
     current: str | None = None
     ticket_id: str = ""
+    timezone: str = "UTC"
 
 
 def _index_path(flow: CompiledFlow, path: TicketPath) -> _Taken:
-    taken = _Taken(current=path.current, ticket_id=path.ticket_id)
+    taken = _Taken(current=path.current, ticket_id=path.ticket_id, timezone=flow.timezone)
     where = f"ticket {path.ticket_id} on flow '{flow.id}'"
     for step_id, at in path.visits:
         if step_id not in flow.steps:
@@ -128,8 +149,10 @@ def _shorten(text: str, limit: int) -> str:
 
 def _response_row(response: Response, names: dict[str, str]) -> str:
     if isinstance(response, str):
-        line = wrapped(response, RESPONSE_WIDTH, "left")
-        return f'<tr><td align="left" balign="left">• {line}</td></tr>'
+        # Right-to-left lines start at the right, where their reader starts.
+        side = "right" if right_to_left(response) else "left"
+        line = wrapped(response, RESPONSE_WIDTH, side)
+        return f'<tr><td align="{side}" balign="{side}">• {line}</td></tr>'
     if isinstance(response, NotifyAction):
         who = "the customer" if response.notify == "customer" else names.get(response.notify)
         head = f"notify {who or response.notify}"
@@ -160,7 +183,7 @@ def _step_label(
     if taken is not None:
         rows.extend(
             f'<tr><td bgcolor="{PATH_FILL}"><font color="{PATH}"><b>entered'
-            f" {stamp(at)}</b></font></td></tr>"
+            f" {stamp(at, taken.timezone)}</b></font></td></tr>"
             for at in taken.visits.get(step.id, ())
         )
     body = "".join(rows)
@@ -186,7 +209,7 @@ def _level_title(flow: CompiledFlow, level: CompiledLevel) -> str:
 
 
 def _edge_label(flow: CompiledFlow, trigger: CompiledTrigger, taken: _Taken | None) -> str:
-    colour = _KIND_COLOUR[trigger.kind]
+    colour = _KIND_COLOUR[drawn_kind(flow, trigger)]
     lines: list[str] = []
     if not (trigger.automatic and trigger.implicit):
         lines.append(wrapped(trigger.label, EDGE_WIDTH))
@@ -200,17 +223,20 @@ def _edge_label(flow: CompiledFlow, trigger: CompiledTrigger, taken: _Taken | No
         lines.append(f"<i>{escape(timer)}</i>")
     if taken is not None:
         lines.extend(
-            f'<font color="{PATH}"><b>taken {stamp(at)}</b></font>'
+            f'<font color="{PATH}"><b>taken {stamp(at, taken.timezone)}</b></font>'
             for at in taken.moves.get((trigger.source, trigger.id), ())
         )
     return f'<<font color="{colour}">{"<br/>".join(lines)}</font>>'
 
 
-def _edge_attrs(trigger: CompiledTrigger, taken: _Taken | None) -> dict[str, str]:
+def _edge_attrs(
+    flow: CompiledFlow, trigger: CompiledTrigger, taken: _Taken | None
+) -> dict[str, str]:
+    kind = drawn_kind(flow, trigger)
     attrs = {
         "id": edge_id(trigger),
-        "color": _KIND_COLOUR[trigger.kind],
-        "penwidth": "2.4" if trigger.kind == "functional" else "1.3",
+        "color": _KIND_COLOUR[kind],
+        "penwidth": "2.4" if kind == "functional" else "1.3",
     }
     if trigger.automatic:
         attrs["style"] = "dashed"
@@ -238,7 +264,9 @@ def _title(flow: CompiledFlow, category: str | None, taken: _Taken | None) -> st
     )
 
 
-def _legend(path: bool) -> str:
+def _legend(path: str | None) -> str:
+    """The key to the colours; ``path`` is the time zone of a ticket's path, if drawn."""
+
     def line(colour: str, dash: bool, text: str) -> str:
         stroke = "╌╌╌▶" if dash else "━━━▶"
         return (
@@ -262,8 +290,8 @@ def _legend(path: bool) -> str:
         '<tr><td colspan="2" align="left">windows: act by the first time,'
         " escalates at the second</td></tr>",
     ]
-    if path:
-        rows.insert(6, line(PATH, False, "the ticket's path, with UTC times"))
+    if path is not None:
+        rows.insert(6, line(PATH, False, f"the ticket's path, times in {escape(path)}"))
     return (
         '<<table border="1" color="#b0b8c4" cellborder="0" cellspacing="0" cellpadding="2">'
         f"{''.join(rows)}</table>>"
@@ -309,9 +337,10 @@ def flow_source(
     """The flowchart of ``flow`` as DOT text, deterministic for a given flow.
 
     ``direction`` is ``TB`` (levels top to bottom) or ``LR`` (left to right);
-    ``path`` highlights the steps and triggers a ticket took, stamped with their UTC
-    times, and marks where it is now; ``category`` is the issue type's display name
-    (the matrix knows it; the compiled flow only has its id).
+    ``path`` highlights the steps and triggers a ticket took, stamped with their times
+    in the flow calendar's zone (with the offset), and marks where it is now;
+    ``category`` is the issue type's display name (the matrix knows it; the compiled
+    flow only has its id).
     """
     if direction not in DIRECTIONS:
         raise RenderError(f"unknown direction '{direction}'; choose TB or LR")
@@ -341,7 +370,7 @@ def flow_source(
         fill = TEAM_FILL if level.team else LANE_FILLS[index % 2]
         with graph.subgraph(name=f"cluster_{level.id}") as lane:
             lane.attr(
-                label=_level_title(flow, level),
+                label="",
                 style="rounded,filled,dashed" if level.team else "rounded,filled",
                 fillcolor=fill,
                 color=FUNCTIONAL if level.team else "#9fb3c8",
@@ -350,6 +379,7 @@ def flow_source(
                 margin="8",
                 id=f"level.{level.id}",
             )
+            _add_title(lane, flow, level, fill)
             for step_id in level.steps:
                 _add_step(lane, flow.steps[step_id], level, names, taken)
             if level.id in entries:
@@ -365,12 +395,19 @@ def flow_source(
                 step.id,
                 head,
                 label=_edge_label(flow, trigger, taken),
-                **_edge_attrs(trigger, taken),
+                **_edge_attrs(flow, trigger, taken),
             )
+
+    for tail, title in _titles_below(flow):
+        graph.edge(tail, title, style="invis", weight="0")
 
     # The legend sits beside the last level, where the ladder leaves the page empty.
     graph.node(
-        "legend.", label=_legend(taken is not None), shape="plain", fontsize="9", id="legend"
+        "legend.",
+        label=_legend(taken.timezone if taken is not None else None),
+        shape="plain",
+        fontsize="9",
+        id="legend",
     )
     with graph.subgraph() as row:
         row.attr(rank="same")
@@ -424,6 +461,56 @@ def _add_step(
             row.node(resolved_node(step.id))
 
 
+def title_node(level_id: str) -> str:
+    """The name (and SVG id) of a lane's title node."""
+    return f"title.{level_id}"
+
+
+def _titles_below(flow: CompiledFlow) -> list[tuple[str, str]]:
+    """(step, lane title) pairs: the title must be ranked below the step.
+
+    A lane's title has a rank of its own only if no step that leads down into the lane
+    shares it; otherwise dot sets the title beside that step and shifts the whole lane
+    sideways. Only moves down the page count (to a higher rung, or from a rung to a team
+    beside it): a return upwards would make a cycle of ranks.
+    """
+    pairs: list[tuple[str, str]] = []
+    for trigger in flow.triggers:
+        if trigger.resolves:
+            continue
+        source, target = flow.level_of(trigger.source), flow.level_of(trigger.target)
+        down = target.number > source.number or (
+            target.team and not source.team and target.number == source.number
+        )
+        pair = (trigger.source, title_node(target.id))
+        if source.id != target.id and down and pair not in pairs:
+            pairs.append(pair)
+    return pairs
+
+
+def _add_title(lane: Any, flow: CompiledFlow, level: CompiledLevel, fill: str) -> None:
+    """The lane's title as a node on a rank of its own above the lane's first step.
+
+    A cluster's own label is painted over by any edge that enters the lane from above;
+    a node is an obstacle that dot routes every edge (and edge label) around.
+    """
+    name = title_node(level.id)
+    lane.node(
+        name,
+        label=_level_title(flow, level),
+        shape="box",
+        style="filled",
+        fillcolor=fill,
+        color=fill,
+        penwidth="0",
+        margin="0.02,0.02",
+        id=name,
+    )
+    # Weighted, so dot keeps the title over the lane's first step rather than off to
+    # whichever side the edges arriving from above pull it.
+    lane.edge(name, level.entry, style="invis", weight="4", id=f"{name}.edge")
+
+
 def _add_now(lane: Any, ticket_id: str, step_id: str) -> None:
     lane.node(
         "now.",
@@ -445,18 +532,21 @@ def _add_now(lane: Any, ticket_id: str, step_id: str) -> None:
 def _add_entry(graph: Any, level: CompiledLevel, priorities: list[str], *, first: bool) -> None:
     name = f"entry.{level.id}"
     lines = ["<b>New ticket</b>" if first else "<b>Starts here</b>", *priorities]
+    # One table row a line: the cell padding keeps the lines apart (plain <br/> lines
+    # sit one font size apart and their letters touch on the dark fill).
+    rows = "".join(f"<tr><td>{part}</td></tr>" for line in lines for part in line.split("<br/>"))
     graph.node(
         name,
-        label=f"<{'<br/>'.join(lines)}>",
+        label=f'<<table border="0" cellspacing="0" cellpadding="1">{rows}</table>>',
         shape="box",
         style="rounded,filled",
-        fillcolor="#3b4654",
-        fontcolor="white",
-        color="#3b4654",
-        margin="0.1,0.05",
+        fillcolor=BADGE_FILL,
+        fontcolor=BADGE_INK,
+        color=BADGE_FILL,
+        margin="0.08,0.04",
         id=name,
     )
-    graph.edge(name, level.entry, color="#3b4654", penwidth="2", id=f"{name}.edge")
+    graph.edge(name, level.entry, color=BADGE_FILL, penwidth="2", id=f"{name}.edge")
     with graph.subgraph() as row:
         row.attr(rank="same")
         row.node(name)
