@@ -185,7 +185,7 @@ def test_an_entry_shows_the_windows_a_priority_writes_out(matrix: Matrix) -> Non
     label = graph.nodes["entry.level-1"]["label"]
     critical = label[label.index("Critical") :]
     assert "Critical · windows ×0.25" not in critical
-    lines = re.findall(r'<font point-size="9">([^<]*)</font>', critical)
+    lines = re.findall(r'<font point-size="10">([^<]*)</font>', critical)
     assert lines == ["level 1: 5-15 min", "level 2: 15-30 min", "other levels ×0.25"]
 
 
@@ -197,7 +197,7 @@ def test_windows_written_for_every_level_show_no_factor(tmp_path: Path) -> None:
     graph = parse(flow_source(load_matrix(tmp_path).flow("f")))
     label = graph.nodes["entry.level-2"]["label"]
     assert "urgent · windows" in label
-    assert re.findall(r'<font point-size="9">([^<]*)</font>', label) == [
+    assert re.findall(r'<font point-size="10">([^<]*)</font>', label) == [
         "level 1: 5-10 min",
         "level 2: 1-2 h",
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from escflow.compile import Matrix
 from escflow.io._sheet_book import cell_text
 from escflow.io._sheet_write import Written
-from escflow.render import MatrixBlock, handbook
+from escflow.render import MatrixBlock, handbook, paper_named
 
 
 def matrix_blocks(written: Written) -> list[MatrixBlock]:
@@ -34,6 +34,7 @@ def matrix_blocks(written: Written) -> list[MatrixBlock]:
     return blocks
 
 
-def handbook_page(matrix: Matrix, written: Written) -> str:
-    """The handbook page for ``matrix``; ``written`` is its book (for the matrix table)."""
-    return handbook(matrix, matrix_blocks(written))
+def handbook_page(matrix: Matrix, written: Written, paper: str = "A4") -> str:
+    """The handbook page for ``matrix``, printing on ``paper`` (``A4`` or ``letter``);
+    ``written`` is its book (for the matrix table)."""
+    return handbook(matrix, matrix_blocks(written), paper_named(paper))

@@ -30,6 +30,7 @@ from escflow.render._flow import DIRECTIONS, edge_id, flow_source, resolved_node
 from escflow.render._handbook import ABSENT_MARK, MatrixBlock, handbook
 from escflow.render._matrix import matrix_source
 from escflow.render._path import TicketPath, path_of
+from escflow.render._print import MIN_TEXT_PT, PAPERS, Paper, paper_named
 
 MATRIX_FILE = "_matrix"
 """The overview's file name without extension; ``_`` keeps it apart from any flow id."""
@@ -135,7 +136,10 @@ __all__ = [
     "DIRECTIONS",
     "FORMATS",
     "MATRIX_FILE",
+    "MIN_TEXT_PT",
     "MatrixBlock",
+    "PAPERS",
+    "Paper",
     "TicketPath",
     "category_name",
     "check_dot",
@@ -143,6 +147,7 @@ __all__ = [
     "flow_source",
     "handbook",
     "matrix_source",
+    "paper_named",
     "parse_formats",
     "path_of",
     "render_all",

@@ -18,6 +18,7 @@ Layout choices, each made for a trainer reading a printed page:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -111,6 +112,24 @@ class _Taken:
     timezone: str = "UTC"
 
 
+@dataclass(frozen=True)
+class ChartPart:
+    """Some lanes of a flow, drawn as one of the charts a long flow is split into.
+
+    ``parts`` maps every lane (level or team id) to the number of the part that draws
+    it, so an edge that leaves this part can say where it continues.
+    """
+
+    number: int
+    count: int
+    parts: Mapping[str, int]
+
+    @property
+    def levels(self) -> frozenset[str]:
+        """The ids of the lanes this part draws."""
+        return frozenset(lane for lane, number in self.parts.items() if number == self.number)
+
+
 def _index_path(flow: CompiledFlow, path: TicketPath) -> _Taken:
     taken = _Taken(current=path.current, ticket_id=path.ticket_id, timezone=flow.timezone)
     where = f"ticket {path.ticket_id} on flow '{flow.id}'"
@@ -164,7 +183,7 @@ def _response_row(response: Response, names: dict[str, str]) -> str:
         head, body = response.label or f"run {response.handler}", ""
     text = f"{head}: {body}" if body else head
     # A no-break space: SVG drops an ordinary space at the edge of a text run.
-    tag = f'<font color="{HIERARCHICAL}" point-size="8"><b>AUTO</b></font>&#160;'
+    tag = f'<font color="{HIERARCHICAL}" point-size="10"><b>AUTO</b></font>&#160;'
     return (
         f'<tr><td align="left" balign="left" bgcolor="{ACTION_FILL}">'
         f"{tag}{wrapped(text, RESPONSE_WIDTH - 5, 'left')}</td></tr>"
@@ -251,11 +270,15 @@ def _edge_attrs(
     return attrs
 
 
-def _title(flow: CompiledFlow, category: str | None, taken: _Taken | None) -> str:
+def _title(
+    flow: CompiledFlow, category: str | None, taken: _Taken | None, part: ChartPart | None
+) -> str:
     sub = (
         f"{escape(category or flow.issue_type_name)} · flow {escape(flow.id)}"
         f" · version {flow.digest[:12]}"
     )
+    if part is not None:
+        sub += f"<br/><b>part {part.number} of {part.count}</b>"
     if taken is not None:
         sub += f'<br/><font color="{PATH}"><b>Path of ticket {escape(taken.ticket_id)}</b></font>'
     return (
@@ -281,7 +304,7 @@ def _legend(path: str | None) -> str:
         line(LOOP, False, "back to an earlier step (loop)"),
         line(RESOLUTION, False, "ticket resolved"),
         line(HIERARCHICAL, True, "automatic: the timer fires at the window's end"),
-        f'<tr><td align="left" bgcolor="{ACTION_FILL}"><font point-size="8"'
+        f'<tr><td align="left" bgcolor="{ACTION_FILL}"><font point-size="9"'
         f' color="{HIERARCHICAL}"><b>AUTO</b></font></td>'
         '<td align="left">automated action (notify, webhook, handler)</td></tr>',
         '<tr><td align="left">•</td><td align="left">checklist line for the person</td></tr>',
@@ -296,6 +319,17 @@ def _legend(path: str | None) -> str:
         '<<table border="1" color="#b0b8c4" cellborder="0" cellspacing="0" cellpadding="2">'
         f"{''.join(rows)}</table>>"
     )
+
+
+def legend_source() -> str:
+    """The legend alone as DOT, for a page that gives it once for all its charts."""
+    graph: Any = graphviz.Digraph(name="legend")
+    graph.attr("graph", fontname=FONT, fontcolor=INK, pad="0.1")
+    graph.node(
+        "legend.", label=_legend(None), shape="plain", fontname=FONT, fontsize="9", id="legend"
+    )
+    text: str = graph.source
+    return text
 
 
 def _priority_line(flow: CompiledFlow, priority: EffectivePriority) -> str:
@@ -315,7 +349,7 @@ def _priority_line(flow: CompiledFlow, priority: EffectivePriority) -> str:
     if not written:
         return escape(f"{priority.name} · windows {factor}" if scaled else priority.name)
     lines = [*written, f"other levels {factor}"] if scaled else written
-    detail = "".join(f'<br/><font point-size="9">{escape(line)}</font>' for line in lines)
+    detail = "".join(f'<br/><font point-size="10">{escape(line)}</font>' for line in lines)
     return f"{escape(priority.name)} · windows{detail}"
 
 
@@ -333,6 +367,8 @@ def flow_source(
     path: TicketPath | None = None,
     *,
     category: str | None = None,
+    part: ChartPart | None = None,
+    legend: bool = True,
 ) -> str:
     """The flowchart of ``flow`` as DOT text, deterministic for a given flow.
 
@@ -340,12 +376,14 @@ def flow_source(
     ``path`` highlights the steps and triggers a ticket took, stamped with their times
     in the flow calendar's zone (with the offset), and marks where it is now;
     ``category`` is the issue type's display name (the matrix knows it; the compiled
-    flow only has its id).
+    flow only has its id); ``part`` draws only some lanes, for a chart split across
+    pages (edges to the other lanes end at marks naming them and their part);
+    ``legend=False`` leaves the key out, for a page that gives it once for every chart.
     """
     if direction not in DIRECTIONS:
         raise RenderError(f"unknown direction '{direction}'; choose TB or LR")
     taken = _index_path(flow, path) if path is not None else None
-    names = _contact_names(flow)
+    shown = part.levels if part is not None else frozenset(lv.id for lv in flow.levels)
     graph: Any = graphviz.Digraph(name=flow.id)
     graph.attr(
         "graph",
@@ -354,7 +392,7 @@ def flow_source(
         compound="true",
         fontname=FONT,
         fontcolor=INK,
-        label=_title(flow, category, taken),
+        label=_title(flow, category, taken, part),
         labelloc="t",
         nodesep="0.25",
         ranksep="0.3",
@@ -362,11 +400,39 @@ def flow_source(
         outputorder="edgesfirst",  # labels and nodes are drawn over edges, never under
     )
     graph.attr("node", fontname=FONT, fontsize="10", fontcolor=INK)
-    graph.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.8")
+    graph.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.8")
 
+    _add_lanes(graph, flow, shown, taken)
+    _add_edges(graph, flow, shown, taken, part)
+    for tail, title in _titles_below(flow):
+        if flow.steps[tail].level in shown and title.removeprefix("title.") in shown:
+            graph.edge(tail, title, style="invis", weight="0")
+
+    # The legend sits beside the last level, where the ladder leaves the page empty.
+    last = flow.ladder[-1]
+    if legend and last.id in shown:
+        graph.node(
+            "legend.",
+            label=_legend(taken.timezone if taken is not None else None),
+            shape="plain",
+            fontsize="9",
+            id="legend",
+        )
+        with graph.subgraph() as row:
+            row.attr(rank="same")
+            row.node(last.entry)
+            row.node("legend.")
+    text: str = graph.source
+    return text
+
+
+def _add_lanes(graph: Any, flow: CompiledFlow, shown: frozenset[str], taken: _Taken | None) -> None:
+    names = _contact_names(flow)
     entries = _entries(flow)
     first = flow.ladder[0].id
     for index, level in enumerate(flow.levels):
+        if level.id not in shown:
+            continue
         fill = TEAM_FILL if level.team else LANE_FILLS[index % 2]
         with graph.subgraph(name=f"cluster_{level.id}") as lane:
             lane.attr(
@@ -388,33 +454,83 @@ def flow_source(
             if taken is not None and taken.current in level.steps:
                 _add_now(lane, taken.ticket_id, taken.current)
 
+
+def _add_edges(
+    graph: Any,
+    flow: CompiledFlow,
+    shown: frozenset[str],
+    taken: _Taken | None,
+    part: ChartPart | None,
+) -> None:
+    """One edge per trigger; one that enters or leaves the part ends at a mark for the
+    part it comes from or goes to, listing the lanes there (one mark a part keeps the
+    chart narrow)."""
+    marks: dict[str, list[str]] = {}  # mark node -> the lanes it stands for
+    edges: list[tuple[str, str, CompiledTrigger]] = []
     for step in flow.steps.values():
         for trigger in step.triggers:
             head = resolved_node(step.id) if trigger.resolves else trigger.target
-            graph.edge(
-                step.id,
-                head,
-                label=_edge_label(flow, trigger, taken),
-                **_edge_attrs(flow, trigger, taken),
-            )
+            tail = step.id
+            here = step.level in shown
+            there = here if trigger.resolves else flow.steps[trigger.target].level in shown
+            if part is None or (here and there):
+                pass
+            elif here:
+                lane = flow.steps[trigger.target].level
+                head = continuation_node(part.parts[lane], leaving=True)
+                marks.setdefault(head, []).append(lane)
+            elif there:
+                tail = continuation_node(part.parts[step.level], leaving=False)
+                marks.setdefault(tail, []).append(step.level)
+            else:
+                continue
+            edges.append((tail, head, trigger))
+    if part is not None:
+        for name, lanes in marks.items():
+            _add_mark(graph, flow, part, name, lanes)
+    for tail, head, trigger in edges:
+        attrs = _edge_attrs(flow, trigger, taken)
+        if (
+            tail.startswith("continued.")
+            and part is not None
+            and int(tail.rsplit("-", 1)[1]) > part.number
+        ):
+            # A return from a later part: its mark goes below, with the other marks,
+            # instead of widening the chart beside the steps (drawn reversed, so the
+            # arrow still points at the step).
+            tail, head = head, tail
+            attrs.update(dir="back", arrowtail=attrs.pop("arrowhead", "normal"))
+        graph.edge(tail, head, label=_edge_label(flow, trigger, taken), **attrs)
 
-    for tail, title in _titles_below(flow):
-        graph.edge(tail, title, style="invis", weight="0")
 
-    # The legend sits beside the last level, where the ladder leaves the page empty.
+def continuation_node(number: int, *, leaving: bool) -> str:
+    """The name (and SVG id) of the mark for part ``number`` of a split chart: where
+    edges leaving this part go, or where edges entering it come from."""
+    return f"{'continues' if leaving else 'continued'}.part-{number}"
+
+
+def _add_mark(graph: Any, flow: CompiledFlow, part: ChartPart, name: str, lanes: list[str]) -> None:
+    other = int(name.rsplit("-", 1)[1])
+    where = "continues in" if name.startswith("continues") else "continued from"
+    rows = [f"<b>{where} part {other} of {part.count}</b>"]
+    for lane_id in dict.fromkeys(lanes):
+        level = flow.level(lane_id)
+        lane = (
+            f"Functional team · {level.name}"
+            if level.team
+            else f"Level {level.number} · {level.name}"
+        )
+        rows.append(f'<font point-size="10">{escape(lane)}</font>')
     graph.node(
-        "legend.",
-        label=_legend(taken.timezone if taken is not None else None),
-        shape="plain",
-        fontsize="9",
-        id="legend",
+        name,
+        label=f"<{'<br/>'.join(rows)}>",
+        shape="box",
+        style="rounded,dashed",
+        color=MUTED,
+        fontcolor=INK,
+        margin="0.1,0.04",
+        id=name,
     )
-    with graph.subgraph() as row:
-        row.attr(rank="same")
-        row.node(flow.ladder[-1].entry)
-        row.node("legend.")
-    text: str = graph.source
-    return text
 
 
 def _add_step(
@@ -450,7 +566,7 @@ def _add_step(
             color=PATH if done else RESOLUTION,
             penwidth="3" if done else "1",
             fontcolor=RESOLUTION,
-            fontsize="9",
+            fontsize="10",
             margin="0.08,0.03",
             height="0.3",
             id=resolved_node(step.id),

@@ -17,7 +17,8 @@ from html import escape
 from escflow.compile import CompiledFlow, CompiledLevel, CompiledTrigger, Matrix
 from escflow.errors import EscflowError, RenderError
 from escflow.render._dot import check_dot, run_dot
-from escflow.render._flow import flow_source
+from escflow.render._flow import legend_source
+from escflow.render._print import MARGIN_MM, PAPERS, Paper, PrintedChart, printed_charts
 from escflow.spec._models import (
     CUSTOMER,
     RESOLVED,
@@ -70,23 +71,39 @@ li { margin: 1px 0; }
 .reason { color: #555; font-style: italic; }
 .target { color: #205493; white-space: nowrap; }
 figure.diagram { margin: 8px 0 12px; text-align: center; }
-figure.diagram svg { max-width: 100%; height: auto; }
+figure.diagram figcaption { font-size: 10pt; color: #444; margin: 0 0 4px; text-align: start; }
+/* A chart is drawn left to right whatever the page's direction: inheriting dir="rtl"
+   would move its titles and labels out of their boxes. */
+figure.diagram svg { max-width: 100%; height: auto; direction: ltr; unicode-bidi: isolate; }
+.ltr { direction: ltr; unicode-bidi: isolate; }
 nav ol { columns: 2; }
 section.flow { margin-top: 28px; }
-@page { size: A4 landscape; margin: 12mm; }
+section.legend figure { text-align: start; }
+@page { size: PAPER landscape; margin: MARGINmm; }
 @media print {
   body { margin: 0; }
   section.flow { break-before: page; margin-top: 0; }
+  figure.diagram + figure.diagram { break-before: page; }
   tr, li, figure { break-inside: avoid; }
+  figure.diagram svg { max-width: none; }
   a { color: inherit; text-decoration: none; }
 }
 """
+# Room for a chart on its page, in points, below what else the page holds: the flow's
+# heading, category line and description on the first; a caption on the others.
+_HEADING_PT = 130.0
+_CAPTION_PT = 40.0
 
 
-def handbook(matrix: Matrix, blocks: Sequence[MatrixBlock]) -> str:
-    """The handbook page for ``matrix``; ``blocks`` are its matrix table's rows."""
+def handbook(matrix: Matrix, blocks: Sequence[MatrixBlock], paper: Paper = PAPERS["A4"]) -> str:
+    """The handbook page for ``matrix``; ``blocks`` are its matrix table's rows.
+
+    It prints on ``paper`` in landscape: each chart on one page, split by levels where
+    a whole chart would print with text under 7 pt (see :mod:`escflow.render._print`).
+    """
     _check_renderer()
     doc = matrix.doc
+    css = _CSS.replace("PAPER", paper.css).replace("MARGIN", f"{MARGIN_MM:g}")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -95,7 +112,7 @@ def handbook(matrix: Matrix, blocks: Sequence[MatrixBlock]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="generator" content="escflow">',
         f"<title>{escape(doc.name)}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{css}</style>",
         "</head>",
         "<body>",
         f'<header><h1 dir="auto">{escape(doc.name)}</h1>',
@@ -110,8 +127,9 @@ def handbook(matrix: Matrix, blocks: Sequence[MatrixBlock]) -> str:
         f'<li><a href="#flow-{escape(f.id)}" dir="auto">{escape(f.name)}</a></li>' for f in flows
     ]
     parts.append("</ol></nav>")
+    parts.append(_legend())
     for flow in flows:
-        parts.append(_flow_section(matrix, flow))
+        parts.append(_flow_section(matrix, flow, paper))
     parts.append(_contacts(matrix))
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
@@ -161,15 +179,48 @@ def _check_renderer() -> None:
         ) from None
 
 
-def _draw(flow: CompiledFlow, category: str) -> str:
-    """The flow's diagram as inline SVG."""
+def _charts(flow: CompiledFlow, category: str, paper: Paper) -> list[PrintedChart]:
+    """The flow's charts as they print on ``paper``."""
+    width, height = paper.printable_pt
+    room = [(width, height - _HEADING_PT), (width, height - _CAPTION_PT)]
     try:
-        svg = run_dot(flow_source(flow, category=category), "svg")
+        return printed_charts(flow, room, category=category)
     except EscflowError as exc:
         raise RenderError(
             f"cannot draw the flowchart of flow '{flow.id}' ({flow.name}): {exc}"
         ) from None
-    return _inline_svg(svg.decode("utf-8"), f"f-{flow.id}-")
+
+
+def _figure(flow: CompiledFlow, chart: PrintedChart) -> str:
+    """One chart as a figure, sized in points to print at its scale."""
+    svg = _inline_svg(chart.svg, f"f-{flow.id}-{chart.part.number if chart.part else 0}-")
+    width, height = chart.width_pt * chart.scale, chart.height_pt * chart.scale
+    svg = svg.replace("<svg ", f'<svg style="width: {width:.1f}pt; height: {height:.1f}pt" ', 1)
+    caption, part = "", ""
+    if chart.part is not None:
+        part = f' data-part="{chart.part.number}"'
+        levels = [lv for lv in flow.levels if lv.id in chart.part.levels]
+        names = ", ".join(
+            f"team {lv.name}" if lv.team else level_label(lv.number).lower() for lv in levels
+        )
+        caption = (
+            f'<figcaption lang="en" dir="ltr">Part {chart.part.number} of {chart.part.count}'
+            f" ({escape(names)}); dashed boxes show where the ticket goes on in another"
+            " part.</figcaption>"
+        )
+    return (
+        f'<figure class="diagram" data-flow="{escape(flow.id)}"{part} dir="ltr">'
+        f"{caption}{svg}</figure>"
+    )
+
+
+def _legend() -> str:
+    """The key to every chart, given once (the charts leave it out to keep their room)."""
+    svg = run_dot(legend_source(), "svg").decode("utf-8")
+    return (
+        '<section class="legend" lang="en"><h3>How to read the flowcharts</h3>'
+        f'<figure class="key" dir="ltr">{_inline_svg(svg, "key-")}</figure></section>'
+    )
 
 
 def _inline_svg(svg: str, prefix: str) -> str:
@@ -181,7 +232,7 @@ def _inline_svg(svg: str, prefix: str) -> str:
     return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m[1]})", body)
 
 
-def _flow_section(matrix: Matrix, flow: CompiledFlow) -> str:
+def _flow_section(matrix: Matrix, flow: CompiledFlow, paper: Paper) -> str:
     issue = matrix.doc.issue_types.get(flow.issue_type)
     category = issue.name if issue else flow.issue_type
     language = flow.language.split("-")[0]
@@ -195,8 +246,7 @@ def _flow_section(matrix: Matrix, flow: CompiledFlow) -> str:
     ]
     if flow.description:
         out.append(f"<p>{escape(flow.description.strip())}</p>")
-    svg = _draw(flow, category)
-    out.append(f'<figure class="diagram" data-flow="{escape(flow.id)}">{svg}</figure>')
+    out += [_figure(flow, chart) for chart in _charts(flow, category, paper)]
     out.append(_levels_table(flow))
     out.append(_sla_table(matrix, flow))
     out.append("</section>")
@@ -223,7 +273,8 @@ def _levels_table(flow: CompiledFlow) -> str:
                 if level.name != level.contact.name
                 else ""
             )
-            window = escape(str(level.window))
+            # Isolated: inside a right-to-left page "15-30 minutes" would read "minutes 15-30".
+            window = f'<span class="ltr" dir="ltr">{escape(str(level.window))}</span>'
             if level.repeat:
                 window += f"<br><small>repeated {level.repeat}×</small>"
             responses = "".join(f"<li>{_response(flow, r)}</li>" for r in step.responses)
@@ -301,11 +352,16 @@ def _sla_table(matrix: Matrix, flow: CompiledFlow) -> str:
         name = priority.name if priority else key
         entry = flow.level(priority.entry_level).name if priority else ""
         out.append(
-            f'<tr><th scope="row">{escape(name)}</th><td>{escape(str(target.first_response))}</td>'
-            f"<td>{escape(str(target.resolution))}</td><td>{escape(entry)}</td></tr>"
+            f'<tr><th scope="row">{escape(name)}</th><td>{_ltr(str(target.first_response))}</td>'
+            f"<td>{_ltr(str(target.resolution))}</td><td>{escape(entry)}</td></tr>"
         )
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def _ltr(text: str) -> str:
+    """English text (a duration) kept in its order inside a right-to-left page."""
+    return f'<span class="ltr" dir="ltr">{escape(text)}</span>'
 
 
 def _contacts(matrix: Matrix) -> str:
