@@ -528,7 +528,7 @@ def _add_mark(graph: Any, flow: CompiledFlow, part: ChartPart, name: str, lanes:
         style="rounded,dashed",
         color=MUTED,
         fontcolor=INK,
-        margin="0.1,0.04",
+        margin="0.14,0.05",
         id=name,
     )
 
@@ -545,7 +545,7 @@ def _add_step(
         "style": "rounded,filled",
         "fillcolor": "white",
         "color": FUNCTIONAL if level.team else "#5b7fa6",
-        "margin": "0.06,0.04",
+        "margin": "0.1,0.05",
         "id": f"step.{step.id}",
     }
     if taken is not None and step.id in taken.visits:

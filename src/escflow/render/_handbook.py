@@ -78,6 +78,7 @@ figure.diagram figcaption { font-size: 10pt; color: #444; margin: 0 0 4px; text-
    would move its titles and labels out of their boxes. */
 figure.diagram svg { max-width: 100%; height: auto; direction: ltr; unicode-bidi: isolate; }
 .ltr { direction: ltr; unicode-bidi: isolate; }
+.window { white-space: nowrap; }
 nav ol { columns: 2; }
 section.flow { margin-top: 28px; }
 section.legend figure { text-align: start; }
@@ -278,7 +279,7 @@ def _levels_table(flow: CompiledFlow) -> str:
                 else ""
             )
             # Isolated: inside a right-to-left page "15-30 minutes" would read "minutes 15-30".
-            window = f'<span class="ltr" dir="ltr">{escape(str(level.window))}</span>'
+            window = f'<span class="ltr window" dir="ltr">{escape(str(level.window))}</span>'
             if level.repeat:
                 window += f"<br><small>repeated {level.repeat}×</small>"
             responses = "".join(f"<li>{_response(flow, r)}</li>" for r in step.responses)
@@ -309,7 +310,9 @@ def _response(flow: CompiledFlow, response: Response) -> str:
             if response.label
             else f"Notify {escape(_who(flow, response.notify))}"
         )
-        return f"{what}: <q>{escape(response.message)}</q>"
+        # Each part isolated, so a right-to-left message and the English around it
+        # keep their own order.
+        return f'<bdi>{what}</bdi>: <q dir="auto">{escape(response.message)}</q>'
     if isinstance(response, WebhookAction):
         return (
             escape(response.label or "Call a webhook")
@@ -332,13 +335,16 @@ def _target(flow: CompiledFlow, trigger: CompiledTrigger) -> str:
 
 
 def _trigger(flow: CompiledFlow, trigger: CompiledTrigger) -> str:
-    parts = [escape(trigger.label)]
+    parts = [f"<bdi>{escape(trigger.label)}</bdi>"]
     parts.append(f'<span class="target" dir="auto">→ {_target(flow, trigger)}</span>')
     if trigger.automatic:
-        parts.append('<span class="auto">(automatic when the time is up)</span>')
+        parts.append(
+            '<span class="auto" dir="ltr" lang="en">(automatic when the time is up)</span>'
+        )
     if trigger.reason:
         parts.append(
-            f'<span class="reason">The customer is told: “{escape(trigger.reason)}”</span>'
+            '<span class="reason" dir="ltr" lang="en">The customer is told:'
+            f" “<bdi>{escape(trigger.reason)}</bdi>”</span>"
         )
     return " ".join(parts)
 
