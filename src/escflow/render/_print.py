@@ -53,6 +53,49 @@ def paper_named(name: str) -> Paper:
     raise RenderError(f"unknown paper '{name}'; choose {' or '.join(PAPERS)}")
 
 
+DPI_RANGE = (36, 1200)
+"""The pixels per inch ``--dpi`` accepts for PNG files."""
+
+
+def check_dpi(dpi: int) -> int:
+    """``dpi`` if PNG files can be drawn at it; RenderError saying the range otherwise."""
+    low, high = DPI_RANGE
+    if not low <= dpi <= high:
+        raise RenderError(
+            f"--dpi {dpi} is out of range; give {low} to {high} pixels per inch"
+            " (96 is the screen's, 300 a printer's)"
+        )
+    return dpi
+
+
+def with_page(source: str, paper: Paper | None, dpi: int | None) -> str:
+    """DOT ``source`` scaled down to fit ``paper`` (landscape) and drawn at ``dpi``.
+
+    Graph attributes hold for the whole graph wherever they are set, so they are added
+    as a last statement; without either, the source is returned as it is.
+    """
+    attrs = []
+    if paper is not None:
+        # The drawing inside the printable area, the margins around it: a PDF page (and
+        # an SVG canvas) is then at most the paper itself.
+        width, height = paper.printable_pt
+        attrs.append(f'size="{width / 72:.3f},{height / 72:.3f}" margin="{MARGIN_MM / 25.4:.3f}"')
+    if dpi is not None:
+        attrs.append(f"dpi={check_dpi(dpi)}")
+    if not attrs:
+        return source
+    end = source.rstrip().rfind("}")
+    return f"{source[:end]}\tgraph [{' '.join(attrs)}]\n{source[end:]}"
+
+
+def print_scale(svg: str, paper: Paper) -> tuple[float, float]:
+    """(scale, smallest text in points) of a drawing fitted to ``paper``'s printable area."""
+    width, height, smallest = _measure(svg)
+    room_w, room_h = paper.printable_pt
+    scale = min(1.0, room_w / width, room_h / height)
+    return scale, smallest * scale
+
+
 @dataclass(frozen=True)
 class PrintedChart:
     """One chart (a whole flow, or a part of it) drawn as SVG, with its printed scale."""
