@@ -36,9 +36,9 @@ from escflow.render._print import (
     Paper,
     check_dpi,
     paper_named,
-    print_scale,
-    with_page,
 )
+from escflow.render._print import print_scale as _print_scale
+from escflow.render._print import with_page as _with_page
 
 MATRIX_FILE = "_matrix"
 """The overview's file name without extension; ``_`` keeps it apart from any flow id."""
@@ -60,7 +60,7 @@ def render_flow(
     the title (see :func:`flow_source`); ``paper`` and ``dpi`` as in :func:`render_all`.
     """
     source = flow_source(flow, direction, path, category=category)
-    return _run_dot(with_page(source, paper, dpi if format == "png" else None), format)
+    return _run_dot(_with_page(source, paper, dpi if format == "png" else None), format)
 
 
 def render_matrix(matrix: Matrix, format: str = "svg") -> bytes:
@@ -80,7 +80,7 @@ def print_scales(matrix: Matrix, paper: Paper) -> dict[str, tuple[float, float]]
     def measure(flow_id: str) -> tuple[float, float]:
         flow = matrix.flows[flow_id]
         svg = _run_dot(flow_source(flow, category=category_name(matrix, flow)), "svg")
-        return print_scale(svg.decode("utf-8"), paper)
+        return _print_scale(svg.decode("utf-8"), paper)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return dict(zip(flows, pool.map(measure, flows), strict=True))
@@ -122,7 +122,7 @@ def render_all(
     sources[MATRIX_FILE] = matrix_source(matrix)
     for name, source in sources.items():
         jobs.extend(
-            (f"{name}.{fmt}", with_page(source, paper, dpi if fmt == "png" else None), fmt)
+            (f"{name}.{fmt}", _with_page(source, paper, dpi if fmt == "png" else None), fmt)
             for fmt in chosen
         )
     # Each job is one ``dot`` process, so threads run them side by side; map() keeps
