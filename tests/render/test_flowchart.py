@@ -45,7 +45,8 @@ def lane_title(graph: DotGraph, level_id: str) -> str:
     """The label of a lane's title node (a node, so that edges are routed around it)."""
     assert f"title.{level_id}" in graph.cluster_nodes(f"cluster_{level_id}")
     assert not graph.clusters[f"cluster_{level_id}"].get("label")
-    return graph.nodes[f"title.{level_id}"]["label"]
+    label = graph.nodes[f"title.{level_id}"]["label"]
+    return " ".join(re.sub(r"<[^>]+>", " ", label).split())  # the text, lines joined
 
 
 def test_lane_titles_give_number_contact_kind_and_window(matrix: Matrix) -> None:

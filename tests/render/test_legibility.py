@@ -82,7 +82,7 @@ def test_no_arrow_crosses_a_lane_title(browser: Any, with_arabic: Matrix, flow_i
     finally:
         page.close()
     lanes = len(with_arabic.flow(flow_id).levels)
-    assert found["titles"] == 2 * lanes  # a title line and a line of details per lane
+    assert found["titles"] >= 2 * lanes  # per lane, its name and its details, wrapped
     assert found["hits"] == []
 
 

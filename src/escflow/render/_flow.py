@@ -65,6 +65,7 @@ from escflow.spec import HandlerAction, NotifyAction, Response, WebhookAction
 DIRECTIONS = ("TB", "LR")
 RESPONSE_WIDTH = 40  # columns per response line: about 7 cm at 10 pt
 MESSAGE_LENGTH = 90  # a notify message is shown in full up to about three lines, then cut
+TITLE_WIDTH = 24  # columns per line of a lane title (13 pt), beside the lane's first step
 EDGE_WIDTH = 24  # edge labels stay narrow so parallel triggers do not collide
 _KIND_COLOUR = {
     "hierarchical": HIERARCHICAL,
@@ -214,16 +215,17 @@ def _level_title(flow: CompiledFlow, level: CompiledLevel) -> str:
     if level.team:
         beside = next((lv for lv in flow.ladder if lv.number == level.number), None)
         where = f" · beside level {beside.number}" if beside else ""
-        head = f"Functional team · {escape(level.name)}"
-        sub = f"{kind} · window {escape(window_text(level.window))}{where}"
+        head = f"Functional team · {level.name}"
+        sub = f"{kind} · window {window_text(level.window)}{where}"
     else:
-        head = f"Level {level.number} · {escape(level.name)}"
-        sub = f"{kind} · window {escape(window_text(level.window))}"
+        head = f"Level {level.number} · {level.name}"
+        sub = f"{kind} · window {window_text(level.window)}"
     if level.repeat:
         sub += f" · repeats {level.repeat}x"
+    # Narrow, as the title stands beside the lane's first step.
     return (
-        f'<<font point-size="13"><b>{head}</b></font><br align="left"/>'
-        f'<font point-size="10">{sub}</font><br align="left"/>>'
+        f'<<font point-size="13"><b>{wrapped(head, TITLE_WIDTH, "left")}</b></font>'
+        f'<font point-size="10">{wrapped(sub, TITLE_WIDTH + 6, "left")}</font>>'
     )
 
 
@@ -404,9 +406,6 @@ def flow_source(
 
     _add_lanes(graph, flow, shown, taken)
     _add_edges(graph, flow, shown, taken, part)
-    for tail, title in _titles_below(flow):
-        if flow.steps[tail].level in shown and title.removeprefix("title.") in shown:
-            graph.edge(tail, title, style="invis", weight="0")
 
     # The legend sits beside the last level, where the ladder leaves the page empty.
     last = flow.ladder[-1]
@@ -582,33 +581,13 @@ def title_node(level_id: str) -> str:
     return f"title.{level_id}"
 
 
-def _titles_below(flow: CompiledFlow) -> list[tuple[str, str]]:
-    """(step, lane title) pairs: the title must be ranked below the step.
-
-    A lane's title has a rank of its own only if no step that leads down into the lane
-    shares it; otherwise dot sets the title beside that step and shifts the whole lane
-    sideways. Only moves down the page count (to a higher rung, or from a rung to a team
-    beside it): a return upwards would make a cycle of ranks.
-    """
-    pairs: list[tuple[str, str]] = []
-    for trigger in flow.triggers:
-        if trigger.resolves:
-            continue
-        source, target = flow.level_of(trigger.source), flow.level_of(trigger.target)
-        down = target.number > source.number or (
-            target.team and not source.team and target.number == source.number
-        )
-        pair = (trigger.source, title_node(target.id))
-        if source.id != target.id and down and pair not in pairs:
-            pairs.append(pair)
-    return pairs
-
-
 def _add_title(lane: Any, flow: CompiledFlow, level: CompiledLevel, fill: str) -> None:
-    """The lane's title as a node on a rank of its own above the lane's first step.
+    """The lane's title as a node at the lane's left, level with its first step.
 
     A cluster's own label is painted over by any edge that enters the lane from above;
-    a node is an obstacle that dot routes every edge (and edge label) around.
+    a node is an obstacle that dot routes every edge (and edge label) around. Level
+    with the step, it takes no rank of its own: a rank holding only the title would
+    push the edges passing it outside the lane, and each lane sideways.
     """
     name = title_node(level.id)
     lane.node(
@@ -622,9 +601,18 @@ def _add_title(lane: Any, flow: CompiledFlow, level: CompiledLevel, fill: str) -
         margin="0.02,0.02",
         id=name,
     )
-    # Weighted, so dot keeps the title over the lane's first step rather than off to
-    # whichever side the edges arriving from above pull it.
-    lane.edge(name, level.entry, style="invis", weight="4", id=f"{name}.edge")
+    with lane.subgraph() as row:
+        row.attr(rank="same")
+        row.node(name)
+        row.node(level.entry)
+    # An edge within a rank orders its ends left to right: the title before the
+    # priority badge (when the lane has one) or the step.
+    lane.edge(
+        name,
+        f"entry.{level.id}" if level.id in _entries(flow) else level.entry,
+        style="invis",
+        id=f"{name}.edge",
+    )
 
 
 def _add_now(lane: Any, ticket_id: str, step_id: str) -> None:
