@@ -41,16 +41,23 @@ def test_every_level_and_team_is_a_cluster_holding_its_steps(matrix: Matrix, flo
         assert set(level.steps) <= graph.cluster_nodes(f"cluster_{level.id}")
 
 
+def lane_title(graph: DotGraph, level_id: str) -> str:
+    """The label of a lane's title node (a node, so that edges are routed around it)."""
+    assert f"title.{level_id}" in graph.cluster_nodes(f"cluster_{level_id}")
+    assert not graph.clusters[f"cluster_{level_id}"].get("label")
+    label = graph.nodes[f"title.{level_id}"]["label"]
+    return " ".join(re.sub(r"<[^>]+>", " ", label).split())  # the text, lines joined
+
+
 def test_lane_titles_give_number_contact_kind_and_window(matrix: Matrix) -> None:
     _, graph = chart(matrix, "complaint")
-    titles = {name: c["label"] for name, c in graph.clusters.items()}
-    assert "Level 1 · Call centre representative" in titles["cluster_level-1"]
-    assert "team · window 15-30 min" in titles["cluster_level-1"]
-    assert "person · window 30 min - 1 h" in titles["cluster_level-2"]
-    assert "window 1-2 business days" in titles["cluster_level-5"]
-    assert "window until resolution" in titles["cluster_level-7"]
-    assert "Functional team · Accounts &amp; billing team" in titles["cluster_billing"]
-    assert "beside level 2" in titles["cluster_billing"]
+    assert "Level 1 · Call centre representative" in lane_title(graph, "level-1")
+    assert "team · window 15-30 min" in lane_title(graph, "level-1")
+    assert "person · window 30 min - 1 h" in lane_title(graph, "level-2")
+    assert "window 1-2 business days" in lane_title(graph, "level-5")
+    assert "window until resolution" in lane_title(graph, "level-7")
+    assert "Functional team · Accounts &amp; billing team" in lane_title(graph, "billing")
+    assert "beside level 2" in lane_title(graph, "billing")
 
 
 def test_functional_teams_are_visibly_apart(matrix: Matrix) -> None:
@@ -87,9 +94,10 @@ def test_the_functional_edge_goes_from_level_2_to_billing(matrix: Matrix) -> Non
 
 def test_edge_kinds_look_different(matrix: Matrix) -> None:
     _, graph = chart(matrix, "it-project")
+    _, complaint = chart(matrix, "complaint")
     colours = {
         "hierarchical": graph.edge("trigger.replan.still-blocked").attrs["color"],
-        "functional": graph.edge("trigger.assess.budget-overrun").attrs["color"],
+        "functional": complaint.edge("trigger.level-2.needs-specialist").attrs["color"],
         "loop": graph.edge("trigger.replan.new-facts").attrs["color"],
         "resolution": graph.edge("trigger.assess.solved-in-team").attrs["color"],
     }
@@ -99,6 +107,33 @@ def test_edge_kinds_look_different(matrix: Matrix) -> None:
         "loop": LOOP,
         "resolution": RESOLUTION,
     }
+
+
+def test_a_jump_up_the_ladder_is_drawn_as_going_up(matrix: Matrix) -> None:
+    # it-project's level 1 sends a budget overrun straight to level 3 (the sponsor): a
+    # rung of the ladder, not a team, so the legend's "up the ladder" colour.
+    flow, graph = chart(matrix, "it-project")
+    trigger = next(t for t in flow.triggers if t.id == "budget-overrun")
+    assert flow.level_of(trigger.source).number == 1
+    assert flow.level_of(trigger.target).number == 3
+    assert not flow.level_of(trigger.target).team
+    edge = graph.edge(edge_id(trigger))
+    assert edge.attrs["color"] == HIERARCHICAL
+    assert float(edge.attrs["penwidth"]) < 2
+    assert f'color="{HIERARCHICAL}"' in edge.attrs["label"]
+
+
+def test_a_team_handing_back_to_its_rung_is_drawn_as_a_loop(matrix: Matrix) -> None:
+    # logistics' warehouse lead stands beside level 1 and hands the ticket back to it.
+    flow, graph = chart(matrix, "logistics")
+    assert flow.level("warehouse").team
+    assert flow.level("warehouse").number == flow.level("level-1").number
+    edge = graph.edge("trigger.warehouse.back-to-dispatch")
+    assert edge.head == "level-1"
+    assert edge.attrs["color"] == LOOP
+    assert f'color="{LOOP}"' in edge.attrs["label"]
+    assert graph.edge("trigger.level-1.stock-out").attrs["color"] == FUNCTIONAL
+    assert graph.edge("trigger.warehouse.no-replenishment").attrs["color"] == HIERARCHICAL
 
 
 def test_timer_edges_are_dashed_and_say_when_they_fire(matrix: Matrix) -> None:
@@ -117,9 +152,9 @@ def test_timer_edges_are_dashed_and_say_when_they_fire(matrix: Matrix) -> None:
 
 def test_repeats_show_on_the_lane_and_the_timer(matrix: Matrix) -> None:
     _, graph = chart(matrix, "follow-up-call")
-    assert "repeats 1x" in graph.clusters["cluster_level-1"]["label"]
+    assert "repeats 1x" in lane_title(graph, "level-1")
     assert "repeats 1x" in graph.edge("trigger.level-1.timeout").attrs["label"]
-    assert "repeats" not in graph.clusters["cluster_level-2"]["label"]
+    assert "repeats" not in lane_title(graph, "level-2")
 
 
 def test_loops_go_back_to_the_earlier_step(matrix: Matrix) -> None:
@@ -151,7 +186,7 @@ def test_an_entry_shows_the_windows_a_priority_writes_out(matrix: Matrix) -> Non
     label = graph.nodes["entry.level-1"]["label"]
     critical = label[label.index("Critical") :]
     assert "Critical · windows ×0.25" not in critical
-    lines = re.findall(r'<font point-size="9">([^<]*)</font>', critical)
+    lines = re.findall(r'<font point-size="10">([^<]*)</font>', critical)
     assert lines == ["level 1: 5-15 min", "level 2: 15-30 min", "other levels ×0.25"]
 
 
@@ -163,7 +198,7 @@ def test_windows_written_for_every_level_show_no_factor(tmp_path: Path) -> None:
     graph = parse(flow_source(load_matrix(tmp_path).flow("f")))
     label = graph.nodes["entry.level-2"]["label"]
     assert "urgent · windows" in label
-    assert re.findall(r'<font point-size="9">([^<]*)</font>', label) == [
+    assert re.findall(r'<font point-size="10">([^<]*)</font>', label) == [
         "level 1: 5-10 min",
         "level 2: 1-2 h",
     ]

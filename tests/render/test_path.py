@@ -34,13 +34,14 @@ def billing_path(current: str | None = "billing") -> TicketPath:
 
 def test_taken_steps_and_edges_are_highlighted_and_stamped(matrix: Matrix) -> None:
     graph = parse(flow_source(matrix.flow("complaint"), path=billing_path()))
-    for step, at in [("level-1", "09:15Z"), ("level-2", "09:45Z"), ("billing", "10:07Z")]:
+    # complaint's calendar is Europe/Paris: UTC+1 on 2 March.
+    for step, at in [("level-1", "10:15"), ("level-2", "10:45"), ("billing", "11:07")]:
         assert graph.nodes[step]["color"] == PATH
-        assert f"entered 2026-03-02T{at}" in graph.nodes[step]["label"]
+        assert f"entered 2026-03-02 {at} +01:00" in graph.nodes[step]["label"]
     assert graph.nodes["level-3"]["color"] != PATH
     taken = graph.edge("trigger.level-2.needs-specialist")
     assert taken.attrs["color"] == PATH
-    assert "taken 2026-03-02T10:07Z" in taken.attrs["label"]
+    assert "taken 2026-03-02 11:07 +01:00" in taken.attrs["label"]
     assert "dashed" in graph.edge("trigger.level-1.timeout").attrs["style"]
     assert graph.edge("trigger.level-2.solved").attrs["color"] != PATH
     assert "Path of ticket T-1042" in graph.attrs["label"]
@@ -67,11 +68,29 @@ def test_a_resolved_ticket_lights_its_resolved_terminal(matrix: Matrix) -> None:
     assert not [e for e in graph.edges if e.id == "path.now.edge"]
 
 
-def test_times_are_printed_in_utc_to_the_minute(matrix: Matrix) -> None:
-    paris = timezone(timedelta(hours=1))
-    path = TicketPath("T-8", visits=(("level-1", datetime(2026, 3, 2, 10, 15, 59, tzinfo=paris)),))
-    label = parse(flow_source(matrix.flow("complaint"), path=path)).nodes["level-1"]["label"]
-    assert "entered 2026-03-02T09:15Z" in label
+def test_times_are_printed_in_the_calendars_local_time_with_the_offset(matrix: Matrix) -> None:
+    # Given in New York time; complaint's calendar is Europe/Paris, which moves to summer
+    # time at 01:00 UTC on 29 March 2026: 00:30 UTC is 01:30 +01:00, 01:30 UTC 03:30 +02:00.
+    new_york = timezone(timedelta(hours=-4))
+    before = datetime(2026, 3, 28, 20, 30, 59, tzinfo=new_york)
+    path = TicketPath(
+        "T-8",
+        visits=(("level-1", before), ("level-2", before + timedelta(hours=1))),
+        moves=(("level-1", "timeout", "level-2", before + timedelta(hours=1)),),
+    )
+    graph = parse(flow_source(matrix.flow("complaint"), path=path))
+    assert "entered 2026-03-29 01:30 +01:00" in graph.nodes["level-1"]["label"]
+    assert "entered 2026-03-29 03:30 +02:00" in graph.nodes["level-2"]["label"]
+    assert "taken 2026-03-29 03:30 +02:00" in graph.edge("trigger.level-1.timeout").attrs["label"]
+    assert "times in Europe/Paris" in graph.nodes["legend."]["label"]
+
+
+def test_a_flow_on_utc_shows_the_zero_offset(matrix: Matrix) -> None:
+    flow = matrix.flow("sla-violation")  # its calendar, around-the-clock, is on UTC
+    at = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    path = TicketPath("T-10", visits=((flow.ladder[0].entry, at),))
+    label = parse(flow_source(flow, path=path)).nodes[flow.ladder[0].entry]["label"]
+    assert "entered 2026-03-02 09:15 +00:00" in label
 
 
 def test_a_loop_taken_twice_shows_both_times(matrix: Matrix) -> None:

@@ -47,8 +47,9 @@ def test_a_ticket_path_is_drawn_from_the_store(
         == 0
     )
     dot = (tmp_path / "out" / "T-42.dot").read_text(encoding="utf-8")
-    assert "2026-11-23T09:10Z" in dot
-    assert "2026-11-23T09:15Z" in dot
+    # complaint counts in Europe/Paris, one hour ahead of UTC in November.
+    assert "2026-11-23 10:10 +01:00" in dot
+    assert "2026-11-23 10:15 +01:00" in dot
     assert (tmp_path / "out" / "T-42.svg").read_bytes().startswith(b"<?xml")
     assert "ticket T-42 on flow complaint" in capsys.readouterr().out
 

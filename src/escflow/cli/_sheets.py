@@ -69,8 +69,13 @@ def register(commands: Commands) -> None:
     export.add_argument(
         "-o", "--output", type=_export_path, required=True, help="file: .xlsx, .csv, .md or .html"
     )
+    export.add_argument(
+        "--paper",
+        choices=("A4", "letter"),
+        help="the paper the .html handbook prints on, in landscape (default: A4)",
+    )
     add_format(export)
-    export.set_defaults(run=lambda a: _export(a.paths, a.output, as_json=a.format == "json"))
+    export.set_defaults(run=lambda a: _export(export, a))
 
 
 def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -172,15 +177,18 @@ def _export_path(text: str) -> Path:
     return path
 
 
-def _export(paths: list[Path], output: Path, *, as_json: bool) -> int:
+def _export(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    output: Path = args.output
     fmt = export_format(output)
-    matrix = load_or_explain(paths)
+    if args.paper is not None and fmt != "html":
+        parser.error("--paper is for the .html handbook; a sheet has no pages")
+    matrix = load_or_explain(args.paths)
     try:
-        data = export_matrix(matrix, fmt)
+        data = export_matrix(matrix, fmt, paper=args.paper or "A4")
     except RenderError as exc:  # the handbook's flowcharts could not be drawn
         raise RenderError(f"{output} was not written: {exc}") from None
     write_atomic(output, data)
-    if as_json:
+    if args.format == "json":
         say_json(
             {
                 "output": str(output),

@@ -42,8 +42,11 @@ def format_of(path: Path) -> str:
     return fmt
 
 
-def export_matrix(matrix: Matrix, fmt: str = "xlsx") -> bytes:
-    """The definitions in the sheet layout as ``xlsx``, ``csv``, ``md`` or ``html`` bytes."""
+def export_matrix(matrix: Matrix, fmt: str = "xlsx", *, paper: str = "A4") -> bytes:
+    """The definitions in the sheet layout as ``xlsx``, ``csv``, ``md`` or ``html`` bytes.
+
+    ``paper`` (``A4`` or ``letter``) is the page the ``html`` handbook prints on.
+    """
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
     written = write_book(matrix)
@@ -58,9 +61,9 @@ def export_matrix(matrix: Matrix, fmt: str = "xlsx") -> bytes:
         return write_csv(written.book)
     if fmt == "md":
         return markdown(matrix, written.book).encode("utf-8")
-    from escflow.io._sheet_html import handbook
+    from escflow.io._sheet_html import handbook_page
 
-    return handbook(matrix, written).encode("utf-8")
+    return handbook_page(matrix, written, paper).encode("utf-8")
 
 
 def check_round_trip(matrix: Matrix, book: Book) -> None:

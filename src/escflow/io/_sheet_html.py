@@ -1,323 +1,40 @@
-"""The training handbook: one self-contained, printable HTML page.
+"""The handbook's matrix table, read off the matrix sheet the writer made.
 
-The matrix table first (as the first sheet shows it), then one section per flow with
-its flowchart (inline SVG from :mod:`escflow.render`; Graphviz's ``dot`` must be on
-the PATH, or no page is made) and, level by level, who acts, how long they have,
-what they do and what moves the ticket on. Nothing is loaded from elsewhere: the
-page works offline and prints one flow per page.
+The handbook itself (the page, its flowcharts, its print layout) is
+:func:`escflow.render.handbook`; the sheet-specific part is here: which rows of the
+first sheet hold each block's header, contact points and timelines, and which cells a
+flow leaves without a level.
 """
 
 from __future__ import annotations
 
-import importlib
-import re
-from collections.abc import Callable
-from html import escape
-from typing import cast
-
-from escflow.compile import CompiledFlow, CompiledLevel, CompiledTrigger, Matrix
-from escflow.errors import EscflowError, RenderError
+from escflow.compile import Matrix
 from escflow.io._sheet_book import cell_text
-from escflow.io._sheet_layout import ABSENT_MARK, level_label
 from escflow.io._sheet_write import Written
-from escflow.spec._models import (
-    CUSTOMER,
-    RESOLVED,
-    HandlerAction,
-    NotifyAction,
-    Response,
-    WebhookAction,
-)
-
-_RTL = frozenset({"ar", "fa", "he", "ur", "ps", "yi"})
-_CSS = """
-:root { color-scheme: light; }
-body { font-family: system-ui, "Segoe UI", "Noto Sans", sans-serif; font-size: 10.5pt;
-       color: #1a1a1a; margin: 24px; line-height: 1.35; }
-h1 { font-size: 20pt; margin: 0 0 4px; }
-h2 { font-size: 15pt; margin: 0 0 4px; }
-h3 { font-size: 11.5pt; margin: 18px 0 6px; }
-p.meta { color: #555; margin: 0 0 10px; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; }
-th, td { border: 1px solid #9a9a9a; padding: 4px 6px; vertical-align: top; text-align: start; }
-thead th, th[scope=row] { background: #eef1f5; }
-td.absent { color: #888; text-align: center; }
-ul { margin: 0; padding-inline-start: 16px; }
-li { margin: 1px 0; }
-.auto { color: #8a4b00; }
-.reason { color: #555; font-style: italic; }
-.target { color: #205493; white-space: nowrap; }
-figure.diagram { margin: 8px 0 12px; text-align: center; }
-figure.diagram svg { max-width: 100%; height: auto; }
-nav ol { columns: 2; }
-section.flow { margin-top: 28px; }
-@page { size: A4 landscape; margin: 12mm; }
-@media print {
-  body { margin: 0; }
-  section.flow { break-before: page; margin-top: 0; }
-  tr, li, figure { break-inside: avoid; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
+from escflow.render import MatrixBlock, handbook, paper_named
 
 
-def handbook(matrix: Matrix, written: Written) -> str:
-    """The handbook page for ``matrix``; ``written`` is its book (for the matrix table)."""
-    render = _renderer()
-    doc = matrix.doc
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<meta name="generator" content="escflow">',
-        f"<title>{escape(doc.name)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        f'<header><h1 dir="auto">{escape(doc.name)}</h1>',
-    ]
-    if doc.description:
-        parts.append(f'<p dir="auto">{escape(doc.description.strip())}</p>')
-    parts.append("</header>")
-    parts.append(_matrix_tables(matrix, written))
-    flows = [flow for block in written.blocks for flow in block]
-    parts.append("<nav><h3>Categories</h3><ol>")
-    parts += [
-        f'<li><a href="#flow-{escape(f.id)}" dir="auto">{escape(f.name)}</a></li>' for f in flows
-    ]
-    parts.append("</ol></nav>")
-    for flow in flows:
-        parts.append(_flow_section(matrix, flow, render))
-    parts.append(_contacts(matrix))
-    parts += ["</body>", "</html>", ""]
-    return "\n".join(parts)
-
-
-# --- the matrix table -------------------------------------------------------------------
-
-
-def _matrix_tables(matrix: Matrix, written: Written) -> str:
+def matrix_blocks(written: Written) -> list[MatrixBlock]:
+    """The blocks of the matrix sheet in ``written`` as plain rows of text."""
     sheet = written.book.sheets[0]
-    out = ["<section><h2>Escalation matrix</h2>"]
+    blocks: list[MatrixBlock] = []
     row = 0
     for block in written.blocks:
         while sheet.is_blank(row):
             row += 1
-        header, contacts, timelines = sheet.rows[row : row + 3]
-        out.append('<table class="matrix"><thead><tr>')
-        out += [f"<th>{escape(cell_text(v))}</th>" for v in header]
-        out.append("</tr></thead><tbody>")
-        for cells in (contacts, timelines):
-            out.append(f'<tr><th scope="row">{escape(cell_text(cells[0]))}</th>')
-            out += [f'<td dir="auto">{escape(cell_text(v))}</td>' for v in cells[1:]]
-            out.append("</tr>")
-        for offset, flow in enumerate(block):
-            cells = sheet.rows[row + 3 + offset]
-            issue = matrix.doc.issue_types.get(flow.issue_type)
-            title = f' title="{escape(issue.name)}"' if issue else ""
-            out.append(
-                f'<tr><th scope="row"{title}><a href="#flow-{escape(flow.id)}" dir="auto">'
-                f"{escape(flow.name)}</a></th>"
-            )
-            for value in cells[1:]:
-                absent = cell_text(value) == ABSENT_MARK
-                out.append('<td class="absent">—</td>' if absent else "<td></td>")
-            out.append("</tr>")
-        out.append("</tbody></table>")
+        header, contacts, timelines = (
+            tuple(cell_text(v) for v in cells) for cells in sheet.rows[row : row + 3]
+        )
+        flows = tuple(
+            (flow, tuple(cell_text(v) for v in sheet.rows[row + 3 + offset][1:]))
+            for offset, flow in enumerate(block)
+        )
+        blocks.append(MatrixBlock(header, contacts, timelines, flows))
         row += 3 + len(block)
-    out.append("</section>")
-    return "\n".join(out)
+    return blocks
 
 
-# --- one flow ----------------------------------------------------------------------------
-
-Render = Callable[[CompiledFlow, str], str]
-
-
-def _renderer() -> Render:
-    """The diagram function: escflow.render's SVG, inline.
-
-    A handbook is for training with the flowcharts, so one that cannot be drawn is an
-    error (naming the flow), never a page with a placeholder; the ``.md`` export gives
-    the tables alone.
-    """
-    try:
-        module = importlib.import_module("escflow.render")
-    except ImportError as exc:
-        raise RenderError(
-            f"the handbook's flowcharts need escflow's renderer, which cannot be loaded"
-            f" ({exc}); reinstall escflow, or export to .md for the tables alone"
-        ) from None
-    render_flow = cast(Callable[..., bytes], module.render_flow)
-    try:
-        module.check_dot()
-    except EscflowError as exc:
-        raise RenderError(
-            f"the handbook's flowcharts need Graphviz: {exc}; or export to .md for the tables alone"
-        ) from None
-
-    def draw(flow: CompiledFlow, category: str) -> str:
-        """The flow's diagram as inline SVG."""
-        try:
-            svg = render_flow(flow, format="svg", category=category)
-        except EscflowError as exc:
-            raise RenderError(
-                f"cannot draw the flowchart of flow '{flow.id}' ({flow.name}): {exc}"
-            ) from None
-        return _inline_svg(svg.decode("utf-8"), f"f-{flow.id}-")
-
-    return draw
-
-
-def _inline_svg(svg: str, prefix: str) -> str:
-    """An SVG file's ``<svg>`` element, its ids prefixed so several fit in one page."""
-    start = svg.find("<svg")
-    body = svg[start:] if start >= 0 else svg
-    body = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m[1]}"', body)
-    body = re.sub(r'(href|xlink:href)="#([^"]+)"', lambda m: f'{m[1]}="#{prefix}{m[2]}"', body)
-    return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m[1]})", body)
-
-
-def _flow_section(matrix: Matrix, flow: CompiledFlow, render: Render) -> str:
-    issue = matrix.doc.issue_types.get(flow.issue_type)
-    category = issue.name if issue else flow.issue_type
-    language = flow.language.split("-")[0]
-    direction = "rtl" if language in _RTL else "ltr"
-    out = [
-        f'<section class="flow" id="flow-{escape(flow.id)}" lang="{escape(flow.language)}"'
-        f' dir="{direction}">',
-        f"<h2>{escape(flow.name)}</h2>",
-        f'<p class="meta" dir="ltr" lang="en">{escape(category)} · <code>{escape(flow.id)}'
-        f"</code> · language: {escape(flow.language)}</p>",
-    ]
-    if flow.description:
-        out.append(f"<p>{escape(flow.description.strip())}</p>")
-    svg = render(flow, category)
-    out.append(f'<figure class="diagram" data-flow="{escape(flow.id)}">{svg}</figure>')
-    out.append(_levels_table(flow))
-    out.append(_sla_table(matrix, flow))
-    out.append("</section>")
-    return "\n".join(part for part in out if part)
-
-
-def _levels_table(flow: CompiledFlow) -> str:
-    out = [
-        '<table class="levels"><thead><tr lang="en"><th>Level</th><th>Contact point</th>'
-        "<th>Timeline</th><th>Responses</th><th>Triggers</th></tr></thead><tbody>"
-    ]
-    for level in (*flow.ladder, *flow.teams):
-        for position, step_id in enumerate(level.steps):
-            step = flow.steps[step_id]
-            title = (
-                f"{escape(level_label(level.number))}"
-                if not level.team
-                else f"Team beside {escape(level_label(level.number))}"
-            )
-            if len(level.steps) > 1:
-                title += f"<br><small>step {position + 1}: {escape(step.name)}</small>"
-            contact = f"{escape(level.name)}" + (
-                f"<br><small>{escape(level.contact.name)}</small>"
-                if level.name != level.contact.name
-                else ""
-            )
-            window = escape(str(level.window))
-            if level.repeat:
-                window += f"<br><small>repeated {level.repeat}×</small>"
-            responses = "".join(f"<li>{_response(flow, r)}</li>" for r in step.responses)
-            triggers = "".join(f"<li>{_trigger(flow, t)}</li>" for t in step.triggers)
-            out.append(
-                f'<tr><th scope="row">{title}</th><td>{contact}</td><td>{window}</td>'
-                f"<td><ul>{responses}</ul></td><td><ul>{triggers}</ul></td></tr>"
-            )
-    out.append("</tbody></table>")
-    return "\n".join(out)
-
-
-def _who(flow: CompiledFlow, key: str) -> str:
-    if key == CUSTOMER:
-        return "the customer"
-    for level in flow.levels:
-        if level.contact_id == key:
-            return level.contact.name
-    return key
-
-
-def _response(flow: CompiledFlow, response: Response) -> str:
-    if isinstance(response, str):
-        return escape(response)
-    if isinstance(response, NotifyAction):
-        what = (
-            escape(response.label)
-            if response.label
-            else f"Notify {escape(_who(flow, response.notify))}"
-        )
-        return f"{what}: <q>{escape(response.message)}</q>"
-    if isinstance(response, WebhookAction):
-        return (
-            escape(response.label or "Call a webhook")
-            + f" <small>({escape(response.webhook)})</small>"
-        )
-    assert isinstance(response, HandlerAction)
-    return escape(response.label or response.handler)
-
-
-def _target(flow: CompiledFlow, trigger: CompiledTrigger) -> str:
-    if trigger.target == RESOLVED:
-        return "resolved"
-    level: CompiledLevel = flow.level_of(trigger.target)
-    step = flow.steps[trigger.target]
-    name = level.name if not level.team else f"{level.name} (team)"
-    if len(level.steps) > 1 and step.id != level.entry:
-        name += f": {step.name}"
-    label = level_label(level.number) if not level.team else ""
-    return f"{escape(label)} {escape(name)}".strip()
-
-
-def _trigger(flow: CompiledFlow, trigger: CompiledTrigger) -> str:
-    parts = [escape(trigger.label)]
-    parts.append(f'<span class="target" dir="auto">→ {_target(flow, trigger)}</span>')
-    if trigger.automatic:
-        parts.append('<span class="auto">(automatic when the time is up)</span>')
-    if trigger.reason:
-        parts.append(
-            f'<span class="reason">The customer is told: “{escape(trigger.reason)}”</span>'
-        )
-    return " ".join(parts)
-
-
-def _sla_table(matrix: Matrix, flow: CompiledFlow) -> str:
-    if not flow.sla:
-        return ""
-    out = [
-        '<h3 lang="en">Service level targets</h3><table class="sla" lang="en"><thead><tr>'
-        "<th>Priority</th><th>First response</th><th>Resolution</th><th>Starts at</th>"
-        "</tr></thead><tbody>"
-    ]
-    for key, target in flow.sla.items():
-        priority = flow.priorities.get(key)
-        name = priority.name if priority else key
-        entry = flow.level(priority.entry_level).name if priority else ""
-        out.append(
-            f'<tr><th scope="row">{escape(name)}</th><td>{escape(str(target.first_response))}</td>'
-            f"<td>{escape(str(target.resolution))}</td><td>{escape(entry)}</td></tr>"
-        )
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
-def _contacts(matrix: Matrix) -> str:
-    out = [
-        '<section class="contacts"><h2>Contact points</h2><table><thead><tr><th>Contact point'
-        "</th><th>Kind</th><th>How to reach</th><th>Members</th></tr></thead><tbody>"
-    ]
-    for contact in matrix.doc.contacts.values():
-        channels = contact.channels.model_dump(exclude_none=True)
-        reach = "<br>".join(f"{escape(k)}: {escape(str(v))}" for k, v in channels.items())
-        out.append(
-            f'<tr><th scope="row" dir="auto">{escape(contact.name)}</th><td>{contact.kind}</td>'
-            f'<td>{reach}</td><td dir="auto">{escape(", ".join(contact.members))}</td></tr>'
-        )
-    out.append("</tbody></table></section>")
-    return "\n".join(out)
+def handbook_page(matrix: Matrix, written: Written, paper: str = "A4") -> str:
+    """The handbook page for ``matrix``, printing on ``paper`` (``A4`` or ``letter``);
+    ``written`` is its book (for the matrix table)."""
+    return handbook(matrix, matrix_blocks(written), paper_named(paper))

@@ -27,8 +27,18 @@ from escflow.fileio import check_folder, write_all
 from escflow.render._dot import FORMATS, check_dot, parse_formats
 from escflow.render._dot import run_dot as _run_dot
 from escflow.render._flow import DIRECTIONS, edge_id, flow_source, resolved_node
+from escflow.render._handbook import ABSENT_MARK, MatrixBlock, handbook
 from escflow.render._matrix import matrix_source
 from escflow.render._path import TicketPath, path_of
+from escflow.render._print import (
+    MIN_TEXT_PT,
+    PAPERS,
+    Paper,
+    check_dpi,
+    paper_named,
+)
+from escflow.render._print import print_scale as _print_scale
+from escflow.render._print import with_page as _with_page
 
 MATRIX_FILE = "_matrix"
 """The overview's file name without extension; ``_`` keeps it apart from any flow id."""
@@ -41,18 +51,39 @@ def render_flow(
     *,
     path: TicketPath | None = None,
     category: str | None = None,
+    paper: Paper | None = None,
+    dpi: int | None = None,
 ) -> bytes:
     """The flowchart of ``flow`` as ``svg``, ``png``, ``pdf`` or ``dot`` bytes.
 
     ``path`` draws a ticket's path over it; ``category`` is the issue type's name for
-    the title (see :func:`flow_source`).
+    the title (see :func:`flow_source`); ``paper`` and ``dpi`` as in :func:`render_all`.
     """
-    return _run_dot(flow_source(flow, direction, path, category=category), format)
+    source = flow_source(flow, direction, path, category=category)
+    return _run_dot(_with_page(source, paper, dpi if format == "png" else None), format)
 
 
 def render_matrix(matrix: Matrix, format: str = "svg") -> bytes:
     """The matrix overview (categories x levels) as ``svg``, ``png``, ``pdf`` or ``dot``."""
     return _run_dot(matrix_source(matrix), format)
+
+
+def print_scales(matrix: Matrix, paper: Paper) -> dict[str, tuple[float, float]]:
+    """Flow id -> (scale, smallest text in points) of its flowchart fitted to ``paper``.
+
+    The scale is at most 1; a flow whose smallest text comes out under
+    :data:`MIN_TEXT_PT` prints legibly only split by levels, as the handbook does.
+    """
+    check_dot()
+    flows = sorted(matrix.flows)
+
+    def measure(flow_id: str) -> tuple[float, float]:
+        flow = matrix.flows[flow_id]
+        svg = _run_dot(flow_source(flow, category=category_name(matrix, flow)), "svg")
+        return _print_scale(svg.decode("utf-8"), paper)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip(flows, pool.map(measure, flows), strict=True))
 
 
 def category_name(matrix: Matrix, flow: CompiledFlow) -> str:
@@ -62,12 +93,19 @@ def category_name(matrix: Matrix, flow: CompiledFlow) -> str:
 
 
 def render_all(
-    matrix: Matrix, formats: Iterable[str] | str = ("svg",), direction: str = "TB"
+    matrix: Matrix,
+    formats: Iterable[str] | str = ("svg",),
+    direction: str = "TB",
+    *,
+    paper: Paper | None = None,
+    dpi: int | None = None,
 ) -> dict[str, bytes]:
     """Every diagram of ``matrix`` in memory: file name -> content.
 
     One ``<flow id>.<format>`` per flow and format, plus ``_matrix.<format>``, in a
-    stable order (flows sorted by id).
+    stable order (flows sorted by id). ``paper`` scales each drawing down to fit the
+    paper's printable area in landscape (see :func:`print_scales` for how small its
+    text then is); ``dpi`` sets the pixels per inch of PNG files (Graphviz's 96 without).
     """
     chosen = parse_formats(formats)
     if direction not in DIRECTIONS:
@@ -75,12 +113,18 @@ def render_all(
     if any(fmt != "dot" for fmt in chosen):
         check_dot()
     jobs: list[tuple[str, str, str]] = []  # (file name, DOT source, format)
-    for flow_id in sorted(matrix.flows):
-        flow = matrix.flows[flow_id]
-        source = flow_source(flow, direction, category=category_name(matrix, flow))
-        jobs.extend((f"{flow_id}.{fmt}", source, fmt) for fmt in chosen)
-    overview = matrix_source(matrix)
-    jobs.extend((f"{MATRIX_FILE}.{fmt}", overview, fmt) for fmt in chosen)
+    sources = {
+        flow_id: flow_source(
+            matrix.flows[flow_id], direction, category=category_name(matrix, matrix.flows[flow_id])
+        )
+        for flow_id in sorted(matrix.flows)
+    }
+    sources[MATRIX_FILE] = matrix_source(matrix)
+    for name, source in sources.items():
+        jobs.extend(
+            (f"{name}.{fmt}", _with_page(source, paper, dpi if fmt == "png" else None), fmt)
+            for fmt in chosen
+        )
     # Each job is one ``dot`` process, so threads run them side by side; map() keeps
     # the results in job order, so the output does not depend on which finishes first.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
@@ -93,6 +137,9 @@ def write_diagrams(
     folder: str | os.PathLike[str],
     formats: Iterable[str] | str = ("svg",),
     direction: str = "TB",
+    *,
+    paper: Paper | None = None,
+    dpi: int | None = None,
 ) -> list[Path]:
     """Render every diagram of ``matrix`` and write them into ``folder``; returns the paths.
 
@@ -103,7 +150,7 @@ def write_diagrams(
     """
     target = Path(folder)
     _check_folder(target)
-    files = render_all(matrix, formats, direction)
+    files = render_all(matrix, formats, direction, paper=paper, dpi=dpi)
     return _write_files(target, files)
 
 
@@ -113,6 +160,9 @@ def write_ticket_path(
     folder: str | os.PathLike[str],
     formats: Iterable[str] | str = ("svg",),
     direction: str = "TB",
+    *,
+    paper: Paper | None = None,
+    dpi: int | None = None,
 ) -> list[Path]:
     """Draw ``flow`` with a ticket's path highlighted into ``folder/<ticket id>.<format>``.
 
@@ -125,22 +175,34 @@ def write_ticket_path(
     _check_folder(target)
     chosen = parse_formats(formats)
     stem = escaped_file_name(path.ticket_id)
-    files = {f"{stem}.{fmt}": render_flow(flow, fmt, direction, path=path) for fmt in chosen}
+    files = {
+        f"{stem}.{fmt}": render_flow(flow, fmt, direction, path=path, paper=paper, dpi=dpi)
+        for fmt in chosen
+    }
     return _write_files(target, files)
 
 
 __all__ = [
+    "ABSENT_MARK",
     "DIRECTIONS",
     "FORMATS",
     "MATRIX_FILE",
+    "MIN_TEXT_PT",
+    "PAPERS",
+    "MatrixBlock",
+    "Paper",
     "TicketPath",
     "category_name",
     "check_dot",
+    "check_dpi",
     "edge_id",
     "flow_source",
+    "handbook",
     "matrix_source",
+    "paper_named",
     "parse_formats",
     "path_of",
+    "print_scales",
     "render_all",
     "render_flow",
     "render_matrix",

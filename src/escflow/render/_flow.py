@@ -18,6 +18,7 @@ Layout choices, each made for a trainer reading a printed page:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,11 +32,14 @@ from escflow.compile import (
     CompiledStep,
     CompiledTrigger,
     EffectivePriority,
+    TriggerKind,
 )
 from escflow.errors import RenderError
 from escflow.render._path import TicketPath, stamp
 from escflow.render._text import (
     ACTION_FILL,
+    BADGE_FILL,
+    BADGE_INK,
     FONT,
     FUNCTIONAL,
     HIERARCHICAL,
@@ -52,6 +56,7 @@ from escflow.render._text import (
     duration_text,
     escape,
     factor_text,
+    right_to_left,
     tooltip,
     window_text,
     wrapped,
@@ -63,6 +68,7 @@ DIRECTIONS = ("TB", "LR")
 _KINDS = {"person": pgettext_noop("chart", "person"), "team": pgettext_noop("chart", "team")}
 RESPONSE_WIDTH = 40  # columns per response line: about 7 cm at 10 pt
 MESSAGE_LENGTH = 90  # a notify message is shown in full up to about three lines, then cut
+TITLE_WIDTH = 24  # columns per line of a lane title (13 pt), beside the lane's first step
 EDGE_WIDTH = 24  # edge labels stay narrow so parallel triggers do not collide
 _KIND_COLOUR = {
     "hierarchical": HIERARCHICAL,
@@ -71,6 +77,22 @@ _KIND_COLOUR = {
     "loop": LOOP,
     "step": STEP,
 }
+
+
+def drawn_kind(flow: CompiledFlow, trigger: CompiledTrigger) -> TriggerKind:
+    """The kind the chart draws a trigger as, so its colour says what the legend says.
+
+    The runner's kinds are about routing: any move to a level that is not the next one
+    is ``functional``. On the chart a move to a team is orange (the skill), a move to a
+    higher rung is blue (up the ladder, a jump such as level 1 to level 3 included), and
+    a move from a team back to the rung it stands beside, or lower, is a purple loop.
+    """
+    if trigger.kind != "functional":
+        return trigger.kind
+    target = flow.level_of(trigger.target)
+    if target.team:
+        return "functional"
+    return "hierarchical" if target.number > flow.level_of(trigger.source).number else "loop"
 
 
 def resolved_node(step_id: str) -> str:
@@ -91,10 +113,29 @@ class _Taken:
     moves: dict[tuple[str, str], list[datetime]] = field(default_factory=lambda: defaultdict(list))
     current: str | None = None
     ticket_id: str = ""
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class ChartPart:
+    """Some lanes of a flow, drawn as one of the charts a long flow is split into.
+
+    ``parts`` maps every lane (level or team id) to the number of the part that draws
+    it, so an edge that leaves this part can say where it continues.
+    """
+
+    number: int
+    count: int
+    parts: Mapping[str, int]
+
+    @property
+    def levels(self) -> frozenset[str]:
+        """The ids of the lanes this part draws."""
+        return frozenset(lane for lane, number in self.parts.items() if number == self.number)
 
 
 def _index_path(flow: CompiledFlow, path: TicketPath) -> _Taken:
-    taken = _Taken(current=path.current, ticket_id=path.ticket_id)
+    taken = _Taken(current=path.current, ticket_id=path.ticket_id, timezone=flow.timezone)
     where = f"ticket {path.ticket_id} on flow '{flow.id}'"
     for step_id, at in path.visits:
         if step_id not in flow.steps:
@@ -131,8 +172,10 @@ def _shorten(text: str, limit: int) -> str:
 
 def _response_row(response: Response, names: dict[str, str], said: Words) -> str:
     if isinstance(response, str):
-        line = wrapped(response, RESPONSE_WIDTH, "left")
-        return f'<tr><td align="left" balign="left">• {line}</td></tr>'
+        # Right-to-left lines start at the right, where their reader starts.
+        side = "right" if right_to_left(response) else "left"
+        line = wrapped(response, RESPONSE_WIDTH, side)
+        return f'<tr><td align="{side}" balign="{side}">• {line}</td></tr>'
     if isinstance(response, NotifyAction):
         customer = said.pgettext("chart", "the customer")
         who = customer if response.notify == "customer" else names.get(response.notify)
@@ -147,7 +190,7 @@ def _response_row(response: Response, names: dict[str, str], said: Words) -> str
     text = f"{head}: {body}" if body else head
     # A no-break space: SVG drops an ordinary space at the edge of a text run.
     auto = said.pgettext("chart", "AUTO")
-    tag = f'<font color="{HIERARCHICAL}" point-size="8"><b>{auto}</b></font>&#160;'
+    tag = f'<font color="{HIERARCHICAL}" point-size="10"><b>{auto}</b></font>&#160;'
     return (
         f'<tr><td align="left" balign="left" bgcolor="{ACTION_FILL}">'
         f"{tag}{wrapped(text, RESPONSE_WIDTH - 5, 'left')}</td></tr>"
@@ -171,53 +214,51 @@ def _step_label(
     if taken is not None:
         rows.extend(
             f'<tr><td bgcolor="{PATH_FILL}"><font color="{PATH}"><b>'
-            f"{_entered(said, at)}</b></font></td></tr>"
+            f"{_entered(said, at, taken.timezone)}</b></font></td></tr>"
             for at in taken.visits.get(step.id, ())
         )
     body = "".join(rows)
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="2">{body}</table>>'
 
 
-def _entered(said: Words, at: datetime) -> str:
-    return said.pgettext("chart", "entered {at}", at=stamp(at))
+def _entered(said: Words, at: datetime, zone: str) -> str:
+    return said.pgettext("chart", "entered {at}", at=stamp(at, zone))
 
 
-def _taken(said: Words, at: datetime) -> str:
-    return said.pgettext("chart", "taken {at}", at=stamp(at))
+def _taken(said: Words, at: datetime, zone: str) -> str:
+    return said.pgettext("chart", "taken {at}", at=stamp(at, zone))
+
+
+def _lane_name(level: CompiledLevel, said: Words) -> str:
+    """A lane as its title and the continuation marks name it (escaped by ``wrapped``)."""
+    if level.team:
+        team = said.pgettext("chart", "Functional team")
+        return f"{team} · {level.name}"
+    number = said.pgettext("chart", "Level {number}", number=level.number)
+    return f"{number} · {level.name}"
 
 
 def _level_title(flow: CompiledFlow, level: CompiledLevel) -> str:
     said = words(flow.language)
-    # The catalogue's words go in as they are (they hold nothing a label must escape,
-    # which a test keeps); names and windows are escaped.
     kind = said.pgettext("chart", _KINDS[level.contact.kind])
-    window = escape(window_text(level.window, said))
-    window = said.pgettext("chart", "window {window}", window=window)
+    window = said.pgettext("chart", "window {window}", window=window_text(level.window, said))
+    head, sub = _lane_name(level, said), f"{kind} · {window}"
     if level.team:
         beside = next((lv for lv in flow.ladder if lv.number == level.number), None)
-        where = (
-            " · " + said.pgettext("chart", "beside level {number}", number=beside.number)
-            if beside
-            else ""
-        )
-        team = said.pgettext("chart", "Functional team")
-        head = f"{team} · {escape(level.name)}"
-        sub = f"{kind} · {window}{where}"
-    else:
-        number = said.pgettext("chart", "Level {number}", number=level.number)
-        head = f"{number} · {escape(level.name)}"
-        sub = f"{kind} · {window}"
+        if beside:
+            sub += " · " + said.pgettext("chart", "beside level {number}", number=beside.number)
     if level.repeat:
         sub += " · " + said.pgettext("chart", "repeats {count}x", count=level.repeat)
+    # Narrow, as the title stands beside the lane's first step.
     return (
-        f'<<font point-size="13"><b>{head}</b></font><br align="left"/>'
-        f'<font point-size="10">{sub}</font><br align="left"/>>'
+        f'<<font point-size="13"><b>{wrapped(head, TITLE_WIDTH, "left")}</b></font>'
+        f'<font point-size="10">{wrapped(sub, TITLE_WIDTH + 6, "left")}</font>>'
     )
 
 
 def _edge_label(flow: CompiledFlow, trigger: CompiledTrigger, taken: _Taken | None) -> str:
     said = words(flow.language)
-    colour = _KIND_COLOUR[trigger.kind]
+    colour = _KIND_COLOUR[drawn_kind(flow, trigger)]
     lines: list[str] = []
     if not (trigger.automatic and trigger.implicit):
         lines.append(wrapped(trigger.label, EDGE_WIDTH))
@@ -232,17 +273,20 @@ def _edge_label(flow: CompiledFlow, trigger: CompiledTrigger, taken: _Taken | No
         lines.append(f"<i>{escape(timer)}</i>")
     if taken is not None:
         lines.extend(
-            f'<font color="{PATH}"><b>{_taken(said, at)}</b></font>'
+            f'<font color="{PATH}"><b>{_taken(said, at, taken.timezone)}</b></font>'
             for at in taken.moves.get((trigger.source, trigger.id), ())
         )
     return f'<<font color="{colour}">{"<br/>".join(lines)}</font>>'
 
 
-def _edge_attrs(trigger: CompiledTrigger, taken: _Taken | None, said: Words) -> dict[str, str]:
+def _edge_attrs(
+    flow: CompiledFlow, trigger: CompiledTrigger, taken: _Taken | None
+) -> dict[str, str]:
+    kind = drawn_kind(flow, trigger)
     attrs = {
         "id": edge_id(trigger),
-        "color": _KIND_COLOUR[trigger.kind],
-        "penwidth": "2.4" if trigger.kind == "functional" else "1.3",
+        "color": _KIND_COLOUR[kind],
+        "penwidth": "2.4" if kind == "functional" else "1.3",
     }
     if trigger.automatic:
         attrs["style"] = "dashed"
@@ -252,17 +296,25 @@ def _edge_attrs(trigger: CompiledTrigger, taken: _Taken | None, said: Words) -> 
         attrs.update(color=PATH, penwidth="3.5")
     text = f"{trigger.id}: {trigger.label}"
     if trigger.reason:
+        said = words(flow.language)
         told = said.pgettext("chart", "the customer is told: {reason}", reason=trigger.reason)
         text += f" ({told})"
     attrs["tooltip"] = tooltip(text)
     return attrs
 
 
-def _title(flow: CompiledFlow, category: str | None, taken: _Taken | None) -> str:
+def _title(
+    flow: CompiledFlow, category: str | None, taken: _Taken | None, part: ChartPart | None
+) -> str:
     said = words(flow.language)
     named = said.pgettext("chart", "flow {id}", id=escape(flow.id))
     version = said.pgettext("chart", "version {digest}", digest=flow.digest[:12])
     sub = f"{escape(category or flow.issue_type_name)} · {named} · {version}"
+    if part is not None:
+        shown = said.pgettext(
+            "chart", "part {number} of {count}", number=part.number, count=part.count
+        )
+        sub += f"<br/><b>{shown}</b>"
     if taken is not None:
         path = said.pgettext("chart", "Path of ticket {ticket}", ticket=escape(taken.ticket_id))
         sub += f'<br/><font color="{PATH}"><b>{path}</b></font>'
@@ -272,12 +324,14 @@ def _title(flow: CompiledFlow, category: str | None, taken: _Taken | None) -> st
     )
 
 
-def _legend(path: bool, said: Words) -> str:
+def _legend(path: str | None, said: Words) -> str:
+    """The key to the colours; ``path`` is the time zone of a ticket's path, if drawn."""
+
     def line(colour: str, dash: bool, text: str) -> str:
         stroke = "╌╌╌▶" if dash else "━━━▶"
         return (
             f'<tr><td align="left"><font color="{colour}"><b>{stroke}</b></font></td>'
-            f'<td align="left">{said.pgettext("chart", text)}</td></tr>'
+            f'<td align="left">{text}</td></tr>'
         )
 
     title = said.pgettext("chart", "Legend")
@@ -288,33 +342,49 @@ def _legend(path: bool, said: Words) -> str:
     windows = said.pgettext("chart", "windows: act by the first time, escalates at the second")
     rows = [
         f'<tr><td colspan="2" align="left"><b>{title}</b></td></tr>',
-        line(HIERARCHICAL, False, pgettext_noop("chart", "up the ladder (hierarchical)")),
+        line(HIERARCHICAL, False, said.pgettext("chart", "up the ladder (hierarchical)")),
         line(
             FUNCTIONAL,
             False,
-            pgettext_noop("chart", "to a team with the skill (functional), bold"),
+            said.pgettext("chart", "to a team with the skill (functional), bold"),
         ),
-        line(LOOP, False, pgettext_noop("chart", "back to an earlier step (loop)")),
-        line(RESOLUTION, False, pgettext_noop("chart", "ticket resolved")),
+        line(LOOP, False, said.pgettext("chart", "back to an earlier step (loop)")),
+        line(RESOLUTION, False, said.pgettext("chart", "ticket resolved")),
         line(
             HIERARCHICAL,
             True,
-            pgettext_noop("chart", "automatic: the timer fires at the window's end"),
+            said.pgettext("chart", "automatic: the timer fires at the window's end"),
         ),
-        f'<tr><td align="left" bgcolor="{ACTION_FILL}"><font point-size="8"'
+        f'<tr><td align="left" bgcolor="{ACTION_FILL}"><font point-size="9"'
         f' color="{HIERARCHICAL}"><b>{auto}</b></font></td>'
         f'<td align="left">{automated}</td></tr>',
         f'<tr><td align="left">•</td><td align="left">{checklist}</td></tr>',
         f'<tr><td align="left" bgcolor="{TEAM_FILL}">  </td><td align="left">{beside}</td></tr>',
         f'<tr><td colspan="2" align="left">{windows}</td></tr>',
     ]
-    if path:
-        path_line = pgettext_noop("chart", "the ticket's path, with UTC times")
-        rows.insert(6, line(PATH, False, path_line))
+    if path is not None:
+        times = said.pgettext("chart", "the ticket's path, times in {zone}", zone=escape(path))
+        rows.insert(6, line(PATH, False, times))
     return (
         '<<table border="1" color="#b0b8c4" cellborder="0" cellspacing="0" cellpadding="2">'
         f"{''.join(rows)}</table>>"
     )
+
+
+def legend_source(language: str = "en") -> str:
+    """The legend alone as DOT, for a page that gives it once for all its charts."""
+    graph: Any = graphviz.Digraph(name="legend")
+    graph.attr("graph", fontname=FONT, fontcolor=INK, pad="0.1")
+    graph.node(
+        "legend.",
+        label=_legend(None, words(language)),
+        shape="plain",
+        fontname=FONT,
+        fontsize="9",
+        id="legend",
+    )
+    text: str = graph.source
+    return text
 
 
 def _priority_line(flow: CompiledFlow, priority: EffectivePriority) -> str:
@@ -342,7 +412,7 @@ def _priority_line(flow: CompiledFlow, priority: EffectivePriority) -> str:
         return escape(f"{priority.name} · {windows} {factor}" if scaled else priority.name)
     others = said.pgettext("chart", "other levels {factor}", factor=factor)
     lines = [*written, others] if scaled else written
-    detail = "".join(f'<br/><font point-size="9">{escape(line)}</font>' for line in lines)
+    detail = "".join(f'<br/><font point-size="10">{escape(line)}</font>' for line in lines)
     return f"{escape(priority.name)} · {windows}{detail}"
 
 
@@ -360,19 +430,23 @@ def flow_source(
     path: TicketPath | None = None,
     *,
     category: str | None = None,
+    part: ChartPart | None = None,
+    legend: bool = True,
 ) -> str:
     """The flowchart of ``flow`` as DOT text, deterministic for a given flow.
 
     ``direction`` is ``TB`` (levels top to bottom) or ``LR`` (left to right);
-    ``path`` highlights the steps and triggers a ticket took, stamped with their UTC
-    times, and marks where it is now; ``category`` is the issue type's display name
-    (the matrix knows it; the compiled flow only has its id).
+    ``path`` highlights the steps and triggers a ticket took, stamped with their times
+    in the flow calendar's zone (with the offset), and marks where it is now;
+    ``category`` is the issue type's display name (the matrix knows it; the compiled
+    flow only has its id); ``part`` draws only some lanes, for a chart split across
+    pages (edges to the other lanes end at marks naming them and their part);
+    ``legend=False`` leaves the key out, for a page that gives it once for every chart.
     """
     if direction not in DIRECTIONS:
         raise RenderError(f"unknown direction '{direction}'; choose TB or LR")
     taken = _index_path(flow, path) if path is not None else None
-    names = _contact_names(flow)
-    said = words(flow.language)
+    shown = part.levels if part is not None else frozenset(lv.id for lv in flow.levels)
     graph: Any = graphviz.Digraph(name=flow.id)
     graph.attr(
         "graph",
@@ -381,7 +455,7 @@ def flow_source(
         compound="true",
         fontname=FONT,
         fontcolor=INK,
-        label=_title(flow, category, taken),
+        label=_title(flow, category, taken, part),
         labelloc="t",
         nodesep="0.25",
         ranksep="0.3",
@@ -389,15 +463,41 @@ def flow_source(
         outputorder="edgesfirst",  # labels and nodes are drawn over edges, never under
     )
     graph.attr("node", fontname=FONT, fontsize="10", fontcolor=INK)
-    graph.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.8")
+    graph.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.8")
 
+    _add_lanes(graph, flow, shown, taken)
+    _add_edges(graph, flow, shown, taken, part)
+
+    # The legend sits beside the last level, where the ladder leaves the page empty.
+    last = flow.ladder[-1]
+    if legend and last.id in shown:
+        graph.node(
+            "legend.",
+            label=_legend(taken.timezone if taken is not None else None, words(flow.language)),
+            shape="plain",
+            fontsize="9",
+            id="legend",
+        )
+        with graph.subgraph() as row:
+            row.attr(rank="same")
+            row.node(last.entry)
+            row.node("legend.")
+    text: str = graph.source
+    return text
+
+
+def _add_lanes(graph: Any, flow: CompiledFlow, shown: frozenset[str], taken: _Taken | None) -> None:
+    names = _contact_names(flow)
+    said = words(flow.language)
     entries = _entries(flow)
     first = flow.ladder[0].id
     for index, level in enumerate(flow.levels):
+        if level.id not in shown:
+            continue
         fill = TEAM_FILL if level.team else LANE_FILLS[index % 2]
         with graph.subgraph(name=f"cluster_{level.id}") as lane:
             lane.attr(
-                label=_level_title(flow, level),
+                label="",
                 style="rounded,filled,dashed" if level.team else "rounded,filled",
                 fillcolor=fill,
                 color=FUNCTIONAL if level.team else "#9fb3c8",
@@ -406,6 +506,7 @@ def flow_source(
                 margin="8",
                 id=f"level.{level.id}",
             )
+            _add_title(lane, flow, level, fill)
             for step_id in level.steps:
                 _add_step(lane, flow.steps[step_id], level, names, taken, said)
             if level.id in entries:
@@ -414,26 +515,87 @@ def flow_source(
             if taken is not None and taken.current in level.steps:
                 _add_now(lane, taken.ticket_id, taken.current, said)
 
+
+def _add_edges(
+    graph: Any,
+    flow: CompiledFlow,
+    shown: frozenset[str],
+    taken: _Taken | None,
+    part: ChartPart | None,
+) -> None:
+    """One edge per trigger; one that enters or leaves the part ends at a mark for the
+    part it comes from or goes to, listing the lanes there (one mark a part keeps the
+    chart narrow)."""
+    marks: dict[str, list[str]] = {}  # mark node -> the lanes it stands for
+    edges: list[tuple[str, str, CompiledTrigger]] = []
     for step in flow.steps.values():
         for trigger in step.triggers:
             head = resolved_node(step.id) if trigger.resolves else trigger.target
-            graph.edge(
-                step.id,
-                head,
-                label=_edge_label(flow, trigger, taken),
-                **_edge_attrs(trigger, taken, said),
-            )
+            tail = step.id
+            here = step.level in shown
+            there = here if trigger.resolves else flow.steps[trigger.target].level in shown
+            if part is None or (here and there):
+                pass
+            elif here:
+                lane = flow.steps[trigger.target].level
+                head = continuation_node(part.parts[lane], leaving=True)
+                marks.setdefault(head, []).append(lane)
+            elif there:
+                tail = continuation_node(part.parts[step.level], leaving=False)
+                marks.setdefault(tail, []).append(step.level)
+            else:
+                continue
+            edges.append((tail, head, trigger))
+    if part is not None:
+        for name, lanes in marks.items():
+            _add_mark(graph, flow, part, name, lanes)
+    for tail, head, trigger in edges:
+        attrs = _edge_attrs(flow, trigger, taken)
+        if (
+            tail.startswith("continued.")
+            and part is not None
+            and int(tail.rsplit("-", 1)[1]) > part.number
+        ):
+            # A return from a later part: its mark goes below, with the other marks,
+            # instead of widening the chart beside the steps (drawn reversed, so the
+            # arrow still points at the step).
+            tail, head = head, tail
+            attrs.update(dir="back", arrowtail=attrs.pop("arrowhead", "normal"))
+        graph.edge(tail, head, label=_edge_label(flow, trigger, taken), **attrs)
 
-    # The legend sits beside the last level, where the ladder leaves the page empty.
-    graph.node(
-        "legend.", label=_legend(taken is not None, said), shape="plain", fontsize="9", id="legend"
+
+def continuation_node(number: int, *, leaving: bool) -> str:
+    """The name (and SVG id) of the mark for part ``number`` of a split chart: where
+    edges leaving this part go, or where edges entering it come from."""
+    return f"{'continues' if leaving else 'continued'}.part-{number}"
+
+
+def _add_mark(graph: Any, flow: CompiledFlow, part: ChartPart, name: str, lanes: list[str]) -> None:
+    said = words(flow.language)
+    other = int(name.rsplit("-", 1)[1])
+    where = (
+        said.pgettext(
+            "chart", "continues in part {number} of {count}", number=other, count=part.count
+        )
+        if name.startswith("continues")
+        else said.pgettext(
+            "chart", "continued from part {number} of {count}", number=other, count=part.count
+        )
     )
-    with graph.subgraph() as row:
-        row.attr(rank="same")
-        row.node(flow.ladder[-1].entry)
-        row.node("legend.")
-    text: str = graph.source
-    return text
+    rows = [f"<b>{where}</b>"]
+    for lane_id in dict.fromkeys(lanes):
+        lane = _lane_name(flow.level(lane_id), said)
+        rows.append(f'<font point-size="10">{escape(lane)}</font>')
+    graph.node(
+        name,
+        label=f"<{'<br/>'.join(rows)}>",
+        shape="box",
+        style="rounded,dashed",
+        color=MUTED,
+        fontcolor=INK,
+        margin="0.14,0.05",
+        id=name,
+    )
 
 
 def _add_step(
@@ -449,7 +611,7 @@ def _add_step(
         "style": "rounded,filled",
         "fillcolor": "white",
         "color": FUNCTIONAL if level.team else "#5b7fa6",
-        "margin": "0.06,0.04",
+        "margin": "0.1,0.05",
         "id": f"step.{step.id}",
     }
     if taken is not None and step.id in taken.visits:
@@ -470,7 +632,7 @@ def _add_step(
             color=PATH if done else RESOLUTION,
             penwidth="3" if done else "1",
             fontcolor=RESOLUTION,
-            fontsize="9",
+            fontsize="10",
             margin="0.08,0.03",
             height="0.3",
             id=resolved_node(step.id),
@@ -479,6 +641,45 @@ def _add_step(
             row.attr(rank="same")
             row.node(step.id)
             row.node(resolved_node(step.id))
+
+
+def title_node(level_id: str) -> str:
+    """The name (and SVG id) of a lane's title node."""
+    return f"title.{level_id}"
+
+
+def _add_title(lane: Any, flow: CompiledFlow, level: CompiledLevel, fill: str) -> None:
+    """The lane's title as a node at the lane's left, level with its first step.
+
+    A cluster's own label is painted over by any edge that enters the lane from above;
+    a node is an obstacle that dot routes every edge (and edge label) around. Level
+    with the step, it takes no rank of its own: a rank holding only the title would
+    push the edges passing it outside the lane, and each lane sideways.
+    """
+    name = title_node(level.id)
+    lane.node(
+        name,
+        label=_level_title(flow, level),
+        shape="box",
+        style="filled",
+        fillcolor=fill,
+        color=fill,
+        penwidth="0",
+        margin="0.02,0.02",
+        id=name,
+    )
+    with lane.subgraph() as row:
+        row.attr(rank="same")
+        row.node(name)
+        row.node(level.entry)
+    # An edge within a rank orders its ends left to right: the title before the
+    # priority badge (when the lane has one) or the step.
+    lane.edge(
+        name,
+        f"entry.{level.id}" if level.id in _entries(flow) else level.entry,
+        style="invis",
+        id=f"{name}.edge",
+    )
 
 
 def _add_now(lane: Any, ticket_id: str, step_id: str, said: Words) -> None:
@@ -507,18 +708,21 @@ def _add_entry(
     name = f"entry.{level.id}"
     start = said.pgettext("chart", "New ticket") if first else said.pgettext("chart", "Starts here")
     lines = [f"<b>{start}</b>", *priorities]
+    # One table row a line: the cell padding keeps the lines apart (plain <br/> lines
+    # sit one font size apart and their letters touch on the dark fill).
+    rows = "".join(f"<tr><td>{part}</td></tr>" for line in lines for part in line.split("<br/>"))
     graph.node(
         name,
-        label=f"<{'<br/>'.join(lines)}>",
+        label=f'<<table border="0" cellspacing="0" cellpadding="1">{rows}</table>>',
         shape="box",
         style="rounded,filled",
-        fillcolor="#3b4654",
-        fontcolor="white",
-        color="#3b4654",
-        margin="0.1,0.05",
+        fillcolor=BADGE_FILL,
+        fontcolor=BADGE_INK,
+        color=BADGE_FILL,
+        margin="0.08,0.04",
         id=name,
     )
-    graph.edge(name, level.entry, color="#3b4654", penwidth="2", id=f"{name}.edge")
+    graph.edge(name, level.entry, color=BADGE_FILL, penwidth="2", id=f"{name}.edge")
     with graph.subgraph() as row:
         row.attr(rank="same")
         row.node(name)

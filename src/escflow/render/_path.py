@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from escflow.errors import TimeError
 from escflow.spec._models import RESOLVED
@@ -19,9 +20,18 @@ if TYPE_CHECKING:
     from escflow.records import Event, Ticket
 
 
-def stamp(at: datetime) -> str:
-    """``2026-03-02T09:15Z``: UTC, to the minute, the way the diagram prints times."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+def stamp(at: datetime, timezone: str = "UTC") -> str:
+    """``2026-03-02 10:15 +01:00``: in ``timezone`` (the flow's calendar), to the minute.
+
+    The offset is printed beside the local time, so a reader can tell 02:30 before a
+    clock change from 02:30 after it, and compare the chart with stored UTC times.
+    """
+    local = at.astimezone(ZoneInfo(timezone))
+    offset = local.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{local:%Y-%m-%d %H:%M} {sign}{hours:02d}:{rest:02d}"
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,8 @@ class TicketPath:
     ``visits`` holds ``(step id, entered at)``; ``moves`` holds ``(source step,
     trigger id, target step, at)``, the target being ``"resolved"`` when the trigger
     closed the ticket; ``current`` is the step the ticket is in now, or None once it
-    is closed. Every time must be timezone-aware; the diagram prints them in UTC.
+    is closed. Every time must be timezone-aware; the diagram prints them in the
+    flow calendar's local time, with the offset.
     """
 
     ticket_id: str

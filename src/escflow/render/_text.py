@@ -18,18 +18,21 @@ from escflow.timing import Duration
 # through to the families that cover them; fontconfig covers anything else.
 FONT = "Noto Sans, Noto Sans CJK KR, Noto Sans Arabic, sans-serif"
 
-# Colours print distinctly in colour and differ by line style in grey (see EDGE_STYLE).
+# Colours print distinctly in colour and differ by line style in grey. Every text colour
+# keeps a contrast of at least 4.5:1 (WCAG AA) on each fill it is drawn on.
 INK = "#1d2733"
-MUTED = "#5f6b7a"
+MUTED = "#4a5563"
 HIERARCHICAL = "#1f4e79"
-FUNCTIONAL = "#c55a11"
-RESOLUTION = "#2e7d32"
+FUNCTIONAL = "#a84a0c"
+RESOLUTION = "#256b29"
 LOOP = "#7b3294"
 STEP = "#44546a"
 ACTION_FILL = "#e1edf8"
 TEAM_FILL = "#fdf1e7"
 LANE_FILLS = ("#f4f7fb", "#eaf0f6")
 RESOLVED_FILL = "#e6f2e7"
+BADGE_FILL = "#3b4654"  # where each priority enters
+BADGE_INK = "#ffffff"
 PATH = "#d0006f"
 PATH_FILL = "#fff3b0"
 
@@ -113,12 +116,26 @@ def wrap(text: str, width: int) -> list[str]:
     return lines or [""]
 
 
+def right_to_left(text: str) -> bool:
+    """Whether ``text`` holds right-to-left letters (Arabic, Hebrew, ...)."""
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
+
+
+# Graphviz spaces the lines of a label by the font size alone. Arabic letters rise and
+# fall further than Latin ones, so wrapped Arabic lines touch; an empty line in a small
+# font between them opens the gap (Graphviz's labels have no line-height of their own).
+RTL_LINE_GAP = 4  # points
+_SPACER = f'<font point-size="{RTL_LINE_GAP}"> </font>'
+
+
 def wrapped(text: str, width: int, align: str = "center") -> str:
-    """Escaped, wrapped text with HTML-like line breaks aligned ``left`` or ``center``."""
-    brk = '<br align="left"/>' if align == "left" else "<br/>"
-    body = brk.join(escape(line) for line in wrap(text, width))
+    """Escaped, wrapped text with HTML-like line breaks aligned ``left``, ``right`` or
+    ``center``; right-to-left text gets room between its lines."""
+    brk = f'<br align="{align}"/>' if align in ("left", "right") else "<br/>"
+    gap = f"{brk}{_SPACER}{brk}" if right_to_left(text) else brk
+    body = gap.join(escape(line) for line in wrap(text, width))
     # Graphviz justifies a line by the <br> that ends it, so the last line needs one too.
-    return body + brk if align == "left" else body
+    return body + brk if align in ("left", "right") else body
 
 
 # The diagrams' short forms (a trainer reads them at a glance), in the chart's context of
