@@ -242,7 +242,7 @@ class Moves:
             and level.next
             and skips < len(flow.levels)
         ):
-            draft.add(
+            passed = draft.add(
                 kind,
                 at,
                 from_step=from_step,
@@ -259,6 +259,10 @@ class Moves:
                     "assignee": None,
                 },
             )
+            # What needs no person still happens (an incident opened, a status page
+            # posted); what is addressed to the people off duty does not (when_skipped).
+            said = _reason(kind, reason, passed.data.get("priority"))
+            self._queue_responses(draft, flow, step, passed.seq, at, said, skipped=True)
             following = flow.level(level.next)
             self.enter(
                 draft,
@@ -309,9 +313,8 @@ class Moves:
                     "warn_at": data["warn_at"],
                 },
             )
-        if reason is None and kind == "opened":  # what a level's '$reason' says at first
-            reason = f"new ticket, priority {priority}"
-        self._queue_responses(draft, flow, step, event.seq, event.at, reason or "")
+        reason = _reason(kind, reason, priority)
+        self._queue_responses(draft, flow, step, event.seq, event.at, reason)
         if notice and kind not in ("opened", "repeated", "reopened"):
             key = (flow.digest, level.id, draft.current.priority)
             prepared = self._notices.get(key)
@@ -325,8 +328,19 @@ class Moves:
             )
 
     def _queue_responses(
-        self, draft: Draft, flow: CompiledFlow, step: str, seq: int, at: datetime, reason: str
+        self,
+        draft: Draft,
+        flow: CompiledFlow,
+        step: str,
+        seq: int,
+        at: datetime,
+        reason: str,
+        *,
+        skipped: bool = False,
     ) -> None:
+        """Queue the automated responses of ``step`` (``skipped``: those that run when the
+        ticket passes through its level for nobody on duty), keyed by their place among
+        the step's responses."""
         ticket = draft.current
         key = (flow.digest, step, ticket.priority)
         prepared = self._responses.get(key)
@@ -335,9 +349,17 @@ class Moves:
             window = self.timing.window_text(flow, level, ticket.priority).window
             prepared = self._responses[key] = blueprints(flow, step, window)
         for i, blueprint in enumerate(prepared):
-            draft.actions.append(
-                blueprint.action(ticket, reason, f"{draft.ticket_id}:{seq}:{i}", at)
-            )
+            if skipped and not blueprint.when_skipped:
+                continue
+            action_key = f"{draft.ticket_id}:{seq}:{i}"
+            draft.actions.append(blueprint.action(ticket, reason, action_key, at, skipped=skipped))
+
+
+def _reason(kind: EventKind, reason: str | None, priority: object) -> str:
+    """What a level's ``$reason`` says: the move's reason; at first, the new ticket's."""
+    if reason is None and kind == "opened":
+        return f"new ticket, priority {priority}"
+    return reason or ""
 
 
 def sla_outcome(ticket: Ticket, at: datetime) -> dict[str, Any]:
