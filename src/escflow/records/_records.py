@@ -51,8 +51,9 @@ class Event:
     """One thing that happened to a ticket. Never changed once written.
 
     ``data`` holds what the event set: on entering a level, ``level``, ``deadline``,
-    ``warn_at`` (aware datetimes, UTC) and ``assignee``; on pausing, the time that remained; on
-    attaching, the evidence.
+    ``warn_at`` (aware datetimes, UTC) and ``assignee``; on a warning or a move within the
+    level, ``assignee`` when the level's rota has turned since; on pausing, the time that
+    remained; on attaching, the evidence.
     """
 
     ticket_id: str
@@ -262,6 +263,8 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
         assignee, repeats, acknowledged = data.get("assignee"), data.get("repeats", 0), False
     elif kind == "held":
         deadline, warn_at = _instant(data.get("deadline")), _instant(data.get("warn_at"))
+    elif "assignee" in data:  # the level's rota turned while the ticket stayed there
+        assignee = data["assignee"]
     if kind == "warned":
         warn_at = None
     elif kind == "expired":

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from escflow.compile import CompiledFlow, CompiledTrigger
+from escflow.compile import CompiledFlow, CompiledLevel, CompiledTrigger
 from escflow.compile._index import timer_label
 from escflow.errors import InvalidTrigger, RuntimeFlowError, TicketClosed, TicketPaused
 from escflow.records import EventKind, Ticket
@@ -84,10 +84,11 @@ class Moves:
                     ticket.warn_at,
                     actor="timer",
                     reason=f"window minimum {minimum} passed",
+                    data=self._duty(flow, level, ticket, ticket.warn_at),
                 )
                 action_key = f"{ticket.id}:{event.seq}:warning"
                 draft.actions.append(
-                    warning_action(ticket, level, str(minimum), action_key, event.at)
+                    warning_action(draft.current, level, str(minimum), action_key, event.at)
                 )
                 continue
             self._expire(draft, flow, ticket)
@@ -207,6 +208,7 @@ class Moves:
                 reason=why,
                 note=note,
                 actor=actor,
+                data=self._duty(flow, flow.level(ticket.level), ticket, at),
             )
             self._queue_responses(draft, flow, target, event.seq, event.at, why)
             return
@@ -326,6 +328,17 @@ class Moves:
                     draft.current, reason or "", f"{draft.ticket_id}:{event.seq}:notice", at
                 )
             )
+
+    def _duty(
+        self, flow: CompiledFlow, level: CompiledLevel, ticket: Ticket, at: datetime
+    ) -> dict[str, Any]:
+        """``{"assignee": who}`` when the level's rota has turned since the ticket entered
+        it (or was last told): the actions queued at ``at`` name who is on duty then,
+        and the ticket's assignee follows (``{}`` when it has not turned)."""
+        if self.timing.rotation(flow, level.contact_id) is None:
+            return {}
+        person = self.timing.on_duty(flow, level, at)[1]
+        return {} if person == ticket.assignee else {"assignee": person}
 
     def _queue_responses(
         self,
