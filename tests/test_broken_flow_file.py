@@ -200,6 +200,7 @@ def test_the_python_api_builds_an_engine_on_the_partial_matrix(
     assert [p.code for p in refused.value.problems] == ["E108"]
     assert engine.fire("O-1", "up").ticket.step == "level-2"
     assert engine.tickets(flow="other")[0].id == "O-1"
+    assert engine.tickets(flow="other", status="resolved") == [], "a known flow: no error"
 
 
 def test_a_broken_matrix_still_stops_the_ticket_verbs(
