@@ -23,6 +23,7 @@ demo: $(STAMP) system
 	$(BIN)/escflow worker --once --log-unhandled --db sqlite:///build/demo.db --actions-log build/demo-actions.jsonl
 	$(BIN)/escflow ticket history DEMO-1 --db sqlite:///build/demo.db
 	$(BIN)/escflow render --ticket DEMO-1 --db sqlite:///build/demo.db -o build/diagrams --format svg,png
+	$(BIN)/escflow whatif run scenarios/complaint.yaml --vs scenarios/complaint-longer-l2.yaml
 
 test: $(STAMP) system
 	$(BIN)/ruff check src tests bench

@@ -40,6 +40,7 @@ def test_public_names_are_curated() -> None:
         "render",
         "fileio",
         "records",
+        "whatif",
     }
     assert public - set(escflow.__all__) <= modules
 
@@ -123,8 +124,9 @@ def test_what_is_not_a_path_is_reported_not_raised_from_python() -> None:
 def test_readme_example_runs(index: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     code = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)[index]
     # In a folder of its own beside the repository's flows: what an example writes (a
-    # tickets file) starts afresh on every run.
+    # tickets file) starts afresh on every run; the scenarios beside them.
     (tmp_path / "flows").symlink_to(ROOT / "flows")
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
     monkeypatch.chdir(tmp_path)
     exec(compile(code, f"README.md example {index + 1}", "exec"), {})
 

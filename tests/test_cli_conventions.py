@@ -213,3 +213,75 @@ def test_the_readmes_json_error_is_what_fire_prints(tmp_path: Path) -> None:
     db, _ = opened(tmp_path)
     done = escflow("ticket", "fire", "T-1", "nope", "--at", MONDAY, "--format", "json", *db)
     assert json.loads(done.stderr) == json.loads(shown.group(1))
+
+
+def test_export_and_import_report_as_json(tmp_path: Path) -> None:
+    sheet = tmp_path / "matrix.xlsx"
+    exported = escflow("export", str(FLOWS), "-o", str(sheet), "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    said = json.loads(exported.stdout)
+    flows = sorted(p.stem for p in FLOWS.glob("*.yaml") if p.stem != "matrix")
+    assert said["flows"] == flows
+    assert said["bytes"] == sheet.stat().st_size
+    out = tmp_path / "imported"
+    imported = escflow("import", str(sheet), "-o", str(out), "--format", "json")
+    assert imported.returncode == 0, imported.stderr
+    report = json.loads(imported.stdout)
+    assert sorted(report["written"]) == sorted(str(p) for p in out.iterdir())
+    definitions = sorted(str(p) for p in out.iterdir() if p.suffix == ".yaml")
+    assert sorted(report["files"]) == definitions
+    assert report["categories"] == len(flows)
+    assert report["dry_run"] is False
+
+
+def test_an_import_refused_says_its_cells_as_json(tmp_path: Path) -> None:
+    sheet = tmp_path / "broken.csv"
+    template = escflow("import", "--template", str(sheet), "--format", "json")
+    assert json.loads(template.stdout) == {"template": str(sheet)}
+    sheet.write_text(
+        "Escalation level,Level 1\nContact point,Agent\nTimeline,soon\nOrder status,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "imported"
+    refused = escflow("import", str(sheet), "-o", str(out), "--format", "json")
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    error = json.loads(refused.stderr)
+    assert error["error"] == "SheetError"
+    assert [(p["code"], p["path"]) for p in error["problems"]] == [("X003", "Matrix!B3")]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flow", "opened_at", "local", "utc", "deadline"),
+    [
+        # Europe/Paris in November is UTC+1; level 1's window is 15-30 minutes
+        ("complaint", "2026-11-23T10:00+01:00", "2026-11-23T10:00:00+01:00",
+         "2026-11-23T09:00:00+00:00", "2026-11-23T10:30:00+01:00"),
+        # Asia/Jakarta is UTC+7; level 1's window is 5-15 minutes, inside 08:00-12:00
+        ("bantuan-id", "2026-11-23T09:00+07:00", "2026-11-23T09:00:00+07:00",
+         "2026-11-23T02:00:00+00:00", "2026-11-23T09:15:00+07:00"),
+    ],
+)  # fmt: skip
+def test_ticket_text_shows_the_calendars_time_and_json_keeps_utc(
+    tmp_path: Path, flow: str, opened_at: str, local: str, utc: str, deadline: str
+) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 't.db'}", "--flows", str(FLOWS)]
+    done = escflow("ticket", "open", flow, "--id", "T-1", "--at", opened_at, *db)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].split()[1] == local
+    assert f"next deadline {deadline}" in done.stdout
+    history = escflow("ticket", "history", "T-1", *db)
+    assert history.stdout.split()[1] == local
+    as_json = json.loads(escflow("ticket", "history", "T-1", "--format", "json", *db).stdout)
+    assert as_json[0]["at"] == utc
+    shown = escflow("ticket", "show", "T-1", *db).stdout
+    assert f"opened_at: {local}" in shown
+    listed = escflow("ticket", "list", *db).stdout.splitlines()
+    assert listed[1].split()[6].endswith(local[-6:])  # NEXT DUE, with the calendar's offset
+    log = ["--log-unhandled", "--actions-log", str(tmp_path / "actions.jsonl")]
+    assert escflow("worker", "--once", *log, *db[:2]).returncode == 0
+    outbox = escflow("ticket", "outbox", "T-1", *db).stdout.splitlines()
+    delivered = [line.split("delivered ")[1] for line in outbox if "delivered " in line]
+    assert delivered
+    assert all(at.endswith(local[-6:]) for at in delivered)

@@ -28,6 +28,7 @@ to its answer by class, never by reading the message::
         +-- FlowUnavailable  the flow's file has errors: it takes no new tickets until fixed
                              (fields: flow, problems)
     +-- DeliveryError        an action could not be delivered: try again later, or never
+    +-- BadSignature         a webhook's signature does not match its body, or is too old
     +-- OutputError          a file cannot be written (nothing was)
     |   +-- RenderError      a diagram cannot be drawn: no ``dot``, a bad format or folder
     +-- StoreError           the database cannot be used (wrong URL, damaged, too new)
@@ -221,6 +222,11 @@ class DeliveryError(EscflowError):
         self.permanent = permanent
         self.retry_after = retry_after
         self.retry_at = retry_at
+
+
+class BadSignature(EscflowError):
+    """A received webhook is not signed by the secret its receiver holds, its body changed,
+    or it was signed too long ago (a replay): :func:`escflow.runtime.verify_webhook` refuses it."""
 
 
 class OutputError(EscflowError):

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import string
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,7 +20,7 @@ from escflow.runtime._actions import Message
 from escflow.store import MemoryStore
 from escflow.timing._clock import ManualClock
 from tests.conftest import FLOW, MATRIX, Write, escflow
-from tests.runtime.conftest import Inbox, MakeEngine
+from tests.runtime.conftest import Inbox, MakeEngine, Receiver
 
 
 class FailsTwice:
@@ -131,52 +128,6 @@ def test_a_message_reads_as_string_template_would(text: str) -> None:
 
 
 # --- webhooks, against a real HTTP server on this machine ----------------------------------
-
-
-class Receiver:
-    """A local HTTP server: each path answers as told (status, headers, body) and every
-    request it gets is kept (method, path, headers, body)."""
-
-    def __init__(self) -> None:
-        self.answers: dict[str, tuple[int, dict[str, str], bytes]] = {}
-        self.got: list[tuple[str, str, dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                receiver.got.append((self.command, self.path, dict(self.headers), body))
-                status, headers, text = receiver.answers.get(self.path, (404, {}, b"no such"))
-                self.send_response(status)
-                for name, value in {"Content-Length": str(len(text)), **headers}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(text)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def answer(self, path: str, status: int, body: bytes = b"", **headers: str) -> str:
-        self.answers[path] = (status, {k.replace("_", "-"): v for k, v in headers.items()}, body)
-        return f"{self.url}{path}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
 
 
 WEBHOOK_MATRIX = MATRIX.replace(

@@ -171,7 +171,8 @@ def test_history_shows_a_damaged_event_as_damaged(
     lines = shown.stdout.splitlines()
     assert lines[0].split()[2] == "opened"
     assert len(lines) == 2
-    assert lines[1].startswith("  2 2026-01-05T09:01:00+00:00 damaged (stored as moved): body")
+    # stored 09:01 UTC, shown in the complaint calendar's time (Europe/Paris: UTC+1 in January)
+    assert lines[1].startswith("  2 2026-01-05T10:01:00+01:00 damaged (stored as moved): body")
     assert lines[1].endswith("holds a JSON list, not an object")
     as_json = escflow("ticket", "history", "T-0", "--format", "json", *db)
     damaged = json.loads(as_json.stdout)[1]

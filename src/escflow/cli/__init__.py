@@ -29,6 +29,7 @@ from escflow.cli import (
     _sheets,
     _store,
     _tickets,
+    _whatif,
     _worker,
 )
 from escflow.cli._common import EXIT_PROBLEMS, EXIT_USAGE, BrokenDefinitions, say
@@ -37,7 +38,7 @@ from escflow.spec._chars import visible, visible_json
 
 __all__ = ["main", "parser", "run"]
 
-GROUPS = [_definitions, _render, _runtime, _store, _tickets, _worker, _outbox, _sheets]
+GROUPS = [_definitions, _render, _runtime, _store, _tickets, _worker, _outbox, _sheets, _whatif]
 EXIT_RETRY_LATER, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 75, 130, 141
 
 

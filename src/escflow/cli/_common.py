@@ -8,7 +8,7 @@ import os
 import shlex
 import sys
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -242,6 +242,12 @@ def json_fields(record: object, names: tuple[str, ...]) -> dict[str, Any]:
 def iso(value: object) -> str:
     """An instant in ISO 8601 (anything else as text)."""
     return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def local_time(at: datetime, zone: tzinfo | None) -> str:
+    """An instant as people read it: in the calendar's time, with its offset (``zone``
+    None: UTC, as stored). JSON output keeps UTC, for programs."""
+    return (at if zone is None else at.astimezone(zone)).isoformat()
 
 
 def jsonable(data: Mapping[str, Any]) -> Any:

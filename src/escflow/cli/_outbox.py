@@ -8,15 +8,16 @@ and ``discard`` change the rows they name, nothing else. The way an action is sh
 from __future__ import annotations
 
 import argparse
+from datetime import tzinfo
 from typing import Any, cast
 
 from escflow.cli._common import (
     EXIT_OK,
     EXIT_PROBLEMS,
     Commands,
-    iso,
     json_fields,
     jsonable,
+    local_time,
     plural,
     say,
     say_json,
@@ -204,26 +205,27 @@ def action_dict(action: Action) -> dict[str, Any]:
     return {**json_fields(action, _FIELDS), "payload": jsonable(action.payload)}
 
 
-def _state(action: Action) -> str:
-    """Where the action stands, and why, in a few words."""
+def _state(action: Action, zone: tzinfo | None = None) -> str:
+    """Where the action stands, and why, in a few words (instants in ``zone``, else UTC)."""
     if action.delivered_at is not None:
-        return f"delivered {action.delivered_at.isoformat()}"
+        return f"delivered {local_time(action.delivered_at, zone)}"
     if action.discarded_at is not None:
         note = f": {action.discard_note}" if action.discard_note else ""
-        return f"discarded {action.discarded_at.isoformat()} by {action.discarded_by}{note}"
+        at = local_time(action.discarded_at, zone)
+        return f"discarded {at} by {action.discarded_by}{note}"
     if action.quarantine is not None:
         return f"quarantined: {action.quarantine}"
     if action.failed_at is not None:
         return f"failed after {plural(action.attempts, 'attempt')}: {action.last_error}"
     if action.attempts:
-        when = iso(action.next_attempt_at)
+        when = "-" if action.next_attempt_at is None else local_time(action.next_attempt_at, zone)
         return f"pending, attempt {action.attempts + 1} at {when}: {action.last_error}"
     return "pending"
 
 
-def action_line(action: Action) -> str:
+def action_line(action: Action, zone: tzinfo | None = None) -> str:
     """One action on one line: its key, what it is, where it stands."""
-    line = f"{action.key}  {action.kind} -> {action.target}  {_state(action)}"
+    line = f"{action.key}  {action.kind} -> {action.target}  {_state(action, zone)}"
     if action.damage is not None and action.quarantine is None:
         line += f" (its row cannot be read: {action.damage})"
     elif action.damage is None and action.status == "quarantined":
@@ -231,13 +233,14 @@ def action_line(action: Action) -> str:
     return line
 
 
-def print_actions(actions: list[Action], fmt: str) -> int:
-    """Print actions (``ticket outbox``): a line each, or a JSON list."""
+def print_actions(actions: list[Action], fmt: str, *, zone: tzinfo | None = None) -> int:
+    """Print actions (``ticket outbox``): a line each (instants in ``zone``, the ticket's
+    calendar), or a JSON list (UTC)."""
     if fmt == "json":
         say_json([action_dict(a) for a in actions])
         return EXIT_OK
     for action in actions:
-        say(action_line(action))
+        say(action_line(action, zone))
     if not actions:
         say("no actions")
     return EXIT_OK

@@ -10,10 +10,12 @@ from escflow.cli._common import (
     EXIT_OK,
     EXIT_PROBLEMS,
     Commands,
+    add_format,
     add_paths,
     load_or_explain,
     plural,
     say,
+    say_json,
 )
 from escflow.errors import EscflowError, InputError, RenderError, SheetError
 from escflow.fileio import check_folder, write_atomic
@@ -51,6 +53,7 @@ def register(commands: Commands) -> None:
         metavar="FILE",
         help="write a starter sheet (.xlsx or .csv) to fill in, instead of importing",
     )
+    add_format(sheet)
     sheet.set_defaults(run=lambda a: _import(sheet, a))
 
     export = commands.add_parser(
@@ -66,7 +69,8 @@ def register(commands: Commands) -> None:
     export.add_argument(
         "-o", "--output", type=_export_path, required=True, help="file: .xlsx, .csv, .md or .html"
     )
-    export.set_defaults(run=lambda a: _export(a.paths, a.output))
+    add_format(export)
+    export.set_defaults(run=lambda a: _export(a.paths, a.output, as_json=a.format == "json"))
 
 
 def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -77,7 +81,10 @@ def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if fmt not in ("xlsx", "csv"):
             parser.error("the template is a .xlsx or .csv file")
         write_atomic(args.template, template_bytes(fmt))
-        say(f"wrote {args.template}: fill it in, then run 'escflow import {args.template}'")
+        if args.format == "json":
+            say_json({"template": str(args.template)})
+        else:
+            say(f"wrote {args.template}: fill it in, then run 'escflow import {args.template}'")
         return EXIT_OK
     if args.sheet is None:
         parser.error("give the SHEET to import (or --template FILE to start one)")
@@ -86,6 +93,8 @@ def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         result = import_sheet(args.sheet, args.output, dry_run=args.dry_run)
     except SheetError as error:
+        if args.format == "json":
+            raise  # said as one JSON object on standard error, as every command's errors are
         for problem in error.problems:
             say(problem.format(), err=True)
         errors = sum(p.severity == "error" for p in error.problems)
@@ -96,6 +105,21 @@ def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             err=True,
         )
         return EXIT_PROBLEMS
+    flows = len(result.files) - (result.reused_matrix is None)
+    if args.format == "json":
+        say_json(
+            {
+                "sheet": str(args.sheet),
+                "output": str(args.output),
+                "dry_run": args.dry_run,
+                "files": [str(path) for path in result.files],
+                "written": [str(path) for path in result.written],
+                "kept_matrix": None if result.reused_matrix is None else str(result.reused_matrix),
+                "categories": flows,
+                "warnings": [problem.as_dict() for problem in result.warnings],
+            }
+        )
+        return EXIT_OK
     for problem in result.warnings:
         say(problem.format())
     verb = "would write" if args.dry_run else "wrote"
@@ -103,7 +127,6 @@ def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         say(f"{verb} {display_name(path)}")
     if result.reused_matrix is not None:
         say(f"kept {display_name(result.reused_matrix)}: the sheet has no matrix sheets")
-    flows = len(result.files) - (result.reused_matrix is None)
     say(f"{_categories(flows)} imported from {display_name(args.sheet)}")
     return EXIT_OK
 
@@ -149,7 +172,7 @@ def _export_path(text: str) -> Path:
     return path
 
 
-def _export(paths: list[Path], output: Path) -> int:
+def _export(paths: list[Path], output: Path, *, as_json: bool) -> int:
     fmt = export_format(output)
     matrix = load_or_explain(paths)
     try:
@@ -157,7 +180,17 @@ def _export(paths: list[Path], output: Path) -> int:
     except RenderError as exc:  # the handbook's flowcharts could not be drawn
         raise RenderError(f"{output} was not written: {exc}") from None
     write_atomic(output, data)
-    say(f"wrote {output} ({_categories(len(matrix.flows))})")
+    if as_json:
+        say_json(
+            {
+                "output": str(output),
+                "format": fmt,
+                "flows": sorted(matrix.flows),
+                "bytes": len(data),
+            }
+        )
+    else:
+        say(f"wrote {output} ({_categories(len(matrix.flows))})")
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from escflow.cli._common import (
     EXIT_OK,
@@ -24,12 +25,14 @@ from escflow.cli._common import (
     json_fields,
     jsonable,
     load_running,
+    local_time,
     plural,
     say,
     say_json,
 )
 from escflow.cli._outbox import print_actions
 from escflow.cli._store import add_db
+from escflow.errors import EscflowError
 from escflow.records import STATUSES, AttrValue, Change, Event, Ticket
 from escflow.runtime import Actions, Engine, post_json
 from escflow.runtime._engine import EVIDENCE
@@ -281,9 +284,10 @@ def _ticket(args: argparse.Namespace) -> int:
     elif verb == "show":
         return _print_ticket(engine, engine.preview(args.ticket_id), args.format)
     elif verb == "history":
-        return _print_history(engine.history(args.ticket_id), args.format)
+        return _print_history(engine, args.ticket_id, args.format)
     elif verb == "outbox":
-        return print_actions(engine.outbox(args.ticket_id), args.format)
+        zone = _zone(engine, engine.get(args.ticket_id))
+        return print_actions(engine.outbox(args.ticket_id), args.format, zone=zone)
     else:
         now = engine.clock.now()
         found = engine.tickets(
@@ -292,11 +296,12 @@ def _ticket(args: argparse.Namespace) -> int:
             due_by=now if args.overdue else args.due_by,
             limit=args.limit,
         )
-        return _print_list(found, now, args.format)
-    return _print_change(change, args.format)
+        return _print_list(engine, found, now, args.format)
+    return _print_change(engine, change, args.format)
 
 
-def _ticket_dict(ticket: Ticket) -> dict[str, Any]:
+def _ticket_dict(ticket: Ticket, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """The ticket's fields; instants in UTC (JSON), or in ``zone`` for people."""
     fields = (
         "id",
         "flow",
@@ -315,8 +320,14 @@ def _ticket_dict(ticket: Ticket) -> dict[str, Any]:
         "resolved_at",
         "version",
     )
+    shown = json_fields(ticket, fields)
+    if zone is not None:
+        for name in fields:
+            value = getattr(ticket, name)
+            if isinstance(value, datetime):
+                shown[name] = local_time(value, zone)
     return {
-        **json_fields(ticket, fields),
+        **shown,
         "digest": ticket.digest[:12],
         "attrs": dict(ticket.attrs),
     }
@@ -338,12 +349,17 @@ def _event_dict(event: Event) -> dict[str, Any]:
     }
 
 
-def _event_line(event: Event) -> str:
+def _zone(engine: Engine, ticket: Ticket) -> ZoneInfo:
+    """The time zone of the calendar of the flow version the ticket runs."""
+    return ZoneInfo(engine.flow_of(ticket).timezone)
+
+
+def _event_line(event: Event, zone: ZoneInfo) -> str:
     if event.kind == "damaged":  # what the row says it was, and why it cannot be read
-        at = "?" if "stored_at" in event.data else event.at.isoformat()
+        at = "?" if "stored_at" in event.data else local_time(event.at, zone)
         stored = event.data.get("kind")
         return f"{event.seq:>3} {at} damaged (stored as {stored}): {event.data.get('damage')}"
-    parts = [f"{event.seq:>3}", event.at.isoformat(), event.kind]
+    parts = [f"{event.seq:>3}", local_time(event.at, zone), event.kind]
     if event.trigger:
         parts.append(f"[{event.trigger}]")
     if event.kind == "attached":
@@ -363,7 +379,7 @@ def _event_line(event: Event) -> str:
     return f"{line} by {event.actor}"
 
 
-def _print_change(change: Change, fmt: str) -> int:
+def _print_change(engine: Engine, change: Change, fmt: str) -> int:
     if fmt == "json":
         say_json(
             {
@@ -377,9 +393,10 @@ def _print_change(change: Change, fmt: str) -> int:
         )
         return EXIT_OK
     ticket = change.ticket
+    zone = _zone(engine, ticket)
     for event in change.events:
-        say(_event_line(event))
-    due = ticket.deadline.isoformat() if ticket.deadline else "none"
+        say(_event_line(event, zone))
+    due = local_time(ticket.deadline, zone) if ticket.deadline else "none"
     say(
         f"{ticket.id}: {ticket.status} at {ticket.step} (level {ticket.level}),"
         f" next deadline {due}{' (already applied: replayed)' if change.replayed else ''}"
@@ -399,7 +416,8 @@ def _print_ticket(engine: Engine, now: Change, fmt: str) -> int:
         }
         say_json(shown)
         return EXIT_OK
-    for key, value in _ticket_dict(ticket).items():
+    zone = _zone(engine, ticket)
+    for key, value in _ticket_dict(ticket, zone).items():
         if value not in (None, {}, ""):
             say(f"{key:>18}: {value}")
     say(f"{'valid triggers':>18}: {', '.join(triggers) or '-'}")
@@ -409,20 +427,26 @@ def _print_ticket(engine: Engine, now: Change, fmt: str) -> int:
             " (a worker or the next call stores them):"
         )
         for event in now.events:
-            say(_event_line(event))
+            say(_event_line(event, zone))
     return EXIT_OK
 
 
-def _print_history(events: list[Event], fmt: str) -> int:
+def _print_history(engine: Engine, ticket_id: str, fmt: str) -> int:
+    events = engine.history(ticket_id)
     if fmt == "json":
         say_json([_event_dict(e) for e in events])
-    else:
-        for event in events:
-            say(_event_line(event))
+        return EXIT_OK
+    try:
+        zone = _zone(engine, engine.get(ticket_id))
+    except EscflowError as exc:  # a damaged row or a lost version: the events still show
+        zone = ZoneInfo("UTC")
+        say(f"times in UTC: the ticket's calendar cannot be read ({exc})")
+    for event in events:
+        say(_event_line(event, zone))
     return EXIT_OK
 
 
-def _print_list(tickets: list[Ticket], now: datetime, fmt: str) -> int:
+def _print_list(engine: Engine, tickets: list[Ticket], now: datetime, fmt: str) -> int:
     if fmt == "json":
         say_json([_ticket_dict(t) for t in tickets])
         return EXIT_OK
@@ -432,7 +456,11 @@ def _print_list(tickets: list[Ticket], now: datetime, fmt: str) -> int:
     rows = [("ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "NEXT DUE")]
     for ticket in tickets:
         due = ticket.next_due
-        when = "-" if due is None else due.isoformat() + (" (overdue)" if due <= now else "")
+        when = (
+            "-"
+            if due is None
+            else local_time(due, _zone(engine, ticket)) + (" (overdue)" if due <= now else "")
+        )
         rows.append(
             (
                 ticket.id,

@@ -22,7 +22,7 @@ from pathlib import Path
 from escflow.cli import _logging
 from escflow.cli._common import EXIT_OK, EXIT_PROBLEMS, Commands, load_running, say
 from escflow.cli._tickets import _common
-from escflow.runtime import Actions, Engine, Worker, post_json
+from escflow.runtime import Actions, Engine, WebhookSecrets, Worker, post_json
 from escflow.runtime._handlers import GROUP, handlers_named, load_handlers
 from escflow.runtime._lines import LineLog
 from escflow.runtime._worker import MAX_BATCH, MAX_CONCURRENCY, freeze_startup
@@ -106,6 +106,13 @@ def register(commands: Commands) -> None:
         type=Path,
         metavar="FILE",
         help="append delivered notifications to FILE as JSON lines (default, or '-': stdout)",
+    )
+    worker.add_argument(
+        "--webhook-secrets",
+        type=Path,
+        metavar="FILE",
+        help="sign webhooks (Escflow-Signature, HMAC-SHA256): a line per endpoint,"
+        " 'ADDRESS SECRET'; the file must be readable by its owner only",
     )
     worker.add_argument(
         "--format",
@@ -204,10 +211,11 @@ def _engine(args: argparse.Namespace, stream: LineLog) -> Engine | None:
             err=True,
         )
         return None
+    secrets = None if args.webhook_secrets is None else WebhookSecrets.read(args.webhook_secrets)
     logged = Actions.log(stream, **provided)  # whole lines, one at a time from each sender
     actions = Actions(
         notify=logged.notify,
-        webhook=partial(post_json, timeout=args.timeout),
+        webhook=partial(post_json, timeout=args.timeout, secrets=secrets),
         handlers=logged.handlers if args.log_unhandled else provided,
     )
     store = open_store(args.db, create=False, lease=timedelta(seconds=args.lease))

@@ -27,6 +27,7 @@ from escflow.errors import DeliveryError, UnknownHandler
 from escflow.records import Action, Ticket
 from escflow.runtime._handlers import handlers_named
 from escflow.runtime._lines import LineLog
+from escflow.runtime._signing import SIGNATURE_HEADER, WebhookSecrets, sign_webhook
 from escflow.spec._chars import visible_json
 from escflow.spec._models import (
     CUSTOMER,
@@ -35,6 +36,7 @@ from escflow.spec._models import (
     WebhookAction,
     runs_when_skipped,
 )
+from escflow.timing import Clock, SystemClock
 
 Deliver = Callable[[Action], None]
 
@@ -66,9 +68,16 @@ def webhook_address(url: str) -> str:
     return f"{parts.scheme}://{host}{parts.path}"
 
 
-def post_json(action: Action, timeout: float = 10.0) -> None:
+def post_json(
+    action: Action,
+    timeout: float = 10.0,
+    *,
+    secrets: WebhookSecrets | None = None,
+    clock: Clock | None = None,
+) -> None:
     """Deliver a webhook: POST the payload as JSON to ``action.target``, with the key as
-    ``Idempotency-Key``.
+    ``Idempotency-Key``, signed (``Escflow-Signature``, :mod:`escflow.runtime._signing`)
+    when ``secrets`` holds a secret for the address, at the ``clock``'s time.
 
     A 2xx answer delivers it. Redirects are not followed (a POST would lose its body): a
     3xx is a failure naming the new address, permanent for 301 and 308. A 4xx other than
@@ -78,12 +87,12 @@ def post_json(action: Action, timeout: float = 10.0) -> None:
     start of the answer's body included.
     """
     body = json.dumps(action.payload, ensure_ascii=False, default=str).encode("utf-8")
-    request = urllib.request.Request(
-        action.target,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "Idempotency-Key": action.key},
-    )
+    headers = {"Content-Type": "application/json", "Idempotency-Key": action.key}
+    secret = None if secrets is None else secrets.secret_for(action.target)
+    if secret is not None:
+        now = (clock or SystemClock()).now()
+        headers[SIGNATURE_HEADER] = sign_webhook(secret, body, now)
+    request = urllib.request.Request(action.target, data=body, method="POST", headers=headers)
     try:
         with _OPENER.open(request, timeout=timeout) as response:
             response.read()

@@ -20,6 +20,7 @@ from escflow.spec._models import FlowDoc, MatrixDoc
 from escflow.spec._yaml import MAX_BYTES, Document, read_documents
 
 M = TypeVar("M", MatrixDoc, FlowDoc)
+B = TypeVar("B", bound=BaseModel)
 SUFFIXES = (".yaml", ".yml")
 _ADAPTER: TypeAdapter[MatrixDoc | FlowDoc] = TypeAdapter(DocumentModel)
 
@@ -177,25 +178,51 @@ def check_document(document: Document) -> tuple[MatrixDoc | FlowDoc | None, list
         return None, _problems(document, exc.errors())
 
 
-def _problems(document: Document, errors: Sequence[Any]) -> list[Problem]:
+def validate_as(document: Document, model: type[B]) -> tuple[B | None, list[Problem]]:
+    """Validate one YAML document as ``model`` (another format than flows, such as a
+    what-if scenario), every problem located as the flows' are."""
+    if not isinstance(document.data, dict):
+        line, column = document.locate(())
+        got = _describe(document.data)
+        return None, [
+            Problem(
+                "L008",
+                "error",
+                f"expected a mapping (key: value lines) at the top of the document, got {got}",
+                document.file,
+                line,
+                column,
+            )
+        ]
+    try:
+        return model.model_validate(document.data), []
+    except ValidationError as exc:
+        return None, _problems(document, exc.errors(), root=model)
+
+
+def _problems(
+    document: Document, errors: Sequence[Any], *, root: Any = DocumentModel
+) -> list[Problem]:
     """One problem per error, except that a value no member of a union takes is one
     problem naming what each member expects, not one contradicting fix per member."""
     groups: dict[tuple[Any, ...], list[Any]] = {}
     for number, error in enumerate(errors):
         loc = tuple(error["loc"])
-        path, member = _walk(document.data, loc)
+        path, member = _walk(document.data, loc, root)
         if member is not None and error["type"] in _EXPECTED:
             groups.setdefault(("union", loc[:member], path), []).append(error)
         else:
             groups[("one", number)] = [error]
     return [
-        _problem(document, group[0]) if len(group) == 1 else _union_problem(document, group)
+        _problem(document, group[0], root)
+        if len(group) == 1
+        else _union_problem(document, group, root)
         for group in groups.values()
     ]
 
 
-def _union_problem(document: Document, errors: list[Any]) -> Problem:
-    path, _ = _walk(document.data, tuple(errors[0]["loc"]))
+def _union_problem(document: Document, errors: list[Any], root: Any) -> Problem:
+    path, _ = _walk(document.data, tuple(errors[0]["loc"]), root)
     expected = list(dict.fromkeys(_EXPECTED[e["type"]] for e in errors))
     expected = [e for e in expected if _COVERED_BY.get(e) not in expected]
     listed = [_IN_A_LIST.get(e, e) for e in expected]
@@ -205,9 +232,9 @@ def _union_problem(document: Document, errors: list[Any]) -> Problem:
     )
 
 
-def _problem(document: Document, error: Any) -> Problem:
+def _problem(document: Document, error: Any, root: Any) -> Problem:
     loc: tuple[Any, ...] = tuple(error["loc"])
-    path, _ = _walk(document.data, loc)
+    path, _ = _walk(document.data, loc, root)
     kind: str = error["type"]
     key = False
     if kind == "missing":
@@ -217,7 +244,7 @@ def _problem(document: Document, error: Any) -> Problem:
         code = "S002"
     elif kind == "extra_forbidden":
         name = str(loc[-1])
-        allowed = _allowed_keys(loc[:-1])
+        allowed = _allowed_keys(loc[:-1], root)
         message = f"unknown key '{name}'{did_you_mean(name, allowed)}"
         if allowed:
             message += f" (allowed here: {', '.join(allowed)})"
@@ -292,6 +319,17 @@ def _describe_error(kind: str, error: Any, loc: tuple[Any, ...]) -> tuple[str, s
     }
     if kind in messages:
         return "S003", messages[kind]
+    bounds = {
+        "greater_than_equal": ("ge", "at least"),
+        "greater_than": ("gt", "more than"),
+        "less_than_equal": ("le", "at most"),
+        "less_than": ("lt", "less than"),
+    }
+    if kind in bounds:
+        name, words = bounds[kind]
+        bound = error["ctx"][name]
+        shown = f"{bound:g}" if isinstance(bound, int | float) else str(bound)
+        return "S003", f"give a number {words} {shown}, got {got}"
     if kind == "literal_error":
         return "S003", f"{got} is not allowed here; use {error['ctx']['expected']}"
     if kind == "string_pattern_mismatch":
@@ -324,7 +362,7 @@ def _describe(value: Any) -> str:
     return str(value)
 
 
-def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[YamlPath, int | None]:
+def _walk(data: Any, loc: tuple[Any, ...], root: Any) -> tuple[YamlPath, int | None]:
     """Follow pydantic's ``loc`` through the data, dropping the union tags it inserts.
 
     Returns the YAML path, and the index in ``loc`` of the union member the error is
@@ -333,7 +371,7 @@ def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[YamlPath, int | None]:
     """
     path: list[str | int] = []
     node = data
-    current: Any = DocumentModel
+    current: Any = root
     member: int | None = None
     for index, part in enumerate(loc):
         tagged = _tagged_option(current, part)
@@ -372,9 +410,9 @@ def _tagged_option(tp: Any, part: Any) -> Any:
     return None
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+def _allowed_keys(loc: tuple[Any, ...], root: Any) -> list[str]:
     """The keys the model at ``loc`` accepts, found by walking the model types."""
-    current: Any = DocumentModel
+    current: Any = root
     for part in loc:
         current = _tagged_option(current, part) or _step_type(current, part)
         if current is None:
