@@ -25,6 +25,8 @@ to its answer by class, never by reading the message::
         |   +-- StaleTicket      not at the step or version the call was meant for
         +-- KeyReused        an idempotency key names another call: a new call needs a new key
         +-- UnknownHandler   a flow calls a handler the embedding service did not register
+        +-- FlowUnavailable  the flow's file has errors: it takes no new tickets until fixed
+                             (fields: flow, problems)
     +-- DeliveryError        an action could not be delivered: try again later, or never
     +-- BadSignature         a webhook's signature does not match its body, or is too old
     +-- OutputError          a file cannot be written (nothing was)
@@ -173,6 +175,34 @@ class UnknownHandler(RuntimeFlowError):
     """A response names a handler that the embedding service did not register."""
 
 
+class FlowUnavailable(RuntimeFlowError):
+    """A new ticket of a flow whose definition file has errors (a YAML syntax error, a
+    failed check) is refused: the matrix was loaded without it (see
+    :attr:`escflow.compile.Report.partial`). ``flow`` is the flow id asked for,
+    ``problems`` every error of the files that concern it; the message ends with the
+    command that checks them again. Running tickets of the flow are not concerned: they
+    go on on the version each started on, which the store keeps.
+    """
+
+    def __init__(self, message: str, *, flow: str, problems: Sequence[Problem], hint: str) -> None:
+        lines = [p.format() for p in problems]
+        super().__init__("\n".join([message, *lines, hint]))
+        self.flow = flow
+        self.problems = tuple(problems)
+        self.head = message
+        self.hint = hint
+
+    def details(self) -> dict[str, object]:
+        """The base fields (the message without the problems' lines), ``flow`` and
+        ``problems``, each as ``validate --format json`` gives it."""
+        return {
+            **super().details(),
+            "message": f"{self.head}; {self.hint}",
+            "flow": self.flow,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
 class DeliveryError(EscflowError):
     """A deliverer could not deliver an action; the outbox records the message.
 
@@ -260,6 +290,7 @@ __all__ = [
     "DuplicateTicket",
     "EscflowError",
     "ExportError",
+    "FlowUnavailable",
     "InputError",
     "InvalidTrigger",
     "KeyReused",

@@ -121,6 +121,15 @@ def test_a_misspelt_option_is_an_error_at_the_cell(typo: str, base: Path, tmp_pa
     assert f"unknown option '{typo}'; did you mean '{meant}'?" in found[0].message
 
 
+def test_a_skipped_option_other_than_run_or_drop_is_an_error_at_the_cell(
+    base: Path, tmp_path: Path
+) -> None:
+    text = "Post it [webhook: https://status.example.com/api; skipped: sometimes]"
+    found = problems_of(edited(base, tmp_path, cell(Levels_E2=text)), tmp_path)
+    assert [(p.code, p.path) for p in found] == [("X003", ("Levels!E2",))]
+    assert "write 'skipped: run' or 'skipped: drop'" in found[0].message
+
+
 def test_text_in_brackets_that_is_not_options_stays_text(base: Path, tmp_path: Path) -> None:
     lines = [
         "Read the FAQ [see note: page 3]",

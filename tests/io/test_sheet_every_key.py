@@ -86,9 +86,11 @@ levels:
             message: "We are on it: $ticket"
             channel: email
             label: "Tell the customer; politely"
+            when_skipped: run
           - webhook: https://x.example/hook
           - webhook: https://x.example/hook2
             label: Post it
+            when_skipped: drop
           - handler: open-case
             with: {n: 2, f: 0.5, b: true, s: "true", e: "", q: "a, b=c"}
         triggers:

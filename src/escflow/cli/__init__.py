@@ -33,7 +33,7 @@ from escflow.cli import (
     _worker,
 )
 from escflow.cli._common import EXIT_PROBLEMS, EXIT_USAGE, BrokenDefinitions, say
-from escflow.errors import DefinitionError, EscflowError, RetryLater
+from escflow.errors import DefinitionError, EscflowError, FlowUnavailable, RetryLater
 from escflow.spec._chars import visible, visible_json
 
 __all__ = ["main", "parser", "run"]
@@ -108,36 +108,46 @@ def _version() -> str:
 
 
 class _Said(logging.Handler):
-    """What the library says while it goes on (a row it quarantined), on standard error."""
+    """What the library says while it goes on (a row it quarantined, a flow file left
+    out), on standard error: a line of text, or with ``--format json`` a JSON object of
+    its own (``{"warning": ...}``), so that a program reads every line of standard
+    error as JSON."""
+
+    as_json = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        say(f"escflow: {record.getMessage()}", err=True, flush=True)
+        if self.as_json:
+            shown = {"warning": record.getMessage(), "logger": record.name}
+            print(visible_json(shown, indent=None), file=sys.stderr, flush=True)
+        else:
+            say(f"escflow: {record.getMessage()}", err=True, flush=True)
 
 
 @contextmanager
-def _saying() -> Iterator[None]:
+def _saying() -> Iterator[_Said]:
     """escflow's warnings printed for the command's run."""
     said, logger = _Said(logging.WARNING), logging.getLogger("escflow")
     logger.addHandler(said)
     try:
-        yield
+        yield said
     finally:
         logger.removeHandler(said)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 problems, 2 usage)."""
-    with _saying():
-        return _main(argv)
+    with _saying() as said:
+        return _main(argv, said)
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(argv: Sequence[str] | None, said: _Said) -> int:
     stdout = sys.stdout
     if stdout is not None:
         sys.stdout = cast(TextIO, _GuardedOutput(stdout))
     args: argparse.Namespace | None = None
     try:
         args = parser().parse_args(argv)
+        said.as_json = getattr(args, "format", "text") == "json"
         status: int = args.run(args)
         sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush
     except SystemExit as exc:  # argparse stops at --help (0) and at a usage error (2)
@@ -169,6 +179,11 @@ def _say_error(error: EscflowError, *, as_json: bool) -> None:
     if as_json:
         print(visible_json(error.details(), indent=None), file=sys.stderr)
     elif isinstance(error, BrokenDefinitions):
+        for problem in error.problems:
+            say(problem.format(), err=True)
+        say(f"escflow: {error.hint}", err=True)
+    elif isinstance(error, FlowUnavailable):  # the reason first, each problem, then the fix
+        say(f"escflow: {error.head}", err=True)
         for problem in error.problems:
             say(problem.format(), err=True)
         say(f"escflow: {error.hint}", err=True)

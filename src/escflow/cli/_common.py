@@ -160,13 +160,32 @@ def load_or_explain(paths: list[Path]) -> Matrix:
         raise InputError(missing)
     report = check_paths(paths)
     if report.matrix is None:
-        again = shlex.join(["escflow", "validate", *map(str, paths)])
-        raise BrokenDefinitions(
-            list(report.errors),
-            f"the definitions have errors; fix them, then '{again}' checks them again"
-            f" ({summary(report)})",
-        )
+        raise _broken(paths, report)
     return report.matrix
+
+
+def load_running(paths: list[Path]) -> Matrix:
+    """The matrix for the commands that run tickets (``ticket``, ``worker``): as
+    :func:`load_or_explain`, but flow files with errors are left out rather than stop
+    every flow (the engine warns of each, and refuses only new tickets of the flows they
+    concern). Only an error of the matrix document, which every flow depends on, raises
+    :class:`BrokenDefinitions`."""
+    missing = nowhere(paths)
+    if missing is not None:
+        raise InputError(missing)
+    report = check_paths(paths)
+    if report.partial is None:
+        raise _broken(paths, report)
+    return report.partial
+
+
+def _broken(paths: list[Path], report: Report) -> BrokenDefinitions:
+    again = shlex.join(["escflow", "validate", *map(str, paths)])
+    return BrokenDefinitions(
+        list(report.errors),
+        f"the definitions have errors; fix them, then '{again}' checks them again"
+        f" ({summary(report)})",
+    )
 
 
 def nowhere(paths: list[Path]) -> str | None:

@@ -24,7 +24,7 @@ from escflow.cli._common import (
     instant,
     json_fields,
     jsonable,
-    load_or_explain,
+    load_running,
     local_time,
     plural,
     say,
@@ -242,7 +242,7 @@ def _engine(
     ``ticket open`` does) makes a database that is not there: any other would answer
     "no tickets" from an empty one a mistyped path made, and report success. A command
     that only reads opens the store ``readonly``."""
-    matrix = load_or_explain([args.flows])
+    matrix = load_running([args.flows])
     logged = Actions.log(stream)
     actions = Actions(notify=logged.notify, webhook=post_json, handlers=logged.handlers)
     store = open_store(args.db, create=create, readonly=readonly)

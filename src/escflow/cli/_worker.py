@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from escflow.cli import _logging
-from escflow.cli._common import EXIT_OK, EXIT_PROBLEMS, Commands, load_or_explain, say
+from escflow.cli._common import EXIT_OK, EXIT_PROBLEMS, Commands, load_running, say
 from escflow.cli._tickets import _common
 from escflow.runtime import Actions, Engine, WebhookSecrets, Worker, post_json
 from escflow.runtime._handlers import GROUP, handlers_named, load_handlers
@@ -194,7 +194,7 @@ def _with_log(args: argparse.Namespace) -> int:
 
 def _engine(args: argparse.Namespace, stream: LineLog) -> Engine | None:
     """The engine on ``--db`` with the service's handlers, or None after saying why not."""
-    matrix = load_or_explain([args.flows])
+    matrix = load_running([args.flows])
     provided, _ = load_handlers(args.handlers)
     missing = {
         name: at

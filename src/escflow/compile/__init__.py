@@ -9,6 +9,7 @@ from escflow.compile._compile import (
     load_matrix,
 )
 from escflow.compile._compiled import (
+    BrokenFile,
     CompiledFlow,
     CompiledLevel,
     CompiledStep,
@@ -21,6 +22,7 @@ from escflow.compile._compiled import (
 __all__ = [
     "FLOW_RULES",
     "MATRIX_RULES",
+    "BrokenFile",
     "CompiledFlow",
     "CompiledLevel",
     "CompiledStep",

@@ -317,6 +317,36 @@ def webhook_channel_without_address(ctx: FlowContext) -> Iterator[Finding]:
                     )
 
 
+@flow_rule("W134", "when-skipped-never-applies", "'when_skipped' on a level that is never skipped")
+def when_skipped_never_applies(ctx: FlowContext) -> Iterator[Finding]:
+    # A ticket skips a level only when nobody is on duty there and its contact point says
+    # so (shifts, off_duty: skip), to a next level: elsewhere the key says nothing.
+    if ctx.matrix is None:
+        return
+    for unit in ctx.index.units:
+        contact = ctx.matrix.contacts.get(unit.level.contact)
+        if contact is None:
+            continue  # E108 says so
+        if not contact.shifts:
+            why = f"contact point '{unit.level.contact}' has no shifts (it is always on duty)"
+        elif contact.off_duty != "skip":
+            why = f"contact point '{unit.level.contact}' holds tickets for the next shift"
+            why += " (off_duty: hold)"
+        elif unit.next is None:
+            why = "no level follows it (a ticket waits there for the next shift)"
+        else:
+            continue
+        for step in unit.steps:
+            for r, response in enumerate(step.step.responses):
+                if not isinstance(response, str) and response.when_skipped is not None:
+                    yield (
+                        (*step.path, "responses", r, "when_skipped"),
+                        f"'when_skipped' has no effect here: this level is never skipped, as"
+                        f" {why}; remove it, or give the contact point shifts and"
+                        " 'off_duty: skip'",
+                    )
+
+
 @flow_rule("E109", "unknown-calendar", "a calendar is named that the matrix does not define")
 def unknown_calendar(ctx: FlowContext) -> Iterator[Finding]:
     if ctx.matrix is None:

@@ -23,6 +23,7 @@ from escflow.compile._compiled import (
 )
 from escflow.compile._graph import FlowGraph
 from escflow.compile._index import FlowIndex, StepRef, TriggerRef, build_index
+from escflow.compile._partial import partial_matrix
 from escflow.errors import DefinitionError
 from escflow.problems import Problem
 from escflow.spec._load import SUFFIXES, Loaded, Loads, expand, load_files
@@ -48,6 +49,12 @@ class Report:
     files: int
     compiled: tuple[str, ...] = ()
     """The ids of the flows that compiled without error, even when others have errors."""
+    partial: Matrix | None = None
+    """What can still run when flow files have errors: the flows that checked clean, and
+    in ``broken`` each file with errors and the flow ids it concerns (whose new tickets
+    :meth:`Matrix.flow <escflow.compile.Matrix.flow>` refuses). ``matrix`` itself when
+    there is no error; None when the matrix document has errors (or there is none, or
+    two), which every flow depends on."""
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -119,6 +126,7 @@ def check_paths(
         if not any(p.severity == "error" for p in found):
             clean.append(context)
     compiled: dict[str, CompiledFlow] = {}
+    sound = False  # one matrix, without an error of its own: flows can run on it
     if matrix is not None:
         readable = not any(p.code[0] in "LS" and p.file != matrix.file for p in problems)
         complete = readable and every_flow
@@ -126,30 +134,40 @@ def check_paths(
         problems.extend(found)
         # A flow compiles against one sound matrix; an error in it (or a second one)
         # leaves every flow without a definition to run on.
-        if len(matrices) == 1 and not any(p.severity == "error" for p in found):
+        sound = len(matrices) == 1 and not failed
+        sound = sound and not any(p.severity == "error" for p in found)
+        if sound:
             compiled = {c.flow.id: _build(c, matrix.model) for c in clean}
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.code))
     result: Matrix | None = None
+    partial: Matrix | None = None
     if matrix is not None and not any(p.severity == "error" for p in problems):
         warnings = tuple(p for p in problems if p.severity == "warning")
-        result = Matrix(matrix.model, matrix.file, compiled, warnings)
-    return Report(tuple(problems), result, len(files), tuple(compiled))
+        result = partial = Matrix(matrix.model, matrix.file, compiled, warnings)
+    elif matrix is not None and sound:  # only flows have errors: the others can run
+        partial = partial_matrix(matrix.model, matrix.file, compiled, problems, max_bytes)
+    return Report(tuple(problems), result, len(files), tuple(compiled), partial)
 
 
-def load_matrix(*paths: StrPath | Iterable[StrPath]) -> Matrix:
+def load_matrix(*paths: StrPath | Iterable[StrPath], partial: bool = False) -> Matrix:
     """Load, check and compile the definitions in ``paths`` (default ``flows/``).
 
     Each argument is a file or folder (a ``str`` or path-like), or a list of them, as
     :func:`check_paths` takes: ``load_matrix("flows")``, ``load_matrix(["flows"])`` and
     ``load_matrix("flows/matrix.yaml", "flows/complaint.yaml")`` all work.
 
-    Raises :class:`~escflow.errors.DefinitionError` listing every error found.
+    Raises :class:`~escflow.errors.DefinitionError` listing every error found. With
+    ``partial``, flow files with errors are left out instead (:attr:`Report.partial`:
+    ``matrix.broken`` names them), and only an error of the matrix document raises:
+    an :class:`~escflow.runtime.Engine` built on it runs every other flow, and the
+    running tickets of the broken ones.
     """
     given = [path for each in paths for path in _one_or_many(each)]
     report = check_paths(given if paths else "flows")
-    if report.matrix is None:
+    found = report.partial if partial else report.matrix
+    if found is None:
         raise DefinitionError(list(report.errors))
-    return report.matrix
+    return found
 
 
 def compile_flow(matrix: MatrixDoc, flow: FlowDoc, *, file: str = "<flow>") -> CompiledFlow:

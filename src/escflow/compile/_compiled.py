@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, TypeVar
 
-from escflow.errors import UnknownName
+from escflow.errors import FlowUnavailable, UnknownName
 from escflow.problems import Problem
 from escflow.spec._load import did_you_mean
 from escflow.spec._models import (
@@ -201,13 +202,39 @@ class CompiledFlow:
 
 
 @dataclass(frozen=True)
+class BrokenFile:
+    """A definitions file with errors, left out of a partial matrix
+    (:attr:`~escflow.compile.Report.partial`): its errors, and the flow ids it concerns,
+    whose new tickets are refused until it is fixed."""
+
+    file: str
+    problems: tuple[Problem, ...]
+    flows: tuple[str, ...]
+    """The ids its top-level ``id:`` lines declare (read from the text, so that a file YAML
+    cannot read still says which flow it is) and the id its name gives (``complaint`` for
+    ``complaint.yaml``), except those a sound document defines: they run."""
+
+    @property
+    def again(self) -> str:
+        """The command that checks the file again."""
+        return shlex.join(["escflow", "validate", self.file])
+
+
+@dataclass(frozen=True)
 class Matrix:
-    """The whole set of definitions: the matrix document and its compiled flows."""
+    """The whole set of definitions: the matrix document and its compiled flows.
+
+    A partial matrix (``broken`` not empty) holds the flows that checked clean; the
+    flows of ``broken`` files take no new tickets (:meth:`flow` raises
+    :class:`~escflow.errors.FlowUnavailable` for them), while their running tickets go on
+    on the versions the store keeps.
+    """
 
     doc: MatrixDoc
     file: str
     flows: Mapping[str, CompiledFlow]
     warnings: tuple[Problem, ...] = ()
+    broken: tuple[BrokenFile, ...] = ()
 
     @property
     def handler_names(self) -> frozenset[str]:
@@ -217,10 +244,33 @@ class Matrix:
     def flow(self, flow_id: str) -> CompiledFlow:
         """The flow of this category (its id).
 
-        Raises :class:`~escflow.errors.UnknownName` naming the close ones and every
-        flow when there is none.
+        Raises :class:`~escflow.errors.FlowUnavailable` when a file with errors concerns
+        it (see :attr:`broken`), :class:`~escflow.errors.UnknownName` naming the close
+        ones and every flow when there is none.
         """
+        if flow_id not in self.flows and isinstance(flow_id, str):
+            files = self.broken_for(flow_id)
+            if files:
+                raise _unavailable(flow_id, files)
         return _lookup(self.flows, flow_id, "flow", listed=sorted)
+
+    def broken_for(self, flow_id: str) -> tuple[BrokenFile, ...]:
+        """The files with errors that concern this flow id (none: it is not refused)."""
+        return tuple(b for b in self.broken if flow_id in b.flows)
+
+
+def _unavailable(flow_id: str, files: tuple[BrokenFile, ...]) -> FlowUnavailable:
+    problems = [p for b in files for p in b.problems]
+    names = ", ".join(b.file for b in files)
+    count = f"{len(problems)} error{'s' if len(problems) != 1 else ''}"
+    again = " and ".join(f"'{b.again}'" for b in files)
+    return FlowUnavailable(
+        f"flow '{flow_id}' takes no new tickets: {names} has {count}; its running"
+        " tickets go on on the version each started on",
+        flow=flow_id,
+        problems=problems,
+        hint=f"fix the file, then {again} checks it again",
+    )
 
 
 _PLURAL = {"priority": "priorities"}

@@ -56,7 +56,7 @@ TRIGGER = Grammar(
     frozenset({"id", "to", "reason"}), frozenset({"automatic"}), bare_id=True, what="trigger"
 )
 RESPONSE = Grammar(
-    frozenset({"notify", "webhook", "handler", "channel", "label", "with"}),
+    frozenset({"notify", "webhook", "handler", "channel", "label", "with", "skipped"}),
     exactly_one_of=frozenset({"notify", "webhook", "handler"}),
     what="response",
 )

@@ -350,7 +350,7 @@ class FlowReader(MatrixReader):
         if not item.options:
             return item.text
         if item.has("notify"):
-            return self._notify(item, where)
+            return self._when_skipped(item, self._notify(item, where), where)
         kind = "webhook" if item.has("webhook") else "handler"
         action: dict[str, Any] = {kind: item.get(kind) or ""}
         label = item.get("label")
@@ -371,6 +371,22 @@ class FlowReader(MatrixReader):
                 self.error("X003", f"{exc} (line {item.line})", where)
         if item.get("channel") is not None:
             self.error("X003", f"'channel:' is for notify lines (line {item.line})", where)
+        return self._when_skipped(item, action, where)
+
+    def _when_skipped(self, item: Item, action: dict[str, Any], where: str) -> dict[str, Any]:
+        """``skipped: run|drop``: the action's ``when_skipped``."""
+        value = item.get("skipped")
+        if value is None:
+            return action
+        if value not in ("run", "drop"):
+            self.error(
+                "X003",
+                f"'skipped: {value}' says whether the action is sent when its level is"
+                f" skipped for nobody on duty: write 'skipped: run' or 'skipped: drop'"
+                f" (line {item.line})",
+                where,
+            )
+        action["when_skipped"] = value
         return action
 
     def _notify(self, item: Item, where: str) -> dict[str, Any]:

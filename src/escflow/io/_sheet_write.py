@@ -303,20 +303,22 @@ _PRIORITY = (Column("Priority", ("priorities", KEY)),)
 def _response(response: Response) -> str:
     if isinstance(response, str):
         return format_item(response, [], RESPONSE)
+    skipped: list[Option] = [("skipped", response.when_skipped)] if response.when_skipped else []
     if isinstance(response, NotifyAction):
         options: list[Option] = [("notify", response.notify)]
         if response.channel:
             options.append(("channel", response.channel))
         if response.label:
             options.append(("label", response.label))
-        return format_item(response.message, options, RESPONSE)
+        return format_item(response.message, [*options, *skipped], RESPONSE)
     if isinstance(response, WebhookAction):
-        return format_item(response.label or "", [("webhook", response.webhook)], RESPONSE)
+        options = [("webhook", response.webhook), *skipped]
+        return format_item(response.label or "", options, RESPONSE)
     assert isinstance(response, HandlerAction)
     options = [("handler", response.handler)]
     if response.args:
         options.append(("with", format_args(dict(response.args))))
-    return format_item(response.label or "", options, RESPONSE)
+    return format_item(response.label or "", [*options, *skipped], RESPONSE)
 
 
 def _trigger(trigger: Trigger) -> str:

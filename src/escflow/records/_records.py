@@ -63,8 +63,9 @@ class Event:
     """One thing that happened to a ticket. Never changed once written.
 
     ``data`` holds what the event set: on entering a level, ``level``, ``deadline``,
-    ``warn_at`` (aware datetimes, UTC) and ``assignee``; on pausing, the time that remained; on
-    attaching, the evidence.
+    ``warn_at`` (aware datetimes, UTC) and ``assignee``; on a warning or a move within the
+    level, ``assignee`` when the level's rota has turned since; on pausing, the time that
+    remained; on attaching, the evidence.
     """
 
     ticket_id: str
@@ -302,9 +303,7 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
         )
     status = ticket.status
     step = event.to_step if event.to_step is not None else ticket.step
-    level, entered = ticket.level, ticket.level_entered_at
-    deadline, warn_at, assignee = ticket.deadline, ticket.warn_at, ticket.assignee
-    repeats, acknowledged = ticket.repeats, ticket.acknowledged
+    level, entered, deadline, warn_at, assignee, repeats, acknowledged = _at_level(ticket, event)
     first_response_at, resolution_due = ticket.first_response_at, ticket.resolution_due
     resolved_at, paused_at = ticket.resolved_at, ticket.paused_at
     timer_left: str | None
@@ -312,12 +311,6 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
         timer_left = ticket.timer_left or ticket.step
     else:
         timer_left = None if kind in _ACTED else ticket.timer_left
-    if "level" in data:  # entering a level: its window starts
-        level, entered = data["level"], event.at
-        deadline, warn_at = _instant(data.get("deadline")), _instant(data.get("warn_at"))
-        assignee, repeats, acknowledged = data.get("assignee"), data.get("repeats", 0), False
-    elif kind == "held":
-        deadline, warn_at = _instant(data.get("deadline")), _instant(data.get("warn_at"))
     if kind == "warned":
         warn_at = None
     elif kind == "expired":
@@ -370,6 +363,32 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
         sla[3],
         breached_at,
     )
+
+
+def _at_level(
+    ticket: Ticket, event: Event
+) -> tuple[str, datetime, datetime | None, datetime | None, str | None, int, bool]:
+    """The level after ``event``, when its window started, its deadline and warning, who
+    has the ticket there, the window's repeats and whether anyone acknowledged it."""
+    data = event.data
+    if "level" in data:  # entering a level: its window starts
+        deadline, warn_at = _instant(data.get("deadline")), _instant(data.get("warn_at"))
+        return (
+            data["level"],
+            event.at,
+            deadline,
+            warn_at,
+            data.get("assignee"),
+            data.get("repeats", 0),
+            False,
+        )
+    deadline, warn_at, assignee = ticket.deadline, ticket.warn_at, ticket.assignee
+    if event.kind == "held":
+        deadline, warn_at = _instant(data.get("deadline")), _instant(data.get("warn_at"))
+    elif "assignee" in data:  # the level's rota turned while the ticket stayed there
+        assignee = data["assignee"]
+    level, entered = ticket.level, ticket.level_entered_at
+    return level, entered, deadline, warn_at, assignee, ticket.repeats, ticket.acknowledged
 
 
 def _sla_after(

@@ -33,9 +33,9 @@ from escflow.spec._chars import visible_json
 from escflow.spec._models import (
     CUSTOMER,
     PLACEHOLDERS,
-    HandlerAction,
     NotifyAction,
     WebhookAction,
+    runs_when_skipped,
 )
 from escflow.timing import Clock, SystemClock
 
@@ -344,10 +344,17 @@ class Blueprint:
     level_name: str
     window_text: str
     own_contact: bool
+    when_skipped: bool = True
+    """Sent when the ticket skips the level for nobody on duty (see ``runs_when_skipped``)."""
 
-    def action(self, ticket: Ticket, reason: str, key: str, at: datetime) -> Action:
-        """The outbox entry for ``ticket`` entering the step."""
+    def action(
+        self, ticket: Ticket, reason: str, key: str, at: datetime, *, skipped: bool = False
+    ) -> Action:
+        """The outbox entry for ``ticket`` entering the step (``skipped``: passing through
+        it, nobody on duty there; the payload says ``"skipped": true``)."""
         payload: dict[str, Any] = dict(self.static)
+        if skipped:
+            payload["skipped"] = True
         if self.template is not None:
             payload["message"] = self.template.fill(
                 {
@@ -374,10 +381,13 @@ def blueprints(flow: CompiledFlow, step: str, window: str) -> tuple[Blueprint, .
     common = (f"{level.number} ({level.name})", level.name, window)
     prepared: list[Blueprint] = []
     for response in flow.steps[step].responses:
+        if isinstance(response, str):
+            continue  # a checklist line
+        runs = runs_when_skipped(response, level.contact_id)
         if isinstance(response, NotifyAction):
             template = Message.parse(response.message)
             if response.notify == CUSTOMER:
-                prepared.append(Blueprint(CUSTOMER, CUSTOMER, template, {}, *common, False))
+                prepared.append(Blueprint(CUSTOMER, CUSTOMER, template, {}, *common, False, runs))
                 continue
             contact = flow.contacts[response.notify]
             static = {
@@ -386,16 +396,19 @@ def blueprints(flow: CompiledFlow, step: str, window: str) -> tuple[Blueprint, .
                 "channels": contact.channels.model_dump(exclude_none=True),
             }
             own = response.notify == level.contact_id
-            prepared.append(Blueprint("notify", response.notify, template, static, *common, own))
-        elif isinstance(response, WebhookAction):
             prepared.append(
-                Blueprint(
-                    "webhook", response.webhook, None, {"label": response.label}, *common, False
-                )
+                Blueprint("notify", response.notify, template, static, *common, own, runs)
             )
-        elif isinstance(response, HandlerAction):
+        elif isinstance(response, WebhookAction):
+            static = {"label": response.label}
+            prepared.append(
+                Blueprint("webhook", response.webhook, None, static, *common, False, runs)
+            )
+        else:
             static = {"label": response.label, "args": dict(response.args)}
-            prepared.append(Blueprint("handler", response.handler, None, static, *common, False))
+            prepared.append(
+                Blueprint("handler", response.handler, None, static, *common, False, runs)
+            )
     return tuple(prepared)
 
 

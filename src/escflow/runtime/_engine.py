@@ -14,6 +14,7 @@ and means the same in every call: ``actor`` who does it, ``note`` for the histor
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -69,6 +70,7 @@ from escflow.timing._clock import Clock, SystemClock, ensure_aware
 EvidenceKind = Literal["email", "call", "document", "note"]
 EVIDENCE: tuple[EvidenceKind, ...] = ("email", "call", "document", "note")
 _ATTEMPTS = 3  # reads and re-applications of a call that meets a concurrent writer
+log = logging.getLogger("escflow.engine")
 
 
 # What an engine calls on its store: an object without one of them is refused up front
@@ -145,6 +147,26 @@ def _call_of(
     return _Call(verb, actor, key, at, from_step, if_version, same, pin)
 
 
+def _say_broken(matrix: Matrix) -> None:
+    """Warn of each definitions file a partial matrix left out (every command of the
+    command line shows it on standard error, the worker in its log; a service in its
+    own): it is broken, and the flows it concerns take no new tickets."""
+    for broken in matrix.broken:
+        count = len(broken.problems)
+        flows = ", ".join(f"'{f}'" for f in broken.flows) or "its flow (no id could be read)"
+        log.warning(
+            "%s has %d error%s: new tickets of %s are refused until it is fixed ('%s' lists"
+            " them); their running tickets (on the version each started on) and the other"
+            " flows go on",
+            broken.file,
+            count,
+            "" if count == 1 else "s",
+            flows,
+            broken.again,
+            extra={"file": broken.file, "errors": count, "flows": list(broken.flows)},
+        )
+
+
 def _described(event: Event) -> str:
     """An event as the call that made it, for messages:
     ``moved by 'asks-for-manager', actor ana, at 2026-11-23T09:00:00+00:00``."""
@@ -186,6 +208,7 @@ class Engine:
         self._saved: set[str] = set()
         self._last: datetime | None = None
         self._reading = threading.Lock()
+        _say_broken(matrix)
 
     # --- reading -------------------------------------------------------------------
 
@@ -238,7 +261,8 @@ class Engine:
         instant = ensure_aware(due_by, "due_by") if due_by is not None else None
         sla = self._sla_filter(breached, breaching_within)
         found = self.store.tickets(status=status, flow=flow, due_by=instant, limit=limit, sla=sla)
-        if flow is not None and not found and flow not in self.matrix.flows:
+        known = flow in self.matrix.flows or bool(self.matrix.broken_for(flow or ""))
+        if flow is not None and not found and not known:
             raise UnknownName(
                 f"no flow '{flow}' in the matrix and no ticket of it in the store (flows:"
                 f" {', '.join(sorted(self.matrix.flows))}){did_you_mean(flow, self.matrix.flows)}"

@@ -93,10 +93,11 @@ class Moves:
                     reason=words(flow.language).gettext(
                         "window minimum {length} passed", length=minimum
                     ),
+                    data=self._duty(flow, level, ticket, ticket.warn_at),
                 )
                 action_key = f"{ticket.id}:{event.seq}:warning"
                 draft.actions.append(
-                    warning_action(flow, ticket, level, str(minimum), action_key, event.at)
+                    warning_action(flow, draft.current, level, str(minimum), action_key, event.at)
                 )
                 continue
             self._expire(draft, flow, ticket)
@@ -225,6 +226,7 @@ class Moves:
                 reason=why,
                 note=note,
                 actor=actor,
+                data=self._duty(flow, flow.level(ticket.level), ticket, at),
             )
             self._queue_responses(draft, flow, target, event.seq, event.at, why)
             return
@@ -260,7 +262,7 @@ class Moves:
             and level.next
             and skips < len(flow.levels)
         ):
-            draft.add(
+            passed = draft.add(
                 kind,
                 at,
                 from_step=from_step,
@@ -277,6 +279,10 @@ class Moves:
                     "assignee": None,
                 },
             )
+            # What needs no person still happens (an incident opened, a status page
+            # posted); what is addressed to the people off duty does not (when_skipped).
+            said = _reason(flow, kind, reason, passed.data.get("priority"))
+            self._queue_responses(draft, flow, step, passed.seq, at, said, skipped=True)
             following = flow.level(level.next)
             self.enter(
                 draft,
@@ -327,11 +333,8 @@ class Moves:
                     "warn_at": data["warn_at"],
                 },
             )
-        if reason is None and kind == "opened":  # what a level's '$reason' says at first
-            reason = words(flow.language).gettext(
-                "new ticket, priority {priority}", priority=priority
-            )
-        self._queue_responses(draft, flow, step, event.seq, event.at, reason or "")
+        reason = _reason(flow, kind, reason, priority)
+        self._queue_responses(draft, flow, step, event.seq, event.at, reason)
         if notice and kind not in ("opened", "repeated", "reopened"):
             key = (flow.digest, level.id, draft.current.priority)
             prepared = self._notices.get(key)
@@ -344,9 +347,31 @@ class Moves:
                 )
             )
 
+    def _duty(
+        self, flow: CompiledFlow, level: CompiledLevel, ticket: Ticket, at: datetime
+    ) -> dict[str, Any]:
+        """``{"assignee": who}`` when the level's rota has turned since the ticket entered
+        it (or was last told): the actions queued at ``at`` name who is on duty then,
+        and the ticket's assignee follows (``{}`` when it has not turned)."""
+        if self.timing.rotation(flow, level.contact_id) is None:
+            return {}
+        person = self.timing.on_duty(flow, level, at)[1]
+        return {} if person == ticket.assignee else {"assignee": person}
+
     def _queue_responses(
-        self, draft: Draft, flow: CompiledFlow, step: str, seq: int, at: datetime, reason: str
+        self,
+        draft: Draft,
+        flow: CompiledFlow,
+        step: str,
+        seq: int,
+        at: datetime,
+        reason: str,
+        *,
+        skipped: bool = False,
     ) -> None:
+        """Queue the automated responses of ``step`` (``skipped``: those that run when the
+        ticket passes through its level for nobody on duty), keyed by their place among
+        the step's responses."""
         ticket = draft.current
         key = (flow.digest, step, ticket.priority)
         prepared = self._responses.get(key)
@@ -355,9 +380,18 @@ class Moves:
             window = self.timing.window_text(flow, level, ticket.priority).window
             prepared = self._responses[key] = blueprints(flow, step, window)
         for i, blueprint in enumerate(prepared):
-            draft.actions.append(
-                blueprint.action(ticket, reason, f"{draft.ticket_id}:{seq}:{i}", at)
-            )
+            if skipped and not blueprint.when_skipped:
+                continue
+            action_key = f"{draft.ticket_id}:{seq}:{i}"
+            draft.actions.append(blueprint.action(ticket, reason, action_key, at, skipped=skipped))
+
+
+def _reason(flow: CompiledFlow, kind: EventKind, reason: str | None, priority: object) -> str:
+    """What a level's ``$reason`` says: the move's reason; at first, the new ticket's (in
+    the flow's language)."""
+    if reason is None and kind == "opened":
+        return words(flow.language).gettext("new ticket, priority {priority}", priority=priority)
+    return reason or ""
 
 
 def nobody_on_duty(flow: CompiledFlow, level: CompiledLevel) -> str:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from escflow.compile import CompiledFlow, Matrix
 from escflow.errors import EscflowError, InputError
-from escflow.records import Action, Event
+from escflow.records import Action, Event, Ticket
 from escflow.runtime._actions import Actions
 from escflow.runtime._engine import Engine
 from escflow.runtime._timing import Timing
@@ -230,8 +230,8 @@ def simulate(
     _catch_up(engine, most)
     ticket = engine.get(_SIMULATION_ID)
     zone = flow.timezone
-    history = engine.history(_SIMULATION_ID)
-    rows = _rows(flow, history, engine.outbox(_SIMULATION_ID), zone)
+    history, outbox = engine.history(_SIMULATION_ID), engine.outbox(_SIMULATION_ID)
+    rows = _rows(flow, history, outbox, zone, timing)
     targets = _targets(flow, ticket.priority, history[0], zone)
     return Simulation(flow, ticket.priority, zone, rows, ticket.status, targets)
 
@@ -253,6 +253,15 @@ def _targets(flow: CompiledFlow, priority: str, opened: Event, zone: str) -> tup
         if instant is not None:
             found.append(Target(name, str(length), _instant(data.get(warn)), instant, zone))
     return tuple(found)
+
+
+def _on_duty(timing: Timing, flow: CompiledFlow, ticket: Ticket, event: Event) -> str | None:
+    """Who is on duty at the ticket's level at the event's instant: by the rota when the
+    level's contact point has shifts, else as the ticket says (a person, or nobody named)."""
+    level = flow.level(ticket.level)
+    if timing.rotation(flow, level.contact_id) is None:
+        return ticket.assignee
+    return timing.on_duty(flow, level, event.at)[1]
 
 
 def _catch_up(engine: Engine, limit: int) -> None:
@@ -300,8 +309,10 @@ _WHAT = {
 
 
 def _rows(
-    flow: CompiledFlow, history: list[Event], outbox: list[Action], zone: str
+    flow: CompiledFlow, history: list[Event], outbox: list[Action], zone: str, timing: Timing
 ) -> tuple[Row, ...]:
+    """The timeline: a row per event, "On duty" as the level's rota has it at the row's
+    instant (who was on duty when the ticket entered may have handed over since)."""
     from escflow.records._records import _instant, apply
 
     tz = ZoneInfo(zone)
@@ -348,7 +359,7 @@ def _rows(
                 local=event.at.astimezone(tz).strftime(_LOCAL),
                 level=f"{level.number} {level.name}",
                 step=ticket.step,
-                on_duty=None if nobody_until is not None else ticket.assignee,
+                on_duty=None if nobody_until is not None else _on_duty(timing, flow, ticket, event),
                 what=what,
                 why=event.reason if event.reason != named else None,
                 next_deadline=ticket.deadline,

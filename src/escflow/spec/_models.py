@@ -25,12 +25,14 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     PlainSerializer,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
     Tag,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -590,22 +592,51 @@ PLACEHOLDERS = ("ticket", "reason", "level", "contact", "window")
 """The names a message may use as ``$name`` (``$$`` is a dollar sign)."""
 
 
-class NotifyAction(Model):
+WhenSkipped = Literal["run", "drop"]
+_WhenSkipped = Annotated[
+    WhenSkipped | None,
+    Field(
+        description="whether the action is sent when nobody is on duty at its level and the"
+        " ticket skips it (off_duty: skip): run or drop. Left out: handlers and webhooks run"
+        " (they need no person), a notification runs unless it is to the customer or to the"
+        " level's own contact point",
+    ),
+    WithJsonSchema({"enum": ["run", "drop"]}),
+]
+
+
+class _Skippable(Model):
+    """An automated action, which says ``when_skipped`` what becomes of it at a level
+    skipped for nobody on duty (see :func:`runs_when_skipped`)."""
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Left out, it is left out of the canonical form too: the digest of a flow that
+        # does not use it stays what it was before the key existed.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("when_skipped", "") is None:
+            del data["when_skipped"]
+        return data
+
+
+class NotifyAction(_Skippable):
     """Send a message to a contact point, or to the customer (``notify: customer``)."""
 
     notify: Id
     message: Text
     channel: Literal["email", "phone", "chat", "webhook"] | None = None
     label: Text | None = None
+    when_skipped: _WhenSkipped = None
 
 
-class WebhookAction(Model):
+class WebhookAction(_Skippable):
     """POST the ticket's state to a URL."""
 
     webhook: Annotated[
         str, Field(strict=True, pattern=r"^https?://\S+$"), AfterValidator(check_text)
     ]
     label: Text | None = None
+    when_skipped: _WhenSkipped = None
 
 
 def storable(value: object) -> bool:
@@ -646,15 +677,36 @@ _HandlerArgs = Annotated[
 ]
 
 
-class HandlerAction(Model):
+class HandlerAction(_Skippable):
     """Call a handler that the embedding service registers by name."""
 
     handler: Id
     label: Text | None = None
     args: _HandlerArgs = Field(default={}, alias="with")
+    when_skipped: _WhenSkipped = None
 
 
 Action = NotifyAction | WebhookAction | HandlerAction
+
+
+def runs_when_skipped(action: Action, level_contact: str) -> bool:
+    """Whether ``action`` is sent when the ticket skips its level for nobody on duty
+    (``level_contact`` is the level's contact point).
+
+    ``when_skipped`` decides when written. Left out: what needs no person runs (a
+    handler opening an incident, a webhook posting a status page); a notification runs
+    to any other contact point (a manager told of the breach), but not to the level's
+    own contact point, who is off duty, nor to the customer, whose messages of a level
+    say that level handles the ticket (the customer gets the notice of the level that
+    does).
+    """
+    if action.when_skipped is not None:
+        return action.when_skipped == "run"
+    if isinstance(action, NotifyAction):
+        return action.notify not in (CUSTOMER, level_contact)
+    return True
+
+
 _ACTION_KEYS = ("notify", "webhook", "handler")
 
 
