@@ -71,13 +71,16 @@ _CHARTS = """
     flow: figure.dataset.flow, part: figure.dataset.part || null,
     width: box.width, height: box.height,
     smallest_pt: Math.min(...sizes) * scale * 0.75,  // 1 CSS px = 0.75 pt
-    header: [...svg.querySelectorAll("text")].map((t) => t.textContent)
-      .find((t) => t.includes(" · version ")),
-    // The lowest line of Latin text: on the header's page only if the chart is whole.
-    footer: [...svg.querySelectorAll("text")]
+    // The version's digest, in the title of every chart whatever its language.
+    digest: [...svg.querySelectorAll("text")].map((t) => t.textContent)
+      .map((t) => (t.match(/\\b[0-9a-f]{12}\\b/) || [null])[0]).find((d) => d),
+    // The lowest line of Latin text (a PDF's text of other scripts may come out in
+    // another order): on the digest's page only if the chart is whole. None when the
+    // chart has no such line.
+    footer: ([...svg.querySelectorAll("text")]
       .filter((t) => /^[ -~]{8,}$/.test(t.textContent.trim()))
       .sort((a, b) => b.getBoundingClientRect().bottom - a.getBoundingClientRect().bottom)[0]
-      .textContent,
+      || {textContent: null}).textContent,
   };
 })
 """
@@ -134,17 +137,22 @@ def pages(printed: PdfReader) -> list[str]:
 def test_each_chart_prints_on_a_page_of_its_own(
     pages: list[str], charts: list[dict[str, Any]]
 ) -> None:
+    parts: dict[str, list[dict[str, Any]]] = {}
     for chart in charts:
-        header = " ".join(chart["header"].split())
-        if chart["part"]:  # the chart's title says which part it is, on the next line
-            header += f" part {chart['part']} of"
-        holding = [n for n, text in enumerate(pages) if header in text]
-        assert len(holding) == 1, (chart["flow"], chart["part"], holding)
-        footer = " ".join(chart["footer"].split())
-        assert footer in pages[holding[0]], (chart["flow"], chart["part"], footer)
-    # A page per chart: no page holds two charts' headers.
+        parts.setdefault(chart["digest"], []).append(chart)
+    for digest, drawn in parts.items():
+        # Each part of a chart on a page of its own: as many pages name the version as
+        # the chart has parts, one after the other.
+        holding = [n for n, text in enumerate(pages) if digest in text]
+        assert len(holding) == len(drawn), (drawn[0]["flow"], holding)
+        assert holding == list(range(holding[0], holding[0] + len(drawn))), holding
+        for page, chart in zip(holding, drawn, strict=True):
+            if chart["footer"] is not None:
+                footer = " ".join(chart["footer"].split())
+                assert footer in pages[page], (chart["flow"], chart["part"], footer)
+    # A page per chart: no page holds two charts' versions.
     for text in pages:
-        assert text.count(" · version ") <= 1
+        assert sum(digest in text for digest in parts) <= 1
 
 
 def test_the_legend_shares_its_page(pages: list[str]) -> None:

@@ -86,6 +86,7 @@ section.legend figure { text-align: start; }
 @media print {
   body { margin: 0; }
   section.flow { break-before: page; margin-top: 0; }
+  div.contents { break-before: page; break-inside: avoid; }
   figure.diagram + figure.diagram { break-before: page; }
   tr, li, figure { break-inside: avoid; }
   figure.diagram svg { max-width: none; }
@@ -125,12 +126,15 @@ def handbook(matrix: Matrix, blocks: Sequence[MatrixBlock], paper: Paper = PAPER
     parts.append("</header>")
     parts.append(_matrix_tables(matrix, blocks))
     flows = [flow for block in blocks for flow, _ in block.flows]
-    parts.append("<nav><h3>Categories</h3><ol>")
+    # The categories and the key to the charts start a page together, so that the key is
+    # never printed alone (or its heading left at the foot of the tables' last page).
+    parts.append('<div class="contents"><nav><h3>Categories</h3><ol>')
     parts += [
         f'<li><a href="#flow-{escape(f.id)}" dir="auto">{escape(f.name)}</a></li>' for f in flows
     ]
     parts.append("</ol></nav>")
     parts.append(_legend())
+    parts.append("</div>")
     # Each flow's charts take several dot runs: threads run them side by side, and
     # map() keeps the sections in the flows' order.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
