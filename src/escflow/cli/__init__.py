@@ -26,6 +26,7 @@ from escflow.cli import (
     _outbox,
     _render,
     _runtime,
+    _serve,
     _sheets,
     _store,
     _tickets,
@@ -37,7 +38,17 @@ from escflow.spec._chars import visible, visible_json
 
 __all__ = ["main", "parser", "run"]
 
-GROUPS = [_definitions, _render, _runtime, _store, _tickets, _worker, _outbox, _sheets]
+GROUPS = [
+    _definitions,
+    _render,
+    _runtime,
+    _store,
+    _tickets,
+    _worker,
+    _outbox,
+    _sheets,
+    _serve,
+]
 EXIT_RETRY_LATER, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 75, 130, 141
 
 

@@ -1,0 +1,248 @@
+"""The ASGI application: FastAPI, its error answers, the body limit and access checks.
+
+Every answer that is not a success is a problem document (RFC 9457,
+``application/problem+json``): escflow's errors by the table in ``_problems.py``,
+FastAPI's own refusals (a bad body: 422 with the field path of each problem; no such
+route: 404; a wrong method: 405) converted the same way, a body over
+:data:`MAX_BODY` refused with 413 before it is read whole. The routes are in
+``_routes.py``; this module puts them together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from escflow.errors import EscflowError, NotAllowed, NotAuthenticated, RetryLater, StaleTicket
+from escflow.http._auth import LOCAL, Principal, Role, Tokens
+from escflow.http._problems import MEDIA_TYPE, RETRY_AFTER_SECONDS, error_problem, problem
+from escflow.http._service import Service
+
+log = logging.getLogger("escflow.http")
+
+MAX_BODY = 1024 * 1024
+"""The largest request body accepted (1 MiB): a ticket's call is a few hundred bytes."""
+API = "/api/v1"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    """A problem document as a response with its status and media type."""
+    return JSONResponse(body, status_code=body["status"], media_type=MEDIA_TYPE, headers=headers)
+
+
+class _BodyLimit:
+    """Refuse a request body over ``limit`` bytes with 413: by its Content-Length before
+    reading, or, sent in chunks, as soon as the bytes read pass it."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await self._refuse(scope, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, tracked)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        body = problem(
+            413,
+            "The request body is too large",
+            f"the body is over {self.limit:,} bytes; a call on a ticket takes a few hundred:"
+            " send evidence as a reference (ref), not its content",
+            kind="BodyTooLarge",
+            instance=scope.get("path"),
+            limit=self.limit,
+        )
+        await problem_response(body, {"Connection": "close"})(scope, _drained, send)
+
+
+class _TooLarge(Exception):
+    """The body read so far passed the limit."""
+
+
+async def _drained() -> Message:
+    return {"type": "http.disconnect"}
+
+
+_BEARER = HTTPBearer(auto_error=False, description="a token from the server's tokens file")
+
+
+def require(role: Role) -> Callable[..., Principal]:
+    """A dependency: the caller, who must hold ``role`` (or a role above it)."""
+
+    def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    ) -> Principal:
+        tokens: Tokens = request.app.state.tokens
+        if not tokens:
+            return LOCAL  # a server without tokens listens on loopback only
+        if credentials is None:
+            raise NotAuthenticated(
+                "this call needs a bearer token: send 'Authorization: Bearer <token>'"
+            )
+        principal = tokens.find(credentials.credentials)
+        if principal is None:
+            raise NotAuthenticated(
+                "the bearer token is not one the server knows: check it against the tokens"
+                " file (--tokens) or $ESCFLOW_TOKENS"
+            )
+        if not principal.may(role):
+            raise NotAllowed(
+                f"'{principal.name}' is a {principal.role}; this call needs the role {role}"
+                f"{' or admin' if role == 'agent' else ''}"
+            )
+        return principal
+
+    return check
+
+
+def service_of(request: Request) -> Service:
+    """The service the app runs on."""
+    service: Service = request.app.state.service
+    return service
+
+
+def _escflow_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EscflowError)
+    status = (
+        412 if getattr(request.state, "if_match", False) and isinstance(exc, StaleTicket) else None
+    )
+    body = error_problem(exc, instance=request.url.path, status=status)
+    headers: dict[str, str] = {}
+    if body["status"] == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="escflow"'
+    if isinstance(exc, RetryLater) and body["status"] == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return problem_response(body, headers)
+
+
+def _field_path(location: tuple[int | str, ...] | list[int | str]) -> str:
+    """``body.attrs.vip``, ``query.limit``: where a bad value is, as the client wrote it."""
+    out = ""
+    for part in location:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"path": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+    said = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:5])
+    body = problem(
+        422,
+        "The request does not match the API",
+        f"{said}{' ...' if len(errors) > 5 else ''}; see {API}/openapi.json",
+        kind="RequestInvalid",
+        instance=request.url.path,
+        errors=errors,
+    )
+    return problem_response(body)
+
+
+_HTTP_TITLES = {404: "No such resource", 405: "Method not allowed"}
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    if status == 404:
+        detail = f"no resource at {request.url.path}; the API is under {API} (see {API}/docs)"
+    elif status == 405:
+        detail = f"{request.method} is not a method of {request.url.path}"
+    else:
+        detail = str(exc.detail)
+    body = problem(
+        status,
+        _HTTP_TITLES.get(status, "The request is refused"),
+        detail,
+        kind={404: "NotFound", 405: "MethodNotAllowed"}.get(status, "HTTPError"),
+        instance=request.url.path,
+    )
+    headers = dict(exc.headers or {})
+    return problem_response(body, headers)
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    body = problem(
+        500,
+        "The server failed",
+        "the server met an error of its own (its log has the details); the call may not"
+        " have been applied: read the ticket before trying again",
+        kind="ServerError",
+        instance=request.url.path,
+    )
+    return problem_response(body)
+
+
+def create_app(service: Service, tokens: Tokens | None = None) -> FastAPI:
+    """The application on ``service``; with ``tokens``, every call but the health checks
+    and the API's description needs one."""
+    from escflow.http import _routes  # the routes use require() and service_of() above
+
+    app = FastAPI(
+        title="escflow",
+        summary="Escalation matrices as code: tickets moving through checked flows",
+        version=_routes.version(),
+        openapi_url=f"{API}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.service = service
+    app.state.tokens = tokens if tokens is not None else Tokens([])
+    app.add_exception_handler(EscflowError, _escflow_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(_routes.NotFound, _routes.not_found)
+    app.include_router(_routes.health)
+    app.include_router(_routes.flows, prefix=API)
+    app.include_router(_routes.tickets, prefix=API)
+    app.add_middleware(_BodyLimit, limit=MAX_BODY)
+    return app
+
+
+__all__ = ["API", "MAX_BODY", "create_app", "problem_response", "require", "service_of"]
