@@ -60,26 +60,34 @@ class _BodyLimit:
             await self._refuse(scope, send)
             return
         seen = 0
-        started = False
+        over = refused = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    over = True
                     raise _TooLarge
             return message
 
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replaced(message: Message) -> None:
+            # The framework answers a body it could not read (400); past the limit, the
+            # answer is ours instead.
+            nonlocal refused
+            if not over:
+                await send(message)
+            elif not refused:
+                refused = True
+                await _drain(receive)
+                await self._refuse(scope, send)
 
         try:
-            await self.app(scope, limited, tracked)
+            await self.app(scope, limited, replaced)
         except _TooLarge:
-            if not started:
+            if not refused:
+                await _drain(receive)
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
@@ -97,6 +105,17 @@ class _BodyLimit:
 
 class _TooLarge(Exception):
     """The body read so far passed the limit."""
+
+
+async def _drain(receive: Receive, most: int = 64 * MAX_BODY) -> None:
+    """Read what the client still sends of a refused body (up to ``most`` bytes), so that
+    closing the connection does not reset it before the client reads the 413."""
+    read = 0
+    while read <= most:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
+        read += len(message.get("body", b""))
 
 
 async def _drained() -> Message:

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from escflow.compile import CompiledFlow
 from escflow.http import _models as m
 from escflow.records import Action, Change, Event, Ticket
-from escflow.render._text import window_text
 from escflow.runtime import Engine
 from escflow.runtime._timing import Timing
 from escflow.spec import Window
@@ -27,7 +26,7 @@ _TIMING = Timing()  # caches window texts by flow digest, so one is shared by ev
 def _window(window: Window) -> m.WindowOut:
     low, high = window.min, window.max
     return m.WindowOut(
-        window=window_text(window),
+        window=str(window),
         min=str(low) if low is not None else None,
         max=str(high) if high is not None else None,
     )
