@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -82,7 +83,7 @@ def test_a_10_mb_body_is_refused_with_413(sqlite_api: Api) -> None:
 
 
 def test_a_body_sent_in_chunks_past_the_limit_is_413(sqlite_api: Api) -> None:
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         yield b'{"flow": "complaint", "note": "'
         for _ in range(20):
             yield b"x" * (512 * 1024)
