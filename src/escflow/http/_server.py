@@ -57,11 +57,20 @@ def run(
     def hangup(signum: int, frame: object) -> None:
         threading.Thread(target=on_hangup, name="escflow-reload", daemon=True).start()
 
-    previous = signal.signal(signal.SIGHUP, hangup)
+    def stopped(signum: int, frame: object) -> None:
+        """uvicorn raises the signal that stopped it again once it is done: by then the
+        requests are finished, and the caller closes the store rather than die of it."""
+
+    handled = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.getsignal(sig) for sig in handled}
+    signal.signal(signal.SIGHUP, hangup)
+    signal.signal(signal.SIGTERM, stopped)
+    signal.signal(signal.SIGINT, stopped)
     try:
         server.run(sockets=[sock])
     finally:
-        signal.signal(signal.SIGHUP, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager
