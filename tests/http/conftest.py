@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from escflow.http import Service, Tokens, bind, create_app, serving
 from escflow.runtime import Actions
@@ -26,12 +27,13 @@ MONDAY_9_UTC = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Paris, insid
 
 @dataclass
 class Api:
-    """A running server: its client (``base_url`` set), clock, service and address."""
+    """A running server: its client (``base_url`` set), clock, service, address, app."""
 
     client: httpx.Client
     clock: ManualClock
     service: Service
     url: str
+    app: FastAPI
 
 
 def logged_actions() -> Actions:
@@ -56,10 +58,11 @@ def running(
     with ExitStack() as stack:
         stack.callback(service.stop)
         stack.callback(sock.close)
-        stack.enter_context(serving(create_app(service, tokens), sock))
+        app = create_app(service, tokens)
+        stack.enter_context(serving(app, sock))
         client = stack.enter_context(httpx.Client(base_url=url, timeout=30))
         assert client.get("/healthz").status_code == 200
-        yield Api(client, clock, service, url)
+        yield Api(client, clock, service, url, app)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
