@@ -48,7 +48,7 @@ def _routes(api: Api) -> list[tuple[str, str]]:
     """Every route of the app but the public ones, as (method, path) to call. The app's
     description lists them: FastAPI builds it from the app's routes (none is left out of
     it), where the included routers' own route objects are FastAPI's private business."""
-    found = []
+    found: list[tuple[str, str]] = []
     for template, operations in api.app.openapi()["paths"].items():
         if template not in PUBLIC:
             path = re.sub(r"\{(\w+)\}", lambda m: PARAMS[m.group(1)], template)
