@@ -12,7 +12,7 @@ import pytest
 
 from escflow.errors import ConflictError, DuplicateTicket
 from escflow.records import Action, Event, Status, Ticket, apply
-from escflow.store import KeyRecord, MemoryStore, Store, Write
+from escflow.store import KeyRecord, MemoryStore, Store, TicketQuery, Write
 from escflow.store._sqlite import SQLiteStore
 from tests.store.conftest import postgres_store
 
@@ -295,6 +295,40 @@ def test_tickets_are_listed_soonest_due_first_and_filtered(store: Store) -> None
     listed = store.tickets(status="paused", flow=None, due_by=None, limit=1)
     assert listed == [store.get("T-p")]
     assert listed[0].status == "paused"
+
+
+def test_pages_of_tickets_follow_one_another_and_filter(store: Admin) -> None:
+    create(store, "T-b", T0 + timedelta(hours=2))
+    create(store, "T-a", T0 + timedelta(hours=2))
+    create(store, "T-soon", T0 + timedelta(minutes=30))
+    create(store, "T-Z", None)
+    create(store, "T-none", None)
+    first = opened("T-g", T0 + timedelta(hours=1))
+    other = replace(first, data={**first.data, "flow": "g", "priority": "high"})
+    store.append([Write(apply(None, other), [other], [], 0)])
+    everything = ["T-soon", "T-g", "T-a", "T-b", "T-Z", "T-none"]
+
+    def pages(size: int, **filters: object) -> list[list[str]]:
+        found: list[list[str]] = []
+        after = None
+        while True:
+            query = TicketQuery(after=after, limit=size, **filters)  # type: ignore[arg-type]
+            page = store.ticket_page(query)
+            if not page:
+                return found
+            found.append([t.id for t in page])
+            after = (page[-1].next_due, page[-1].id)
+
+    assert pages(50) == [everything]
+    # Each page starts right after the last: across equal deadlines and into the
+    # tickets without one.
+    assert pages(2) == [["T-soon", "T-g"], ["T-a", "T-b"], ["T-Z", "T-none"]]
+    assert pages(3) == [["T-soon", "T-g", "T-a"], ["T-b", "T-Z", "T-none"]]
+    assert pages(1, priority="high") == [["T-g"]]
+    assert pages(2, flow="f", due_by=T0 + timedelta(hours=2)) == [["T-soon", "T-a"], ["T-b"]]
+    assert pages(50, level="level-1", places=(("g", "level-1"),)) == [["T-g"]]
+    assert pages(50, places=()) == []
+    assert pages(50, level="level-9") == []
 
 
 # --- the operator's view (StoreAdmin) -------------------------------------------------

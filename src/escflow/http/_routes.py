@@ -22,6 +22,7 @@ from escflow.http import _models as m
 from escflow.http import _views as v
 from escflow.http._app import problem_response, require, service_of
 from escflow.http._auth import Principal
+from escflow.http._listing import encode_cursor, ticket_query
 from escflow.http._problems import error_problem
 from escflow.http._service import Service
 from escflow.records import Change
@@ -247,16 +248,49 @@ def open_ticket(
 def list_tickets(
     service: Served,
     who: Viewer,
-    flow: Annotated[str | None, Query(max_length=200)] = None,
+    flow: Annotated[str | None, Query(max_length=200, description="a flow id")] = None,
     status: Literal["open", "paused", "resolved"] | None = None,
-    due_before: Annotated[datetime | None, Query(description="with an offset")] = None,
+    level: Annotated[str | None, Query(max_length=200, description="a level id")] = None,
+    contact: Annotated[
+        str | None, Query(max_length=200, description="a contact point's id: its levels")
+    ] = None,
+    priority: Annotated[str | None, Query(max_length=200)] = None,
+    due_before: Annotated[
+        datetime | None,
+        Query(description="next deadline or warning at or before this instant (with offset)"),
+    ] = None,
+    breaching_within: Annotated[
+        int | None,
+        Query(ge=0, le=525_600, description="next deadline or warning within N minutes"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=1000, description="the 'next' of the page before")
+    ] = None,
 ) -> m.TicketPage:
-    """Tickets that pass every filter given, the soonest next deadline first."""
+    """Tickets that pass every filter given, the soonest next deadline or warning first
+    (those without one after them, by id), a page at a time: ``next`` is the cursor of
+    the page after. A page is read from the deadline index after the cursor, so it
+    costs the same at any depth."""
     engine = service.engine
     now = service.clock.now()
-    found = engine.tickets(status=status, flow=flow, due_by=due_before, limit=limit)
-    return m.TicketPage(items=[v.ticket_out(engine, t, now) for t in found], next=None)
+    query = ticket_query(
+        engine.matrix,
+        now,
+        status=status,
+        flow=flow,
+        priority=priority,
+        level=level,
+        contact=contact,
+        due_before=due_before,
+        breaching_within=breaching_within,
+        cursor=cursor,
+        limit=limit + 1,  # one more than the page: whether a page follows
+    )
+    found = service.store.ticket_page(query)
+    page = found[:limit]
+    following = encode_cursor(page[-1]) if len(found) > limit else None
+    return m.TicketPage(items=[v.ticket_out(engine, t, now) for t in page], next=following)
 
 
 @tickets.get("/{ticket_id}", response_model=m.TicketOut, summary="one ticket, as of now")

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from escflow.compile import Matrix, check_paths
 from escflow.errors import DefinitionError
 from escflow.runtime import Actions, Engine, Worker
-from escflow.store import Store
+from escflow.store import Admin, Store
 from escflow.timing import Clock, SystemClock
 
 
@@ -68,7 +69,8 @@ class Service:
         make_actions: Callable[[], Actions] = Actions,
         worker: bool = False,
     ) -> None:
-        self.store = store
+        # Every store escflow opens serves the operator's calls too (the ticket list).
+        self.store: Admin = cast(Admin, store)
         self.flows = flows
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._make_actions = make_actions

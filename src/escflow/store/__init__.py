@@ -11,7 +11,7 @@ from escflow.store._outbox import (
     list_outbox,
     retry_actions,
 )
-from escflow.store._protocol import Admin, KeyRecord, Store, StoreAdmin, Write
+from escflow.store._protocol import Admin, KeyRecord, Store, StoreAdmin, TicketQuery, Write
 from escflow.store._redact import shown_url
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Retried",
     "Store",
     "StoreAdmin",
+    "TicketQuery",
     "Write",
     "check_text",
     "discard_action",

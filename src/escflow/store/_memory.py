@@ -18,7 +18,7 @@ from typing import Any, TypeVar, cast
 
 from escflow.errors import ConflictError, DuplicateTicket
 from escflow.records import Action, Event, Status, Ticket
-from escflow.store._protocol import Closing, KeyRecord, Write
+from escflow.store._protocol import Closing, KeyRecord, TicketQuery, Write
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -244,6 +244,33 @@ class MemoryStore(Closing):
             action, discarded_at=now, discarded_by=actor, discard_note=note
         )
         return True
+
+    @_locked
+    def ticket_page(self, query: TicketQuery) -> list[Ticket]:
+        """A page of tickets passing the query's filters (see the admin protocol): every
+        ticket is looked at, which a store in memory can afford."""
+        after = None
+        if query.after is not None:
+            due, last = query.after
+            after = (due is None, _NONE if due is None else due, last)
+        places = None if query.places is None else set(query.places)
+        found = [
+            t
+            for t in self._tickets.values()
+            if all(
+                wanted is None or value == wanted
+                for value, wanted in (
+                    (t.status, query.status),
+                    (t.flow, query.flow),
+                    (t.priority, query.priority),
+                    (t.level, query.level),
+                )
+            )
+            and (places is None or (t.flow, t.level) in places)
+            and (query.due_by is None or (t.next_due is not None and t.next_due <= query.due_by))
+            and (after is None or _listed(t) > after)
+        ]
+        return heapq.nsmallest(query.limit, found, key=_listed)
 
     def quarantined_tickets(self, limit: int) -> list[tuple[str, str]]:
         """None: a ticket in memory can always be read."""

@@ -70,6 +70,7 @@ from escflow.store._codec import (
     event_body,
     key_record,
     keyed_events,
+    page_query,
     ticket_row,
     tickets_query,
 )
@@ -84,7 +85,7 @@ from escflow.store._damage import (
 from escflow.store._leases import say_taken_over
 from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
 from escflow.store._pool import DEFAULT_SIZE, Pool
-from escflow.store._protocol import Closing, KeyRecord, Write
+from escflow.store._protocol import Closing, KeyRecord, TicketQuery, Write
 from escflow.store._redact import check_credentials, scrub, shown_url
 
 Connection: TypeAlias = psycopg.Connection[TupleRow]
@@ -721,6 +722,14 @@ class PostgresStore(Closing):
             doing="discard an action in",
         )
         return bool(rows)
+
+    def ticket_page(self, query: TicketQuery) -> list[Ticket]:
+        """A page of tickets passing the query's filters (see the admin protocol)."""
+        sql, args = page_query(query, lambda at: at, mark="%s", by_id='id COLLATE "C"')
+        tickets, damaged = read_tickets(self._read(sql, args), _utc)
+        for damage in damaged:
+            damage.say_left_out(self.url)
+        return tickets
 
     def quarantined_tickets(self, limit: int) -> list[tuple[str, str]]:
         """Tickets a worker took off the schedule, by id."""

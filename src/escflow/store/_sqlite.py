@@ -50,6 +50,7 @@ from escflow.store._codec import (
     key_record,
     keyed_events,
     micros,
+    page_query,
     ticket_row,
     tickets_query,
 )
@@ -70,7 +71,7 @@ from escflow.store._migrate import (
     refuse_newer,
 )
 from escflow.store._pool import Pool
-from escflow.store._protocol import Closing, KeyRecord, Write
+from escflow.store._protocol import Closing, KeyRecord, TicketQuery, Write
 
 _log = logging.getLogger("escflow.store")
 
@@ -729,6 +730,14 @@ class SQLiteStore(Closing):
                 (iso(now), actor, note, key, clock),
             )
         return bool(cursor.rowcount)
+
+    def ticket_page(self, query: TicketQuery) -> list[Ticket]:
+        """A page of tickets passing the query's filters (see the admin protocol)."""
+        sql, args = page_query(query, micros, mark="?")
+        tickets, damaged = read_tickets(self._read(sql, tuple(args)), from_micros)
+        for damage in damaged:
+            damage.say_left_out(self.url)
+        return tickets
 
     def quarantined_tickets(self, limit: int) -> list[tuple[str, str]]:
         """Tickets a worker took off the schedule, by id."""
