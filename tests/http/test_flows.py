@@ -100,6 +100,8 @@ def test_reload_runs_the_edited_flow_and_says_which_changed(tmp_path: Path) -> N
         assert new.json()["ticket"]["deadline"]["utc"] == "2026-11-23T09:40:00Z"
         old = api.client.get("/api/v1/tickets/OLD").json()
         assert (old["digest"], old["deadline"]["utc"]) == (before, "2026-11-23T09:30:00Z")
+        versions = api.client.get("/api/v1/flows/complaint").json()["versions"]
+        assert [(v["digest"], v["running"]) for v in versions] == [(before, False), (after, True)]
 
 
 def test_a_reload_with_errors_is_422_and_the_flows_run_on(tmp_path: Path) -> None:

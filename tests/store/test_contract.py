@@ -297,6 +297,14 @@ def test_tickets_are_listed_soonest_due_first_and_filtered(store: Store) -> None
     assert listed[0].status == "paused"
 
 
+def test_the_versions_of_a_flow_are_listed_oldest_first(store: Admin) -> None:
+    store.save_version("a" * 64, "f", '{"source": 1}')
+    store.save_version("b" * 64, "g", '{"source": 2}')
+    store.save_version("c" * 64, "f", '{"source": 3}')
+    assert [d for d, _ in store.flow_versions("f")] == ["a" * 64, "c" * 64]
+    assert store.flow_versions("nope") == []
+
+
 def test_pages_of_tickets_follow_one_another_and_filter(store: Admin) -> None:
     create(store, "T-b", T0 + timedelta(hours=2))
     create(store, "T-a", T0 + timedelta(hours=2))

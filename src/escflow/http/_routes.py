@@ -163,7 +163,13 @@ def get_flow(
     """Levels with their windows as written and per priority, steps and triggers,
     priorities and SLA targets, the digest and the versions the store holds."""
     flow = _flow(service, flow_id)
-    versions = [m.VersionOut(digest=flow.digest, saved_at=None, running=True)]
+    stored = service.store.flow_versions(flow.id)
+    if flow.digest not in {digest for digest, _ in stored}:  # saved with its first ticket
+        stored.append((flow.digest, None))
+    versions = [
+        m.VersionOut(digest=digest, saved_at=saved, running=digest == flow.digest)
+        for digest, saved in stored
+    ]
     return v.flow_out(flow, versions)
 
 

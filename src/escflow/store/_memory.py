@@ -245,6 +245,10 @@ class MemoryStore(Closing):
         )
         return True
 
+    def flow_versions(self, flow_id: str) -> list[tuple[str, datetime | None]]:
+        """The versions of a flow kept here, in the order they were saved (no time)."""
+        return [(d, None) for d, (f, _) in list(self._versions.items()) if f == flow_id]
+
     @_locked
     def ticket_page(self, query: TicketQuery) -> list[Ticket]:
         """A page of tickets passing the query's filters (see the admin protocol): every

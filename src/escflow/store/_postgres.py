@@ -723,6 +723,15 @@ class PostgresStore(Closing):
         )
         return bool(rows)
 
+    def flow_versions(self, flow_id: str) -> list[tuple[str, datetime | None]]:
+        """The versions of a flow kept here, oldest first."""
+        rows = self._read(
+            "SELECT digest, saved_at FROM flow_versions WHERE flow_id = %s"
+            " ORDER BY saved_at, digest",
+            (flow_id,),
+        )
+        return [(str(digest), _utc(saved)) for digest, saved in rows]
+
     def ticket_page(self, query: TicketQuery) -> list[Ticket]:
         """A page of tickets passing the query's filters (see the admin protocol)."""
         sql, args = page_query(query, lambda at: at, mark="%s", by_id='id COLLATE "C"')

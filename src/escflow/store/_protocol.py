@@ -220,6 +220,11 @@ class StoreAdmin(Protocol):
         stays. False when it is delivered or discarded already, or a worker holds it."""
         ...
 
+    def flow_versions(self, flow_id: str) -> list[tuple[str, datetime | None]]:
+        """The versions of a flow the store holds, as ``(digest, saved at)``, oldest first
+        (a memory store does not say when: None)."""
+        ...
+
     def ticket_page(self, query: TicketQuery) -> list[Ticket]:
         """Up to ``query.limit`` tickets that pass its filters, after ``query.after``, in
         the order of :meth:`Store.tickets` (the soonest next deadline or warning first,
