@@ -297,6 +297,18 @@ def test_tickets_are_listed_soonest_due_first_and_filtered(store: Store) -> None
     assert listed[0].status == "paused"
 
 
+def test_counts_give_open_tickets_by_flow_and_level_and_the_backlog(store: Admin) -> None:
+    queued = tuple(Action(f"T-1:1:{n}", "T-1", "notify", "lead", {}, T0) for n in range(2))
+    create(store, "T-1", T0, actions=queued)
+    create(store, "T-2", None)
+    waiting = create(store, "T-3", T0)
+    pause = Event("T-3", 2, T0 + timedelta(minutes=1), "paused", "ana")
+    store.append([Write(apply(waiting, pause), [pause], [], 1)])
+    counts = store.counts()
+    assert counts.open == {("f", "level-1"): 2}
+    assert (counts.backlog, counts.failed) == (2, 0)
+
+
 def test_the_versions_of_a_flow_are_listed_oldest_first(store: Admin) -> None:
     store.save_version("a" * 64, "f", '{"source": 1}')
     store.save_version("b" * 64, "g", '{"source": 2}')

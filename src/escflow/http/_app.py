@@ -11,6 +11,7 @@ route: 404; a wrong method: 405) converted the same way, a body over
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from escflow.errors import EscflowError, NotAllowed, NotAuthenticated, RetryLater, StaleTicket
 from escflow.http._auth import LOCAL, Principal, Role, Tokens
+from escflow.http._metrics import Metrics
 from escflow.http._problems import MEDIA_TYPE, RETRY_AFTER_SECONDS, error_problem, problem
 from escflow.http._service import Service
 
@@ -252,14 +254,29 @@ def create_app(service: Service, tokens: Tokens | None = None) -> FastAPI:
     )
     app.state.service = service
     app.state.tokens = tokens if tokens is not None else Tokens([])
+    app.state.metrics = figures = Metrics(service.store)
+
+    @app.middleware("http")
+    async def timed(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        figures.request(
+            request.method, template, response.status_code, time.perf_counter() - started
+        )
+        return response
+
     app.add_exception_handler(EscflowError, _escflow_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(_routes.NotFound, _routes.not_found)
     app.include_router(_routes.health)
-    app.include_router(_routes.flows, prefix=API)
-    app.include_router(_routes.tickets, prefix=API)
+    app.include_router(_routes.flows)
+    app.include_router(_routes.tickets)
     app.add_middleware(_BodyLimit, limit=MAX_BODY)
     return app
 

@@ -20,9 +20,11 @@ from escflow.compile import CompiledFlow
 from escflow.errors import InputError, RuntimeFlowError, StoreError, UnknownName
 from escflow.http import _models as m
 from escflow.http import _views as v
-from escflow.http._app import problem_response, require, service_of
+from escflow.http._app import API, problem_response, require, service_of
 from escflow.http._auth import Principal
 from escflow.http._listing import encode_cursor, ticket_query
+from escflow.http._metrics import MEDIA_TYPE as METRICS_TYPE
+from escflow.http._metrics import Metrics
 from escflow.http._problems import error_problem
 from escflow.http._service import Service
 from escflow.records import Change
@@ -111,9 +113,22 @@ def readyz(service: Served) -> dict[str, Any]:
     return {"status": "ready", "schema_version": found}
 
 
+@health.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {METRICS_TYPE: {"schema": {"type": "string"}}}}},
+    summary="Prometheus metrics",
+)
+def metrics(request: Request, who: Viewer) -> Response:
+    """Open tickets by flow and level, the outbox's backlog and failures (from the store),
+    request latency and the events this server's calls applied (of this process)."""
+    figures: Metrics = request.app.state.metrics
+    return Response(figures.exposition(), media_type=METRICS_TYPE)
+
+
 # --- flows ---------------------------------------------------------------------------
 
-flows = APIRouter(prefix="/flows", tags=["flows"])
+flows = APIRouter(prefix=f"{API}/flows", tags=["flows"])
 
 
 def _flow(service: Service, flow_id: str) -> CompiledFlow:
@@ -211,11 +226,13 @@ def flow_diagram(
 
 # --- tickets -------------------------------------------------------------------------
 
-tickets = APIRouter(prefix="/tickets", tags=["tickets"])
+tickets = APIRouter(prefix=f"{API}/tickets", tags=["tickets"])
 
 
-def _answer(service: Service, change: Change, status: int = 200) -> JSONResponse:
-    """A command's answer: what changed, with the ticket's ETag."""
+def _answer(request: Request, service: Service, change: Change, status: int = 200) -> JSONResponse:
+    """A command's answer: what changed, with the ticket's ETag (and its events counted)."""
+    metrics: Metrics = request.app.state.metrics
+    metrics.change(change)
     body = v.change_out(service.engine, change, service.clock.now())
     return JSONResponse(
         body.model_dump(mode="json"),
@@ -231,7 +248,11 @@ def _answer(service: Service, change: Change, status: int = 200) -> JSONResponse
     summary="open a ticket",
 )
 def open_ticket(
-    body: m.OpenTicket, service: Served, who: Agent, key: IdempotencyKey = None
+    body: m.OpenTicket,
+    request: Request,
+    service: Served,
+    who: Agent,
+    key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Open a ticket of ``flow`` at the entry step of its priority."""
     change = service.engine.open(
@@ -245,7 +266,7 @@ def open_ticket(
         key=key,
         at=body.at,
     )
-    answer = _answer(service, change, 201)
+    answer = _answer(request, service, change, 201)
     answer.headers["Location"] = f"/api/v1/tickets/{change.ticket.id}"
     return answer
 
@@ -344,7 +365,7 @@ def fire(
         from_step=body.from_step,
         if_version=_if_version(request, if_match),
     )
-    return _answer(service, change)
+    return _answer(request, service, change)
 
 
 _VERBS: dict[str, tuple[str, str]] = {
@@ -377,7 +398,7 @@ def _verb_route(verb: str, call: str, text: str) -> None:
             from_step=said.from_step,
             if_version=_if_version(request, if_match),
         )
-        return _answer(service, change)
+        return _answer(request, service, change)
 
     route.__name__ = call
     route.__doc__ = f"{text[0].upper()}{text[1:]}."
@@ -417,7 +438,7 @@ def attach(
         from_step=body.from_step,
         if_version=_if_version(request, if_match),
     )
-    return _answer(service, change)
+    return _answer(request, service, change)
 
 
 def not_found(request: Request, exc: Exception) -> Response:

@@ -11,7 +11,15 @@ from escflow.store._outbox import (
     list_outbox,
     retry_actions,
 )
-from escflow.store._protocol import Admin, KeyRecord, Store, StoreAdmin, TicketQuery, Write
+from escflow.store._protocol import (
+    Admin,
+    KeyRecord,
+    Store,
+    StoreAdmin,
+    StoreCounts,
+    TicketQuery,
+    Write,
+)
 from escflow.store._redact import shown_url
 
 __all__ = [
@@ -23,6 +31,7 @@ __all__ = [
     "Retried",
     "Store",
     "StoreAdmin",
+    "StoreCounts",
     "TicketQuery",
     "Write",
     "check_text",

@@ -408,6 +408,18 @@ def action_statuses(statuses: Collection[str], *, pending: str, held: str) -> st
     return " OR ".join(f"({part})" for part in parts) if parts else "1 = 0"
 
 
+def counts_queries(*, pending: str, held: str) -> tuple[str, str]:
+    """The SELECTs of ``StoreAdmin.counts``: open tickets by flow and level; the outbox's
+    backlog and failures (``pending`` and ``held`` as :func:`action_statuses` takes them)."""
+    backlog = action_statuses(["pending"], pending=pending, held=held)
+    failed = action_statuses(["failed"], pending=pending, held=held)
+    return (
+        "SELECT flow, level, count(*) FROM tickets WHERE status = 'open' GROUP BY flow, level",
+        f"SELECT count(CASE WHEN {backlog} THEN 1 END), count(CASE WHEN {failed} THEN 1 END)"
+        " FROM outbox",
+    )
+
+
 def action_from_row(
     row: Sequence[Any], instant: Callable[[Any], datetime | None] = from_iso
 ) -> Action:

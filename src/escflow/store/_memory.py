@@ -11,6 +11,7 @@ import functools
 import heapq
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Any, TypeVar, cast
 
 from escflow.errors import ConflictError, DuplicateTicket
 from escflow.records import Action, Event, Status, Ticket
-from escflow.store._protocol import Closing, KeyRecord, TicketQuery, Write
+from escflow.store._protocol import Closing, KeyRecord, StoreCounts, TicketQuery, Write
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -244,6 +245,13 @@ class MemoryStore(Closing):
             action, discarded_at=now, discarded_by=actor, discard_note=note
         )
         return True
+
+    @_locked
+    def counts(self) -> StoreCounts:
+        """Open tickets by flow and level, the outbox's backlog and failures."""
+        found = Counter((t.flow, t.level) for t in self._tickets.values() if t.status == "open")
+        statuses = Counter(a.status for a in self._actions.values())
+        return StoreCounts(dict(found), statuses["pending"], statuses["failed"])
 
     def flow_versions(self, flow_id: str) -> list[tuple[str, datetime | None]]:
         """The versions of a flow kept here, in the order they were saved (no time)."""

@@ -66,6 +66,7 @@ from escflow.store._codec import (
     TICKET_COLUMNS,
     TICKET_WIDTH,
     action_statuses,
+    counts_queries,
     dumps,
     event_body,
     key_record,
@@ -85,7 +86,7 @@ from escflow.store._damage import (
 from escflow.store._leases import say_taken_over
 from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
 from escflow.store._pool import DEFAULT_SIZE, Pool
-from escflow.store._protocol import Closing, KeyRecord, TicketQuery, Write
+from escflow.store._protocol import Closing, KeyRecord, StoreCounts, TicketQuery, Write
 from escflow.store._redact import check_credentials, scrub, shown_url
 
 Connection: TypeAlias = psycopg.Connection[TupleRow]
@@ -722,6 +723,15 @@ class PostgresStore(Closing):
             doing="discard an action in",
         )
         return bool(rows)
+
+    def counts(self) -> StoreCounts:
+        """Open tickets by flow and level, the outbox's backlog and failures."""
+        tickets, outbox = counts_queries(pending="pending", held="NOT pending")
+        rows = self._read(tickets, ())
+        backlog, failed = self._read(outbox, ())[0]
+        return StoreCounts(
+            {(str(f), str(level)): int(n) for f, level, n in rows}, int(backlog), int(failed)
+        )
 
     def flow_versions(self, flow_id: str) -> list[tuple[str, datetime | None]]:
         """The versions of a flow kept here, oldest first."""

@@ -47,6 +47,16 @@ class KeyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreCounts:
+    """What a monitor reads: open tickets by ``(flow, level)``, actions waiting in the
+    outbox (``backlog``) and those that failed for good (``failed``)."""
+
+    open: dict[tuple[str, str], int]
+    backlog: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
 class TicketQuery:
     """Which tickets a page lists (:meth:`StoreAdmin.ticket_page`): every filter given.
 
@@ -218,6 +228,11 @@ class StoreAdmin(Protocol):
     def discard(self, key: str, *, actor: str, note: str | None, now: datetime) -> bool:
         """Set an undelivered action aside for good, recording who, when and why; the row
         stays. False when it is delivered or discarded already, or a worker holds it."""
+        ...
+
+    def counts(self) -> StoreCounts:
+        """Open tickets by flow and level, and the outbox's backlog and failures (two
+        reads: a monitor's figures, not a snapshot)."""
         ...
 
     def flow_versions(self, flow_id: str) -> list[tuple[str, datetime | None]]:

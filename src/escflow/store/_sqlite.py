@@ -42,6 +42,7 @@ from escflow.store._codec import (
     TICKET_COLUMNS,
     TICKET_WIDTH,
     action_statuses,
+    counts_queries,
     dumps,
     event_body,
     from_iso,
@@ -71,7 +72,7 @@ from escflow.store._migrate import (
     refuse_newer,
 )
 from escflow.store._pool import Pool
-from escflow.store._protocol import Closing, KeyRecord, TicketQuery, Write
+from escflow.store._protocol import Closing, KeyRecord, StoreCounts, TicketQuery, Write
 
 _log = logging.getLogger("escflow.store")
 
@@ -730,6 +731,15 @@ class SQLiteStore(Closing):
                 (iso(now), actor, note, key, clock),
             )
         return bool(cursor.rowcount)
+
+    def counts(self) -> StoreCounts:
+        """Open tickets by flow and level, the outbox's backlog and failures."""
+        tickets, outbox = counts_queries(pending="pending = 1", held="pending = 0")
+        rows = self._read(tickets, ())
+        backlog, failed = self._read(outbox, ())[0]
+        return StoreCounts(
+            {(str(f), str(level)): int(n) for f, level, n in rows}, int(backlog), int(failed)
+        )
 
     def flow_versions(self, flow_id: str) -> list[tuple[str, datetime | None]]:
         """The versions of a flow kept here, oldest first."""
