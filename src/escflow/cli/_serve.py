@@ -47,6 +47,11 @@ def register(commands: Commands) -> None:
         help=f"bearer tokens, a line each: NAME ROLE SECRET (default: ${TOKENS_VARIABLE});"
         " without any, the server listens on loopback only and needs none",
     )
+    serve.add_argument(
+        "--openapi",
+        action="store_true",
+        help="print the API's OpenAPI document (as schema/openapi.json keeps it) and exit",
+    )
     serve.set_defaults(run=_serve)
 
 
@@ -61,11 +66,14 @@ def _tokens(args: argparse.Namespace) -> Tokens:
 
 def _serve(args: argparse.Namespace) -> int:
     try:  # the server's libraries are an extra: the rest of the command line works without
-        from escflow.http import Service, bind, check_listening, create_app, run
+        from escflow.http import Service, bind, check_listening, create_app, openapi_text, run
     except ImportError as exc:
         raise InputError(
             f"escflow serve needs its extra ({exc}): pip install 'escflow[serve]'"
         ) from None
+    if args.openapi:
+        sys.stdout.write(openapi_text())
+        return EXIT_OK
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port} is no port; give 0 to 65535")
     tokens = _tokens(args)

@@ -5,7 +5,7 @@ and the engine over them); :func:`serve` runs it with uvicorn. FastAPI is confin
 this package, uvicorn to ``_server.py``.
 """
 
-from escflow.http._app import API, MAX_BODY, create_app
+from escflow.http._app import API, MAX_BODY, create_app, openapi_text
 from escflow.http._auth import ROLES, TOKENS_VARIABLE, Principal, Tokens, check_listening
 from escflow.http._problems import STATUS
 from escflow.http._server import bind, run, serving
@@ -26,6 +26,7 @@ __all__ = [
     "check_listening",
     "create_app",
     "load_flows",
+    "openapi_text",
     "run",
     "serving",
 ]

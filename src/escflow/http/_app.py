@@ -10,6 +10,7 @@ route: 404; a wrong method: 405) converted the same way, a body over
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from escflow.errors import EscflowError, NotAllowed, NotAuthenticated, RetryLater, StaleTicket
 from escflow.http._auth import LOCAL, Principal, Role, Tokens
 from escflow.http._metrics import Metrics
+from escflow.http._models import ProblemOut
 from escflow.http._problems import MEDIA_TYPE, RETRY_AFTER_SECONDS, error_problem, problem
 from escflow.http._service import Service
 
@@ -210,7 +213,9 @@ def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     if status == 404:
-        detail = f"no resource at {request.url.path}; the API is under {API} (see {API}/docs)"
+        detail = (
+            f"no resource at {request.url.path}; the API is under {API} (see {API}/openapi.json)"
+        )
     elif status == 405:
         detail = f"{request.method} is not a method of {request.url.path}"
     else:
@@ -239,19 +244,92 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     return problem_response(body)
 
 
-def create_app(service: Service, tokens: Tokens | None = None) -> FastAPI:
-    """The application on ``service``; with ``tokens``, every call but the health checks
-    and the API's description needs one."""
+# Problem answers each operation may give, beside its success: by what it takes.
+_PROBLEMS_ALWAYS = (422, 503)
+_PROBLEMS_SECURED = (401, 403)
+_PROBLEMS_POST = (404, 409, 412, 413)
+_PROBLEM_TITLES = {
+    401: "No bearer token, or an unknown one",
+    403: "The token's role does not allow this",
+    404: "No such ticket or flow",
+    409: "The ticket's state does not allow this",
+    412: "The ticket moved since the ETag in If-Match",
+    413: "The request body is too large",
+    422: "A value in the request is wrong (the field path, the valid triggers)",
+    503: "The store cannot be used now",
+}
+
+
+def _described(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document: FastAPI's, with every refusal an operation may give as a
+    problem document (``application/problem+json``), as the server answers them."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+    )
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    schemas["Problem"] = ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    problem_ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for path, operations in doc.get("paths", {}).items():
+        for method, operation in operations.items():
+            codes = list(_PROBLEMS_ALWAYS)
+            if operation.get("security"):
+                codes += _PROBLEMS_SECURED
+            if method == "post" or "{" in path:
+                codes += _PROBLEMS_POST if method == "post" else (404,)
+            responses = operation.setdefault("responses", {})
+            for code in sorted(set(codes)):
+                responses[str(code)] = {
+                    "description": _PROBLEM_TITLES[code],
+                    "content": {MEDIA_TYPE: problem_ref},
+                }
+    app.openapi_schema = doc
+    return doc
+
+
+def _bare_app() -> FastAPI:
+    """The application's routes, handlers and description, without a service."""
     from escflow.http import _routes  # the routes use require() and service_of() above
 
     app = FastAPI(
         title="escflow",
         summary="Escalation matrices as code: tickets moving through checked flows",
+        description="Every error is a problem document (RFC 9457). A ticket's ETag is its"
+        " version; a command with If-Match is refused (412) if the ticket moved. A POST"
+        " with an Idempotency-Key applies once: a retry gets the first answer.",
         version=_routes.version(),
         openapi_url=f"{API}/openapi.json",
         docs_url=None,
         redoc_url=None,
     )
+    app.add_exception_handler(EscflowError, _escflow_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(_routes.NotFound, _routes.not_found)
+    app.include_router(_routes.health)
+    app.include_router(_routes.flows)
+    app.include_router(_routes.tickets)
+    app.openapi = lambda: _described(app)  # type: ignore[method-assign]
+    return app
+
+
+def openapi_text() -> str:
+    """The OpenAPI document as the repository keeps it (schema/openapi.json)."""
+    return json.dumps(_bare_app().openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+def create_app(service: Service, tokens: Tokens | None = None) -> FastAPI:
+    """The application on ``service``; with ``tokens``, every call but the health checks
+    and the API's description needs one."""
+    app = _bare_app()
     app.state.service = service
     app.state.tokens = tokens if tokens is not None else Tokens([])
     app.state.metrics = figures = Metrics(service.store)
@@ -269,16 +347,16 @@ def create_app(service: Service, tokens: Tokens | None = None) -> FastAPI:
         )
         return response
 
-    app.add_exception_handler(EscflowError, _escflow_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
-    app.add_exception_handler(_routes.NotFound, _routes.not_found)
-    app.include_router(_routes.health)
-    app.include_router(_routes.flows)
-    app.include_router(_routes.tickets)
     app.add_middleware(_BodyLimit, limit=MAX_BODY)
     return app
 
 
-__all__ = ["API", "MAX_BODY", "create_app", "problem_response", "require", "service_of"]
+__all__ = [
+    "API",
+    "MAX_BODY",
+    "create_app",
+    "openapi_text",
+    "problem_response",
+    "require",
+    "service_of",
+]
