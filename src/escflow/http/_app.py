@@ -206,7 +206,11 @@ def _validation_error(request: Request, exc: Exception) -> Response:
     return problem_response(body)
 
 
-_HTTP_TITLES = {404: "No such resource", 405: "Method not allowed"}
+_HTTP_TITLES = {
+    400: "The body cannot be read",
+    404: "No such resource",
+    405: "Method not allowed",
+}
 
 
 def _http_error(request: Request, exc: Exception) -> Response:
@@ -218,13 +222,17 @@ def _http_error(request: Request, exc: Exception) -> Response:
         )
     elif status == 405:
         detail = f"{request.method} is not a method of {request.url.path}"
+    elif status == 400:
+        detail = "the body cannot be read: send JSON, in UTF-8, with Content-Type: application/json"
     else:
         detail = str(exc.detail)
     body = problem(
         status,
         _HTTP_TITLES.get(status, "The request is refused"),
         detail,
-        kind={404: "NotFound", 405: "MethodNotAllowed"}.get(status, "HTTPError"),
+        kind={400: "BodyUnreadable", 404: "NotFound", 405: "MethodNotAllowed"}.get(
+            status, "HTTPError"
+        ),
         instance=request.url.path,
     )
     headers = dict(exc.headers or {})
@@ -247,8 +255,9 @@ def _unexpected(request: Request, exc: Exception) -> Response:
 # Problem answers each operation may give, beside its success: by what it takes.
 _PROBLEMS_ALWAYS = (422, 503)
 _PROBLEMS_SECURED = (401, 403)
-_PROBLEMS_POST = (404, 409, 412, 413)
+_PROBLEMS_POST = (400, 404, 409, 412, 413)
 _PROBLEM_TITLES = {
+    400: "The body cannot be read: not JSON in UTF-8",
     401: "No bearer token, or an unknown one",
     403: "The token's role does not allow this",
     404: "No such ticket or flow",
