@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -45,6 +46,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_no_answer_is_a_5xx_and_each_matches_the_document(
-    case: schemathesis.Case, live: Api
+    case: schemathesis.Case[Any], live: Api
 ) -> None:
     case.call_and_validate(base_url=live.url, checks=CHECKS, timeout=30)
