@@ -298,7 +298,8 @@ def list_tickets(
     """Tickets that pass every filter given, the soonest next deadline or warning first
     (those without one after them, by id), a page at a time: ``next`` is the cursor of
     the page after. A page is read from the deadline index after the cursor, so it
-    costs the same at any depth."""
+    costs the same at any depth. Tickets are shown as stored; GET one ticket to see it
+    as its flow has taken it by now."""
     engine = service.engine
     now = service.clock.now()
     query = ticket_query(
