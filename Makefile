@@ -45,7 +45,7 @@ catalogues: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,xlsx]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,xlsx,serve]'
 	touch $@
 
 system:

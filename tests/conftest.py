@@ -23,6 +23,7 @@ SLOW = (
     "tests/store/test_worker.py",
     "tests/store/test_claims.py",
     "tests/test_install.py",
+    "tests/http/test_fuzz_api.py",
 )
 
 

@@ -41,6 +41,7 @@ def test_public_names_are_curated() -> None:
         "fileio",
         "records",
         "whatif",
+        "http",
     }
     assert public - set(escflow.__all__) <= modules
 

@@ -37,6 +37,9 @@ to its answer by class, never by reading the message::
         +-- RetryLater       it may work in a moment: locked, unreachable, busy
         |   +-- ConflictError    other writers kept changing the ticket: read it and retry
         +-- DamagedRecord    a stored row cannot be read (a hand edit, a disk fault)
+    +-- AccessError          the HTTP API does not know who calls, or does not let them
+        +-- NotAuthenticated no bearer token, or one the server does not know (401)
+        +-- NotAllowed       the token's role does not allow the call (403)
     +-- CatalogueError       a shipped message catalogue is missing or unreadable
 
 The docstring of each class says when it is raised; its message says what to fix.
@@ -281,7 +284,23 @@ class DamagedRecord(StoreError):
         return {**super().details(), "ticket_id": self.ticket_id, "record": self.record}
 
 
+class AccessError(EscflowError):
+    """The HTTP API refuses the caller: it does not know who calls, or their token's role
+    does not allow the call."""
+
+
+class NotAuthenticated(AccessError):
+    """No bearer token came with the request, or the server knows none like it: send
+    ``Authorization: Bearer <token>`` with a token from the server's tokens."""
+
+
+class NotAllowed(AccessError):
+    """The token's role (viewer, agent, admin) does not include the one the call needs."""
+
+
 __all__ = [
+    "AccessError",
+    "BadSignature",
     "CatalogueError",
     "ConflictError",
     "DamagedRecord",
@@ -294,6 +313,8 @@ __all__ = [
     "InputError",
     "InvalidTrigger",
     "KeyReused",
+    "NotAllowed",
+    "NotAuthenticated",
     "OutputError",
     "RenderError",
     "RetryLater",

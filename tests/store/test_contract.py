@@ -12,7 +12,7 @@ import pytest
 
 from escflow.errors import ConflictError, DuplicateTicket
 from escflow.records import Action, Event, Status, Ticket, apply
-from escflow.store import KeyRecord, MemoryStore, SlaFilter, Store, Write
+from escflow.store import KeyRecord, MemoryStore, SlaFilter, Store, TicketQuery, Write
 from escflow.store._sqlite import SQLiteStore
 from tests.store.conftest import postgres_store
 
@@ -329,6 +329,60 @@ def test_sla_timers_are_kept_due_and_listed_by_breach(store: Store) -> None:
     assert ids(SlaFilter(breaching=(at, at + hour))) == ["T-soon"]
     assert ids(SlaFilter(breaching=(at, at + 30 * hour))) == ["T-soon", "T-never"]
     assert ids(SlaFilter(breached_by=at, breaching=(at, at + hour))) == []
+
+
+def test_counts_give_open_tickets_by_flow_and_level_and_the_backlog(store: Admin) -> None:
+    queued = tuple(Action(f"T-1:1:{n}", "T-1", "notify", "lead", {}, T0) for n in range(2))
+    create(store, "T-1", T0, actions=queued)
+    create(store, "T-2", None)
+    waiting = create(store, "T-3", T0)
+    pause = Event("T-3", 2, T0 + timedelta(minutes=1), "paused", "ana")
+    store.append([Write(apply(waiting, pause), [pause], [], 1)])
+    counts = store.counts()
+    assert counts.open == {("f", "level-1"): 2}
+    assert (counts.backlog, counts.failed) == (2, 0)
+
+
+def test_the_versions_of_a_flow_are_listed_oldest_first(store: Admin) -> None:
+    store.save_version("a" * 64, "f", '{"source": 1}')
+    store.save_version("b" * 64, "g", '{"source": 2}')
+    store.save_version("c" * 64, "f", '{"source": 3}')
+    assert [d for d, _ in store.flow_versions("f")] == ["a" * 64, "c" * 64]
+    assert store.flow_versions("nope") == []
+
+
+def test_pages_of_tickets_follow_one_another_and_filter(store: Admin) -> None:
+    create(store, "T-b", T0 + timedelta(hours=2))
+    create(store, "T-a", T0 + timedelta(hours=2))
+    create(store, "T-soon", T0 + timedelta(minutes=30))
+    create(store, "T-Z", None)
+    create(store, "T-none", None)
+    first = opened("T-g", T0 + timedelta(hours=1))
+    other = replace(first, data={**first.data, "flow": "g", "priority": "high"})
+    store.append([Write(apply(None, other), [other], [], 0)])
+    everything = ["T-soon", "T-g", "T-a", "T-b", "T-Z", "T-none"]
+
+    def pages(size: int, **filters: object) -> list[list[str]]:
+        found: list[list[str]] = []
+        after = None
+        while True:
+            query = TicketQuery(after=after, limit=size, **filters)  # type: ignore[arg-type]
+            page = store.ticket_page(query)
+            if not page:
+                return found
+            found.append([t.id for t in page])
+            after = (page[-1].next_due, page[-1].id)
+
+    assert pages(50) == [everything]
+    # Each page starts right after the last: across equal deadlines and into the
+    # tickets without one.
+    assert pages(2) == [["T-soon", "T-g"], ["T-a", "T-b"], ["T-Z", "T-none"]]
+    assert pages(3) == [["T-soon", "T-g", "T-a"], ["T-b", "T-Z", "T-none"]]
+    assert pages(1, priority="high") == [["T-g"]]
+    assert pages(2, flow="f", due_by=T0 + timedelta(hours=2)) == [["T-soon", "T-a"], ["T-b"]]
+    assert pages(50, level="level-1", places=(("g", "level-1"),)) == [["T-g"]]
+    assert pages(50, places=()) == []
+    assert pages(50, level="level-9") == []
 
 
 # --- the operator's view (StoreAdmin) -------------------------------------------------

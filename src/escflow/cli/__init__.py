@@ -26,6 +26,7 @@ from escflow.cli import (
     _outbox,
     _render,
     _runtime,
+    _serve,
     _sheets,
     _store,
     _tickets,
@@ -38,7 +39,18 @@ from escflow.spec._chars import visible, visible_json
 
 __all__ = ["main", "parser", "run"]
 
-GROUPS = [_definitions, _render, _runtime, _store, _tickets, _worker, _outbox, _sheets, _whatif]
+GROUPS = [
+    _definitions,
+    _render,
+    _runtime,
+    _store,
+    _tickets,
+    _worker,
+    _outbox,
+    _sheets,
+    _whatif,
+    _serve,
+]
 EXIT_RETRY_LATER, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 75, 130, 141
 
 

@@ -11,7 +11,16 @@ from escflow.store._outbox import (
     list_outbox,
     retry_actions,
 )
-from escflow.store._protocol import Admin, KeyRecord, SlaFilter, Store, StoreAdmin, Write
+from escflow.store._protocol import (
+    Admin,
+    KeyRecord,
+    SlaFilter,
+    Store,
+    StoreAdmin,
+    StoreCounts,
+    TicketQuery,
+    Write,
+)
 from escflow.store._redact import shown_url
 
 __all__ = [
@@ -24,6 +33,8 @@ __all__ = [
     "SlaFilter",
     "Store",
     "StoreAdmin",
+    "StoreCounts",
+    "TicketQuery",
     "Write",
     "check_text",
     "discard_action",

@@ -15,7 +15,7 @@ import orjson
 
 from escflow.errors import InputError
 from escflow.records import Action, Event, EventKind, Ticket
-from escflow.store._protocol import KeyRecord, SlaFilter, Write
+from escflow.store._protocol import KeyRecord, SlaFilter, TicketQuery, Write
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Event data keys that hold instants: decoded back to datetimes so that a stored event
@@ -213,6 +213,77 @@ def sla_instants(
     return (instant(sla.breached_by), instant(after), instant(until))
 
 
+def page_query(
+    query: TicketQuery,
+    instant: Callable[[datetime | None], Any],
+    *,
+    mark: str,
+    by_id: str = "id",
+) -> tuple[str, list[Any]]:
+    """The SELECT of ``StoreAdmin.ticket_page`` and its parameters (see
+    :func:`tickets_query`: the same two parts, each read in index order; ``after`` starts
+    each part right after the row where the page before ended). ``instant`` makes an
+    instant as the store keeps it."""
+    filters = ""
+    args: list[Any] = []
+    for column, value in (
+        ("status", query.status),
+        ("flow", query.flow),
+        ("priority", query.priority),
+        ("level", query.level),
+    ):
+        if value is not None:
+            filters += f" AND {column} = {mark}"
+            args.append(value)
+    if query.places is not None:
+        if not query.places:
+            return f"SELECT {TICKET_COLUMNS} FROM tickets WHERE 1 = 0 LIMIT {mark}", [0]
+        pairs = " OR ".join(f"(flow = {mark} AND level = {mark})" for _ in query.places)
+        filters += f" AND ({pairs})"
+        args.extend(v for pair in query.places for v in pair)
+    after_due, after_id = query.after if query.after is not None else (None, None)
+    parts: list[tuple[str, list[Any]]] = []
+    # Paused and resolved tickets have no deadline; a page that ended among the tickets
+    # without one has none with one left.
+    if query.status not in ("paused", "resolved") and (query.after is None or after_due):
+        where, where_args = "next_due IS NOT NULL", []
+        if query.due_by is not None:
+            where += f" AND next_due <= {mark}"
+            where_args.append(instant(query.due_by))
+        if after_due is not None:
+            where += f" AND (next_due > {mark} OR (next_due = {mark} AND {by_id} > {mark}))"
+            where_args += [instant(after_due), instant(after_due), after_id]
+        parts.append(
+            (
+                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where}{filters}"
+                f" ORDER BY next_due, {by_id} LIMIT {mark}",
+                [*where_args, *args, query.limit],
+            )
+        )
+    if query.due_by is None:
+        where, where_args = "next_due IS NULL", []
+        if query.after is not None and after_due is None:
+            where += f" AND {by_id} > {mark}"
+            where_args.append(after_id)
+        parts.append(
+            (
+                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where}{filters}"
+                f" ORDER BY {by_id} LIMIT {mark}",
+                [*where_args, *args, query.limit],
+            )
+        )
+    if not parts:
+        return f"SELECT {TICKET_COLUMNS} FROM tickets WHERE 1 = 0 LIMIT {mark}", [0]
+    if len(parts) == 1:
+        return parts[0]
+    (soon, soon_args), (rest, rest_args) = parts
+    return (
+        f"SELECT * FROM (SELECT * FROM ({soon}) AS soon UNION ALL SELECT * FROM ({rest}) AS rest)"
+        f" AS listed ORDER BY next_due IS NULL, next_due, {by_id} LIMIT {mark}",
+        [*soon_args, *rest_args, query.limit],
+    )
+
+
 def ticket_row(
     ticket: Ticket, instant: Callable[[datetime | None], Any] = micros
 ) -> tuple[Any, ...]:
@@ -380,6 +451,18 @@ def action_statuses(statuses: Collection[str], *, pending: str, held: str) -> st
     ``pending = 1`` and ``pending = 0``)."""
     parts = [_STATUS_SQL[s].format(pending=pending, held=held) for s in statuses]
     return " OR ".join(f"({part})" for part in parts) if parts else "1 = 0"
+
+
+def counts_queries(*, pending: str, held: str) -> tuple[str, str]:
+    """The SELECTs of ``StoreAdmin.counts``: open tickets by flow and level; the outbox's
+    backlog and failures (``pending`` and ``held`` as :func:`action_statuses` takes them)."""
+    backlog = action_statuses(["pending"], pending=pending, held=held)
+    failed = action_statuses(["failed"], pending=pending, held=held)
+    return (
+        "SELECT flow, level, count(*) FROM tickets WHERE status = 'open' GROUP BY flow, level",
+        f"SELECT count(CASE WHEN {backlog} THEN 1 END), count(CASE WHEN {failed} THEN 1 END)"
+        " FROM outbox",
+    )
 
 
 def action_from_row(

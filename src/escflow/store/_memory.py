@@ -11,6 +11,7 @@ import functools
 import heapq
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Any, TypeVar, cast
 
 from escflow.errors import ConflictError, DuplicateTicket
 from escflow.records import Action, Event, Status, Ticket
-from escflow.store._protocol import Closing, KeyRecord, SlaFilter, Write
+from escflow.store._protocol import Closing, KeyRecord, SlaFilter, StoreCounts, TicketQuery, Write
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -251,6 +252,44 @@ class MemoryStore(Closing):
             action, discarded_at=now, discarded_by=actor, discard_note=note
         )
         return True
+
+    @_locked
+    def counts(self) -> StoreCounts:
+        """Open tickets by flow and level, the outbox's backlog and failures."""
+        found = Counter((t.flow, t.level) for t in self._tickets.values() if t.status == "open")
+        statuses = Counter(a.status for a in self._actions.values())
+        return StoreCounts(dict(found), statuses["pending"], statuses["failed"])
+
+    def flow_versions(self, flow_id: str) -> list[tuple[str, datetime | None]]:
+        """The versions of a flow kept here, in the order they were saved (no time)."""
+        return [(d, None) for d, (f, _) in list(self._versions.items()) if f == flow_id]
+
+    @_locked
+    def ticket_page(self, query: TicketQuery) -> list[Ticket]:
+        """A page of tickets passing the query's filters (see the admin protocol): every
+        ticket is looked at, which a store in memory can afford."""
+        after = None
+        if query.after is not None:
+            due, last = query.after
+            after = (due is None, _NONE if due is None else due, last)
+        places = None if query.places is None else set(query.places)
+        found = [
+            t
+            for t in self._tickets.values()
+            if all(
+                wanted is None or value == wanted
+                for value, wanted in (
+                    (t.status, query.status),
+                    (t.flow, query.flow),
+                    (t.priority, query.priority),
+                    (t.level, query.level),
+                )
+            )
+            and (places is None or (t.flow, t.level) in places)
+            and (query.due_by is None or (t.next_due is not None and t.next_due <= query.due_by))
+            and (after is None or _listed(t) > after)
+        ]
+        return heapq.nsmallest(query.limit, found, key=_listed)
 
     def quarantined_tickets(self, limit: int) -> list[tuple[str, str]]:
         """None: a ticket in memory can always be read."""

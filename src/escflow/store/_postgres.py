@@ -66,10 +66,12 @@ from escflow.store._codec import (
     TICKET_COLUMNS,
     TICKET_WIDTH,
     action_statuses,
+    counts_queries,
     dumps,
     event_body,
     key_record,
     keyed_events,
+    page_query,
     sla_instants,
     ticket_row,
     tickets_query,
@@ -85,7 +87,7 @@ from escflow.store._damage import (
 from escflow.store._leases import say_taken_over
 from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
 from escflow.store._pool import DEFAULT_SIZE, Pool
-from escflow.store._protocol import Closing, KeyRecord, SlaFilter, Write
+from escflow.store._protocol import Closing, KeyRecord, SlaFilter, StoreCounts, TicketQuery, Write
 from escflow.store._redact import check_credentials, scrub, shown_url
 
 Connection: TypeAlias = psycopg.Connection[TupleRow]
@@ -736,6 +738,32 @@ class PostgresStore(Closing):
             doing="discard an action in",
         )
         return bool(rows)
+
+    def counts(self) -> StoreCounts:
+        """Open tickets by flow and level, the outbox's backlog and failures."""
+        tickets, outbox = counts_queries(pending="pending", held="NOT pending")
+        rows = self._read(tickets, ())
+        backlog, failed = self._read(outbox, ())[0]
+        return StoreCounts(
+            {(str(f), str(level)): int(n) for f, level, n in rows}, int(backlog), int(failed)
+        )
+
+    def flow_versions(self, flow_id: str) -> list[tuple[str, datetime | None]]:
+        """The versions of a flow kept here, oldest first."""
+        rows = self._read(
+            "SELECT digest, saved_at FROM flow_versions WHERE flow_id = %s"
+            " ORDER BY saved_at, digest",
+            (flow_id,),
+        )
+        return [(str(digest), _utc(saved)) for digest, saved in rows]
+
+    def ticket_page(self, query: TicketQuery) -> list[Ticket]:
+        """A page of tickets passing the query's filters (see the admin protocol)."""
+        sql, args = page_query(query, lambda at: at, mark="%s", by_id='id COLLATE "C"')
+        tickets, damaged = read_tickets(self._read(sql, args), _utc)
+        for damage in damaged:
+            damage.say_left_out(self.url)
+        return tickets
 
     def quarantined_tickets(self, limit: int) -> list[tuple[str, str]]:
         """Tickets a worker took off the schedule, by id."""

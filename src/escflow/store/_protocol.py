@@ -57,6 +57,38 @@ class SlaFilter:
     breaching: tuple[datetime, datetime] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StoreCounts:
+    """What a monitor reads: open tickets by ``(flow, level)``, actions waiting in the
+    outbox (``backlog``) and those that failed for good (``failed``)."""
+
+    open: dict[tuple[str, str], int]
+    backlog: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class TicketQuery:
+    """Which tickets a page lists (:meth:`StoreAdmin.ticket_page`): every filter given.
+
+    ``status``, ``flow``, ``priority`` and ``level`` are equal to the ticket's;
+    ``places`` keeps the tickets at one of these ``(flow, level)`` pairs (the levels a
+    contact point holds; empty: none); ``due_by`` those whose next deadline or warning is
+    at or before it. ``after`` is where the page before ended: the ``(next_due, id)`` of
+    its last ticket, so that the next page starts right after it (keyset paging: what a
+    page costs does not grow with the pages before it).
+    """
+
+    status: Status | None = None
+    flow: str | None = None
+    priority: str | None = None
+    level: str | None = None
+    places: tuple[tuple[str, str], ...] | None = None
+    due_by: datetime | None = None
+    after: tuple[datetime | None, str] | None = None
+    limit: int = 50
+
+
 class Store(Protocol):
     """Durable (or in-memory) home of flow versions, tickets, events and the outbox.
 
@@ -214,6 +246,22 @@ class StoreAdmin(Protocol):
     def discard(self, key: str, *, actor: str, note: str | None, now: datetime) -> bool:
         """Set an undelivered action aside for good, recording who, when and why; the row
         stays. False when it is delivered or discarded already, or a worker holds it."""
+        ...
+
+    def counts(self) -> StoreCounts:
+        """Open tickets by flow and level, and the outbox's backlog and failures (two
+        reads: a monitor's figures, not a snapshot)."""
+        ...
+
+    def flow_versions(self, flow_id: str) -> list[tuple[str, datetime | None]]:
+        """The versions of a flow the store holds, as ``(digest, saved at)``, oldest first
+        (a memory store does not say when: None)."""
+        ...
+
+    def ticket_page(self, query: TicketQuery) -> list[Ticket]:
+        """Up to ``query.limit`` tickets that pass its filters, after ``query.after``, in
+        the order of :meth:`Store.tickets` (the soonest next deadline or warning first,
+        those without one after them, ties by id)."""
         ...
 
     def quarantined_tickets(self, limit: int) -> list[tuple[str, str]]:

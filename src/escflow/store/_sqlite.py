@@ -42,6 +42,7 @@ from escflow.store._codec import (
     TICKET_COLUMNS,
     TICKET_WIDTH,
     action_statuses,
+    counts_queries,
     dumps,
     event_body,
     from_iso,
@@ -50,6 +51,7 @@ from escflow.store._codec import (
     key_record,
     keyed_events,
     micros,
+    page_query,
     sla_instants,
     ticket_row,
     tickets_query,
@@ -71,7 +73,7 @@ from escflow.store._migrate import (
     refuse_newer,
 )
 from escflow.store._pool import Pool
-from escflow.store._protocol import Closing, KeyRecord, SlaFilter, Write
+from escflow.store._protocol import Closing, KeyRecord, SlaFilter, StoreCounts, TicketQuery, Write
 
 _log = logging.getLogger("escflow.store")
 
@@ -738,6 +740,32 @@ class SQLiteStore(Closing):
                 (iso(now), actor, note, key, clock),
             )
         return bool(cursor.rowcount)
+
+    def counts(self) -> StoreCounts:
+        """Open tickets by flow and level, the outbox's backlog and failures."""
+        tickets, outbox = counts_queries(pending="pending = 1", held="pending = 0")
+        rows = self._read(tickets, ())
+        backlog, failed = self._read(outbox, ())[0]
+        return StoreCounts(
+            {(str(f), str(level)): int(n) for f, level, n in rows}, int(backlog), int(failed)
+        )
+
+    def flow_versions(self, flow_id: str) -> list[tuple[str, datetime | None]]:
+        """The versions of a flow kept here, oldest first."""
+        rows = self._read(
+            "SELECT digest, saved_at FROM flow_versions WHERE flow_id = ?"
+            " ORDER BY saved_at, digest",
+            (flow_id,),
+        )
+        return [(str(digest), from_iso(saved)) for digest, saved in rows]
+
+    def ticket_page(self, query: TicketQuery) -> list[Ticket]:
+        """A page of tickets passing the query's filters (see the admin protocol)."""
+        sql, args = page_query(query, micros, mark="?")
+        tickets, damaged = read_tickets(self._read(sql, tuple(args)), from_micros)
+        for damage in damaged:
+            damage.say_left_out(self.url)
+        return tickets
 
     def quarantined_tickets(self, limit: int) -> list[tuple[str, str]]:
         """Tickets a worker took off the schedule, by id."""
