@@ -63,8 +63,9 @@ def test_the_diagram_is_svg_and_draws_a_tickets_path(api: Api) -> None:
     lit = api.client.get("/api/v1/flows/complaint/diagram.svg", params={"ticket": "T-1"})
     assert lit.status_code == 200
     assert lit.content != plain.content
-    # The trigger taken, drawn with its time (dot writes '-' as &#45;).
-    assert b"taken 2026&#45;11&#45;23T09:00Z" in lit.content
+    # The trigger taken, drawn with its time in the calendar's (09:00 UTC is 10:00 in
+    # Paris in November; dot writes '-' as &#45;).
+    assert b"taken 2026&#45;11&#45;23 10:00 +01:00" in lit.content
     assert b"taken" not in plain.content
 
 
