@@ -3,6 +3,7 @@ they make are :mod:`escflow.records`)."""
 
 from escflow.runtime._actions import Actions, post_json
 from escflow.runtime._engine import EVIDENCE, Engine, EvidenceKind
+from escflow.runtime._history import History, TicketRecord, Visit, generate_history
 from escflow.runtime._simulate import Row, Simulation, simulate
 from escflow.runtime._worker import Round, Worker
 
@@ -11,10 +12,14 @@ __all__ = [
     "Actions",
     "Engine",
     "EvidenceKind",
+    "History",
     "Round",
     "Row",
     "Simulation",
+    "TicketRecord",
+    "Visit",
     "Worker",
+    "generate_history",
     "post_json",
     "simulate",
 ]
