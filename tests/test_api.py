@@ -40,6 +40,7 @@ def test_public_names_are_curated() -> None:
         "render",
         "fileio",
         "records",
+        "report",
     }
     assert public - set(escflow.__all__) <= modules
 

@@ -96,12 +96,18 @@ class TicketRecord:
     reopens: list[datetime] = field(default_factory=list)
     pauses: list[list[datetime]] = field(default_factory=list)
     """Each pause as ``[start]`` or ``[start, end]``."""
+    resolution_due: datetime | None = None
+    """The resolution target as last set (at opening, moved by each resume)."""
+    status: str = "open"
     events: int = 0
 
     def note(self, event: Event) -> None:
         """Fold one event the engine returned into the record."""
         self.events += 1
         data, kind = event.data, event.kind
+        self.status = _STATUS.get(kind, self.status)
+        if kind in ("opened", "resumed"):
+            self.resolution_due = _instant(data.get("resolution_due"))
         current = self.visits[-1] if self.visits else None
         if "level" in data and kind not in ("opened", "repeated"):
             if current is not None and current.left_by is None:
@@ -124,6 +130,16 @@ class TicketRecord:
             self.pauses.append([event.at])
         elif kind == "resumed":
             self.pauses[-1].append(event.at)
+
+
+_STATUS = {"paused": "paused", "resumed": "open", "resolved": "resolved", "reopened": "open"}
+
+
+def _instant(value: object) -> datetime | None:
+    """An instant of event data (a datetime, or ISO text once stored)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value if isinstance(value, datetime) else None
 
 
 _LEFT_BY: dict[str, LeftBy] = {
@@ -186,6 +202,7 @@ class _Run:
                     opened.at,
                     change.ticket.first_response_due,
                     [Visit(opened.data["level"], opened.at, opened.data.get("assignee"))],
+                    resolution_due=_instant(opened.data.get("resolution_due")),
                 )
                 self.records[record.id] = record
                 for event in change.events[1:]:
@@ -267,7 +284,8 @@ def _arrivals(
             number += 1
             at = hour + timedelta(seconds=run.rng.randrange(3600))
             flow = run.rng.choice(flows)
-            run.later(min(at, end), f"{flow[:3].upper()}-{number:05d}", f"open:{flow}")
+            prefix = "".join(word[0] for word in flow.split("-")).upper()
+            run.later(min(at, end), f"{prefix}-{number:05d}", f"open:{flow}")
         hour += timedelta(hours=1)
 
 

@@ -26,7 +26,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -69,6 +69,7 @@ from escflow.store._migrate import (
     refuse_foreign,
     refuse_newer,
 )
+from escflow.store._named import named_query
 from escflow.store._pool import Pool
 from escflow.store._protocol import Closing, KeyRecord, Write
 
@@ -645,6 +646,17 @@ class SQLiteStore(Closing):
                     for a in actions
                 ],
             )
+
+    def report_rows(self, name: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
+        """The rows of the report query ``name`` (``sql/report/``), its instants given as
+        datetimes (compared as the ISO text in UTC the events keep)."""
+        sql = named_query(self.dialect, name)
+        args = {k: (iso(v) if isinstance(v, datetime) else v) for k, v in params.items()}
+        try:
+            with self._pool.connection() as db:
+                return db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc, "report on") from None
 
     def actions(self, ticket_id: str) -> list[Action]:
         """Every action of a ticket, oldest first."""
