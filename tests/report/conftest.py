@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from escflow.compile import Matrix, load_matrix
 from escflow.runtime import History, generate_history
 from escflow.store import open_store
 from tests.conftest import FLOWS
+from tests.store.conftest import fresh_schema, server_dsn
 
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 
@@ -44,3 +46,16 @@ def make(path: Path, matrix: Matrix, *, days: int, seed: int, per_day: float) ->
 def fortnight(tmp_path_factory: pytest.TempPathFactory, matrix: Matrix) -> Made:
     """Two weeks of tickets through every flow (some 500 tickets)."""
     return make(tmp_path_factory.mktemp("fortnight") / "h.db", matrix, days=14, seed=7, per_day=36)
+
+
+@pytest.fixture
+def pg_url(pg_dsn: str) -> Iterator[str]:
+    """A URL of a fresh, empty schema on the PostgreSQL test server, dropped afterwards."""
+    with fresh_schema(pg_dsn) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> str:
+    """The PostgreSQL server to test on (``$ESCFLOW_TEST_PG_DSN``)."""
+    return server_dsn()

@@ -1,0 +1,39 @@
+"""SQLite and PostgreSQL count the same history alike: the same report, figure for figure."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from pathlib import Path
+
+from escflow.compile import Matrix
+from escflow.report import build_report, open_at
+from escflow.runtime import generate_history
+from escflow.store import open_store
+from tests.report.conftest import START
+
+
+def test_sqlite_and_postgresql_give_the_same_report(
+    tmp_path: Path, matrix: Matrix, pg_url: str
+) -> None:
+    reports, open_lists = [], []
+    for url in (f"sqlite:///{tmp_path / 'h.db'}", pg_url):
+        with open_store(url) as store:
+            history = generate_history(matrix, store, start=START, days=5, seed=11, per_day=30)
+            reports.append(asdict(build_report(store, until=history.end)))
+            reports.append(
+                asdict(
+                    build_report(
+                        store,
+                        since=START + timedelta(days=2),
+                        until=START + timedelta(days=4),
+                        flow="complaint",
+                    )
+                )
+            )
+            open_lists.append(open_at(store, START + timedelta(days=3, hours=5)))
+    assert reports[0]["levels"], "the history is not empty"
+    assert reports[0] == reports[2]
+    assert reports[1] == reports[3]
+    assert open_lists[0] == open_lists[1]
+    assert open_lists[0]
