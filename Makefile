@@ -39,7 +39,7 @@ test-fast: $(STAMP) system
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,xlsx]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,xlsx,report]'
 	touch $@
 
 system:

@@ -25,6 +25,7 @@ from escflow.cli import (
     _definitions,
     _outbox,
     _render,
+    _report,
     _runtime,
     _sheets,
     _store,
@@ -37,7 +38,17 @@ from escflow.spec._chars import visible, visible_json
 
 __all__ = ["main", "parser", "run"]
 
-GROUPS = [_definitions, _render, _runtime, _store, _tickets, _worker, _outbox, _sheets]
+GROUPS = [
+    _definitions,
+    _render,
+    _runtime,
+    _store,
+    _tickets,
+    _worker,
+    _outbox,
+    _sheets,
+    _report,
+]
 EXIT_RETRY_LATER, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 75, 130, 141
 
 
