@@ -94,21 +94,36 @@ def build_report(
         "examples": EXAMPLES,
     }
 
-    def rows(name: str) -> list[tuple[Any, ...]]:
-        return source.report_rows(name, params)
-
-    load_rows = rows("load")
+    parts: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for part, *row in source.report_rows("report", params):
+        parts[str(part)].append(tuple(row))
+    load_rows = sorted((k1, k2, k3, k4, n1) for k1, k2, k3, k4, n1, *_ in parts["load"])
     flows = _versions(source, {str(r[1]) for r in load_rows})
-    levels = _levels(rows("levels"), rows("dwell"), flows)
-    sla = _sla(rows("sla"), rows("breaches"))
-    weeks = _weeks(rows("weeks"), rows("week_exits"))
+    levels = _levels(
+        [(k1, k2, k3, k4, n1, n2, n3) for k1, k2, k3, k4, n1, n2, n3, *_ in parts["levels"]],
+        [(k1, k2, n1, n2, n3, n4) for k1, k2, _, _, n1, n2, n3, n4, *_ in parts["dwell"]],
+        flows,
+    )
+    sla = _sla(
+        sorted((k1, k2, *numbers) for k1, k2, _, _, *numbers in parts["sla"]),
+        sorted((k1, k2, k3, k4) for k1, k2, k3, k4, *_ in parts["breach"]),
+    )
+    weeks = _weeks(
+        sorted(
+            (n1, k1, n2, n3, n4, n5, n6, n7, n8)
+            for k1, _, _, _, n1, n2, n3, n4, n5, n6, n7, n8, *_ in parts["week"]
+        ),
+        [(n1, k1, k2, n2, n3) for k1, k2, _, _, n1, n2, n3, *_ in parts["exits"]],
+    )
     load = [
         Load(f, lv, _contact(flows, f, lv), person, int(n)) for f, _, lv, person, n in load_rows
     ]
     examples: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for f, lv, how, ticket in rows("examples"):
-        examples[(f, lv, how)].append(ticket)
-    open_at = [OpenAt(f, lv, int(n), int(p or 0)) for f, lv, n, p in rows("open_at")]
+    for k1, k2, k3, k4, *_ in sorted(parts["example"]):
+        examples[(k1, k2, k3)].append(k4)
+    open_at = [
+        OpenAt(k1, k2, int(n1), int(n2 or 0)) for k1, k2, _, _, n1, n2, *_ in sorted(parts["open"])
+    ]
     return HistoryReport(
         start,
         end,

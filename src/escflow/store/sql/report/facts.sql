@@ -3,7 +3,7 @@
 -- escalated, and how it stood at :until. last_state is the last of its pauses, resumes,
 -- resolutions and reopenings: 1 paused, 2 resolved, 0 open (or none of them).
 -- @include stays
-, facts AS (
+, facts AS MATERIALIZED (
     SELECT
         ticket_id,
         MIN(flow) AS flow,

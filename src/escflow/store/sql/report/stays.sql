@@ -43,7 +43,7 @@
     FROM visits
     WINDOW w AS (PARTITION BY ticket_id ORDER BY visit)
 )
-, stays AS (
+, stays AS MATERIALIZED (
     SELECT
         ticket_id, visit, flow, priority, digest, level, entered_t, entered_day, in_period,
         assignee, warnings, holds,
