@@ -23,6 +23,10 @@ demo: $(STAMP) system
 	$(BIN)/escflow worker --once --log-unhandled --db sqlite:///build/demo.db --actions-log build/demo-actions.jsonl
 	$(BIN)/escflow ticket history DEMO-1 --db sqlite:///build/demo.db
 	$(BIN)/escflow render --ticket DEMO-1 --db sqlite:///build/demo.db -o build/diagrams --format svg,png
+	@rm -f build/history.db build/history.db-wal build/history.db-shm
+	$(BIN)/escflow demo-history --db sqlite:///build/history.db --start 2026-11-02T00:00Z --days 30
+	$(BIN)/escflow report --db sqlite:///build/history.db --until 2026-12-02T00:00Z --flow complaint
+	$(BIN)/escflow report --db sqlite:///build/history.db --until 2026-12-02T00:00Z --format html -o build/report.html
 
 test: $(STAMP) system
 	$(BIN)/ruff check src tests bench

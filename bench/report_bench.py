@@ -42,7 +42,7 @@ import resource, sys, time
 from datetime import datetime
 from escflow.report import build_report
 from escflow.report._text import as_json
-from escflow.store import Write, open_store
+from escflow.store import open_store
 started = time.perf_counter()
 with open_store(sys.argv[1], readonly=True) as store:
     report = build_report(store, until=datetime.fromisoformat(sys.argv[2]))

@@ -97,7 +97,10 @@ def build_report(
     parts: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for part, *row in source.report_rows("report", params):
         parts[str(part)].append(tuple(row))
-    load_rows = sorted((k1, k2, k3, k4, n1) for k1, k2, k3, k4, n1, *_ in parts["load"])
+    load_rows = sorted(
+        ((k1, k2, k3, k4, n1) for k1, k2, k3, k4, n1, *_ in parts["load"]),
+        key=lambda row: (row[0], row[1], row[2], row[3] or ""),  # nobody on duty: None
+    )
     flows = _versions(source, {str(r[1]) for r in load_rows})
     levels = _levels(
         [(k1, k2, k3, k4, n1, n2, n3) for k1, k2, k3, k4, n1, n2, n3, *_ in parts["levels"]],
@@ -108,12 +111,16 @@ def build_report(
         sorted((k1, k2, *numbers) for k1, k2, _, _, *numbers in parts["sla"]),
         sorted((k1, k2, k3, k4) for k1, k2, k3, k4, *_ in parts["breach"]),
     )
+    exits = [(n1, k1, k2, n2, n3) for k1, k2, _, _, n1, n2, n3, *_ in parts["exits"]]
+    by_level: dict[tuple[str, str], list[tuple[datetime, int, int]]] = defaultdict(list)
+    for week, flow_id, level_id, ended, timer in exits:
+        by_level[(flow_id, level_id)].append((_day(week), int(ended), int(timer or 0)))
     weeks = _weeks(
         sorted(
             (n1, k1, n2, n3, n4, n5, n6, n7, n8)
             for k1, _, _, _, n1, n2, n3, n4, n5, n6, n7, n8, *_ in parts["week"]
         ),
-        [(n1, k1, k2, n2, n3) for k1, k2, _, _, n1, n2, n3, *_ in parts["exits"]],
+        exits,
     )
     load = [
         Load(f, lv, _contact(flows, f, lv), person, int(n)) for f, _, lv, person, n in load_rows
@@ -133,7 +140,7 @@ def build_report(
         sla,
         _merged(load),
         weeks,
-        findings(levels, sla, weeks, examples),
+        findings(levels, sla, by_level, examples),
         open_at,
     )
 
