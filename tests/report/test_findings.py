@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from escflow.compile import Matrix
-from escflow.report import RULES, Dwell, LevelStats, SlaStats, build_report
+from escflow.report import RULES, Dwell, Finding, LevelStats, SlaStats, build_report
 from escflow.report._findings import findings
 from escflow.runtime import generate_history
 from escflow.store import open_store
@@ -30,8 +30,8 @@ def _sla(judged: int, met: int, resolved: int = 0, reopened: int = 0) -> SlaStat
                     reopened, 0, {"response": ["C-1", "C-2"]})  # fmt: skip
 
 
-def _rules(found: list[object]) -> list[str]:
-    return [f.rule for f in found]  # type: ignore[attr-defined]
+def _rules(found: list[Finding]) -> list[str]:
+    return [f.rule for f in found]
 
 
 def test_timer_heavy_at_its_threshold() -> None:
