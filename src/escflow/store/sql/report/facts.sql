@@ -3,11 +3,9 @@
 -- escalated, and how it stood at :until. last_state is the last of its pauses, resumes,
 -- resolutions and reopenings: 1 paused, 2 resolved, 0 open (or none of them).
 -- @include stays
-, facts AS MATERIALIZED (
+, by_ticket AS (
     SELECT
         ticket_id,
-        MIN(flow) AS flow,
-        MIN(priority) AS priority,
         MAX(CASE WHEN kind = 'opened' THEN in_period END) AS in_period,
         MIN(CASE WHEN kind = 'opened' THEN t END) AS opened_t,
         MIN(CASE WHEN kind = 'opened' THEN day END) AS opened_day,
@@ -30,6 +28,11 @@
         END) % 4 AS last_state
     FROM marked
     GROUP BY ticket_id
+)
+, facts AS MATERIALIZED (
+    SELECT t.flow, t.priority, by_ticket.*
+    FROM by_ticket
+    JOIN tickets AS t ON t.id = by_ticket.ticket_id
 )
 , judged AS (
     SELECT

@@ -16,9 +16,6 @@
     SELECT
         ticket_id,
         visit,
-        MIN(flow) AS flow,
-        MIN(priority) AS priority,
-        MIN(digest) AS digest,
         MAX(CASE WHEN entry = 1 THEN level END) AS level,
         MAX(CASE WHEN entry = 1 THEN t END) AS entered_t,
         MAX(CASE WHEN entry = 1 THEN day END) AS entered_day,
@@ -45,17 +42,19 @@
 )
 , stays AS MATERIALIZED (
     SELECT
-        ticket_id, visit, flow, priority, digest, level, entered_t, entered_day, in_period,
-        assignee, warnings, holds,
-        CASE WHEN resolved_t IS NOT NULL THEN resolved_t ELSE next_t END AS left_t,
+        l.ticket_id, l.visit, t.flow, t.priority, t.digest, l.level, l.entered_t,
+        l.entered_day, l.in_period, l.assignee, l.warnings, l.holds,
+        CASE WHEN l.resolved_t IS NOT NULL THEN l.resolved_t ELSE l.next_t END AS left_t,
         CASE
-            WHEN resolved_t IS NOT NULL THEN 'resolved'
-            WHEN next_by = 'moved' THEN 'trigger'
-            WHEN next_by = 'escalated' THEN 'timer'
-            WHEN next_by = 'skipped' THEN 'skipped'
-            WHEN next_by IS NULL THEN 'open'
-            ELSE next_by
+            WHEN l.resolved_t IS NOT NULL THEN 'resolved'
+            WHEN l.next_by = 'moved' THEN 'trigger'
+            WHEN l.next_by = 'escalated' THEN 'timer'
+            WHEN l.next_by = 'skipped' THEN 'skipped'
+            WHEN l.next_by IS NULL THEN 'open'
+            ELSE l.next_by
         END AS left_by,
-        CASE WHEN resolved_t IS NOT NULL THEN resolved_by ELSE next_trigger END AS left_trigger
-    FROM legs
+        CASE WHEN l.resolved_t IS NOT NULL THEN l.resolved_by ELSE l.next_trigger END
+            AS left_trigger
+    FROM legs AS l
+    JOIN tickets AS t ON t.id = l.ticket_id
 )

@@ -6,9 +6,6 @@ ev AS (
         e.ticket_id,
         e.seq,
         e.kind,
-        e.flow,
-        e.priority,
-        e.digest,
         extract(EPOCH FROM e.at)::float8 AS t,
         floor(extract(EPOCH FROM e.at) / 86400)::bigint AS day,
         CASE WHEN e.at >= :since THEN 1 ELSE 0 END AS in_period,
@@ -27,7 +24,7 @@ ev AS (
             END AS resolution_passed
     FROM (
         SELECT
-            ev0.ticket_id, ev0.seq, ev0.at, ev0.kind, t.flow, t.priority, t.digest,
+            ev0.ticket_id, ev0.seq, ev0.at, ev0.kind,
             CASE WHEN ev0.kind IN (
                 'opened', 'moved', 'escalated', 'skipped', 'reopened', 'resolved',
                 'acknowledged', 'resumed'

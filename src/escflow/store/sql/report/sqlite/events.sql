@@ -3,14 +3,13 @@
 -- it). Instants become seconds since the epoch (t) and days since the epoch (day), so
 -- that the shared queries do their arithmetic alike in both dialects. Parameters: since,
 -- until (ISO 8601 text in UTC, as the events keep their instants), flow, priority.
+-- The rows are kept narrow (the ticket's flow and priority are joined per stay and per
+-- ticket, not carried on every event): the window that numbers the stays sorts them.
 ev AS (
     SELECT
         e.ticket_id,
         e.seq,
         e.kind,
-        t.flow,
-        t.priority,
-        t.digest,
         CAST(strftime('%s', e.at) AS INTEGER)
             + CASE WHEN substr(e.at, 20, 1) = '.' THEN CAST(substr(e.at, 20, 7) AS REAL)
                 ELSE 0 END AS t,
