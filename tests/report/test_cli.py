@@ -59,6 +59,7 @@ def test_table_report_of_one_flow(fortnight: Made, capsys: pytest.CaptureFixture
         (["--since", "last tuesday"], "'last tuesday' is not an instant"),
         (["--until", "2026-11-09T10:00"], "has no offset"),
         (["--at", "2026-11-09T10:00Z", "--since", "2026-11-02T00:00Z"], "give it alone"),
+        (["--at", "2026-11-09T10:00Z", "--format", "html"], "--at prints a table, JSON or CSV"),
     ],
 )
 def test_bad_input_is_a_usage_error(

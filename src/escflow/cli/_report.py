@@ -110,6 +110,8 @@ def _report(args: argparse.Namespace) -> int:
                 "--at shows the tickets open at one instant: give it alone (with --flow),"
                 " without --since, --until or --priority"
             )
+        if args.at is not None and args.format == "html":
+            raise InputError("--at prints a table, JSON or CSV: choose --format table, json or csv")
     except InputError as exc:
         return _usage(args, exc)
     with open_store(args.db, readonly=True) as store:
