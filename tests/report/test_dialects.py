@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +12,8 @@ from escflow.compile import Matrix
 from escflow.report import build_report, open_at
 from escflow.runtime import generate_history
 from escflow.store import open_store
-from tests.report.conftest import START
+from escflow.store._named import named_query
+from tests.report.conftest import START, Made
 
 
 def test_sqlite_and_postgresql_give_the_same_report(
@@ -37,3 +40,17 @@ def test_sqlite_and_postgresql_give_the_same_report(
     assert reports[1] == reports[3]
     assert open_lists[0] == open_lists[1]
     assert open_lists[0]
+
+
+def test_a_report_of_one_flow_finds_its_tickets_by_the_index(fortnight: Made) -> None:
+    """Schema 10's index: the flows and priorities a report may be asked for, and the
+    tickets of one flow, are read from it rather than from the whole table."""
+    path = fortnight.url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        plan = " ".join(
+            str(row[-1])
+            for row in db.execute(
+                "EXPLAIN QUERY PLAN " + named_query("sqlite", "names"), {}
+            ).fetchall()
+        )
+    assert "COVERING INDEX tickets_flow_priority" in plan

@@ -162,6 +162,7 @@ def test_migrations_produce_the_schema(store: PostgresStore, pg_url: str) -> Non
         "outbox_ticket",
         "tickets_quarantined",
         "outbox_held",
+        "tickets_flow_priority",
     }
     assert store.schema_version() == latest("postgres") == len(migrations("postgres"))
     assert store.upgrade() == [], "upgrading a current database changes nothing"

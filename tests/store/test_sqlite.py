@@ -115,6 +115,7 @@ def test_migrations_produce_the_schema(tmp_path: Path) -> None:
         "outbox_pending",
         "tickets_quarantined",
         "outbox_held",
+        "tickets_flow_priority",
     }
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.schema_version() == latest("sqlite") == len(migrations("sqlite"))
@@ -273,8 +274,9 @@ ADDED = {
         ("tickets", "quarantine"),
         *(("outbox", c) for c in ("quarantine", "discarded_at", "discarded_by", "discard_note")),
     ),
+    10: (),
 }
-INDEXES = {7: ("tickets_quarantined", "outbox_held")}
+INDEXES = {7: ("tickets_quarantined", "outbox_held"), 10: ("tickets_flow_priority",)}
 
 
 def back_to_schema(path: Path, version: int) -> None:
