@@ -24,6 +24,10 @@ demo: $(STAMP) system
 	$(BIN)/escflow ticket history DEMO-1 --db sqlite:///build/demo.db
 	$(BIN)/escflow render --ticket DEMO-1 --db sqlite:///build/demo.db -o build/diagrams --format svg,png
 	$(BIN)/escflow whatif run scenarios/complaint.yaml --vs scenarios/complaint-longer-l2.yaml
+	@rm -f build/history.db build/history.db-wal build/history.db-shm
+	$(BIN)/escflow demo-history --db sqlite:///build/history.db --start 2026-11-02T00:00Z --days 30
+	$(BIN)/escflow report --db sqlite:///build/history.db --until 2026-12-02T00:00Z --flow complaint
+	$(BIN)/escflow report --db sqlite:///build/history.db --until 2026-12-02T00:00Z --format html -o build/report.html
 
 test: $(STAMP) system
 	$(BIN)/ruff check src tests bench
@@ -45,7 +49,7 @@ catalogues: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,xlsx,serve]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,xlsx,serve,report]'
 	touch $@
 
 system:

@@ -42,6 +42,7 @@ def test_public_names_are_curated() -> None:
         "records",
         "whatif",
         "http",
+        "report",
     }
     assert public - set(escflow.__all__) <= modules
 

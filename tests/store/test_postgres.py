@@ -165,6 +165,7 @@ def test_migrations_produce_the_schema(store: PostgresStore, pg_url: str) -> Non
         "outbox_held",
         "tickets_breach_due",
         "tickets_breached",
+        "tickets_flow_priority",
     }
     assert store.schema_version() == latest("postgres") == len(migrations("postgres"))
     assert store.upgrade() == [], "upgrading a current database changes nothing"

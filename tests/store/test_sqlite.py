@@ -118,6 +118,7 @@ def test_migrations_produce_the_schema(tmp_path: Path) -> None:
         "outbox_held",
         "tickets_breach_due",
         "tickets_breached",
+        "tickets_flow_priority",
     }
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.schema_version() == latest("sqlite") == len(migrations("sqlite"))
@@ -277,8 +278,13 @@ ADDED = {
         *(("outbox", c) for c in ("quarantine", "discarded_at", "discarded_by", "discard_note")),
     ),
     8: tuple(("tickets", c) for c in SLA_COLUMNS),
+    9: (),
 }
-INDEXES = {7: ("tickets_quarantined", "outbox_held"), 8: ("tickets_breach_due", "tickets_breached")}
+INDEXES = {
+    7: ("tickets_quarantined", "outbox_held"),
+    8: ("tickets_breach_due", "tickets_breached"),
+    9: ("tickets_flow_priority",),
+}
 
 
 def back_to_schema(path: Path, version: int) -> None:

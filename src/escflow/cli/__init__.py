@@ -25,6 +25,7 @@ from escflow.cli import (
     _definitions,
     _outbox,
     _render,
+    _report,
     _runtime,
     _serve,
     _sheets,
@@ -48,6 +49,7 @@ GROUPS = [
     _worker,
     _outbox,
     _sheets,
+    _report,
     _whatif,
     _serve,
 ]

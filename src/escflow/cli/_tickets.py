@@ -94,6 +94,14 @@ def register(commands: Commands) -> None:
     ):
         verb = _verb(verbs, name, text, acts=False)
         verb.add_argument("ticket_id", metavar="ID")
+        if name == "show":
+            verb.add_argument(
+                "--at",
+                type=instant,
+                metavar="WHEN",
+                help="the ticket as it stood then, rebuilt from its events, e.g."
+                " 2026-11-23T10:00+01:00 (default: now)",
+            )
 
     listed = _verb(
         verbs,
@@ -308,7 +316,12 @@ def _ticket(args: argparse.Namespace) -> int:
             **said,
         )
     elif verb == "show":
-        return _print_ticket(engine, engine.preview(args.ticket_id), args.format)
+        shown = (
+            engine.preview(args.ticket_id)
+            if args.at is None
+            else engine.state_at(args.ticket_id, args.at)
+        )
+        return _print_ticket(engine, shown, args.format)
     elif verb == "history":
         return _print_history(engine, args.ticket_id, args.format)
     elif verb == "outbox":

@@ -313,6 +313,29 @@ class Engine:
             self._moves.catch_up(draft, self.flow_of(ticket), now)
         return Change(draft.current, tuple(draft.events), tuple(draft.actions))
 
+    def state_at(self, ticket_id: str, at: datetime) -> Change:
+        """The ticket as it stood at ``at``, rebuilt from its events up to that instant,
+        with the warnings and deadlines its flow had reached by then applied (as
+        :meth:`preview` shows a ticket now): what ``preview`` said at that instant.
+        ``events`` are the timer events no call had stored by then.
+
+        Raises :class:`~escflow.errors.TimeError` when the ticket was opened after ``at``.
+        """
+        instant = ensure_aware(at, "at")
+        events = self.history(ticket_id)
+        before = [e for e in events if e.at <= instant]  # a ticket's events keep time order
+        if not before:
+            raise TimeError(
+                f"ticket '{ticket_id}' was opened at {events[0].at.isoformat()}, after"
+                f" {instant.isoformat()}: give an instant from then on",
+                ticket_id=ticket_id,
+            )
+        ticket = replay(before)
+        draft = Draft(ticket, ticket.id, "timer", None)
+        if instant > ticket.updated_at:
+            self._moves.catch_up(draft, self.flow_of(ticket), instant)
+        return Change(draft.current, tuple(draft.events), tuple(draft.actions))
+
     def valid_triggers(self, ticket_id: str, *, at: datetime | None = None) -> list[str]:
         """The triggers a person can fire from the ticket's step now (or ``at``), as
         ``fire`` sees the ticket: where its flow has taken it, deadlines that passed

@@ -49,7 +49,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
@@ -86,6 +86,7 @@ from escflow.store._damage import (
 )
 from escflow.store._leases import say_taken_over
 from escflow.store._migrate import ensure_current, migrations, refuse_foreign, refuse_newer
+from escflow.store._named import named_query
 from escflow.store._pool import DEFAULT_SIZE, Pool
 from escflow.store._protocol import Closing, KeyRecord, SlaFilter, StoreCounts, TicketQuery, Write
 from escflow.store._redact import check_credentials, scrub, shown_url
@@ -643,6 +644,10 @@ class PostgresStore(Closing):
         ]
         with self._transaction("record deliveries in") as db:
             db.execute(_RECORD_ATTEMPTS, _columns(rows))
+
+    def report_rows(self, name: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
+        """The rows of the report query ``name`` (``sql/report/``)."""
+        return self._read(named_query(self.dialect, name), dict(params), doing="report on")
 
     def actions(self, ticket_id: str) -> list[Action]:
         """Every action of a ticket, oldest first."""

@@ -26,7 +26,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -72,6 +72,7 @@ from escflow.store._migrate import (
     refuse_foreign,
     refuse_newer,
 )
+from escflow.store._named import named_query
 from escflow.store._pool import Pool
 from escflow.store._protocol import Closing, KeyRecord, SlaFilter, StoreCounts, TicketQuery, Write
 
@@ -102,6 +103,7 @@ the pool (eight threads writing: some 1,100 calls a second with 1, 2 or 8 connec
 bench/threads_bench.py); a second connection lets a read go on beside a write (WAL), and
 more would each keep a page cache of their own (up to 32 MiB) for nothing."""
 _ACTION_COLUMNS = ACTION_COLUMNS
+_REPORT_CACHE = -4096  # KiB: the page cache of a report's statement (see report_rows)
 
 
 # Failed and quarantined actions only: never one that is pending, delivered or discarded.
@@ -656,6 +658,25 @@ class SQLiteStore(Closing):
                     for a in actions
                 ],
             )
+
+    def report_rows(self, name: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
+        """The rows of the report query ``name`` (``sql/report/``), its instants given as
+        datetimes (compared as the ISO text in UTC the events keep)."""
+        sql = named_query(self.dialect, name)
+        args = {k: (iso(v) if isinstance(v, datetime) else v) for k, v in params.items()}
+        try:
+            with self._pool.connection() as db:
+                # Each sort of the query may keep up to a page cache in memory: a small one
+                # for this call keeps a report over a million events to some 150 MB, where
+                # the store's own cache (sized for random access to tickets) took three
+                # times as much, for no gain in time.
+                db.execute(f"PRAGMA cache_size = {_REPORT_CACHE}")
+                try:
+                    return db.execute(sql, args).fetchall()
+                finally:
+                    db.execute(f"PRAGMA {SETTINGS[-1]}")
+        except sqlite3.Error as exc:
+            raise self._error(exc, "report on") from None
 
     def actions(self, ticket_id: str) -> list[Action]:
         """Every action of a ticket, oldest first."""
