@@ -10,10 +10,12 @@ ev AS (
         e.ticket_id,
         e.seq,
         e.kind,
-        CAST(strftime('%s', e.at) AS INTEGER)
+        -- The whole seconds from the text without its fraction (SQLite would round
+        -- .9995 up to the next second), then the fraction itself.
+        CAST(strftime('%s', substr(e.at, 1, 19) || substr(e.at, -6)) AS INTEGER)
             + CASE WHEN substr(e.at, 20, 1) = '.' THEN CAST(substr(e.at, 20, 7) AS REAL)
                 ELSE 0 END AS t,
-        CAST(strftime('%s', e.at) AS INTEGER) / 86400 AS day,
+        CAST(strftime('%s', substr(e.at, 1, 19) || substr(e.at, -6)) AS INTEGER) / 86400 AS day,
         CASE WHEN e.at >= :since THEN 1 ELSE 0 END AS in_period,
         CASE WHEN e.kind IN ('opened', 'moved', 'escalated', 'skipped', 'reopened')
             THEN json_extract(e.body, '$.data.level') END AS level,
@@ -27,7 +29,7 @@ ev AS (
             THEN json_extract(e.body, '$.data.first') END AS first_ack,
         CASE WHEN e.kind = 'opened'
             THEN (
-                SELECT CAST(strftime('%s', d) AS INTEGER)
+                SELECT CAST(strftime('%s', substr(d, 1, 19) || substr(d, -6)) AS INTEGER)
                     + CASE WHEN substr(d, 20, 1) = '.' THEN CAST(substr(d, 20, 7) AS REAL)
                         ELSE 0 END
                 FROM (SELECT json_extract(e.body, '$.data.first_response_due') AS d)
