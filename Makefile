@@ -49,7 +49,7 @@ catalogues: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,xlsx,serve,report]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,xlsx,serve,report,bench]'
 	touch $@
 
 system:
