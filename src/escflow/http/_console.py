@@ -351,7 +351,8 @@ async def ticket_page(request: Request, ticket_id: str) -> HTMLResponse:
         view = await run_in_threadpool(_ticket_view, service, ticket_id)
     except EscflowError as exc:
         raise _known(exc) from None
-    stream = f"{PREFIX}/stream?ticket={quote(ticket_id, safe='')}"
+    # The stream starts after the events this page shows.
+    stream = f"{PREFIX}/stream?ticket={quote(ticket_id, safe='')}&since={view['last_seq']}"
     return _page(request, "ticket.html", session, stream=stream, **view)
 
 
