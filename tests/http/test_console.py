@@ -12,6 +12,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from escflow.http._console import router
+from tests.conftest import ROOT
 from tests.http.conftest import Api
 from tests.http.console import SECRETS, api_auth, browser, console_server, csrf_of, sign_in
 
@@ -247,3 +248,13 @@ def test_the_ticket_stream_resumes_after_last_event_id(served: Api) -> None:
                 if len(got) == len(wanted):
                     break
     assert got == wanted
+
+
+def test_the_readme_names_the_console_where_it_is(served: Api) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Web console\n", 1)[1].split("\n## ", 1)[0]
+    address = re.search(r"`http://127\.0\.0\.1:8080(/console/)`", section)
+    assert address
+    with browser(served) as client:
+        sign_in(client, "watcher")
+        assert client.get(address.group(1)).status_code == 200
