@@ -77,14 +77,14 @@ def _serve(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port} is no port; give 0 to 65535")
     tokens = _tokens(args)
-    check_listening(args.host, tokens)
     logged = Actions.log(sys.stdout)
 
     def actions() -> Actions:
         return Actions(notify=logged.notify, webhook=post_json, handlers=logged.handlers)
 
-    store = open_store(args.db)
+    store = open_store(args.db)  # first: a wrong --db is said before anything else
     try:
+        check_listening(args.host, tokens)
         service = Service(store, [args.flows], make_actions=actions, worker=args.worker)
     except EscflowError:
         store.close()

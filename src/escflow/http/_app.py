@@ -63,6 +63,7 @@ class _BodyLimit:
             return
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
+            await _drain(receive)
             await self._refuse(scope, send)
             return
         seen = 0
