@@ -1,6 +1,7 @@
 """The server's libraries each stay in their place: FastAPI (and Starlette under it) in
-escflow.http, uvicorn in its _server module, prometheus-client in its _metrics module;
-and the rest of escflow (the command line included) imports without them."""
+escflow.http, uvicorn in its _server module, prometheus-client in its _metrics module,
+Jinja2 (and MarkupSafe) in _console_pages; and the rest of escflow (the command line
+included) imports without them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ HOMES = {
     "starlette": "src/escflow/http/",
     "uvicorn": "src/escflow/http/_server.py",
     "prometheus_client": "src/escflow/http/_metrics.py",
+    "jinja2": "src/escflow/http/_console_pages.py",
+    "markupsafe": "src/escflow/http/_console_pages.py",
 }
 
 
@@ -49,7 +52,7 @@ def test_the_command_line_loads_without_the_server(tmp_path: object) -> None:
     # The serve extra is optional: importing escflow and its command line must not need it.
     script = (
         "import sys\n"
-        "for name in ('fastapi', 'uvicorn', 'prometheus_client', 'starlette'):\n"
+        "for name in ('fastapi', 'uvicorn', 'prometheus_client', 'starlette', 'jinja2'):\n"
         "    sys.modules[name] = None\n"
         "import escflow, escflow.cli\n"
         "escflow.cli.parser()\n"

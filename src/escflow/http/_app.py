@@ -24,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from escflow.errors import EscflowError, NotAllowed, NotAuthenticated, RetryLater, StaleTicket
+from escflow.http import _console
 from escflow.http._auth import LOCAL, Principal, Role, Tokens
 from escflow.http._metrics import Metrics
 from escflow.http._models import ProblemOut
@@ -357,6 +358,7 @@ def create_app(service: Service, tokens: Tokens | None = None) -> FastAPI:
         )
         return response
 
+    _console.mount(app)  # the web console's pages, under /console
     app.add_middleware(_BodyLimit, limit=MAX_BODY)
     return app
 
