@@ -98,11 +98,11 @@ def test_four_workers_share_ten_thousand_tickets_due_in_one_second(tmp_path: Pat
                 ]
             )
         moved: list[int] = []
-        for _ in range(3):  # 1,500 tickets a worker's round: two rounds of four workers
+        for _ in range(3):  # 1,000 tickets a worker's round: three rounds of four workers
             workers = [
                 subprocess.Popen(
                     worker_command(
-                        url, "--once", "--batch", "1500", "--actions-log", str(tmp_path / f"{w}")
+                        url, "--once", "--batch", "1000", "--actions-log", str(tmp_path / f"{w}")
                     ),
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,

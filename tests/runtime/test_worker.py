@@ -280,7 +280,7 @@ def test_a_worker_refuses_settings_it_cannot_run_with(matrix: Matrix) -> None:
         matrix, actions=Actions(notify=print, handlers=dict.fromkeys(matrix.handler_names, print))
     )
     for settings, said in (
-        ({"batch": 1501}, "batch is 1,501; give at most 1,500"),
+        ({"batch": 1001}, "batch is 1,001; give at most 1,000"),
         ({"batch": 0}, "batch is 0; give a whole number from 1"),
         ({"concurrency": 0}, "concurrency is 0; give 1 to 64"),
         ({"poll": timedelta(0)}, "poll is 0 seconds; give a positive interval"),

@@ -74,7 +74,8 @@ def test_ticket_list_shows_what_is_due_and_what_is_overdue(
     header = ["ID", "FLOW", "STATUS", "LEVEL", "STEP", "ASSIGNEE", "SLA", "NEXT", "DUE"]
     assert lines[0].split() == header
     assert [line.split()[0] for line in lines[1:]] == ["T-0", "T-1", "NEW-1"]
-    assert lines[1].endswith("2026-01-05T09:15:00+00:00 (overdue)")
+    # 09:15 UTC, shown in the complaint calendar's time (Paris, UTC+1 in January)
+    assert lines[1].endswith("2026-01-05T10:15:00+01:00 (overdue)")
     assert lines[3].split()[2] == "paused"
     assert lines[3].endswith(" -")
     assert main(["ticket", "list", "--overdue", "--limit", "1", "--format", "json", *db]) == 0
@@ -219,8 +220,8 @@ def test_bytes_that_are_not_utf8_on_the_command_line_are_refused_cleanly(tmp_pat
 @pytest.mark.parametrize(
     ("option", "said"),
     [
-        (["--batch", "0"], "argument --batch: 0 is out of range; give 1 to 1,500 tickets"),
-        (["--batch", "99999999999999999999"], "is out of range; give 1 to 1,500 tickets"),
+        (["--batch", "0"], "argument --batch: 0 is out of range; give 1 to 1,000 tickets"),
+        (["--batch", "99999999999999999999"], "is out of range; give 1 to 1,000 tickets"),
         (["--concurrency", "65"], "argument --concurrency: 65 is out of range; give 1 to 64"),
         (["--timeout", "0"], "argument --timeout: 0 is out of range; give 0.001 to 3600"),
         (["--lease", "x"], "argument --lease: 'x' is not a number of seconds"),
@@ -400,7 +401,7 @@ def test_worker_once_stopped_mid_delivery_records_what_it_wrote(tmp_path: Path) 
     url = f"sqlite:///{tmp_path / 's.db'}"
     seed(url, 50)
     once = subprocess.Popen(
-        worker_command(url, "--once", "--batch", "1500"),
+        worker_command(url, "--once", "--batch", "1000"),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -424,7 +425,7 @@ def test_worker_once_stopped_mid_delivery_records_what_it_wrote(tmp_path: Path) 
 
     log = tmp_path / "next.jsonl"
     again = escflow(
-        *worker_command(url, "--once", "--batch", "1500", "--actions-log", str(log))[3:],
+        *worker_command(url, "--once", "--batch", "1000", "--actions-log", str(log))[3:],
         cwd=tmp_path,
     )
     assert again.returncode == 0, again.stderr

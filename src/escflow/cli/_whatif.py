@@ -15,8 +15,6 @@ from escflow.cli._common import (
     say_json,
 )
 from escflow.errors import InputError
-from escflow.whatif import compare, load_scenario, run_whatif
-from escflow.whatif._output import as_json, compared_json, compared_rows, heading, rows
 
 
 def register(commands: Commands) -> None:
@@ -68,6 +66,10 @@ def _jobs(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # SimPy loads only for this command, not for every command line (the worker's memory).
+    from escflow.whatif import compare, load_scenario, run_whatif
+    from escflow.whatif._output import as_json, compared_json, compared_rows, heading
+
     matrix = load_or_explain([args.flows])
     for path in (args.scenario, args.vs):
         if path is not None and not path.is_file():
@@ -77,6 +79,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.format == "json":
             say_json(as_json(base))
         else:
+            from escflow.whatif._output import rows
+
             say(heading(base))
             _table(rows(base))
         return EXIT_OK
