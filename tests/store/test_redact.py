@@ -70,6 +70,10 @@ def test_no_password_survives_being_shown(form: str, password: str) -> None:
     url = FORMS[form](password)
     rest = url.replace(password, "").replace(quote(password, safe=""), "")
     assume(password not in rest and quote(password, safe="") not in rest)
+    # A password that is part of the rest of the address ('post' of 'postgresql') is
+    # shown there whatever the redaction does: such a case says nothing.
+    skeleton = FORMS[form]("")
+    assume(password not in skeleton and quote(password, safe="") not in skeleton)
     shown = shown_url(url)
     assert password not in shown
     assert quote(password, safe="") not in shown
