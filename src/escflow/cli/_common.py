@@ -52,6 +52,17 @@ DEFAULT_FLOWS = Path("flows")
 FLOWS_VARIABLE = "ESCFLOW_FLOWS"
 
 
+def add_flows(parser: argparse.ArgumentParser) -> None:
+    """``--flows PATH``: the definitions a command that works on a store reads."""
+    parser.add_argument(
+        "--flows",
+        type=Path,
+        default=default_flows(),
+        metavar="PATH",
+        help=f"the definitions (default: ${FLOWS_VARIABLE}, else flows/)",
+    )
+
+
 def default_flows() -> Path:
     """Where the definitions are read from when a command is not told (``PATH``,
     ``--flows``): ``$ESCFLOW_FLOWS``, else ``flows/`` (as ``--db`` has ``$ESCFLOW_DB``)."""

@@ -13,9 +13,8 @@ from pathlib import Path
 from escflow.cli._common import (
     EXIT_OK,
     EXIT_USAGE,
-    FLOWS_VARIABLE,
     Commands,
-    default_flows,
+    add_flows,
     instant,
     load_or_explain,
     say,
@@ -68,13 +67,7 @@ def register(commands: Commands) -> None:
         " timer escalations and reopenings. The same seed gives the same history.",
     )
     add_db(demo)
-    demo.add_argument(
-        "--flows",
-        type=Path,
-        default=default_flows(),
-        metavar="PATH",
-        help=f"the definitions (default: ${FLOWS_VARIABLE}, else flows/)",
-    )
+    add_flows(demo)
     demo.add_argument("--start", type=instant, required=True, metavar="WHEN")
     demo.add_argument("--days", type=_count, default=30, metavar="N", help="default: 30")
     demo.add_argument("--per-day", type=_count, default=30, metavar="N", help="default: 30")

@@ -11,16 +11,14 @@ import json
 import math
 import sys
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from escflow.cli._common import (
     EXIT_OK,
     EXIT_USAGE,
-    FLOWS_VARIABLE,
     Commands,
-    default_flows,
+    add_flows,
     instant,
     json_fields,
     jsonable,
@@ -230,13 +228,7 @@ def _verb(verbs: Any, name: str, text: str, *, acts: bool = True) -> argparse.Ar
 
 def _common(parser: argparse.ArgumentParser) -> None:
     add_db(parser)
-    parser.add_argument(
-        "--flows",
-        type=Path,
-        default=default_flows(),
-        metavar="PATH",
-        help=f"the definitions (default: ${FLOWS_VARIABLE}, else flows/)",
-    )
+    add_flows(parser)
 
 
 def _engine(

@@ -9,7 +9,7 @@ from pathlib import Path
 from escflow.cli._common import (
     EXIT_OK,
     Commands,
-    default_flows,
+    add_flows,
     load_or_explain,
     say,
     say_json,
@@ -36,13 +36,7 @@ def register(commands: Commands) -> None:
         "--vs", type=Path, metavar="OTHER", help="another scenario, shown beside it with the"
         " differences (and whether each is within the noise)"
     )  # fmt: skip
-    run.add_argument(
-        "--flows",
-        type=Path,
-        default=default_flows(),
-        metavar="PATH",
-        help="the definitions (default: $ESCFLOW_FLOWS, else flows/)",
-    )
+    add_flows(run)
     run.add_argument(
         "--jobs",
         type=_jobs,

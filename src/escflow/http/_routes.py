@@ -68,6 +68,20 @@ def etag(ticket_version: int) -> str:
     return f'"{ticket_version}"'
 
 
+def _guards(
+    request: Request, who: Principal, key: str | None, if_match: str | None, body: Any
+) -> dict[str, Any]:
+    """What every command on a ticket passes the engine beside its own arguments: who
+    acts, the idempotency key, when it happened, and the step and version it was meant for."""
+    return {
+        "actor": who.name,
+        "key": key,
+        "at": body.at,
+        "from_step": body.from_step,
+        "if_version": _if_version(request, if_match),
+    }
+
+
 def _if_version(request: Request, header: str | None) -> int | None:
     """The version an ``If-Match`` names (None for none, or ``*``); marks the request so
     that a stale ticket is answered 412."""
@@ -355,16 +369,9 @@ def fire(
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Fire a trigger of the ticket's step; an invalid one is refused with the valid ones."""
+    guards = _guards(request, who, key, if_match, body)
     change = service.engine.fire(
-        ticket_id,
-        body.trigger,
-        actor=who.name,
-        note=body.note,
-        reason=body.reason,
-        key=key,
-        at=body.at,
-        from_step=body.from_step,
-        if_version=_if_version(request, if_match),
+        ticket_id, body.trigger, note=body.note, reason=body.reason, **guards
     )
     return _answer(request, service, change)
 
@@ -389,15 +396,9 @@ def _verb_route(verb: str, call: str, text: str) -> None:
         body: m.Call | None = None,
     ) -> JSONResponse:
         said = body or m.Call()
+        guards = _guards(request, who, key, if_match, said)
         change = getattr(service.engine, call)(
-            ticket_id,
-            actor=who.name,
-            note=said.note,
-            reason=said.reason,
-            key=key,
-            at=said.at,
-            from_step=said.from_step,
-            if_version=_if_version(request, if_match),
+            ticket_id, note=said.note, reason=said.reason, **guards
         )
         return _answer(request, service, change)
 
@@ -427,17 +428,9 @@ def attach(
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record evidence: an email, a call (with when it happened), a document, a note."""
+    guards = _guards(request, who, key, if_match, body)
     change = service.engine.attach(
-        ticket_id,
-        body.kind,
-        body.summary,
-        actor=who.name,
-        ref=body.ref,
-        occurred_at=body.occurred_at,
-        key=key,
-        at=body.at,
-        from_step=body.from_step,
-        if_version=_if_version(request, if_match),
+        ticket_id, body.kind, body.summary, ref=body.ref, occurred_at=body.occurred_at, **guards
     )
     return _answer(request, service, change)
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
 
 from escflow.compile import CompiledFlow
 from escflow.http import _models as m
@@ -212,38 +214,24 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+R = TypeVar("R", bound=BaseModel)
+
+
+def _record_out(model: type[R], record: object, **computed: Any) -> R:
+    """``model`` filled from the record's attributes of the same names; ``computed`` gives
+    the fields that are not copied as they are."""
+    copied = {name: getattr(record, name) for name in model.model_fields if name not in computed}
+    return model(**copied, **computed)
+
+
 def event_out(event: Event) -> m.EventOut:
     """One event."""
-    return m.EventOut(
-        seq=event.seq,
-        at=event.at,
-        kind=event.kind,
-        actor=event.actor,
-        from_step=event.from_step,
-        to_step=event.to_step,
-        trigger=event.trigger,
-        reason=event.reason,
-        note=event.note,
-        key=event.key,
-        data=jsonable(event.data),
-    )
+    return _record_out(m.EventOut, event, data=jsonable(event.data))
 
 
 def action_out(action: Action) -> m.ActionOut:
     """One action of the outbox."""
-    return m.ActionOut(
-        key=action.key,
-        kind=action.kind,
-        target=action.target,
-        status=action.status,
-        attempts=action.attempts,
-        created_at=action.created_at,
-        next_attempt_at=action.next_attempt_at,
-        delivered_at=action.delivered_at,
-        failed_at=action.failed_at,
-        last_error=action.last_error,
-        payload=jsonable(action.payload),
-    )
+    return _record_out(m.ActionOut, action, payload=jsonable(action.payload))
 
 
 def change_out(engine: Engine, change: Change, now: datetime) -> m.ChangeOut:
